@@ -1,0 +1,57 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+let package = Package(
+    name: "ledger",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "ledgerd", targets: ["ledgerd"]),
+        .library(name: "EventStore", targets: ["EventStore"]),
+        .library(name: "Ledger", targets: ["Ledger"]),
+        .library(name: "Projections", targets: ["Projections"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.0"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.0"),
+    ],
+    targets: [
+        // MARK: - C libraries (Debian: apt-get install -y liblmdb-dev libzstd-dev pkg-config)
+        .systemLibrary(name: "CLMDB", pkgConfig: "lmdb", providers: [.apt(["liblmdb-dev"])]),
+        .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
+
+        // MARK: - Libraries
+        .target(
+            name: "EventStore",
+            dependencies: ["CLMDB", "CZstd", .product(name: "Crypto", package: "swift-crypto")]
+        ),
+        .target(name: "Ledger", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "Projections", dependencies: ["EventStore", "Ledger"]),
+
+        // MARK: - Executables
+        .executableTarget(
+            name: "ledgerd",
+            dependencies: [
+                "EventStore", "Ledger", "Projections",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        // Appends under load and reports every acknowledged position; the crash test SIGKILLs it.
+        .executableTarget(name: "ledger-crash-appender", dependencies: ["EventStore"]),
+
+        // MARK: - Tests
+        .testTarget(name: "EventStoreTests", dependencies: ["EventStore", "ledger-crash-appender"]),
+        .testTarget(name: "ProjectionTests", dependencies: ["Projections", "EventStore"]),
+    ]
+)
+
+// One strictness block for every Swift target (the swift-log pattern).
+for target in package.targets where target.type != .system {
+    target.swiftSettings = (target.swiftSettings ?? []) + [
+        // SE-0335: `any` spelled out for existentials.
+        .enableUpcomingFeature("ExistentialAny"),
+        // SE-0444: a file sees only the modules it imports.
+        .enableUpcomingFeature("MemberImportVisibility"),
+        // SE-0409: imports are internal unless marked public, so no C type leaks into an API.
+        .enableUpcomingFeature("InternalImportsByDefault"),
+    ]
+}

@@ -1,0 +1,308 @@
+internal import CLMDB
+public import Foundation
+
+extension Store {
+    /// Events per read transaction: long reads are cut into short transactions so no reader pins old pages.
+    public static let readPageSize = 1024
+
+    // MARK: - Public reads
+
+    /// Reads the log by position.
+    ///
+    /// - Parameters:
+    ///   - position: The first position to read; `nil` starts at the beginning (forward) or the end (backward).
+    ///   - direction: ``ReadDirection/forward`` (default) or backward.
+    ///   - limit: The most events returned.
+    ///   - payloads: Which payload parts to decode.
+    /// - Throws: ``StoreError``.
+    public func read(from position: UInt64? = nil, direction: ReadDirection = .forward, limit: Int = 1000,
+                     payloads: PayloadSelection = .all) throws -> [RecordedEvent] {
+        try paged(from: position, direction: direction, limit: limit, key: \.position) { start, forward, n, txn in
+            try txn.withCursor(dbs.records) { cursor in
+                var out = [RecordedEvent]()
+                var entry = try Self.position(cursor, at: start, forward: forward)
+                while let e = entry, out.count < n {
+                    out.append(try decode(e.key.nativeUInt64, e.value, payloads, txn))
+                    entry = try cursor.get(forward ? .next : .prev)
+                }
+                return out
+            }
+        }
+    }
+
+    /// Reads one stream by version.
+    ///
+    /// - Parameters:
+    ///   - stream: The stream's name.
+    ///   - version: The first version to read; `nil` starts at version 1 (forward) or the last (backward).
+    /// - Returns: The events, or none when the stream does not exist.
+    public func readStream(_ stream: String, from version: UInt64? = nil, direction: ReadDirection = .forward,
+                           limit: Int = 1000, payloads: PayloadSelection = .all) throws -> [RecordedEvent] {
+        guard let number = try streamNumber(stream) else { return [] }
+        return try paged(from: version, direction: direction, limit: limit, key: \.record.streamVersion) {
+            start, forward, n, txn in
+            try txn.withCursor(dbs.streamEvents) { cursor in
+                var out = [RecordedEvent]()
+                guard try cursor.find(integer: number) != nil else { return out }
+                var entry: LMDBCursor.Entry?
+                if let start {
+                    var probe = (start.bigEndian, UInt64(0))
+                    entry = try withUnsafeBytes(of: &probe) { p in
+                        var k = number
+                        return try withUnsafeBytes(of: &k) { try cursor.get(.getBothRange, key: $0, value: p) }
+                    }
+                    if !forward {
+                        if let e = entry, e.value.bigEndianUInt64(at: 0) > start { entry = try cursor.get(.prevDup) }
+                        else if entry == nil { entry = try cursor.get(.lastDup) }
+                    }
+                } else {
+                    entry = try cursor.get(forward ? .firstDup : .lastDup)
+                }
+                while let e = entry, out.count < n {
+                    out.append(try load(e.value.bigEndianUInt64(at: 8), payloads, txn))
+                    entry = try cursor.get(forward ? .nextDup : .prevDup)
+                }
+                return out
+            }
+        }
+    }
+
+    /// Reads the events of a category (streams named `category-…`, or exactly `category`) by position.
+    public func readCategory(_ category: String, from position: UInt64? = nil, direction: ReadDirection = .forward,
+                             limit: Int = 1000, payloads: PayloadSelection = .all) throws -> [RecordedEvent] {
+        try readPostings(dbs.categoryNames, dbs.categoryEvents, category, position, direction, limit, payloads)
+    }
+
+    /// Reads the events of one type by position.
+    public func readType(_ type: String, from position: UInt64? = nil, direction: ReadDirection = .forward,
+                         limit: Int = 1000, payloads: PayloadSelection = .all) throws -> [RecordedEvent] {
+        try readPostings(dbs.typeNames, dbs.typeEvents, type, position, direction, limit, payloads)
+    }
+
+    /// The event at `position`, or `nil` past the head.
+    public func event(at position: UInt64, payloads: PayloadSelection = .all) throws -> RecordedEvent? {
+        try readTransaction { txn in
+            guard let bytes = try txn.get(dbs.records, integer: position) else { return nil }
+            return try decode(position, bytes, payloads, txn)
+        }
+    }
+
+    /// The event with this id, or `nil`.
+    public func event(id: UUID, payloads: PayloadSelection = .all) throws -> RecordedEvent? {
+        try readTransaction { txn in
+            guard let position = try withUnsafeBytes(of: id.uuid, { try txn.get(dbs.eventIDs, $0) }) else {
+                return nil
+            }
+            return try load(position.nativeUInt64, payloads, txn)
+        }
+    }
+
+    /// The position of the event with this id, or `nil`.
+    public func position(of id: UUID) throws -> UInt64? {
+        try readTransaction { txn in
+            try withUnsafeBytes(of: id.uuid) { try txn.get(dbs.eventIDs, $0)?.nativeUInt64 }
+        }
+    }
+
+    /// What the store knows of a stream, or `nil` when it has no events.
+    public func streamInfo(_ stream: String) throws -> StreamInfo? {
+        try readTransaction { txn in
+            guard let number = try numberOf(stream, dbs.streamNames, txn) else { return nil }
+            return try info(number: number, name: stream, txn)
+        }
+    }
+
+    /// Streams whose names start with `prefix`, in bytewise order, after `after` (exclusive), at most `limit`.
+    ///
+    /// Page by passing the last name returned as `after`.
+    public func streams(prefix: String = "", after: String? = nil, limit: Int = 100) throws -> [StreamInfo] {
+        let prefixBytes = Array(prefix.utf8)
+        return try readTransaction { txn in
+            try txn.withCursor(dbs.streamNames) { cursor in
+                var out = [StreamInfo]()
+                var start = after.map { Array($0.utf8) } ?? prefixBytes
+                if start.lexicographicallyPrecedes(prefixBytes) { start = prefixBytes }
+                var entry = start.isEmpty
+                    ? try cursor.get(.first)
+                    : try start.withUnsafeBytes { try cursor.get(.setRange, key: $0) }
+                if let e = entry, let after, Array(e.key) == Array(after.utf8) { entry = try cursor.get(.next) }
+                while let e = entry, out.count < limit, e.key.starts(with: prefixBytes) {
+                    let name = String(decoding: e.key, as: UTF8.self)
+                    if let info = try info(number: e.value.bigEndianUInt64(), name: name, txn) { out.append(info) }
+                    entry = try cursor.get(.next)
+                }
+                return out
+            }
+        }
+    }
+
+    /// Calls `body` with every event from `position` up to (not including) `end`, in pages of short read
+    /// transactions, until it returns `false`.
+    ///
+    /// ```swift
+    /// try store.scan(from: 0, payloads: .facts) { event in
+    ///     total += event.facts?.count ?? 0
+    ///     return true
+    /// }
+    /// ```
+    public func scan(from position: UInt64 = 0, to end: UInt64? = nil, payloads: PayloadSelection = .all,
+                     pageSize: Int = Store.readPageSize, _ body: (RecordedEvent) throws -> Bool) throws {
+        var next = position
+        while true {
+            if let end, next >= end { return }
+            let page = try read(from: next, limit: min(pageSize, Int(clamping: (end ?? .max) - next)),
+                                payloads: payloads)
+            for event in page where try !body(event) { return }
+            guard let last = page.last, page.count == pageSize else { return }
+            next = last.position + 1
+        }
+    }
+
+    // MARK: - Internals
+
+    /// Runs `body` in a read transaction, holding off map resizes, and maps LMDB errors.
+    func readTransaction<T>(_ body: (borrowing LMDBTransaction) throws -> T) throws -> T {
+        try checkOpen()
+        do {
+            return try gate.shared { try env.read(body) }
+        } catch let error as LMDBError {
+            throw StoreError(error, while: "reading the log")
+        }
+    }
+
+    /// Repeats `page` in separate transactions until `limit` events were read or the source ran out.
+    private func paged(
+        from start: UInt64?, direction: ReadDirection, limit: Int, key: KeyPath<RecordedEvent, UInt64>,
+        _ page: (UInt64?, Bool, Int, borrowing LMDBTransaction) throws -> [RecordedEvent]
+    ) throws -> [RecordedEvent] {
+        guard limit > 0 else { return [] }
+        let forward = direction == .forward
+        var out = [RecordedEvent]()
+        var next = start
+        while out.count < limit {
+            let want = min(Self.readPageSize, limit - out.count)
+            let events = try readTransaction { try page(next, forward, want, $0) }
+            out.append(contentsOf: events)
+            guard events.count == want, let last = events.last?[keyPath: key] else { break }
+            if forward { next = last + 1 } else if last == 0 { break } else { next = last - 1 }
+        }
+        return out
+    }
+
+    private func readPostings(_ names: MDB_dbi, _ postings: MDB_dbi, _ name: String, _ start: UInt64?,
+                              _ direction: ReadDirection, _ limit: Int, _ payloads: PayloadSelection) throws
+        -> [RecordedEvent]
+    {
+        guard let number = try readTransaction({ try numberOf(name, names, $0) }) else { return [] }
+        return try paged(from: start, direction: direction, limit: limit, key: \.position) { start, forward, n, txn in
+            try txn.withCursor(postings) { cursor in
+                var out = [RecordedEvent]()
+                guard try cursor.find(integer: number) != nil else { return out }
+                var entry: LMDBCursor.Entry?
+                if var s = start {
+                    entry = try withUnsafeBytes(of: &s) { p in
+                        var k = number
+                        return try withUnsafeBytes(of: &k) { try cursor.get(.getBothRange, key: $0, value: p) }
+                    }
+                    if !forward {
+                        if let e = entry, e.value.nativeUInt64 > s { entry = try cursor.get(.prevDup) }
+                        else if entry == nil { entry = try cursor.get(.lastDup) }
+                    }
+                } else {
+                    entry = try cursor.get(forward ? .firstDup : .lastDup)
+                }
+                while let e = entry, out.count < n {
+                    out.append(try load(e.value.nativeUInt64, payloads, txn))
+                    entry = try cursor.get(forward ? .nextDup : .prevDup)
+                }
+                return out
+            }
+        }
+    }
+
+    /// Positions a records cursor at `start` (or the nearest entry in the reading direction).
+    private static func position(_ cursor: borrowing LMDBCursor, at start: UInt64?, forward: Bool) throws
+        -> LMDBCursor.Entry?
+    {
+        guard let start else { return try cursor.get(forward ? .first : .last) }
+        let found = try cursor.seek(integer: start)
+        if forward { return found }
+        if let found, found.key.nativeUInt64 == start { return found }
+        return try cursor.get(found == nil ? .last : .prev)
+    }
+
+    func streamNumber(_ stream: String) throws -> UInt64? {
+        try readTransaction { try numberOf(stream, dbs.streamNames, $0) }
+    }
+
+    private func numberOf(_ name: String, _ db: MDB_dbi, _ txn: borrowing LMDBTransaction) throws -> UInt64? {
+        try Array(name.utf8).withUnsafeBytes { try txn.get(db, $0)?.bigEndianUInt64() }
+    }
+
+    private func info(number: UInt64, name: String, _ txn: borrowing LMDBTransaction) throws -> StreamInfo? {
+        let ends: (first: (UInt64, UInt64), last: (UInt64, UInt64))? = try txn.withCursor(dbs.streamEvents) { c in
+            guard try c.find(integer: number) != nil, let first = try c.get(.firstDup), let last = try c.get(.lastDup)
+            else { return nil }
+            return ((first.value.bigEndianUInt64(at: 0), first.value.bigEndianUInt64(at: 8)),
+                    (last.value.bigEndianUInt64(at: 0), last.value.bigEndianUInt64(at: 8)))
+        }
+        guard let ends, let firstRecord = try txn.get(dbs.records, integer: ends.first.1) else { return nil }
+        let created = try EventRecord(buffer: firstRecord, expectedPosition: ends.first.1).recordedAt
+        return StreamInfo(name: name, number: number, version: ends.last.0, firstPosition: ends.first.1,
+                          lastPosition: ends.last.1, createdAt: created)
+    }
+
+    private func load(_ position: UInt64, _ payloads: PayloadSelection, _ txn: borrowing LMDBTransaction) throws
+        -> RecordedEvent
+    {
+        guard let bytes = try txn.get(dbs.records, integer: position) else {
+            throw StoreError(corrupt: "index", position: position, detail: "an index names a position with no record")
+        }
+        return try decode(position, bytes, payloads, txn)
+    }
+
+    /// Parses a record and decodes the payload parts asked for.
+    func decode(_ position: UInt64, _ bytes: UnsafeRawBufferPointer, _ payloads: PayloadSelection,
+                _ txn: borrowing LMDBTransaction) throws -> RecordedEvent {
+        let record = try EventRecord(buffer: bytes, expectedPosition: position)
+        guard record.position == position else {
+            throw StoreError(corrupt: "record", position: position, detail: "it says position \(record.position)")
+        }
+        var facts: [UInt8]?
+        var personal: [UInt8]?
+        if payloads != .none {
+            facts = try part(position, personal: false, length: record.factsLength, txn)
+            if payloads == .all, record.personalCommitment != nil {
+                personal = try part(position, personal: true, length: record.personalLength, txn)
+            }
+        }
+        return RecordedEvent(record: record, facts: facts, personal: personal)
+    }
+
+    private func part(_ position: UInt64, personal: Bool, length: UInt32, _ txn: borrowing LMDBTransaction) throws
+        -> [UInt8]?
+    {
+        guard let stored = try txn.get(dbs.payloads, integer: StoreDatabases.payloadKey(position, personal: personal))
+        else { return nil }
+        return try StoredPart.decode(stored, length: Int(length), codec: codec, position: position).part
+    }
+}
+
+extension Store {
+    /// Stored payload parts: how many, their stored bytes (headers, salts and bodies) and the salts' share.
+    public func payloadStorage() throws -> (parts: Int, storedBytes: Int, saltBytes: Int) {
+        try readTransaction { txn in
+            try txn.withCursor(dbs.payloads) { cursor in
+                var parts = 0
+                var bytes = 0
+                var entry = try cursor.get(.first)
+                while let e = entry {
+                    parts += 1
+                    bytes += e.value.count
+                    entry = try cursor.get(.next)
+                }
+                return (parts, bytes, parts * StoredPart.saltLength)
+            }
+        }
+    }
+}

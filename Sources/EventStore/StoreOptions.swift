@@ -1,0 +1,24 @@
+/// How a ``Store`` is opened. The defaults suit a production store; tests shrink the map or the thresholds.
+public struct StoreOptions: Sendable {
+    /// Size of the memory map in bytes. It is sparse: only used pages take disk space. Default 64 GiB.
+    public var mapSize: Int = 64 << 30
+    /// Reader slots: concurrent read transactions across every process using the store. Default 512.
+    public var maxReaders: UInt32 = 512
+    /// Open without the writer lock; appends fail with ``StoreError/Code/readOnly``. Several read-only processes
+    /// may open a store while one writer runs.
+    public var readOnly = false
+    /// Largest payload part accepted, in bytes (facts and personal parts are checked separately). Default 1 MiB.
+    public var maxPartBytes = 1 << 20
+    /// zstd level for payload parts. Default 3.
+    public var compressionLevel: Int32 = 3
+    /// Payload parts stored without a dictionary after which one is trained in the background; 0 turns
+    /// automatic training off (``Store/trainDictionary(sampleCount:)`` still works).
+    public var dictionaryTrainingThreshold = 10_000
+    /// Size of a trained dictionary in bytes. Default 64 KiB.
+    public var dictionaryCapacity = 64 * 1024
+    /// Most events the writer puts in one transaction (one fsync). Default 16 384.
+    public var maxBatchEvents = 16_384
+
+    /// The defaults.
+    public init() {}
+}

@@ -1,0 +1,228 @@
+internal import CLMDB
+import Foundation
+
+extension Writer {
+    /// Applies one append inside the batch's transaction.
+    ///
+    /// Everything that can refuse the append (idempotency, expectations) is checked before the first write, so a
+    /// refused append writes nothing and the others in the batch go on. Only storage failures throw (and abort the
+    /// whole transaction).
+    func apply(_ append: PreparedAppend, _ txn: borrowing LMDBTransaction, _ batch: inout BatchState) throws
+        -> Result<AppendResult, StoreError>
+    {
+        // 1. Idempotency: a retry of stored ids with the same content returns the original positions.
+        if let answer = try checkRetry(append, txn) { return answer }
+
+        // 2. Expectations, every stream before any write.
+        var states = [StreamState]()
+        states.reserveCapacity(append.streams.count)
+        for share in append.streams {
+            let current = try streamState(share.stream, txn, batch)
+            guard share.expected.isSatisfied(by: current.version) else {
+                return .failure(StoreError(
+                    .wrongExpectedVersion,
+                    "stream \"\(share.stream)\" is at version \(current.version), not \(share.expected); "
+                        + "read it again, decide again and retry",
+                    stream: share.stream, actualVersion: current.version))
+            }
+            states.append(current)
+        }
+
+        // 3. Writes.
+        var positions = [UInt64]()
+        positions.reserveCapacity(append.eventCount)
+        var versions = [String: UInt64]()
+        let correlation = append.streams.first { !$0.events.isEmpty }?.events.first?.id
+        for (share, var stream) in zip(append.streams, states) {
+            defer { versions[share.stream] = stream.version }
+            guard !share.events.isEmpty else { continue }
+            let number = try stream.number ?? createStream(share.stream, txn, &batch)
+            stream.number = number
+            let category = try postingNumber(share.category, db: dbs.categoryNames, txn, &batch, \.categories,
+                                             cached: state.categories, next: \.nextCategoryNumber)
+            for event in share.events {
+                let position = batch.nextPosition
+                stream.version += 1
+                let record = EventRecord(
+                    leafType: event.leafType, origin: origin, position: position, recordedAt: batch.recordedAt,
+                    stream: share.stream, streamVersion: stream.version, previousPosition: stream.lastPosition,
+                    eventType: event.type, eventID: event.id, actor: event.actor,
+                    correlationID: event.correlationID ?? correlation ?? event.id, causationID: event.causationID,
+                    metadata: event.metadata, factsCommitment: event.factsCommitment,
+                    factsLength: UInt32(event.facts.count), personalCommitment: event.personalCommitment,
+                    personalLength: UInt32(event.personal?.count ?? 0))
+                let bytes: [UInt8]
+                do { bytes = try EventRecord.encode(record, metadataBytes: event.metadataBytes) } catch {
+                    return .failure(error)  // nothing can be half-written: fields were validated in prepare
+                }
+                try bytes.withUnsafeBytes { try txn.put(dbs.records, integer: position, $0, flags: MDB_APPEND) }
+                try event.factsStored.withUnsafeBytes {
+                    try txn.put(dbs.payloads, integer: StoreDatabases.payloadKey(position, personal: false), $0,
+                                flags: MDB_APPEND)
+                }
+                if let personal = event.personalStored {
+                    try personal.withUnsafeBytes {
+                        try txn.put(dbs.payloads, integer: StoreDatabases.payloadKey(position, personal: true), $0,
+                                    flags: MDB_APPEND)
+                    }
+                }
+                try writeIndexes(event, position: position, stream: stream, number: number, category: category, txn,
+                                 &batch)
+                stream.lastPosition = position
+                positions.append(position)
+                batch.nextPosition += 1
+            }
+            batch.streams[share.stream] = stream
+        }
+        return .success(AppendResult(positions: positions, streamVersions: versions, wasRetry: false,
+                                     recordedAt: batch.recordedAt))
+    }
+
+    private func writeIndexes(
+        _ event: PreparedEvent, position: UInt64, stream: StreamState, number: UInt64, category: UInt64,
+        _ txn: borrowing LMDBTransaction, _ batch: inout BatchState
+    ) throws {
+        var pos = position
+        try withUnsafeBytes(of: &pos) { positionBytes in
+            try withUnsafeBytes(of: event.id.uuid) { id in
+                try txn.put(dbs.eventIDs, id, positionBytes, flags: MDB_NOOVERWRITE)
+            }
+            var entry = (stream.version.bigEndian, position.bigEndian)
+            try withUnsafeBytes(of: &entry) { try txn.put(dbs.streamEvents, integer: number, $0) }
+            try txn.put(dbs.categoryEvents, integer: category, positionBytes)
+            let type = try postingNumber(event.type, db: dbs.typeNames, txn, &batch, \.types, cached: state.types,
+                                         next: \.nextTypeNumber)
+            try txn.put(dbs.typeEvents, integer: type, positionBytes)
+        }
+    }
+
+    /// The stream's state as of this point of the batch.
+    func streamState(_ name: String, _ txn: borrowing LMDBTransaction, _ batch: BatchState) throws -> StreamState {
+        if let s = batch.streams[name] ?? state.streams[name] { return s }
+        var key = Array(name.utf8)
+        guard let found = try key.withUnsafeMutableBytes({ try txn.get(dbs.streamNames, UnsafeRawBufferPointer($0)) })
+        else { return StreamState(number: nil, version: 0, lastPosition: nil) }
+        let number = found.bigEndianUInt64()
+        key.removeAll()
+        return try txn.withCursor(dbs.streamEvents) { cursor in
+            guard try cursor.find(integer: number) != nil, let last = try cursor.get(.lastDup) else {
+                return StreamState(number: number, version: 0, lastPosition: nil)
+            }
+            return StreamState(number: number, version: last.value.bigEndianUInt64(at: 0),
+                               lastPosition: last.value.bigEndianUInt64(at: 8))
+        }
+    }
+
+    private func createStream(_ name: String, _ txn: borrowing LMDBTransaction, _ batch: inout BatchState) throws
+        -> UInt64
+    {
+        let number = batch.nextStreamNumber
+        batch.nextStreamNumber += 1
+        let nameBytes = Array(name.utf8)
+        try nameBytes.withUnsafeBytes { key in
+            try withUnsafeBytes(of: number.bigEndian) { try txn.put(dbs.streamNames, key, $0, flags: MDB_NOOVERWRITE) }
+            try txn.put(dbs.streams, integer: number, key, flags: MDB_APPEND)
+        }
+        return number
+    }
+
+    /// The number of a category or event type, assigning the next one the first time a name is seen.
+    private func postingNumber(
+        _ name: String, db: MDB_dbi, _ txn: borrowing LMDBTransaction, _ batch: inout BatchState,
+        _ created: WritableKeyPath<BatchState, [String: UInt64]>, cached: [String: UInt64],
+        next: WritableKeyPath<BatchState, UInt64>
+    ) throws -> UInt64 {
+        if let n = cached[name] ?? batch[keyPath: created][name] { return n }
+        let key = Array(name.utf8)
+        if let found = try key.withUnsafeBytes({ try txn.get(db, $0) }) {
+            let n = found.bigEndianUInt64()
+            batch[keyPath: created][name] = n
+            return n
+        }
+        let n = batch[keyPath: next]
+        batch[keyPath: next] += 1
+        try key.withUnsafeBytes { k in
+            try withUnsafeBytes(of: n.bigEndian) { try txn.put(db, k, $0, flags: MDB_NOOVERWRITE) }
+        }
+        batch[keyPath: created][name] = n
+        return n
+    }
+
+    // MARK: - Idempotent retries
+
+    /// `nil` when no event id of the append is stored yet; otherwise the original result or the conflict.
+    private func checkRetry(_ append: PreparedAppend, _ txn: borrowing LMDBTransaction) throws
+        -> Result<AppendResult, StoreError>?
+    {
+        var known = [(PreparedStream, PreparedEvent, UInt64)]()
+        var unknown = 0
+        for share in append.streams {
+            for event in share.events {
+                let position = try withUnsafeBytes(of: event.id.uuid) { try txn.get(dbs.eventIDs, $0) }
+                if let position { known.append((share, event, position.nativeUInt64)) } else { unknown += 1 }
+            }
+        }
+        guard let first = known.first else { return nil }
+        guard unknown == 0 else {
+            return .failure(StoreError(
+                .idempotencyConflict,
+                "event \(first.1.id) is already stored at position \(first.2) but others of this append are not; "
+                    + "retry the append whole, exactly as first sent, or give the new events new ids",
+                stream: first.0.stream, position: first.2))
+        }
+        var positions = [UInt64]()
+        var versions = [String: UInt64]()
+        var recordedAt: Int64 = 0
+        for (share, event, position) in known {
+            guard let bytes = try txn.get(dbs.records, integer: position) else {
+                return .failure(StoreError(corrupt: "record", position: position, detail: "indexed id has no record"))
+            }
+            let record: EventRecord
+            do { record = try EventRecord(buffer: bytes, expectedPosition: position) } catch { return .failure(error) }
+            if let difference = try difference(record, event, share.stream, txn) {
+                return .failure(StoreError(
+                    .idempotencyConflict,
+                    "event id \(event.id) is already stored at position \(position) with another \(difference); "
+                        + "a retry must resend the same content, and a new event needs a new id",
+                    stream: share.stream, position: position))
+            }
+            positions.append(position)
+            versions[share.stream] = max(versions[share.stream] ?? 0, record.streamVersion)
+            recordedAt = record.recordedAt
+        }
+        for share in append.streams where versions[share.stream] == nil {
+            versions[share.stream] = 0  // a guard-only stream: report nothing new
+        }
+        return .success(AppendResult(positions: positions, streamVersions: versions, wasRetry: true,
+                                     recordedAt: recordedAt))
+    }
+
+    /// What differs between a stored record and a retried event (stream, type, metadata, both parts), or `nil`.
+    private func difference(_ record: EventRecord, _ event: PreparedEvent, _ stream: String,
+                            _ txn: borrowing LMDBTransaction) throws -> String? {
+        if record.stream != stream { return "stream (\(record.stream))" }
+        if record.eventType != event.type { return "type (\(record.eventType))" }
+        if record.metadata != event.metadata { return "metadata" }
+        if try !partMatches(event.facts, commitment: record.factsCommitment, length: record.factsLength,
+                            key: StoreDatabases.payloadKey(record.position, personal: false), txn) {
+            return "facts part"
+        }
+        switch (record.personalCommitment, event.personal) {
+        case (nil, nil): return nil
+        case (let c?, let p?):
+            let same = try partMatches(p, commitment: c, length: record.personalLength,
+                                       key: StoreDatabases.payloadKey(record.position, personal: true), txn)
+            return same ? nil : "personal part"
+        default: return "personal part"
+        }
+    }
+
+    private func partMatches(_ part: [UInt8], commitment: [UInt8], length: UInt32, key: UInt64,
+                             _ txn: borrowing LMDBTransaction) throws -> Bool {
+        guard part.count == Int(length), let stored = try txn.get(dbs.payloads, integer: key),
+              stored.count >= StoredPart.plainHeaderLength + StoredPart.saltLength
+        else { return false }
+        let salt = UnsafeRawBufferPointer(rebasing: stored[StoredPart.plainHeaderLength..<(StoredPart.plainHeaderLength + StoredPart.saltLength)])
+        return part.withUnsafeBytes { StoredPart.commitment(salt: salt, part: $0) } == commitment
+    }
+}

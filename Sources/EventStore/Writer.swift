@@ -1,0 +1,223 @@
+import Foundation
+import Synchronization
+
+/// The one thread that writes to the log.
+///
+/// LMDB has a single writer and binds a write transaction to its thread, and the fsync at commit is the cost to
+/// amortise, so every append is queued here and the thread commits whatever has gathered while the previous
+/// commit was syncing: one transaction, one fsync, then each caller is resumed with its own result (group commit).
+/// Callers do the CPU work (validation, salts, commitments, compression) on their own tasks beforehand.
+///
+/// `@unchecked Sendable`: the queue is guarded by `condition`; everything else mutable (`state`, caches) is
+/// touched only by the writer thread.
+final class Writer: @unchecked Sendable {
+    enum Job {
+        case append(PreparedAppend, CheckedContinuation<AppendResult, any Error>)
+        case sync(CheckedContinuation<Void, any Error>)
+        case installDictionary([UInt8], @Sendable (Result<UInt8, StoreError>) -> Void)
+    }
+
+    private let condition = NSCondition()
+    private var queue: [Job] = []
+    private var stopping = false
+    private var stopped = false
+    private var thread: Thread?
+    private let finished = DispatchSemaphore(value: 0)
+
+    let env: LMDBEnvironment
+    let dbs: StoreDatabases
+    let codec: PayloadCodec
+    let gate: ResizeGate
+    let origin: String
+    let maxBatchEvents: Int
+    /// Writer-thread state: positions, clocks and name → number caches.
+    var state: WriterState
+
+    /// The next position to be assigned, published after each commit.
+    let head: Atomic<UInt64>
+    /// Jobs waiting (the writer queue depth).
+    let queueDepth = Atomic<Int>(0)
+    /// Called on the writer thread after each commit that appended, with the new head.
+    let onCommit: @Sendable (UInt64) -> Void
+
+    init(env: LMDBEnvironment, dbs: StoreDatabases, codec: PayloadCodec, gate: ResizeGate, origin: String,
+         maxBatchEvents: Int, state: WriterState, onCommit: @escaping @Sendable (UInt64) -> Void) {
+        self.env = env
+        self.dbs = dbs
+        self.codec = codec
+        self.gate = gate
+        self.origin = origin
+        self.maxBatchEvents = maxBatchEvents
+        self.state = state
+        self.head = Atomic(state.nextPosition)
+        self.onCommit = onCommit
+    }
+
+    func start() {
+        let thread = Thread { [self] in
+            run()
+            finished.signal()
+        }
+        thread.name = "ledger-writer"
+        thread.stackSize = 1 << 20
+        self.thread = thread
+        thread.start()
+    }
+
+    /// Queues a job; fails it at once when the writer has stopped.
+    func enqueue(_ job: Job) {
+        condition.lock()
+        guard !stopping else {
+            condition.unlock()
+            Self.fail(job, StoreError(.closed, "the store was closed; open it again to write"))
+            return
+        }
+        queue.append(job)
+        queueDepth.add(1, ordering: .relaxed)
+        condition.signal()
+        condition.unlock()
+    }
+
+    /// Finishes the queued jobs, then stops the thread and waits for it.
+    func stop() {
+        condition.lock()
+        let wasRunning = !stopping && thread != nil
+        stopping = true
+        condition.signal()
+        condition.unlock()
+        if wasRunning { finished.wait() }
+    }
+
+    private func run() {
+        while true {
+            condition.lock()
+            while queue.isEmpty && !stopping { condition.wait() }
+            if queue.isEmpty {
+                condition.unlock()
+                return
+            }
+            var batch = [Job]()
+            var events = 0
+            var taken = 0
+            for job in queue {
+                if case .append(let a, _) = job {
+                    if events > 0 && events + a.eventCount > maxBatchEvents { break }
+                    events += a.eventCount
+                }
+                batch.append(job)
+                taken += 1
+            }
+            queue.removeFirst(taken)
+            queueDepth.subtract(taken, ordering: .relaxed)
+            condition.unlock()
+            process(batch)
+        }
+    }
+
+    private func process(_ batch: [Job]) {
+        var appends = [(PreparedAppend, CheckedContinuation<AppendResult, any Error>)]()
+        for job in batch {
+            if case .append(let a, let c) = job { appends.append((a, c)) }
+        }
+        if !appends.isEmpty { commitAppends(appends) }
+        for job in batch {
+            switch job {
+            case .append: continue
+            case .sync(let c):
+                do {
+                    try env.sync()
+                    c.resume()
+                } catch {
+                    c.resume(throwing: StoreError(error, while: "syncing the log"))
+                }
+            case .installDictionary(let bytes, let done):
+                done(installDictionary(bytes))
+            }
+        }
+    }
+
+    private static func fail(_ job: Job, _ error: StoreError) {
+        switch job {
+        case .append(_, let c): c.resume(throwing: error)
+        case .sync(let c): c.resume(throwing: error)
+        case .installDictionary(_, let done): done(.failure(error))
+        }
+    }
+
+    // MARK: - Group commit
+
+    private func commitAppends(_ appends: [(PreparedAppend, CheckedContinuation<AppendResult, any Error>)]) {
+        let durable = appends.contains { $0.0.durability == .durable }
+        while true {
+            var batch = BatchState(state, recordedAt: max(Self.nowMicros(), state.lastRecordedAt))
+            var outcomes = [Result<AppendResult, StoreError>]()
+            outcomes.reserveCapacity(appends.count)
+            do {
+                if !durable { try env.setNoSync(true) }
+                defer { if !durable { try? env.setNoSync(false) } }
+                try env.write { txn in
+                    for (append, _) in appends {
+                        outcomes.append(try apply(append, txn, &batch))
+                    }
+                }
+            } catch let error as LMDBError where error == .mapFull {
+                do {
+                    try growMap()
+                    continue
+                } catch {
+                    let failure = StoreError(error as? LMDBError ?? .mapFull, while: "growing the memory map")
+                    for (_, c) in appends { c.resume(throwing: failure) }
+                    return
+                }
+            } catch {
+                let failure = (error as? LMDBError).map { StoreError($0, while: "committing appends") }
+                    ?? (error as? StoreError) ?? StoreError(.storage, "committing appends: \(error)")
+                for (_, c) in appends { c.resume(throwing: failure) }
+                return
+            }
+            let appended = batch.nextPosition != state.nextPosition
+            state.absorb(batch)
+            head.store(state.nextPosition, ordering: .releasing)
+            for ((_, continuation), outcome) in zip(appends, outcomes) {
+                continuation.resume(with: outcome.mapError { $0 as any Error })
+            }
+            if appended { onCommit(state.nextPosition) }
+            return
+        }
+    }
+
+    /// Doubles the map (at least +64 MiB) while no read transaction of this process is open.
+    private func growMap() throws {
+        let current = env.mapSize
+        try gate.exclusive {
+            try env.setMapSize(max(current * 2, current + (64 << 20)))
+        }
+    }
+
+    private func installDictionary(_ bytes: [UInt8]) -> Result<UInt8, StoreError> {
+        let id = codec.latestID &+ 1
+        guard id != 0 else {
+            return .failure(StoreError(.invalidArgument, "the store holds 255 dictionaries; no more can be added"))
+        }
+        let dictionary: ZstdDictionary
+        do { dictionary = try ZstdDictionary(id: id, bytes: bytes, level: codec.level) } catch {
+            return .failure(StoreError(.invalidArgument, "the trained dictionary is not usable: \(error)"))
+        }
+        do {
+            try env.write { txn in
+                try bytes.withUnsafeBytes { try txn.put(dbs.dictionaries, integer: UInt64(id), $0) }
+            }
+        } catch {
+            let lmdb = error as? LMDBError ?? LMDBError(code: -1)
+            return .failure(StoreError(lmdb, while: "storing a compression dictionary"))
+        }
+        codec.install(dictionary, makeCurrent: true)
+        return .success(id)
+    }
+
+    static func nowMicros() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return Int64(ts.tv_sec) * 1_000_000 + Int64(ts.tv_nsec) / 1000
+    }
+}

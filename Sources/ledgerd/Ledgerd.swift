@@ -1,0 +1,15 @@
+import ArgumentParser
+
+/// The `ledgerd` command: the daemon, the operator's tools and the benchmarks.
+@main
+struct Ledgerd: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ledgerd",
+        abstract: "Ledger: an event-sourced records backend for public agencies.",
+        discussion: """
+            Exit codes: 0 success; 1 a failure the message explains (store, I/O, refused input); \
+            64 bad command-line usage.
+            """,
+        subcommands: [BenchCommand.self]
+    )
+}
