@@ -72,6 +72,10 @@ extension Store {
         guard !name.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
             throw StoreError(.invalidArgument, "stream name \"\(name)\" contains a control character", stream: name)
         }
+        guard !name.hasPrefix("-") else {
+            throw StoreError(.invalidArgument, "stream name \"\(name)\" starts with \"-\", leaving its category "
+                + "empty; name it <category>-<id>", stream: name)
+        }
     }
 
     static func validateName(_ value: String, _ what: String, minimum: Int) throws(StoreError) {
