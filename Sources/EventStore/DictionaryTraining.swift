@@ -28,18 +28,27 @@ final class DictionaryTraining: Sendable {
 }
 
 extension Store {
-    /// Counts payload parts stored without a dictionary and starts the first training once enough exist.
-    func noteUndictionariedParts(_ count: Int) {
+    /// Automatic trainings happen when the parts stored since the store opened reach the threshold, then ten and a
+    /// hundred times it: the first dictionary comes early, later ones learn from more of the store's own payloads.
+    static let automaticTrainings = 3
+
+    /// Counts encoded payload parts and starts a background training when a threshold is crossed.
+    func noteEncodedParts(_ count: Int) {
         let threshold = options.dictionaryTrainingThreshold
         guard threshold > 0 else { return }
-        let total = codec.partsWithoutDictionary.add(count, ordering: .relaxed).newValue
-        guard total >= threshold, total - count < threshold || total % threshold < count else { return }
-        let sampleCount = threshold
+        let total = codec.partsEncoded.add(count, ordering: .relaxed).newValue
+        let next = codec.nextTraining.load(ordering: .relaxed)
+        guard total >= (next == 0 ? threshold : next), next <= threshold * 100 else { return }
+        let samples = min(total, Self.maximumSamples)
         training.start { [self] in
-            guard let bytes = try? trainedDictionary(sampleCount: sampleCount) else { return }
+            guard let bytes = try? trainedDictionary(sampleCount: samples) else { return }
+            codec.nextTraining.store(max(next, threshold) * 10, ordering: .relaxed)
             writer?.enqueue(.installDictionary(bytes, { _ in }))
         }
     }
+
+    /// The most parts a training reads (more costs time and memory for little gain).
+    static let maximumSamples = 20_000
 
     /// Trains a dictionary on the newest payload parts and makes new parts use it; returns its id.
     ///
@@ -81,8 +90,11 @@ extension Store {
             throw StoreError(.invalidArgument, "only \(samples.count) payload parts to train on; a dictionary needs "
                 + "at least 100 (a few thousand is better)")
         }
+        // zstd suggests a dictionary about a tenth of the sample bytes, or smaller.
+        let sampleBytes = samples.reduce(0) { $0 + $1.count }
+        let capacity = min(options.dictionaryCapacity, max(4_096, sampleBytes / 10))
         do {
-            return try ZstdDictionary.train(samples: samples, capacity: options.dictionaryCapacity)
+            return try ZstdDictionary.train(samples: samples, capacity: capacity)
         } catch {
             throw StoreError(.invalidArgument, "training a dictionary on \(samples.count) parts failed: \(error)")
         }

@@ -175,6 +175,9 @@ public final class Store: Sendable {
                     state.lastRecordedAt = record.recordedAt
                 }
             }
+            try txn.withCursor(dbs.eventIDs) { cursor in
+                if let last = try cursor.get(.last) { state.highestEventID = EventIDKey(bytes: last.key) }
+            }
             try txn.withCursor(dbs.streams) { cursor in
                 if let last = try cursor.get(.last) { state.nextStreamNumber = last.key.nativeUInt64 + 1 }
             }

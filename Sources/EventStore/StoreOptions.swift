@@ -11,9 +11,10 @@ public struct StoreOptions: Sendable {
     public var maxPartBytes = 1 << 20
     /// zstd level for payload parts. Default 3.
     public var compressionLevel: Int32 = 3
-    /// Payload parts stored without a dictionary after which one is trained in the background; 0 turns
-    /// automatic training off (``Store/trainDictionary(sampleCount:)`` still works).
-    public var dictionaryTrainingThreshold = 10_000
+    /// Payload parts after which a dictionary is trained in the background (and again at 10× and 100× as many,
+    /// on up to 20 000 of the newest parts); 0 turns automatic training off (``Store/trainDictionary(sampleCount:)``
+    /// still works). Default 2 000.
+    public var dictionaryTrainingThreshold = 2_000
     /// Size of a trained dictionary in bytes. Default 64 KiB.
     public var dictionaryCapacity = 64 * 1024
     /// Most events the writer puts in one transaction (one fsync). Default 16 384.

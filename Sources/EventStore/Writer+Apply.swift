@@ -11,7 +11,7 @@ extension Writer {
         -> Result<AppendResult, StoreError>
     {
         // 1. Idempotency: a retry of stored ids with the same content returns the original positions.
-        if let answer = try checkRetry(append, txn) { return answer }
+        if let answer = try checkRetry(append, txn, batch) { return answer }
 
         // 2. Expectations, every stream before any write.
         var states = [StreamState]()
@@ -32,7 +32,6 @@ extension Writer {
         var positions = [UInt64]()
         positions.reserveCapacity(append.eventCount)
         var versions = [String: UInt64]()
-        let correlation = append.streams.first { !$0.events.isEmpty }?.events.first?.id
         for (share, var stream) in zip(append.streams, states) {
             defer { versions[share.stream] = stream.version }
             guard !share.events.isEmpty else { continue }
@@ -43,18 +42,9 @@ extension Writer {
             for event in share.events {
                 let position = batch.nextPosition
                 stream.version += 1
-                let record = EventRecord(
-                    leafType: event.leafType, origin: origin, position: position, recordedAt: batch.recordedAt,
-                    stream: share.stream, streamVersion: stream.version, previousPosition: stream.lastPosition,
-                    eventType: event.type, eventID: event.id, actor: event.actor,
-                    correlationID: event.correlationID ?? correlation ?? event.id, causationID: event.causationID,
-                    metadata: event.metadata, factsCommitment: event.factsCommitment,
-                    factsLength: UInt32(event.facts.count), personalCommitment: event.personalCommitment,
-                    personalLength: UInt32(event.personal?.count ?? 0))
-                let bytes: [UInt8]
-                do { bytes = try EventRecord.encode(record, metadataBytes: event.metadataBytes) } catch {
-                    return .failure(error)  // nothing can be half-written: fields were validated in prepare
-                }
+                var bytes = event.record
+                EventRecord.patch(&bytes, offsets: event.offsets, position: position, recordedAt: batch.recordedAt,
+                                  streamVersion: stream.version, previousPosition: stream.lastPosition)
                 try bytes.withUnsafeBytes { try txn.put(dbs.records, integer: position, $0, flags: MDB_APPEND) }
                 try event.factsStored.withUnsafeBytes {
                     try txn.put(dbs.payloads, integer: StoreDatabases.payloadKey(position, personal: false), $0,
@@ -84,15 +74,20 @@ extension Writer {
     ) throws {
         var pos = position
         try withUnsafeBytes(of: &pos) { positionBytes in
-            try withUnsafeBytes(of: event.id.uuid) { id in
-                try txn.put(dbs.eventIDs, id, positionBytes, flags: MDB_NOOVERWRITE)
+            let id = EventIDKey(event.id)
+            // UUIDv7 ids mostly arrive in order: past the highest stored id, append at the B-tree's tail.
+            let beyond = batch.highestEventID.map { id > $0 } ?? true
+            try withUnsafeBytes(of: event.id.uuid) { key in
+                try txn.put(dbs.eventIDs, key, positionBytes, flags: beyond ? MDB_APPEND : MDB_NOOVERWRITE)
             }
+            if beyond { batch.highestEventID = id }
+            // Versions and positions only grow, so every posting is appended to the end of its key's duplicates.
             var entry = (stream.version.bigEndian, position.bigEndian)
-            try withUnsafeBytes(of: &entry) { try txn.put(dbs.streamEvents, integer: number, $0) }
-            try txn.put(dbs.categoryEvents, integer: category, positionBytes)
+            try withUnsafeBytes(of: &entry) { try txn.put(dbs.streamEvents, integer: number, $0, flags: MDB_APPENDDUP) }
+            try txn.put(dbs.categoryEvents, integer: category, positionBytes, flags: MDB_APPENDDUP)
             let type = try postingNumber(event.type, db: dbs.typeNames, txn, &batch, \.types, cached: state.types,
                                          next: \.nextTypeNumber)
-            try txn.put(dbs.typeEvents, integer: type, positionBytes)
+            try txn.put(dbs.typeEvents, integer: type, positionBytes, flags: MDB_APPENDDUP)
         }
     }
 
@@ -151,13 +146,18 @@ extension Writer {
     // MARK: - Idempotent retries
 
     /// `nil` when no event id of the append is stored yet; otherwise the original result or the conflict.
-    private func checkRetry(_ append: PreparedAppend, _ txn: borrowing LMDBTransaction) throws
+    private func checkRetry(_ append: PreparedAppend, _ txn: borrowing LMDBTransaction, _ batch: BatchState) throws
         -> Result<AppendResult, StoreError>?
     {
         var known = [(PreparedStream, PreparedEvent, UInt64)]()
         var unknown = 0
         for share in append.streams {
             for event in share.events {
+                // An id above every stored one cannot be stored: no lookup needed.
+                if let highest = batch.highestEventID, EventIDKey(event.id) > highest {
+                    unknown += 1
+                    continue
+                }
                 let position = try withUnsafeBytes(of: event.id.uuid) { try txn.get(dbs.eventIDs, $0) }
                 if let position { known.append((share, event, position.nativeUInt64)) } else { unknown += 1 }
             }

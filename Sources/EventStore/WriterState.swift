@@ -1,3 +1,5 @@
+import Foundation
+
 /// What the writer knows of one stream.
 struct StreamState {
     /// The stream's number, or `nil` while it has no events.
@@ -18,6 +20,8 @@ struct WriterState {
     var streams: [String: StreamState] = [:]
     var categories: [String: UInt64] = [:]
     var types: [String: UInt64] = [:]
+    /// The highest event id stored (bytewise), or `nil` in an empty store.
+    var highestEventID: EventIDKey?
 
     /// Bound on cached streams; past it the cache is emptied (LMDB lookups are a few µs).
     static let streamCacheLimit = 200_000
@@ -29,6 +33,7 @@ struct WriterState {
         nextStreamNumber = batch.nextStreamNumber
         nextCategoryNumber = batch.nextCategoryNumber
         nextTypeNumber = batch.nextTypeNumber
+        highestEventID = batch.highestEventID
         if streams.count + batch.streams.count > Self.streamCacheLimit { streams.removeAll(keepingCapacity: true) }
         streams.merge(batch.streams) { $1 }
         categories.merge(batch.categories) { $1 }
@@ -46,12 +51,33 @@ struct BatchState {
     var streams: [String: StreamState] = [:]
     var categories: [String: UInt64] = [:]
     var types: [String: UInt64] = [:]
+    var highestEventID: EventIDKey?
 
     init(_ state: WriterState, recordedAt: Int64) {
+        highestEventID = state.highestEventID
         self.recordedAt = recordedAt
         nextPosition = state.nextPosition
         nextStreamNumber = state.nextStreamNumber
         nextCategoryNumber = state.nextCategoryNumber
         nextTypeNumber = state.nextTypeNumber
     }
+}
+
+/// An event id as its 16 bytes, ordered bytewise like the event-id index.
+struct EventIDKey: Comparable {
+    let high: UInt64
+    let low: UInt64
+
+    init(_ id: UUID) {
+        let bytes = id.uuid
+        high = withUnsafeBytes(of: bytes) { UInt64(bigEndian: $0.loadUnaligned(as: UInt64.self)) }
+        low = withUnsafeBytes(of: bytes) { UInt64(bigEndian: $0.loadUnaligned(fromByteOffset: 8, as: UInt64.self)) }
+    }
+
+    init(bytes: UnsafeRawBufferPointer) {
+        high = UInt64(bigEndian: bytes.loadUnaligned(as: UInt64.self))
+        low = UInt64(bigEndian: bytes.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
+    }
+
+    static func < (a: EventIDKey, b: EventIDKey) -> Bool { (a.high, a.low) < (b.high, b.low) }
 }

@@ -7,8 +7,10 @@ final class PayloadCodec: Sendable {
     let level: Int32
     private let dictionaries = Mutex<[UInt8: ZstdDictionary]>([:])
     private let current = Mutex<ZstdDictionary?>(nil)
-    /// Parts compressed without a dictionary since the codec was made: what triggers the first training.
-    let partsWithoutDictionary = Atomic<Int>(0)
+    /// Parts encoded since the store opened: what triggers automatic training.
+    let partsEncoded = Atomic<Int>(0)
+    /// Parts count at which the next automatic training starts (0 = the configured threshold).
+    let nextTraining = Atomic<Int>(0)
 
     init(level: Int32) {
         self.level = level

@@ -5,14 +5,14 @@ import Crypto
 /// Layout (design.md's stored part header, then the salt, then the body):
 ///
 ///     u8 part_format=1 · u8 codec (0 stored as is, 1 zstd lean frame) · u8 dictionary_id (0 none) ·
-///     u32 key_id (0 = not encrypted) · [12 nonce · 16 tag, only when key_id ≠ 0] · 32 salt · body
+///     u8 key_id_length k (0 = not encrypted) · [k key_id · 12 nonce · 16 tag, only when k > 0] · 32 salt · body
 ///
 /// A lean zstd frame has no magic number, no checksum and no content size: the record holds the length and a
 /// commitment that covers the bytes. The key id leaves room for per-subject encryption without a format change.
 struct StoredPart {
     static let format: UInt8 = 1
     static let saltLength = 32
-    static let plainHeaderLength = 7
+    static let plainHeaderLength = 4
 
     enum Codec: UInt8 {
         case none = 0
@@ -36,7 +36,7 @@ struct StoredPart {
         out.append(format)
         out.append(Codec.none.rawValue)
         out.append(0)
-        out.append(contentsOf: [0, 0, 0, 0])
+        out.append(0)
         out.append(contentsOf: salt)
         let dictionary = codec.currentDictionary
         let outcome = part.withUnsafeBytes { p in
@@ -62,10 +62,9 @@ struct StoredPart {
         guard stored.count >= plainHeaderLength + saltLength, stored[0] == format else {
             throw StoreError(corrupt: "payload part", position: position, detail: "bad header")
         }
-        let keyID = UInt32(bigEndian: stored.loadUnaligned(fromByteOffset: 3, as: UInt32.self))
-        guard keyID == 0 else {
-            throw StoreError(.unsupportedFormat, "payload part at position \(position) is encrypted (key \(keyID)); "
-                + "this program cannot decrypt it", position: position)
+        guard stored[3] == 0 else {
+            throw StoreError(.unsupportedFormat, "payload part at position \(position) is encrypted; this program "
+                + "cannot decrypt it", position: position)
         }
         let salt = UnsafeRawBufferPointer(rebasing: stored[plainHeaderLength..<(plainHeaderLength + saltLength)])
         let body = UnsafeRawBufferPointer(rebasing: stored[(plainHeaderLength + saltLength)...])

@@ -136,6 +136,25 @@ public struct EventRecord: Sendable, Hashable {
         return w.bytes
     }
 
+    /// Byte offsets of the fields the writer fills in (position, then recorded_at; stream version, then previous
+    /// position) in a record whose origin and stream have these UTF-8 lengths.
+    static func writerOffsets(originLength: Int, streamLength: Int) -> (position: Int, version: Int) {
+        let position = 3 + originLength
+        return (position, position + 16 + 1 + streamLength)
+    }
+
+    /// Fills the writer's fields into an encoded record (see ``writerOffsets(originLength:streamLength:)``).
+    static func patch(_ bytes: inout [UInt8], offsets: (position: Int, version: Int), position: UInt64,
+                      recordedAt: Int64, streamVersion: UInt64, previousPosition: UInt64?) {
+        bytes.withUnsafeMutableBytes { b in
+            b.storeBytes(of: position.bigEndian, toByteOffset: offsets.position, as: UInt64.self)
+            b.storeBytes(of: recordedAt.bigEndian, toByteOffset: offsets.position + 8, as: Int64.self)
+            b.storeBytes(of: streamVersion.bigEndian, toByteOffset: offsets.version, as: UInt64.self)
+            b.storeBytes(of: (previousPosition ?? noPreviousPosition).bigEndian, toByteOffset: offsets.version + 8,
+                         as: UInt64.self)
+        }
+    }
+
     private static func checkLength(_ bytes: [UInt8], _ what: String, _ minimum: Int) throws(StoreError) {
         guard bytes.count >= minimum, bytes.count <= 255 else {
             throw StoreError(.invalidArgument, "\(what) must be \(minimum)–255 bytes of UTF-8, not \(bytes.count)")

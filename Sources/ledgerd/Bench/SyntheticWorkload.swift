@@ -110,16 +110,13 @@ struct SyntheticWorkload: Sendable {
             return ("DossierTransferred.v1", head + "\"from\":\"\(rng.pick(departments))\","
                 + "\"to\":\"\(rng.pick(departments))\"}", nil)
         default:
-            return ("SubmittedForApproval.v1", head + "\"draftSha256\":\"\(hex(&rng, 32))\"}", nil)
+            return ("SubmittedForApproval.v1", head + "\"draft\":\"\(1 + rng.below(9_000))/TTr-\(unit.code)\","
+                + "\"approver\":\"staff-\(unit.code)-\(rng.below(20))\"}", nil)
         }
     }
 
     private static func person(_ rng: inout XorShift) -> String {
         "\(rng.pick(familyNames)) \(rng.pick(middleNames)) \(rng.pick(givenNames))"
-    }
-
-    private static func hex(_ rng: inout XorShift, _ bytes: Int) -> String {
-        (0..<bytes).map { _ in String(format: "%02x", rng.below(256)) }.joined()
     }
 
     private static func civil(_ ms: UInt64) -> DateComponents {
