@@ -41,8 +41,9 @@ extension Store {
         guard total >= (next == 0 ? threshold : next), next <= threshold * 100 else { return }
         let samples = min(total, Self.maximumSamples)
         training.start { [self] in
-            guard let bytes = try? trainedDictionary(sampleCount: samples) else { return }
+            // Move the next threshold on whatever the outcome, so a failing training is not retried per append.
             codec.nextTraining.store(max(next, threshold) * 10, ordering: .relaxed)
+            guard let bytes = try? trainedDictionary(sampleCount: samples) else { return }
             writer?.enqueue(.installDictionary(bytes, { _ in }))
         }
     }

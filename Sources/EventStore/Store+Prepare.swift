@@ -47,7 +47,7 @@ extension Store {
 
         // 2. Salt, commit and compress every part.
         let encoded = try encodeParts(parts)
-        noteEncodedParts(parts.count)
+        noteEncodedParts(parts.reduce(0) { $0 + ($1.isEmpty ? 0 : 1) })
 
         // 3. Assemble the records.
         let correlation = ids.first { !$0.isEmpty }?.first

@@ -162,12 +162,25 @@ extension Store {
 
     /// Runs `body` in a read transaction, holding off map resizes, and maps LMDB errors.
     func readTransaction<T>(_ body: (borrowing LMDBTransaction) throws -> T) throws -> T {
-        try checkOpen()
-        do {
-            return try gate.shared { try env.read(body) }
-        } catch let error as LMDBError {
-            throw StoreError(error, while: "reading the log")
+        for attempt in 0..<2 {
+            do {
+                return try gate.shared {
+                    try checkOpen()  // checked under the gate: close() takes it exclusively
+                    return try env.read(body)
+                }
+            } catch let error as LMDBError where error == .mapResized && attempt == 0 {
+                // The writer process grew the map: remap while no read transaction of ours is open.
+                try gate.exclusive {
+                    try checkOpen()
+                    do throws(LMDBError) { try env.adoptMapSize() } catch { throw StoreError(error, while: "adopting the map size") }
+                }
+            } catch let error as LMDBError where error == .closed {
+                throw StoreError(.closed, "the store at \(path) was closed; open it again")
+            } catch let error as LMDBError {
+                throw StoreError(error, while: "reading the log")
+            }
         }
+        throw StoreError(.storage, "reading the log: the map was resized twice in a row; retry")
     }
 
     /// Repeats `page` in separate transactions until `limit` events were read or the source ran out.
@@ -252,6 +265,16 @@ extension Store {
                           lastPosition: ends.last.1, createdAt: created)
     }
 
+    /// Loads a dictionary stored after this process opened the store (a reader beside the writer).
+    private func loadDictionary(_ id: UInt8, _ txn: borrowing LMDBTransaction) throws {
+        guard let bytes = try txn.get(dbs.dictionaries, integer: UInt64(id)) else { return }
+        do {
+            codec.install(try ZstdDictionary(id: id, bytes: Array(bytes), level: codec.level), makeCurrent: false)
+        } catch {
+            throw StoreError(corrupt: "compression dictionary \(id)", position: nil, detail: "\(error)")
+        }
+    }
+
     private func load(_ position: UInt64, _ payloads: PayloadSelection, _ txn: borrowing LMDBTransaction) throws
         -> RecordedEvent
     {
@@ -284,6 +307,9 @@ extension Store {
     {
         guard let stored = try txn.get(dbs.payloads, integer: StoreDatabases.payloadKey(position, personal: personal))
         else { return nil }
+        if stored.count > 2, stored[2] != 0, codec.dictionary(id: stored[2]) == nil {
+            try loadDictionary(stored[2], txn)
+        }
         return try StoredPart.decode(stored, length: Int(length), codec: codec, position: position).part
     }
 }

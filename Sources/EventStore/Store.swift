@@ -268,25 +268,27 @@ public final class Store: Sendable {
     /// The next position to be assigned: the number of events in the log.
     public var head: UInt64 {
         if let writer { return writer.head.load(ordering: .acquiring) }
-        return (try? env.read { txn in
+        return (try? readTransaction { txn in
             try txn.withCursor(dbs.records) { try $0.get(.last).map { $0.key.nativeUInt64 + 1 } ?? 0 }
         }) ?? 0
     }
 
     /// True when the log environment commits with fsync (none of `MDB_NOSYNC`, `MDB_NOMETASYNC`, `MDB_MAPASYNC`).
-    public var isDurable: Bool { env.isDurable }
+    public var isDurable: Bool { gate.shared { !closed.load(ordering: .acquiring) && env.isDurable } }
 
     /// Bytes in use by the environment's pages (used pages × page size).
-    public var bytesInUse: Int { gate.shared { env.usedBytes } }
+    public var bytesInUse: Int { gate.shared { closed.load(ordering: .acquiring) ? 0 : env.usedBytes } }
 
     /// The memory map's current size in bytes.
-    public var mapSize: Int { env.mapSize }
+    public var mapSize: Int { gate.shared { closed.load(ordering: .acquiring) ? 0 : env.mapSize } }
 
     /// Appends waiting for the writer.
     public var writerQueueDepth: Int { writer?.queueDepth.load(ordering: .relaxed) ?? 0 }
 
     /// Reader slots in use and available.
-    public var readerSlots: (used: Int, max: Int) { env.readers }
+    public var readerSlots: (used: Int, max: Int) {
+        gate.shared { closed.load(ordering: .acquiring) ? (0, 0) : env.readers }
+    }
 
     /// Id of the dictionary new payload parts are compressed with (0 = none yet).
     public var currentDictionaryID: UInt8 { codec.currentDictionary?.id ?? 0 }

@@ -204,8 +204,15 @@ final class Writer: @unchecked Sendable {
             return .failure(StoreError(.invalidArgument, "the trained dictionary is not usable: \(error)"))
         }
         do {
-            try env.write { txn in
-                try bytes.withUnsafeBytes { try txn.put(dbs.dictionaries, integer: UInt64(id), $0) }
+            do {
+                try env.write { txn in
+                    try bytes.withUnsafeBytes { try txn.put(dbs.dictionaries, integer: UInt64(id), $0) }
+                }
+            } catch let error as LMDBError where error == .mapFull {
+                try growMap()
+                try env.write { txn in
+                    try bytes.withUnsafeBytes { try txn.put(dbs.dictionaries, integer: UInt64(id), $0) }
+                }
             }
         } catch {
             let lmdb = error as? LMDBError ?? LMDBError(code: -1)

@@ -75,14 +75,11 @@ final class LMDBEnvironment: @unchecked Sendable {
     /// Runs `body` in a read-only transaction. The transaction is valid only during the closure: do not store it,
     /// and copy out any bytes you keep (they point into the memory map).
     func read<T>(_ body: (borrowing LMDBTransaction) throws -> T) throws -> T {
+        guard let handle else { throw LMDBError.closed }
         var txn: OpaquePointer?
-        var rc = mdb_txn_begin(handle, nil, UInt32(MDB_RDONLY), &txn)
-        if rc == MDB_MAP_RESIZED {
-            // Another process grew the map: adopt its size and try once more.
-            try check(mdb_env_set_mapsize(handle, 0))
-            rc = mdb_txn_begin(handle, nil, UInt32(MDB_RDONLY), &txn)
-        }
-        try check(rc)
+        // MDB_MAP_RESIZED (another process grew the map) is thrown: the caller adopts the new size with
+        // ``adoptMapSize()`` once no read transaction of this process is open, then retries.
+        try check(mdb_txn_begin(handle, nil, UInt32(MDB_RDONLY), &txn))
         defer { mdb_txn_abort(txn) }
         return try body(LMDBTransaction(raw: txn!))
     }
@@ -91,6 +88,7 @@ final class LMDBEnvironment: @unchecked Sendable {
     ///
     /// Synchronous on purpose: `body` cannot `await`, so begin and commit happen on one thread, as LMDB requires.
     func write<T>(_ body: (borrowing LMDBTransaction) throws -> T) throws -> T {
+        guard let handle else { throw LMDBError.closed }
         var txn: OpaquePointer?
         try check(mdb_txn_begin(handle, nil, 0, &txn))
         let result: T
@@ -147,6 +145,12 @@ final class LMDBEnvironment: @unchecked Sendable {
         var info = MDB_envinfo()
         mdb_env_info(handle, &info)
         return (Int(info.me_numreaders), Int(info.me_maxreaders))
+    }
+
+    /// Adopts the map size another process set (after `MDB_MAP_RESIZED`). Only call when no transaction of this
+    /// process is open.
+    func adoptMapSize() throws(LMDBError) {
+        try check(mdb_env_set_mapsize(handle, 0))
     }
 
     /// Grows the map. Only call when no transaction of this process is open (the writer, between batches).

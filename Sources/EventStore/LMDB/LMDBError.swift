@@ -19,6 +19,8 @@ struct LMDBError: Error, Equatable, CustomStringConvertible {
     static let mapResized = LMDBError(code: MDB_MAP_RESIZED)
     static let readersFull = LMDBError(code: MDB_READERS_FULL)
     static let noSpace = LMDBError(code: ENOSPC)
+    /// The environment was closed (EBADF): a programming race the store turns into ``StoreError/Code/closed``.
+    static let closed = LMDBError(code: EBADF)
 }
 
 /// Turns an LMDB return code into a thrown ``LMDBError``; the one place that reads C return codes.

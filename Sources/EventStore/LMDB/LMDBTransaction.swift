@@ -107,6 +107,9 @@ struct LMDBCursor: ~Copyable {
     }
 
     /// Moves the cursor and returns the entry there, or `nil` past either end (`MDB_NOTFOUND`).
+    ///
+    /// For ops that take a key (`setKey`, `getBothRange`) LMDB may leave `Entry.key` pointing at the caller's
+    /// `key` buffer: read only `value` from those unless the key buffer outlives the use.
     /// The corresponding C function is `mdb_cursor_get`.
     func get(
         _ op: Op, key: UnsafeRawBufferPointer? = nil, value: UnsafeRawBufferPointer? = nil

@@ -25,7 +25,10 @@ final class ZstdContexts: Sendable {
         let written = out.withUnsafeMutableBytes { buffer in
             let dst = buffer.baseAddress! + start
             // The advanced API keeps the lean-frame parameters; `ZSTD_compress_usingCDict` would reset them.
-            ZSTD_CCtx_refCDict(box.pointer, dictionary?.compression)
+            // A reset first, so a frame left unfinished by a failed call cannot keep the previous dictionary.
+            ZSTD_CCtx_reset(box.pointer, ZSTD_reset_session_only)
+            let referenced = ZSTD_CCtx_refCDict(box.pointer, dictionary?.compression)
+            if ZSTD_isError(referenced) != 0 { return referenced }
             return ZSTD_compress2(box.pointer, dst, bound, input.baseAddress, input.count)
         }
         let size = try checkZstd(written)
@@ -45,7 +48,12 @@ final class ZstdContexts: Sendable {
         defer { decompressors.withLock { $0.append(box) } }
         var produced = 0
         let output = [UInt8](unsafeUninitializedCapacity: length) { buffer, count in
-            ZSTD_DCtx_refDDict(box.pointer, dictionary?.decompression)
+            ZSTD_DCtx_reset(box.pointer, ZSTD_reset_session_only)
+            produced = ZSTD_DCtx_refDDict(box.pointer, dictionary?.decompression)
+            guard ZSTD_isError(produced) == 0 else {
+                count = 0
+                return
+            }
             produced = ZSTD_decompressDCtx(box.pointer, buffer.baseAddress, length, frame.baseAddress, frame.count)
             count = ZSTD_isError(produced) != 0 ? 0 : produced
         }
