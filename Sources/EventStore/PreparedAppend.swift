@@ -5,36 +5,28 @@ import Foundation
 final class PreparedEvent: Sendable {
     let id: UUID
     let type: String
-    let actor: String
     let metadata: Metadata
-    let leafType: LeafType
     /// The encoded record with zeros where the writer fills in position, time, version and previous position.
     let record: [UInt8]
     let offsets: (position: Int, version: Int)
     /// The original parts, kept to compare a retry's content with what is stored.
     let facts: [UInt8]
     let personal: [UInt8]?
+    /// The stored parts (header, salt, body).
     let factsStored: [UInt8]
-    let factsCommitment: [UInt8]
     let personalStored: [UInt8]?
-    let personalCommitment: [UInt8]?
 
-    init(id: UUID, type: String, actor: String, metadata: Metadata, leafType: LeafType, record: [UInt8],
-         offsets: (position: Int, version: Int), facts: [UInt8], personal: [UInt8]?, factsStored: [UInt8],
-         factsCommitment: [UInt8], personalStored: [UInt8]?, personalCommitment: [UInt8]?) {
+    init(id: UUID, type: String, metadata: Metadata, record: [UInt8], offsets: (position: Int, version: Int),
+         facts: [UInt8], personal: [UInt8]?, factsStored: [UInt8], personalStored: [UInt8]?) {
         self.id = id
         self.type = type
-        self.actor = actor
         self.metadata = metadata
-        self.leafType = leafType
         self.record = record
         self.offsets = offsets
         self.facts = facts
         self.personal = personal
         self.factsStored = factsStored
-        self.factsCommitment = factsCommitment
         self.personalStored = personalStored
-        self.personalCommitment = personalCommitment
     }
 }
 

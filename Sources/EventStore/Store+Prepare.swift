@@ -10,26 +10,23 @@ extension Store {
     /// large append), so the writer thread only patches positions in and puts bytes.
     func prepare(_ appends: [StreamAppend], durability: Durability) throws(StoreError) -> PreparedAppend {
         guard !appends.isEmpty else { throw StoreError(.invalidArgument, "an append names no stream") }
-        // 1. Validate, name the events, and list the parts to encode.
+        // 1. Validate everything and name the events (cheap, sequential).
         var seenStreams = Set<String>()
         var seenIDs = Set<UUID>()
-        var ids = [[UUID]]()
-        var parts = [[UInt8]]()
-        var personalFlags = [Bool]()
-        for append in appends {
+        var jobs = [EncodingJob]()
+        var parts = 0
+        for (share, append) in appends.enumerated() {
             try Self.validateStreamName(append.stream)
             guard seenStreams.insert(append.stream).inserted else {
                 throw StoreError(.invalidArgument, "stream \"\(append.stream)\" is named twice in one append; "
                     + "put all its events and one expectation in a single StreamAppend", stream: append.stream)
             }
-            var streamIDs = [UUID]()
             for event in append.events {
                 let id = event.id ?? UUID.v7()
                 guard seenIDs.insert(id).inserted else {
                     throw StoreError(.idempotencyConflict, "event id \(id) appears twice in one append; "
                         + "give every event its own id", stream: append.stream)
                 }
-                streamIDs.append(id)
                 try Self.validateName(event.type, "event type", minimum: 1)
                 try Self.validateName(event.actor, "actor", minimum: 0)
                 let personal = event.personal.flatMap { $0.isEmpty ? nil : $0 }
@@ -38,81 +35,82 @@ extension Store {
                     throw StoreError(.eventTooLarge, "the \(name) part of a \(event.type) event is \(part.count) bytes; "
                         + "the limit is \(options.maxPartBytes) bytes per part", stream: append.stream)
                 }
-                parts.append(event.facts)
-                personalFlags.append(personal != nil)
-                if let personal { parts.append(personal) }
+                let metadataSize = try event.metadata.validate()
+                jobs.append(EncodingJob(share: share, event: event, id: id, personal: personal, salt: parts,
+                                        metadataSize: metadataSize))
+                parts += personal == nil ? 1 : 2
             }
-            ids.append(streamIDs)
         }
 
-        // 2. Salt, commit and compress every part.
-        let encoded = try encodeParts(parts)
-        noteEncodedParts(parts.reduce(0) { $0 + ($1.isEmpty ? 0 : 1) })
-
-        // 3. Assemble the records.
-        let correlation = ids.first { !$0.isEmpty }?.first
-        var prepared = [PreparedStream]()
-        prepared.reserveCapacity(appends.count)
-        var partIndex = 0
-        var eventIndex = 0
-        var total = 0
-        let originLength = origin.utf8.count
-        for (append, streamIDs) in zip(appends, ids) {
-            let offsets = EventRecord.writerOffsets(originLength: originLength, streamLength: append.stream.utf8.count)
-            var events = [PreparedEvent]()
-            events.reserveCapacity(append.events.count)
-            for (event, id) in zip(append.events, streamIDs) {
-                let facts = encoded[partIndex]
-                let personal = personalFlags[eventIndex] ? encoded[partIndex + 1] : nil
-                partIndex += personal == nil ? 1 : 2
-                eventIndex += 1
-                let record = EventRecord(
-                    leafType: event.leafType, origin: origin, position: 0, recordedAt: 0, stream: append.stream,
-                    streamVersion: 0, previousPosition: 0, eventType: event.type, eventID: id, actor: event.actor,
-                    correlationID: event.correlationID ?? correlation ?? id, causationID: event.causationID,
-                    metadata: event.metadata, factsCommitment: facts.commitment, factsLength: UInt32(event.facts.count),
-                    personalCommitment: personal?.commitment, personalLength: UInt32(event.personal?.count ?? 0))
-                events.append(PreparedEvent(
-                    id: id, type: event.type, actor: event.actor, metadata: event.metadata, leafType: event.leafType,
-                    record: try record.encoded(), offsets: offsets, facts: event.facts,
-                    personal: personal == nil ? nil : event.personal, factsStored: facts.stored,
-                    factsCommitment: facts.commitment, personalStored: personal?.stored,
-                    personalCommitment: personal?.commitment))
-            }
-            total += events.count
-            prepared.append(PreparedStream(
-                stream: append.stream, expected: append.expected, category: EventRecord.category(of: append.stream),
-                events: events))
-        }
-        return PreparedAppend(streams: prepared, eventCount: total, durability: durability)
-    }
-
-    /// Encodes parts with fresh salts, splitting large appends over two threads.
-    private func encodeParts(_ parts: [[UInt8]]) throws(StoreError) -> [(stored: [UInt8], commitment: [UInt8])] {
-        var random = [UInt8](repeating: 0, count: parts.count * StoredPart.saltLength)
+        // 2. Salt, commit and compress every part and encode every record (two threads for large appends).
+        var random = [UInt8](repeating: 0, count: parts * StoredPart.saltLength)
         random.withUnsafeMutableBytes { fillRandom($0) }
         let salts = random
-        let codec = self.codec
-        @Sendable func encode(_ i: Int) throws(StoreError) -> (stored: [UInt8], commitment: [UInt8]) {
-            let start = i * StoredPart.saltLength
-            return try StoredPart.encode(parts[i], salt: Array(salts[start..<(start + StoredPart.saltLength)]),
-                                         codec: codec)
+        let correlation = jobs.first?.id
+        let encoded = try encode(jobs, appends: appends, salts: salts, correlation: correlation)
+        noteEncodedParts(jobs.reduce(0) { $0 + ($1.event.facts.isEmpty ? 0 : 1) + ($1.personal == nil ? 0 : 1) })
+
+        // 3. Group the events by stream share.
+        var byShare = [[PreparedEvent]](repeating: [], count: appends.count)
+        for (job, event) in zip(jobs, encoded) { byShare[job.share].append(event) }
+        let streams = zip(appends, byShare).map { append, events in
+            PreparedStream(stream: append.stream, expected: append.expected,
+                           category: EventRecord.category(of: append.stream), events: events)
         }
-        guard parts.count >= 128 else {
-            var out = [(stored: [UInt8], commitment: [UInt8])]()
-            out.reserveCapacity(parts.count)
-            for i in parts.indices { out.append(try encode(i)) }
+        return PreparedAppend(streams: streams, eventCount: jobs.count, durability: durability)
+    }
+
+    /// One event to encode: where it belongs and where its salts start.
+    private struct EncodingJob: Sendable {
+        let share: Int
+        let event: EventData
+        let id: UUID
+        let personal: [UInt8]?
+        /// Index of its first salt in the append's salt buffer.
+        let salt: Int
+        let metadataSize: Int
+    }
+
+    private func encode(_ jobs: [EncodingJob], appends: [StreamAppend], salts: [UInt8], correlation: UUID?)
+        throws(StoreError) -> [PreparedEvent]
+    {
+        let codec = self.codec
+        let origin = self.origin
+        @Sendable func encode(_ job: EncodingJob) throws(StoreError) -> PreparedEvent {
+            let stream = appends[job.share].stream
+            return try salts.withUnsafeBytes { all in Result { () throws(StoreError) in
+                func salt(_ i: Int) -> UnsafeRawBufferPointer {
+                    let start = (job.salt + i) * StoredPart.saltLength
+                    return UnsafeRawBufferPointer(rebasing: all[start..<(start + StoredPart.saltLength)])
+                }
+                let facts = try StoredPart.encode(job.event.facts, salt: salt(0), codec: codec)
+                let personal = try job.personal.map { (p) throws(StoreError) in try StoredPart.encode(p, salt: salt(1), codec: codec) }
+                let record = EventRecord.template(
+                    origin: origin, stream: stream, event: job.event, id: job.id,
+                    correlationID: job.event.correlationID ?? correlation ?? job.id, metadataSize: job.metadataSize,
+                    factsCommitment: facts.commitment, personalCommitment: personal?.commitment,
+                    personalLength: job.personal?.count ?? 0)
+                return PreparedEvent(
+                    id: job.id, type: job.event.type, metadata: job.event.metadata, record: record.bytes,
+                    offsets: record.offsets, facts: job.event.facts, personal: job.personal, factsStored: facts.stored,
+                    personalStored: personal?.stored)
+            } }.get()
+        }
+        guard jobs.count >= 64 else {
+            var out = [PreparedEvent]()
+            out.reserveCapacity(jobs.count)
+            for job in jobs { out.append(try encode(job)) }
             return out
         }
         let slices = 2
-        let results = Mutex<[Int: Result<[(stored: [UInt8], commitment: [UInt8])], StoreError>]>([:])
+        let results = Mutex<[Int: Result<[PreparedEvent], StoreError>]>([:])
         DispatchQueue.concurrentPerform(iterations: slices) { slice in
-            let range = (slice * parts.count / slices)..<((slice + 1) * parts.count / slices)
-            let result = Result { () throws(StoreError) in try range.map { (i) throws(StoreError) in try encode(i) } }
+            let range = (slice * jobs.count / slices)..<((slice + 1) * jobs.count / slices)
+            let result = Result { () throws(StoreError) in try range.map { (i) throws(StoreError) in try encode(jobs[i]) } }
             results.withLock { $0[slice] = result }
         }
-        var out = [(stored: [UInt8], commitment: [UInt8])]()
-        out.reserveCapacity(parts.count)
+        var out = [PreparedEvent]()
+        out.reserveCapacity(jobs.count)
         for slice in 0..<slices {
             guard let result = results.withLock({ $0[slice] }) else { continue }
             out.append(contentsOf: try result.get())

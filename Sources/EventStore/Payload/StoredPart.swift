@@ -29,7 +29,7 @@ struct StoredPart {
 
     /// Encodes `part` with a fresh salt: returns the stored bytes and the commitment.
     static func encode(
-        _ part: [UInt8], salt: [UInt8], codec: PayloadCodec
+        _ part: [UInt8], salt: UnsafeRawBufferPointer, codec: PayloadCodec
     ) throws(StoreError) -> (stored: [UInt8], commitment: [UInt8]) {
         var out = [UInt8]()
         out.reserveCapacity(plainHeaderLength + saltLength + part.count / 2 + 16)
@@ -51,7 +51,7 @@ struct StoredPart {
         } else {
             out.append(contentsOf: part)
         }
-        let digest = salt.withUnsafeBytes { s in part.withUnsafeBytes { Self.commitment(salt: s, part: $0) } }
+        let digest = part.withUnsafeBytes { Self.commitment(salt: salt, part: $0) }
         return (out, digest)
     }
 

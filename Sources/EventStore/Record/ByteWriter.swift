@@ -1,3 +1,5 @@
+import Foundation
+
 /// Appends big-endian integers and length-prefixed byte strings: the encoding of records and metadata.
 struct ByteWriter {
     private(set) var bytes: [UInt8]
@@ -31,6 +33,20 @@ struct ByteWriter {
         u8(UInt8(value.count))
         bytes.append(contentsOf: value)
     }
+
+    /// `b8` of a string's UTF-8 (the caller checked the length fits).
+    mutating func b8(_ value: String) {
+        u8(UInt8(value.utf8.count))
+        bytes.append(contentsOf: value.utf8)
+    }
+
+    /// The 16 bytes of a UUID.
+    mutating func uuid(_ value: UUID) {
+        withUnsafeBytes(of: value.uuid) { bytes.append(contentsOf: $0) }
+    }
+
+    /// `count` zero bytes.
+    mutating func zeros(_ count: Int) { bytes.append(contentsOf: repeatElement(0, count: count)) }
 
     /// `b16`: a big-endian u16 length, then the bytes (the caller checked the length fits).
     mutating func b16<C: Collection>(_ value: C) where C.Element == UInt8 {

@@ -99,41 +99,62 @@ public struct EventRecord: Sendable, Hashable {
     ///
     /// - Throws: ``StoreError/Code/invalidArgument`` when a field does not fit its length prefix.
     public func encoded() throws(StoreError) -> [UInt8] {
-        let metadataBytes = try metadata.encoded()
-        return try Self.encode(self, metadataBytes: metadataBytes)
-    }
-
-    static func encode(_ r: EventRecord, metadataBytes: [UInt8]) throws(StoreError) -> [UInt8] {
-        let origin = Array(r.origin.utf8), stream = Array(r.stream.utf8)
-        let type = Array(r.eventType.utf8), actor = Array(r.actor.utf8)
         try Self.checkLength(origin, "log origin", 1)
         try Self.checkLength(stream, "stream name", 1)
-        try Self.checkLength(type, "event type", 1)
+        try Self.checkLength(eventType, "event type", 1)
         try Self.checkLength(actor, "actor", 0)
-        guard r.factsCommitment.count == 32, r.personalCommitment?.count ?? 32 == 32 else {
+        guard factsCommitment.count == 32, personalCommitment?.count ?? 32 == 32 else {
             throw StoreError(.invalidArgument, "a commitment must be 32 bytes")
         }
-        var w = ByteWriter(capacity: 200 + stream.count + type.count + metadataBytes.count)
-        w.u8(format)
-        w.u8(r.leafType.rawValue)
+        let metadataSize = try metadata.validate()
+        var w = ByteWriter(capacity: 200 + stream.utf8.count + eventType.utf8.count + metadataSize)
+        w.u8(Self.format)
+        w.u8(leafType.rawValue)
         w.b8(origin)
-        w.u64(r.position)
-        w.i64(r.recordedAt)
+        w.u64(position)
+        w.i64(recordedAt)
         w.b8(stream)
-        w.u64(r.streamVersion)
-        w.u64(r.previousPosition ?? noPreviousPosition)
-        w.b8(type)
-        w.raw(r.eventID.bytes)
+        w.u64(streamVersion)
+        w.u64(previousPosition ?? Self.noPreviousPosition)
+        w.b8(eventType)
+        w.uuid(eventID)
         w.b8(actor)
-        w.raw(r.correlationID.bytes)
-        w.raw((r.causationID ?? .zero).bytes)
-        w.b16(metadataBytes)
-        w.u8(commitmentAlgorithm)
-        w.raw(r.factsCommitment)
-        w.u32(r.factsLength)
-        w.raw(r.personalCommitment ?? [UInt8](repeating: 0, count: 32))
-        w.u32(r.personalCommitment == nil ? 0 : r.personalLength)
+        w.uuid(correlationID)
+        w.uuid(causationID ?? .zero)
+        metadata.write(into: &w, size: metadataSize)
+        w.u8(Self.commitmentAlgorithm)
+        w.raw(factsCommitment)
+        w.u32(factsLength)
+        if let personalCommitment { w.raw(personalCommitment) } else { w.zeros(32) }
+        w.u32(personalCommitment == nil ? 0 : personalLength)
         return w.bytes
+    }
+
+    /// Encodes a record to be appended, with zeros where the writer fills in position, recorded_at, stream version
+    /// and previous position; returns the bytes and the offsets of those fields. The caller validated the lengths.
+    static func template(
+        origin: String, stream: String, event: EventData, id: UUID, correlationID: UUID, metadataSize: Int,
+        factsCommitment: [UInt8], personalCommitment: [UInt8]?, personalLength: Int
+    ) -> (bytes: [UInt8], offsets: (position: Int, version: Int)) {
+        var w = ByteWriter(capacity: 200 + stream.utf8.count + event.type.utf8.count + metadataSize)
+        w.u8(format)
+        w.u8(event.leafType.rawValue)
+        w.b8(origin)
+        w.zeros(16)
+        w.b8(stream)
+        w.zeros(16)
+        w.b8(event.type)
+        w.uuid(id)
+        w.b8(event.actor)
+        w.uuid(correlationID)
+        w.uuid(event.causationID ?? .zero)
+        event.metadata.write(into: &w, size: metadataSize)
+        w.u8(commitmentAlgorithm)
+        w.raw(factsCommitment)
+        w.u32(UInt32(event.facts.count))
+        if let personalCommitment { w.raw(personalCommitment) } else { w.zeros(32) }
+        w.u32(UInt32(personalLength))
+        return (w.bytes, writerOffsets(originLength: origin.utf8.count, streamLength: stream.utf8.count))
     }
 
     /// Byte offsets of the fields the writer fills in (position, then recorded_at; stream version, then previous
@@ -155,9 +176,10 @@ public struct EventRecord: Sendable, Hashable {
         }
     }
 
-    private static func checkLength(_ bytes: [UInt8], _ what: String, _ minimum: Int) throws(StoreError) {
-        guard bytes.count >= minimum, bytes.count <= 255 else {
-            throw StoreError(.invalidArgument, "\(what) must be \(minimum)–255 bytes of UTF-8, not \(bytes.count)")
+    private static func checkLength(_ value: String, _ what: String, _ minimum: Int) throws(StoreError) {
+        let count = value.utf8.count
+        guard count >= minimum, count <= 255 else {
+            throw StoreError(.invalidArgument, "\(what) must be \(minimum)–255 bytes of UTF-8, not \(count)")
         }
     }
 

@@ -63,24 +63,32 @@ public struct Metadata: Sendable, Hashable, CustomStringConvertible {
 
     // MARK: - Canonical encoding
 
-    /// The canonical TLV bytes, or an error naming the offending key.
-    func encoded() throws(StoreError) -> [UInt8] {
-        var writer = ByteWriter(capacity: 128)
+    /// Checks every key and the encoded size; returns the size of the TLV bytes.
+    @discardableResult
+    func validate() throws(StoreError) -> Int {
+        var size = 0
         for entry in entries {
-            let key = Array(entry.key.utf8)
-            guard Self.isValidKey(key) else {
+            guard Self.isValidKey(entry.key.utf8) else {
                 throw StoreError(.invalidArgument, "metadata key \"\(entry.key)\" is not 1–255 bytes of [a-z0-9_.]")
             }
             guard entry.value.count <= Int(UInt16.max) else {
                 throw StoreError(.invalidArgument, "metadata value of \"\(entry.key)\" is over 65 535 bytes")
             }
-            writer.b8(key)
+            size += 3 + entry.key.utf8.count + entry.value.count
+        }
+        guard size <= Int(UInt16.max) else {
+            throw StoreError(.invalidArgument, "metadata encodes to \(size) bytes; the limit is 65 535")
+        }
+        return size
+    }
+
+    /// Appends the `b16` field: the TLV size, then the entries (call ``validate()`` first).
+    func write(into writer: inout ByteWriter, size: Int) {
+        writer.u16(UInt16(size))
+        for entry in entries {
+            writer.b8(entry.key)
             writer.b16(entry.value)
         }
-        guard writer.bytes.count <= Int(UInt16.max) else {
-            throw StoreError(.invalidArgument, "metadata encodes to \(writer.bytes.count) bytes; the limit is 65 535")
-        }
-        return writer.bytes
     }
 
     /// Parses canonical TLV bytes; rejects unsorted or duplicate keys.
@@ -100,7 +108,7 @@ public struct Metadata: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
-    private static func isValidKey(_ key: [UInt8]) -> Bool {
+    private static func isValidKey(_ key: some Collection<UInt8>) -> Bool {
         !key.isEmpty && key.count <= 255
             && key.allSatisfy { (0x61...0x7A).contains($0) || (0x30...0x39).contains($0) || $0 == 0x5F || $0 == 0x2E }
     }
