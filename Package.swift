@@ -35,11 +35,11 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        // Appends under load and reports every acknowledged position; the crash test SIGKILLs it.
-        .executableTarget(name: "ledger-crash-appender", dependencies: ["EventStore"]),
+        // A second process for the tests: appends under load for the crash test, or follows a store read-only.
+        .executableTarget(name: "ledger-test-helper", dependencies: ["EventStore"]),
 
         // MARK: - Tests
-        .testTarget(name: "EventStoreTests", dependencies: ["EventStore", "ledger-crash-appender"]),
+        .testTarget(name: "EventStoreTests", dependencies: ["EventStore", "ledger-test-helper"]),
         .testTarget(name: "ProjectionTests", dependencies: ["Projections", "EventStore"]),
     ]
 )

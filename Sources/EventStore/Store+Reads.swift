@@ -53,7 +53,11 @@ extension Store {
                     }
                     if !forward {
                         if let e = entry, e.value.bigEndianUInt64(at: 0) > start { entry = try cursor.get(.prevDup) }
-                        else if entry == nil { entry = try cursor.get(.lastDup) }
+                        else if entry == nil {
+                        // Past the last duplicate: re-seek the key (a failed GET_BOTH_RANGE leaves the cursor unset).
+                        _ = try cursor.find(integer: number)
+                        entry = try cursor.get(.lastDup)
+                    }
                     }
                 } else {
                     entry = try cursor.get(forward ? .firstDup : .lastDup)
@@ -208,28 +212,52 @@ extension Store {
     {
         guard let number = try readTransaction({ try numberOf(name, names, $0) }) else { return [] }
         return try paged(from: start, direction: direction, limit: limit, key: \.position) { start, forward, n, txn in
-            try txn.withCursor(postings) { cursor in
-                var out = [RecordedEvent]()
-                guard try cursor.find(integer: number) != nil else { return out }
-                var entry: LMDBCursor.Entry?
-                if var s = start {
-                    entry = try withUnsafeBytes(of: &s) { p in
-                        var k = number
-                        return try withUnsafeBytes(of: &k) { try cursor.get(.getBothRange, key: $0, value: p) }
-                    }
-                    if !forward {
-                        if let e = entry, e.value.nativeUInt64 > s { entry = try cursor.get(.prevDup) }
-                        else if entry == nil { entry = try cursor.get(.lastDup) }
-                    }
-                } else {
-                    entry = try cursor.get(forward ? .firstDup : .lastDup)
+            try postingEvents(postings, number, start, forward, n, payloads, txn)
+        }
+    }
+
+    /// One subscription page of a category or type: events from `position`, and how far the log was examined.
+    func postingsPage(_ names: MDB_dbi, _ postings: MDB_dbi, _ name: String, _ position: UInt64, _ limit: Int,
+                      _ payloads: PayloadSelection) throws -> ([RecordedEvent], UInt64) {
+        try readTransaction { txn in
+            let head = try txn.withCursor(dbs.records) { try $0.get(.last).map { $0.key.nativeUInt64 + 1 } ?? 0 }
+            guard let number = try numberOf(name, names, txn) else { return ([], max(head, position)) }
+            let events = try postingEvents(postings, number, position, true, limit, payloads, txn)
+            let scanned = events.count == limit ? events.last!.position + 1 : max(head, position)
+            return (events, scanned)
+        }
+    }
+
+    /// Events of one posting list (a category's or a type's) from `start` in either direction.
+    private func postingEvents(_ postings: MDB_dbi, _ number: UInt64, _ start: UInt64?, _ forward: Bool, _ n: Int,
+                               _ payloads: PayloadSelection, _ txn: borrowing LMDBTransaction) throws
+        -> [RecordedEvent]
+    {
+        try txn.withCursor(postings) { cursor in
+            var out = [RecordedEvent]()
+            guard try cursor.find(integer: number) != nil else { return out }
+            var entry: LMDBCursor.Entry?
+            if var s = start {
+                entry = try withUnsafeBytes(of: &s) { p in
+                    var k = number
+                    return try withUnsafeBytes(of: &k) { try cursor.get(.getBothRange, key: $0, value: p) }
                 }
-                while let e = entry, out.count < n {
-                    out.append(try load(e.value.nativeUInt64, payloads, txn))
-                    entry = try cursor.get(forward ? .nextDup : .prevDup)
+                if !forward {
+                    if let e = entry, e.value.nativeUInt64 > s { entry = try cursor.get(.prevDup) }
+                    else if entry == nil {
+                        // Past the last duplicate: re-seek the key (a failed GET_BOTH_RANGE leaves the cursor unset).
+                        _ = try cursor.find(integer: number)
+                        entry = try cursor.get(.lastDup)
+                    }
                 }
-                return out
+            } else {
+                entry = try cursor.get(forward ? .firstDup : .lastDup)
             }
+            while let e = entry, out.count < n {
+                out.append(try load(e.value.nativeUInt64, payloads, txn))
+                entry = try cursor.get(forward ? .nextDup : .prevDup)
+            }
+            return out
         }
     }
 
@@ -266,7 +294,7 @@ extension Store {
     }
 
     /// Loads a dictionary stored after this process opened the store (a reader beside the writer).
-    private func loadDictionary(_ id: UInt8, _ txn: borrowing LMDBTransaction) throws {
+    func loadDictionary(_ id: UInt8, _ txn: borrowing LMDBTransaction) throws {
         guard let bytes = try txn.get(dbs.dictionaries, integer: UInt64(id)) else { return }
         do {
             codec.install(try ZstdDictionary(id: id, bytes: Array(bytes), level: codec.level), makeCurrent: false)

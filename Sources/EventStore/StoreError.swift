@@ -45,6 +45,8 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
         public static let readOnly = Code("read_only")
         /// Stored bytes are not what the store wrote: the files were changed or damaged.
         public static let corrupt = Code("corrupt")
+        /// A subscriber fell further behind the head than its subscription allows.
+        public static let subscriberTooSlow = Code("subscriber_too_slow")
         /// An operating-system or LMDB error not covered by another code.
         public static let storage = Code("storage")
     }

@@ -170,7 +170,7 @@ final class Writer: @unchecked Sendable {
                     return
                 }
             } catch {
-                let failure = (error as? LMDBError).map { StoreError($0, while: "committing appends") }
+                let failure = (error as? LMDBError).map { diskFullOr($0, while: "committing appends") }
                     ?? (error as? StoreError) ?? StoreError(.storage, "committing appends: \(error)")
                 for (_, c) in appends { c.resume(throwing: failure) }
                 return
@@ -220,6 +220,18 @@ final class Writer: @unchecked Sendable {
         }
         codec.install(dictionary, makeCurrent: true)
         return .success(id)
+    }
+
+    /// LMDB reports a short write to a full disk as EIO: call it disk full when the store's file system has
+    /// (almost) no room left.
+    func diskFullOr(_ error: LMDBError, while doing: String) -> StoreError {
+        if error.code == EIO || error.code == ENOSPC {
+            var fs = statvfs()
+            if statvfs(env.path, &fs) == 0, UInt64(fs.f_bavail) * UInt64(fs.f_frsize) < 64 << 20 {
+                return StoreError(LMDBError.noSpace, while: doing)
+            }
+        }
+        return StoreError(error, while: doing)
     }
 
     static func nowMicros() -> Int64 {

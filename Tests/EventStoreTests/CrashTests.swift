@@ -21,36 +21,18 @@ struct CrashTests {
         var firstID: UUID
     }
 
-    static var helper: URL {
-        let exe = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-        var directory = exe.deletingLastPathComponent()
-        // The test bundle may sit inside `ledgerPackageTests.xctest/…`; walk up to the products directory.
-        while !FileManager.default.fileExists(atPath: directory.appendingPathComponent("ledger-crash-appender").path),
-              directory.path != "/" {
-            directory = directory.deletingLastPathComponent()
-        }
-        return directory.appendingPathComponent("ledger-crash-appender")
-    }
-
-    /// Reads a file handle to its end on a thread of its own, without blocking the cooperative pool.
-    static func readToEnd(_ handle: FileHandle) async -> Data {
-        await withCheckedContinuation { continuation in
-            Thread { continuation.resume(returning: handle.readDataToEndOfFile()) }.start()
-        }
-    }
-
     @Test("SIGKILL at random moments, 24 times: every acknowledged event survives and positions stay gapless")
     func killNineUnderLoad() async throws {
         let directory = TemporaryDirectory("crash")
         defer { directory.remove() }
         let path = directory.sub("log")
-        #expect(FileManager.default.isExecutableFile(atPath: Self.helper.path), "build the ledger-crash-appender helper")
+        #expect(FileManager.default.isExecutableFile(atPath: helperExecutable.path), "build the ledger-test-helper executable")
         var acks = [Ack]()
         var rounds = 0
         for round in 0..<24 {
             let process = Process()
-            process.executableURL = Self.helper
-            process.arguments = [path, "8"]
+            process.executableURL = helperExecutable
+            process.arguments = ["append", path, "8"]
             let out = Pipe()
             let err = Pipe()
             process.standardOutput = out
@@ -58,8 +40,8 @@ struct CrashTests {
             try process.run()
             try out.fileHandleForWriting.close()
             try err.fileHandleForWriting.close()
-            async let output = Self.readToEnd(out.fileHandleForReading)
-            async let errors = Self.readToEnd(err.fileHandleForReading)
+            async let output = readToEnd(out.fileHandleForReading)
+            async let errors = readToEnd(err.fileHandleForReading)
             try await Task.sleep(for: .milliseconds(Int.random(in: 150...600)))
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()

@@ -60,3 +60,23 @@ func bytes(hex: String) -> [UInt8] {
 /// The repository's `fixtures/` directory, found from this file's path (tests never need ../shared).
 let fixturesDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .deletingLastPathComponent().appendingPathComponent("fixtures").path
+
+/// The `ledger-test-helper` executable built beside the test bundle.
+var helperExecutable: URL {
+    let exe = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+    var directory = exe.deletingLastPathComponent()
+    // The test bundle may sit inside `ledgerPackageTests.xctest/…`; walk up to the products directory.
+    while !FileManager.default.fileExists(atPath: directory.appendingPathComponent("ledger-test-helper").path),
+          directory.path != "/" {
+        directory = directory.deletingLastPathComponent()
+    }
+    return directory.appendingPathComponent("ledger-test-helper")
+}
+
+/// Reads a file handle to its end on a thread of its own, without blocking the cooperative pool.
+func readToEnd(_ handle: FileHandle) async -> Data {
+    await withCheckedContinuation { continuation in
+        Thread { continuation.resume(returning: handle.readDataToEndOfFile()) }.start()
+    }
+}
+

@@ -2,11 +2,6 @@ public import Foundation
 import Synchronization
 
 extension UUID {
-    /// The 16 bytes of the UUID, in order.
-    var bytes: [UInt8] {
-        withUnsafeBytes(of: uuid) { Array($0) }
-    }
-
     /// Builds a UUID from 16 bytes.
     init(bytes raw: UnsafeRawBufferPointer) {
         var value: uuid_t = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
