@@ -136,4 +136,37 @@ struct ReadTests {
             #expect(count == 10)
         }
     }
+
+    @Test("scanRecords gives zero-copy views equal to the decoded events, with their payload parts")
+    func scanRecordsMatchesRead() async throws {
+        try await withStore { store, _ in
+            try await Self.populate(store)
+            try await store.append(to: "dossier-x", [event("P.v1", "{}", personal: "Phạm Thị Mai")])
+            let events = try store.read(limit: 10_000)
+            var index = 0
+            try store.scanRecords(from: 0, pageSize: 100) { view, facts, personal in
+                let expected = events[index]
+                let record = try view.record()
+                #expect(record == expected.record)
+                #expect(view.position == expected.position && view.stream == expected.record.stream)
+                #expect(view.streamVersion == expected.record.streamVersion)
+                #expect(view.previousPosition == expected.record.previousPosition)
+                #expect(view.eventType == expected.record.eventType && view.eventID == expected.record.eventID)
+                #expect(Array(view.factsCommitment) == expected.record.factsCommitment)
+                #expect(facts.map(Array.init) == expected.facts)
+                #expect(personal.map(Array.init) == expected.personal)
+                index += 1
+                return true
+            }
+            #expect(index == events.count)
+            var partial = [UInt64]()
+            try store.scanRecords(from: 10, to: 20, payloads: .none) { view, facts, _ in
+                #expect(facts == nil)
+                partial.append(view.position)
+                return partial.count < 5
+            }
+            #expect(partial == [10, 11, 12, 13, 14])
+        }
+    }
 }
+

@@ -79,6 +79,12 @@ struct RecordFormatTests {
                 personalLength: UInt32(g.personal?.utf8.count ?? 0))
             #expect(try rebuilt.encoded() == stored, "\(g.name): encoding differs from the golden bytes")
             #expect(hex(SHA256.hash(data: [0x00] + stored)) == g.leaf_hash_hex)
+            try stored.withUnsafeBytes { buffer in
+                let view = try RecordView(buffer)
+                let viewed = try view.record()
+                #expect(viewed == decoded)
+                #expect(view.personalLength == decoded.personalLength)
+            }
         }
     }
 
@@ -96,6 +102,10 @@ struct RecordFormatTests {
             let error = #expect(throws: StoreError.self) { try EventRecord(bytes: bytes) }
             #expect(error?.code == .corrupt)
             #expect(error?.message.contains(what) == true, "\(error?.message ?? "") should name \(what)")
+            let viewError = #expect(throws: StoreError.self) {
+                try bytes.withUnsafeBytes { _ = try RecordView($0) }
+            }
+            #expect(viewError?.code == .corrupt)
         }
     }
 

@@ -59,6 +59,16 @@ struct StoredPart {
     static func decode(
         _ stored: UnsafeRawBufferPointer, length: Int, codec: PayloadCodec, position: UInt64
     ) throws(StoreError) -> (salt: UnsafeRawBufferPointer, part: [UInt8]) {
+        var part = [UInt8]()
+        let salt = try decode(stored, into: &part, length: length, codec: codec, position: position)
+        return (salt, part)
+    }
+
+    /// Decodes stored bytes into `buffer` (reused between calls: it is resized to `length`); returns the salt.
+    static func decode(
+        _ stored: UnsafeRawBufferPointer, into buffer: inout [UInt8], length: Int, codec: PayloadCodec,
+        position: UInt64
+    ) throws(StoreError) -> UnsafeRawBufferPointer {
         guard stored.count >= plainHeaderLength + saltLength, stored[0] == format else {
             throw StoreError(corrupt: "payload part", position: position, detail: "bad header")
         }
@@ -68,23 +78,30 @@ struct StoredPart {
         }
         let salt = UnsafeRawBufferPointer(rebasing: stored[plainHeaderLength..<(plainHeaderLength + saltLength)])
         let body = UnsafeRawBufferPointer(rebasing: stored[(plainHeaderLength + saltLength)...])
+        if buffer.count != length {
+            if buffer.count > length { buffer.removeLast(buffer.count - length) }
+            else { buffer.append(contentsOf: repeatElement(0, count: length - buffer.count)) }
+        }
         switch Codec(rawValue: stored[1]) {
         case .none?:
             guard body.count == length else {
                 throw StoreError(corrupt: "payload part", position: position, detail: "length \(body.count) ≠ \(length)")
             }
-            return (salt, Array(body))
+            buffer.withUnsafeMutableBytes { $0.copyMemory(from: body) }
+            return salt
         case .zstd?:
             let dictionaryID = stored[2]
             let dictionary = dictionaryID == 0 ? nil : codec.dictionary(id: dictionaryID)
             if dictionaryID != 0, dictionary == nil {
                 throw StoreError(corrupt: "payload part", position: position, detail: "unknown dictionary \(dictionaryID)")
             }
-            do throws(ZstdError) {
-                return (salt, try codec.contexts.decompress(body, length: length, dictionary: dictionary))
-            } catch {
+            let outcome = buffer.withUnsafeMutableBytes { out in
+                Result { () throws(ZstdError) in try codec.contexts.decompress(body, into: out, dictionary: dictionary) }
+            }
+            if case .failure(let error) = outcome {
                 throw StoreError(corrupt: "payload part", position: position, detail: "zstd: \(error)")
             }
+            return salt
         case nil:
             throw StoreError(corrupt: "payload part", position: position, detail: "unknown codec \(stored[1])")
         }

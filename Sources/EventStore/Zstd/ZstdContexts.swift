@@ -40,26 +40,16 @@ final class ZstdContexts: Sendable {
         return true
     }
 
-    /// Decompresses a lean frame of exactly `length` bytes.
-    func decompress(_ frame: UnsafeRawBufferPointer, length: Int, dictionary: ZstdDictionary?) throws(ZstdError)
-        -> [UInt8]
-    {
+    /// Decompresses a lean frame of exactly `out.count` bytes into `out`.
+    func decompress(_ frame: UnsafeRawBufferPointer, into out: UnsafeMutableRawBufferPointer,
+                    dictionary: ZstdDictionary?) throws(ZstdError) {
         let box = decompressors.withLock { $0.popLast() } ?? ContextBox(decompressor: ())
         defer { decompressors.withLock { $0.append(box) } }
-        var produced = 0
-        let output = [UInt8](unsafeUninitializedCapacity: length) { buffer, count in
-            ZSTD_DCtx_reset(box.pointer, ZSTD_reset_session_only)
-            produced = ZSTD_DCtx_refDDict(box.pointer, dictionary?.decompression)
-            guard ZSTD_isError(produced) == 0 else {
-                count = 0
-                return
-            }
-            produced = ZSTD_decompressDCtx(box.pointer, buffer.baseAddress, length, frame.baseAddress, frame.count)
-            count = ZSTD_isError(produced) != 0 ? 0 : produced
-        }
-        _ = try checkZstd(produced)
-        guard produced == length else { throw ZstdError(code: -Int(ZSTD_error_corruption_detected.rawValue)) }
-        return output
+        ZSTD_DCtx_reset(box.pointer, ZSTD_reset_session_only)
+        _ = try checkZstd(ZSTD_DCtx_refDDict(box.pointer, dictionary?.decompression))
+        let produced = try checkZstd(
+            ZSTD_decompressDCtx(box.pointer, out.baseAddress, out.count, frame.baseAddress, frame.count))
+        guard produced == out.count else { throw ZstdError(code: -Int(ZSTD_error_corruption_detected.rawValue)) }
     }
 }
 

@@ -45,9 +45,9 @@ struct BenchReadCommand: AsyncParsableCommand {
                     group.addTask {
                         var events = 0
                         var bytes = 0
-                        try log.scan(from: from, to: to, payloads: .all) { event in
+                        try log.scanRecords(from: from, to: to, payloads: .all) { _, facts, personal in
                             events += 1
-                            bytes += (event.facts?.count ?? 0) + (event.personal?.count ?? 0)
+                            bytes += (facts?.count ?? 0) + (personal?.count ?? 0)
                             return true
                         }
                         return (events, bytes)
