@@ -85,7 +85,7 @@ public final class Store: Sendable {
                 mapSize: options.mapSize, maxDatabases: StoreDatabases.count + 2, maxReaders: options.maxReaders,
                 readOnly: options.readOnly))
             let dbs = try StoreDatabases(env)
-            let origin = try Self.checkMeta(env, dbs, path: path, newOrigin: newOrigin)
+            let origin = try Self.checkMeta(env, dbs, path: path, newOrigin: newOrigin, newTree: options.merkleTree)
             if newOrigin != nil {
                 fsyncDirectory(path)
                 fsyncDirectory((path as NSString).deletingLastPathComponent)
@@ -120,8 +120,8 @@ public final class Store: Sendable {
     }
 
     /// Writes the meta entries of a new store, or checks those of an existing one; returns the origin.
-    private static func checkMeta(_ env: LMDBEnvironment, _ dbs: StoreDatabases, path: String, newOrigin: String?)
-        throws -> String
+    private static func checkMeta(_ env: LMDBEnvironment, _ dbs: StoreDatabases, path: String, newOrigin: String?,
+                                  newTree: Bool) throws -> String
     {
         let existing = try Self.readMeta(env, dbs)
         if let existing {
@@ -139,6 +139,7 @@ public final class Store: Sendable {
             try putMeta(txn, dbs, "format", withUnsafeBytes(of: storeFormat.bigEndian) { Array($0) })
             try putMeta(txn, dbs, "origin", Array(newOrigin.utf8))
             try putMeta(txn, dbs, "created_at", withUnsafeBytes(of: Writer.nowMicros().bigEndian) { Array($0) })
+            try putMeta(txn, dbs, "tree", [newTree ? 1 : 0])
         }
         return newOrigin
     }
@@ -195,6 +196,23 @@ public final class Store: Sendable {
                 }
             }
             if let latest { codec.install(latest, makeCurrent: true) }
+            let tree = try Array("tree".utf8).withUnsafeBytes { try txn.get(dbs.meta, $0).map { Array($0) } }
+            if tree == [1] {
+                let stored = try Array("frontier".utf8).withUnsafeBytes { try txn.get(dbs.meta, $0).map { Array($0) } }
+                var frontier = Frontier()
+                if let stored {
+                    do {
+                        frontier = try stored.withUnsafeBytes { (b) throws(ByteReader.Malformed) in try Frontier(encoded: b) }
+                    } catch {
+                        throw StoreError(corrupt: "Merkle frontier", position: nil, detail: "\(error)")
+                    }
+                }
+                guard frontier.size == state.nextPosition else {
+                    throw StoreError(.corrupt, "the Merkle frontier covers \(frontier.size) leaves but the log holds "
+                        + "\(state.nextPosition) events; run `ledgerd verify` and restore from a backup")
+                }
+                state.frontier = frontier
+            }
             return state
         }
     }
@@ -288,6 +306,13 @@ public final class Store: Sendable {
     /// Reader slots in use and available.
     public var readerSlots: (used: Int, max: Int) {
         gate.shared { closed.load(ordering: .acquiring) ? (0, 0) : env.readers }
+    }
+
+    /// Whether the store keeps the Merkle tree (set at creation).
+    public var keepsMerkleTree: Bool {
+        (try? readTransaction { txn in
+            try Array("tree".utf8).withUnsafeBytes { try txn.get(dbs.meta, $0).map { Array($0) } } == [1]
+        }) ?? false
     }
 
     /// Id of the dictionary new payload parts are compressed with (0 = none yet).

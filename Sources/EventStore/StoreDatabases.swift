@@ -27,7 +27,12 @@ struct StoreDatabases: Sendable {
     /// type number (u64, native) → dups of position (u64, native).
     let typeEvents: MDB_dbi
 
-    static let count: UInt32 = 12
+    /// post-order position (u64, native) → 32-byte hash of a perfect Merkle node. Written with `MDB_APPEND`.
+    let nodes: MDB_dbi
+    /// tree size (u64, native) → signed checkpoint note (with cosignatures as they arrive).
+    let checkpoints: MDB_dbi
+
+    static let count: UInt32 = 14
 
     init(_ env: LMDBEnvironment) throws(LMDBError) {
         let integer = MDB_INTEGERKEY
@@ -44,6 +49,8 @@ struct StoreDatabases: Sendable {
         categoryEvents = try env.openDatabase("category_events", flags: postings)
         typeNames = try env.openDatabase("type_names")
         typeEvents = try env.openDatabase("type_events", flags: postings)
+        nodes = try env.openDatabase("nodes", flags: integer)
+        checkpoints = try env.openDatabase("checkpoints", flags: integer)
     }
 
     /// Key of a payload part.

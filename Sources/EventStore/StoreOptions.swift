@@ -20,6 +20,10 @@ public struct StoreOptions: Sendable {
     /// Most events the writer puts in one transaction (one fsync). Default 16 384.
     public var maxBatchEvents = 16_384
 
+    /// Keep the RFC 9162 Merkle tree over the log (perfect nodes written in each commit). Only read when a store is
+    /// created; a store made without it (benchmarks' `--no-tree`) can never be verified or checkpointed.
+    public var merkleTree = true
+
     /// The defaults.
     public init() {}
 }

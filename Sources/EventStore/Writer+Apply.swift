@@ -45,7 +45,16 @@ extension Writer {
                 var bytes = event.record
                 EventRecord.patch(&bytes, offsets: event.offsets, position: position, recordedAt: batch.recordedAt,
                                   streamVersion: stream.version, previousPosition: stream.lastPosition)
-                try bytes.withUnsafeBytes { try txn.put(dbs.records, integer: position, $0, flags: MDB_APPEND) }
+                try bytes.withUnsafeBytes { record in
+                    try txn.put(dbs.records, integer: position, record, flags: MDB_APPEND)
+                    // The record is the Merkle leaf: its hash and every perfect node it completes go in this same
+                    // transaction, at growing post-order positions.
+                    if batch.frontier != nil {
+                        try batch.frontier!.append(TreeHash.leaf(record)) { key, hash in
+                            try hash.bytes.withUnsafeBytes { try txn.put(dbs.nodes, integer: key, $0, flags: MDB_APPEND) }
+                        }
+                    }
+                }
                 try event.factsStored.withUnsafeBytes {
                     try txn.put(dbs.payloads, integer: StoreDatabases.payloadKey(position, personal: false), $0,
                                 flags: MDB_APPEND)

@@ -159,6 +159,11 @@ final class Writer: @unchecked Sendable {
                     for (append, _) in appends {
                         outcomes.append(try apply(append, txn, &batch))
                     }
+                    if let frontier = batch.frontier, frontier.size != state.frontier?.size {
+                        try frontier.encoded.withUnsafeBytes { value in
+                            try Array("frontier".utf8).withUnsafeBytes { try txn.put(dbs.meta, $0, value) }
+                        }
+                    }
                 }
             } catch let error as LMDBError where error == .mapFull {
                 do {

@@ -22,6 +22,8 @@ struct WriterState {
     var types: [String: UInt64] = [:]
     /// The highest event id stored (bytewise), or `nil` in an empty store.
     var highestEventID: EventIDKey?
+    /// The Merkle tree's compact range, or `nil` when the store keeps no tree.
+    var frontier: Frontier?
 
     /// Bound on cached streams; past it the cache is emptied (LMDB lookups are a few µs).
     static let streamCacheLimit = 200_000
@@ -34,6 +36,7 @@ struct WriterState {
         nextCategoryNumber = batch.nextCategoryNumber
         nextTypeNumber = batch.nextTypeNumber
         highestEventID = batch.highestEventID
+        frontier = batch.frontier
         if streams.count + batch.streams.count > Self.streamCacheLimit { streams.removeAll(keepingCapacity: true) }
         streams.merge(batch.streams) { $1 }
         categories.merge(batch.categories) { $1 }
@@ -52,9 +55,11 @@ struct BatchState {
     var categories: [String: UInt64] = [:]
     var types: [String: UInt64] = [:]
     var highestEventID: EventIDKey?
+    var frontier: Frontier?
 
     init(_ state: WriterState, recordedAt: Int64) {
         highestEventID = state.highestEventID
+        frontier = state.frontier
         self.recordedAt = recordedAt
         nextPosition = state.nextPosition
         nextStreamNumber = state.nextStreamNumber

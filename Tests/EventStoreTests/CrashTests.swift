@@ -81,5 +81,15 @@ struct CrashTests {
             #expect(events.map(\.record.previousPosition) == [nil] + events.dropLast().map(\.position))
         }
         #expect(acks.count > 100)
+
+        // Records and tree were written in the same transactions: the stored tree is the tree of the records.
+        var builder = MerkleVerification.RootBuilder()
+        try store.scanRecords(payloads: .none) { view, _, _ in
+            builder.append(leafHash: TreeHash.leaf(view.bytes))
+            return true
+        }
+        #expect(builder.size == store.head)
+        #expect(try store.rootHash() == builder.root)
+        #expect(try store.check().events == store.head)
     }
 }

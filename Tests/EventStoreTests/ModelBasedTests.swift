@@ -12,7 +12,7 @@ struct ModelBasedTests {
         func version(_ stream: String) -> UInt64 { versions[stream] ?? 0 }
     }
 
-    struct Generator: RandomNumberGenerator {
+    struct Generator: RandomNumberGenerator, Sendable {
         var state: UInt64
         mutating func next() -> UInt64 {
             state = state &* 6364136223846793005 &+ 1442695040888963407
