@@ -51,7 +51,7 @@ extension Writer {
                     // transaction, at growing post-order positions.
                     if batch.frontier != nil {
                         try batch.frontier!.append(TreeHash.leaf(record)) { key, hash in
-                            try hash.bytes.withUnsafeBytes { try txn.put(dbs.nodes, integer: key, $0, flags: MDB_APPEND) }
+                            try hash.withUnsafeBytes { try txn.put(dbs.nodes, integer: key, $0, flags: MDB_APPEND) }
                         }
                     }
                 }

@@ -29,6 +29,9 @@ struct BenchAppendCommand: AsyncParsableCommand {
     @Option(help: "Keep the store in this directory (it must not exist) instead of a temporary one.")
     var keep: String?
 
+    @Flag(help: "Keep no Merkle tree (to measure the tree's cost against a run with it).")
+    var noTree = false
+
     @Option(help: "Seed of the synthetic events.")
     var seed: UInt64 = 42
 
@@ -53,7 +56,9 @@ struct BenchAppendCommand: AsyncParsableCommand {
         progress("generating \(events) synthetic events (seed \(seed))…")
         let workload = SyntheticWorkload(events: events, seed: seed)
         let chunks = workload.chunks(of: batch)
-        let store = try Store.create(at: directory, origin: "bench.ledger.local/append")
+        var options = StoreOptions()
+        options.merkleTree = !noTree
+        let store = try Store.create(at: directory, origin: "bench.ledger.local/append", options: options)
         let mode: Durability = durability == .durable ? .durable : .relaxed
 
         progress("appending with \(writers) writer(s), batch \(batch), \(durability.rawValue)…")
@@ -81,7 +86,7 @@ struct BenchAppendCommand: AsyncParsableCommand {
             events: events, writers: writers, batch: batch, durability: durability.rawValue, seconds: seconds,
             eventsPerSec: Double(events) / seconds, bytesOnDisk: store.bytesInUse,
             payloadRawBytes: workload.rawPayloadBytes, payloadStoredBytes: storage.storedBytes - storage.saltBytes,
-            saltBytes: storage.saltBytes, dictionaryID: Int(store.currentDictionaryID))
+            saltBytes: storage.saltBytes, dictionaryID: Int(store.currentDictionaryID), tree: !noTree)
         store.close()
         result.print(json: json)
     }
@@ -105,6 +110,7 @@ struct BenchAppendResult: Encodable {
     var payloadStoredBytes: Int
     var saltBytes: Int
     var dictionaryID: Int
+    var tree: Bool
 
     enum CodingKeys: String, CodingKey {
         case events, writers, batch, durability, seconds
@@ -114,13 +120,14 @@ struct BenchAppendResult: Encodable {
         case payloadStoredBytes = "payload_stored_bytes"
         case saltBytes = "salt_bytes"
         case dictionaryID = "dictionary_id"
+        case tree
     }
 
     func print(json: Bool) {
         let ratio = Double(payloadStoredBytes) / Double(max(payloadRawBytes, 1))
-        Swift.print(String(format: "append: %d events, %d writer(s), batch %d, %@: %.2f s, %.0f events/s; "
+        Swift.print(String(format: "append: %d events, %d writer(s), batch %d, %@%@: %.2f s, %.0f events/s; "
             + "%d bytes on disk; payloads stored %.3f of raw (salts apart)",
-            events, writers, batch, durability, seconds, eventsPerSec, bytesOnDisk, ratio))
+            events, writers, batch, durability, tree ? "" : ", no tree", seconds, eventsPerSec, bytesOnDisk, ratio))
         if json { Swift.print(encodeJSONLine(self)) }
     }
 }
