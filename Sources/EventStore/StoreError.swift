@@ -47,6 +47,9 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
         public static let corrupt = Code("corrupt")
         /// A subscriber fell further behind the head than its subscription allows.
         public static let subscriberTooSlow = Code("subscriber_too_slow")
+        /// Signing refused: the log does not extend the checkpoint signed before (a restore from an older backup,
+        /// or a changed log).
+        public static let rollbackDetected = Code("rollback_detected")
         /// An operating-system or LMDB error not covered by another code.
         public static let storage = Code("storage")
     }

@@ -15,6 +15,9 @@ final class Writer: @unchecked Sendable {
         case append(PreparedAppend, CheckedContinuation<AppendResult, any Error>)
         case sync(CheckedContinuation<Void, any Error>)
         case installDictionary([UInt8], @Sendable (Result<UInt8, StoreError>) -> Void)
+        /// Work that must see the writer's state between batches (checkpoint signing); called with `nil` when the
+        /// writer has stopped.
+        case exclusive(@Sendable (Writer?) -> Void)
     }
 
     private let condition = NSCondition()
@@ -132,6 +135,8 @@ final class Writer: @unchecked Sendable {
                 }
             case .installDictionary(let bytes, let done):
                 done(installDictionary(bytes))
+            case .exclusive(let work):
+                work(self)
             }
         }
     }
@@ -141,6 +146,7 @@ final class Writer: @unchecked Sendable {
         case .append(_, let c): c.resume(throwing: error)
         case .sync(let c): c.resume(throwing: error)
         case .installDictionary(_, let done): done(.failure(error))
+        case .exclusive(let work): work(nil)
         }
     }
 
