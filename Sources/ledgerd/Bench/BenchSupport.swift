@@ -47,3 +47,25 @@ final class SharedCounter: Sendable {
 
     func next() -> Int { value.add(1, ordering: .relaxed).oldValue }
 }
+
+/// A progress line on standard error, redrawn at most five times a second, for long jobs.
+final class ProgressBar: Sendable {
+    private let label: String
+    private let last = Mutex<ContinuousClock.Instant?>(nil)
+
+    init(label: String) { self.label = label }
+
+    func update(_ done: UInt64, of total: UInt64) {
+        let now = ContinuousClock.now
+        let due = last.withLock { last -> Bool in
+            if let l = last, l.duration(to: now) < .milliseconds(200), done < total { return false }
+            last = now
+            return true
+        }
+        guard due else { return }
+        let percent = total == 0 ? 100 : done * 100 / total
+        FileHandle.standardError.write(Data("\r\(label): \(done)/\(total) events (\(percent)%)".utf8))
+    }
+
+    func finish() { FileHandle.standardError.write(Data("\n".utf8)) }
+}

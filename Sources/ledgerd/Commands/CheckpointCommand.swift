@@ -1,0 +1,81 @@
+import ArgumentParser
+import EventStore
+import Foundation
+
+/// `ledgerd checkpoint …`: sign, show, add witness cosignatures, record a rollback.
+struct CheckpointCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "checkpoint",
+        abstract: "Signed checkpoints of the log (C2SP tlog-checkpoint).",
+        subcommands: [Sign.self, Show.self, CosignAdd.self, Rollback.self]
+    )
+
+    struct Sign: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Sign a checkpoint of the whole log now.")
+        @OptionGroup var location: StoreLocation
+
+        func run() async throws {
+            let store = try location.open()
+            defer { store.close() }
+            let signed = try await store.signCheckpoint(with: try location.signer(),
+                                                        state: try SigningState(path: location.statePath))
+            print(signed.note.formatted, terminator: "")
+        }
+    }
+
+    struct Show: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Print the latest checkpoint (or one by size).")
+        @OptionGroup var location: StoreLocation
+        @Option(help: "The checkpoint's tree size (default: the latest).")
+        var size: UInt64?
+
+        func run() async throws {
+            let store = try location.open(readOnly: true)
+            defer { store.close() }
+            let all = try store.checkpoints()
+            guard let found = size.map({ s in all.first { $0.checkpoint.size == s } }) ?? all.last else {
+                throw ValidationError(size.map { "no checkpoint of size \($0)" } ?? "no checkpoint signed yet")
+            }
+            print(found.note.formatted, terminator: "")
+        }
+    }
+
+    struct CosignAdd: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "cosign-add",
+            abstract: "Store a witness's cosignatures on a checkpoint, after verifying them."
+        )
+        @OptionGroup var location: StoreLocation
+        @Option(help: "The cosigned checkpoint note (a file).")
+        var note: String
+        @Option(name: .customLong("witness-key"), help: "A witness verifier key (type 0x04); repeat for several.")
+        var witnessKeys: [String]
+
+        func run() async throws {
+            guard !witnessKeys.isEmpty else { throw ValidationError("give at least one --witness-key") }
+            let text = try String(contentsOfFile: note, encoding: .utf8)
+            let store = try location.open()
+            defer { store.close() }
+            let stored = try await store.addCosignatures(text, witnesses: try witnessKeys.map(verifierKey))
+            print(stored.note.formatted, terminator: "")
+        }
+    }
+
+    struct Rollback: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Record that the log no longer extends the last signed checkpoint (after a restore).",
+            discussion: "Every later verification reports the break. Only for a store restored from an older backup."
+        )
+        @OptionGroup var location: StoreLocation
+        @Option(help: "Why (recorded in the log).")
+        var reason: String
+
+        func run() async throws {
+            let store = try location.open()
+            defer { store.close() }
+            let result = try await store.recordRollback(reason: reason, state: try SigningState(path: location.statePath),
+                                                        actor: ProcessInfo.processInfo.environment["USER"] ?? "")
+            print("rollback recorded at position \(result.positions[0]); signing may resume")
+        }
+    }
+}

@@ -1,0 +1,39 @@
+import ArgumentParser
+import EventStore
+import Foundation
+
+/// `ledgerd init`: creates a store and its signing key, and prints the verifier key.
+struct InitCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "init",
+        abstract: "Create a store and its checkpoint signing key; print the verifier key to publish.",
+        discussion: """
+            The key is written to <store>.key (mode 0600), outside the store directory, so backups of the store \
+            never carry it; the verifier key is printed and written to <store>.vkey.
+            """
+    )
+
+    @OptionGroup var location: StoreLocation
+
+    @Option(help: "The log's origin, e.g. ledger.agency.example/dossiers (the checkpoint key's name too).")
+    var origin: String
+
+    func run() async throws {
+        let keyPath = location.keyPath
+        guard !FileManager.default.fileExists(atPath: keyPath) else {
+            throw ValidationError("a key already exists at \(keyPath); a store gets a new key of its own")
+        }
+        let store = try Store.create(at: location.store, origin: origin)
+        store.close()
+        let signer = try NoteSigner.generate(name: origin)
+        guard FileManager.default.createFile(atPath: keyPath, contents: Data((signer.privateKeyText + "\n").utf8),
+                                             attributes: [.posixPermissions: 0o600])
+        else { throw ValidationError("cannot write the key file \(keyPath)") }
+        let vkeyPath = StoreLocation.trimmed(location.store) + ".vkey"
+        try (signer.verifierKey + "\n").write(toFile: vkeyPath, atomically: true, encoding: .utf8)
+        print("created store \(location.store) (origin \(origin))")
+        print("signing key: \(keyPath) (keep it secret; it is not part of any backup)")
+        print("verifier key (publish it; also in \(vkeyPath)):")
+        print(signer.verifierKey)
+    }
+}
