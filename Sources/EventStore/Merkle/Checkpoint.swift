@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// A C2SP `tlog-checkpoint` body: origin, tree size and root, each on its own line.
 public struct Checkpoint: Sendable, Hashable {

@@ -34,6 +34,12 @@ struct Frontier: Hashable, Sendable {
         size += 1
     }
 
+    /// Adds a perfect subtree root to the right of the range (rebuilding a compact range read from elsewhere).
+    mutating func adopt(level: Int, hash: TreeHash) {
+        roots.append((level, hash))
+        size += 1 << UInt64(level)
+    }
+
     /// The root: fold the roots right to left (RFC 9162 MTH); the empty tree's root when there are none.
     var root: TreeHash {
         guard var r = roots.last?.hash else { return .empty }
