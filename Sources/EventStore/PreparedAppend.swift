@@ -15,9 +15,11 @@ final class PreparedEvent: Sendable {
     /// The stored parts (header, salt, body).
     let factsStored: [UInt8]
     let personalStored: [UInt8]?
+    /// The data subject whose key encrypts the personal part (metadata `subject`), if any.
+    let subject: UUID?
 
     init(id: UUID, type: String, metadata: Metadata, record: [UInt8], offsets: (position: Int, version: Int),
-         facts: [UInt8], personal: [UInt8]?, factsStored: [UInt8], personalStored: [UInt8]?) {
+         facts: [UInt8], personal: [UInt8]?, factsStored: [UInt8], personalStored: [UInt8]?, subject: UUID?) {
         self.id = id
         self.type = type
         self.metadata = metadata
@@ -27,6 +29,7 @@ final class PreparedEvent: Sendable {
         self.personal = personal
         self.factsStored = factsStored
         self.personalStored = personalStored
+        self.subject = subject
     }
 }
 
@@ -43,4 +46,6 @@ struct PreparedAppend: Sendable {
     let streams: [PreparedStream]
     let eventCount: Int
     let durability: Durability
+    /// For an erasure: the subject whose key and personal parts go in the same transaction.
+    var erasure: UUID? = nil
 }

@@ -23,6 +23,7 @@ extension Store {
     @discardableResult
     public func check(progress: (UInt64, UInt64) -> Void = { _, _ in }) throws -> StoreCheckReport {
         let end = head
+        let erased = try erasedSubjects()
         var streams = [String: (version: UInt64, last: UInt64)]()
         var parts = 0
         var next: UInt64 = 0
@@ -39,7 +40,7 @@ extension Store {
                         }
                         let record = try EventRecord(buffer: e.value, expectedPosition: position)
                         try checkRecord(record, at: position, streams: &streams, txn)
-                        parts += try checkParts(record, txn)
+                        parts += try checkParts(record, erased: erased, txn)
                         next += 1
                         entry = try cursor.get(.next)
                     }
@@ -108,38 +109,33 @@ extension Store {
         }
     }
 
-    /// Recomputes the commitment of each part; returns how many were checked.
-    private func checkParts(_ record: EventRecord, _ txn: borrowing LMDBTransaction) throws -> Int {
+    /// Recomputes the commitment of each part; returns how many were checked. A personal part may be absent
+    /// only when its subject was erased.
+    private func checkParts(_ record: EventRecord, erased: Set<UUID>, _ txn: borrowing LMDBTransaction) throws -> Int {
         var checked = 0
+        var buffer = [UInt8]()
         for personal in [false, true] {
             let commitment = personal ? record.personalCommitment : record.factsCommitment
             guard let commitment else { continue }
             let name = personal ? "personal" : "facts"
-            guard let stored = try txn.get(dbs.payloads, integer: StoreDatabases.payloadKey(record.position,
-                                                                                          personal: personal))
-            else {
-                throw StoreError(.corrupt, "position \(record.position), stream \"\(record.stream)\": the \(name) "
-                    + "part is missing", stream: record.stream, position: record.position)
+            func fail(_ what: String) -> StoreError {
+                StoreError(.corrupt, "position \(record.position), stream \"\(record.stream)\": the \(name) part \(what)",
+                           stream: record.stream, position: record.position)
             }
-            if stored.count > 2, stored[2] != 0, codec.dictionary(id: stored[2]) == nil {
-                try loadDictionary(stored[2], txn)
+            let length = personal ? record.personalLength : record.factsLength
+            let salt: [UInt8]?
+            do {
+                salt = try decodeStoredPart(record.position, personal: personal, length: length, into: &buffer, txn)
+            } catch let error as StoreError where error.code == .corrupt {
+                throw fail("cannot be decoded (\(error.message))")
             }
-            let length = Int(personal ? record.personalLength : record.factsLength)
-            let decoded = Result { () throws(StoreError) in
-                try StoredPart.decode(stored, length: length, codec: codec, position: record.position)
+            guard let salt else {
+                if personal, let subject = record.metadata["subject"].flatMap(UUID.init(uuidString:)),
+                   erased.contains(subject) { continue }
+                throw fail("is missing")
             }
-            let salt: UnsafeRawBufferPointer
-            let part: [UInt8]
-            switch decoded {
-            case .success(let value): (salt, part) = value
-            case .failure(let error):
-                throw StoreError(.corrupt, "position \(record.position), stream \"\(record.stream)\": the \(name) part "
-                    + "cannot be decoded (\(error.message))", stream: record.stream, position: record.position)
-            }
-            guard part.withUnsafeBytes({ StoredPart.commitment(salt: salt, part: $0) }) == commitment else {
-                throw StoreError(.corrupt, "position \(record.position), stream \"\(record.stream)\": the \(name) part "
-                    + "does not match its commitment", stream: record.stream, position: record.position)
-            }
+            let digest = salt.withUnsafeBytes { s in buffer.withUnsafeBytes { StoredPart.commitment(salt: s, part: $0) } }
+            guard digest == commitment else { throw fail("does not match its commitment") }
             checked += 1
         }
         return checked

@@ -36,8 +36,16 @@ extension Store {
                         + "the limit is \(options.maxPartBytes) bytes per part", stream: append.stream)
                 }
                 let metadataSize = try event.metadata.validate()
+                var subject: UUID?
+                if let text = event.metadata["subject"] {
+                    guard let id = UUID(uuidString: text) else {
+                        throw StoreError(.invalidArgument, "metadata subject \"\(text.prefix(40))\" is not a UUID; data "
+                            + "subjects are named by pseudonymous UUIDs", stream: append.stream)
+                    }
+                    subject = id
+                }
                 jobs.append(EncodingJob(share: share, event: event, id: id, personal: personal, salt: parts,
-                                        metadataSize: metadataSize))
+                                        metadataSize: metadataSize, subject: personal == nil ? nil : subject))
                 parts += personal == nil ? 1 : 2
             }
         }
@@ -69,6 +77,7 @@ extension Store {
         /// Index of its first salt in the append's salt buffer.
         let salt: Int
         let metadataSize: Int
+        let subject: UUID?
     }
 
     private func encode(_ jobs: [EncodingJob], appends: [StreamAppend], salts: [UInt8], correlation: UUID?)
@@ -93,7 +102,7 @@ extension Store {
                 return PreparedEvent(
                     id: job.id, type: job.event.type, metadata: job.event.metadata, record: record.bytes,
                     offsets: record.offsets, facts: job.event.facts, personal: job.personal, factsStored: facts.stored,
-                    personalStored: personal?.stored)
+                    personalStored: personal?.stored, subject: job.subject)
             } }.get()
         }
         guard jobs.count >= 64 else {

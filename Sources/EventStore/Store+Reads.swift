@@ -1,4 +1,5 @@
 internal import CLMDB
+import Crypto
 public import Foundation
 
 extension Store {
@@ -333,12 +334,32 @@ extension Store {
     private func part(_ position: UInt64, personal: Bool, length: UInt32, _ txn: borrowing LMDBTransaction) throws
         -> [UInt8]?
     {
+        var buffer = [UInt8]()
+        guard try decodeStoredPart(position, personal: personal, length: length, into: &buffer, txn) != nil else {
+            return nil
+        }
+        return buffer
+    }
+
+    /// Decodes a stored part into `buffer` (reused between calls) and returns its salt; `nil` when the part is
+    /// absent or erased. Loads dictionaries stored after this process opened the store, and decrypts a subject's
+    /// part with the subject's key.
+    func decodeStoredPart(_ position: UInt64, personal: Bool, length: UInt32, into buffer: inout [UInt8],
+                          _ txn: borrowing LMDBTransaction) throws -> [UInt8]? {
         guard let stored = try txn.get(dbs.payloads, integer: StoreDatabases.payloadKey(position, personal: personal))
         else { return nil }
         if stored.count > 2, stored[2] != 0, codec.dictionary(id: stored[2]) == nil {
             try loadDictionary(stored[2], txn)
         }
-        return try StoredPart.decode(stored, length: Int(length), codec: codec, position: position).part
+        var key: SymmetricKey?
+        if let subject = StoredPart.subject(stored) {
+            guard let bytes = try withUnsafeBytes(of: subject.uuid, { try txn.get(dbs.subjectKeys, $0) }) else {
+                return nil  // the subject's key is destroyed: erased
+            }
+            key = SymmetricKey(data: bytes)
+        }
+        return Array(try StoredPart.decode(stored, into: &buffer, length: Int(length), codec: codec,
+                                           position: position, key: key, personal: personal))
     }
 }
 
@@ -413,12 +434,6 @@ extension Store {
     /// Decodes one stored part into `buffer`; `false` when the part is absent.
     func decodePart(_ position: UInt64, personal: Bool, length: UInt32, into buffer: inout [UInt8],
                     _ txn: borrowing LMDBTransaction) throws -> Bool {
-        guard let stored = try txn.get(dbs.payloads, integer: StoreDatabases.payloadKey(position, personal: personal))
-        else { return false }
-        if stored.count > 2, stored[2] != 0, codec.dictionary(id: stored[2]) == nil {
-            try loadDictionary(stored[2], txn)
-        }
-        _ = try StoredPart.decode(stored, into: &buffer, length: Int(length), codec: codec, position: position)
-        return true
+        try decodeStoredPart(position, personal: personal, length: length, into: &buffer, txn) != nil
     }
 }

@@ -19,6 +19,8 @@ public struct VerificationReport: Sendable {
     public var streams = 0
     /// Payload parts whose commitment was recomputed and matched.
     public var partsVerified = 0
+    /// Personal parts absent because their subject was erased.
+    public var erasedParts = 0
     /// The recomputed root of the whole log.
     public var root = TreeHash.empty
     /// Stored checkpoints whose root matched the recomputed tree.
@@ -46,6 +48,7 @@ extension Store {
             throw StoreError(.invalidArgument, "this store was created without a Merkle tree; use `check` instead")
         }
         var report = VerificationReport()
+        let erased = try erasedSubjects()
         let stored = try checkpoints()
         let checkpointSizes = Set(stored.map(\.checkpoint.size))
         var rootsAt = [UInt64: TreeHash]()
@@ -107,8 +110,16 @@ extension Store {
                                     let name = isPersonal ? "personal" : "facts"
                                     let salt: [UInt8]
                                     do {
-                                        guard let s = try decodedSalt(next, isPersonal, length, into: &part, txn)
-                                        else { throw fail("the \(name) part is missing") }
+                                        guard let s = try decodeStoredPart(next, personal: isPersonal, length: length,
+                                                                           into: &part, txn)
+                                        else {
+                                            if isPersonal, let subject = view.metadataValue("subject")
+                                                .flatMap(UUID.init(uuidString:)), erased.contains(subject) {
+                                                report.erasedParts += 1
+                                                continue
+                                            }
+                                            throw fail("the \(name) part is missing and no erasure covers it")
+                                        }
                                         salt = s
                                     } catch let error as StoreError where error.code == .corrupt {
                                         throw fail("the \(name) part cannot be decoded (\(error.message))")
@@ -123,7 +134,7 @@ extension Store {
                                 }
                             }
                             if view.leafType == .admin, stream == Self.rollbackStream,
-                               try decodedSalt(next, false, view.factsLength, into: &part, txn) != nil,
+                               try decodeStoredPart(next, personal: false, length: view.factsLength, into: &part, txn) != nil,
                                let object = try? JSONSerialization.jsonObject(with: Data(part)) as? [String: Any] {
                                 report.rollbacks.append(.init(
                                     position: next,
@@ -176,16 +187,5 @@ extension Store {
             }
         }
         return report
-    }
-
-    /// Decodes a stored part into `buffer`; returns its salt, or `nil` when the part is absent.
-    private func decodedSalt(_ position: UInt64, _ personal: Bool, _ length: UInt32, into buffer: inout [UInt8],
-                             _ txn: borrowing LMDBTransaction) throws -> [UInt8]? {
-        guard let stored = try txn.get(dbs.payloads, integer: StoreDatabases.payloadKey(position, personal: personal))
-        else { return nil }
-        if stored.count > 2, stored[2] != 0, codec.dictionary(id: stored[2]) == nil {
-            try loadDictionary(stored[2], txn)
-        }
-        return Array(try StoredPart.decode(stored, into: &buffer, length: Int(length), codec: codec, position: position))
     }
 }

@@ -32,7 +32,12 @@ struct StoreDatabases: Sendable {
     /// tree size (u64, native) → signed checkpoint note (with cosignatures as they arrive).
     let checkpoints: MDB_dbi
 
-    static let count: UInt32 = 14
+    /// data-subject id (16 bytes) → 32-byte AES key of the subject's personal parts; deleted on erasure.
+    let subjectKeys: MDB_dbi
+    /// data-subject id (16 bytes), `DUPSORT`/`INTEGERDUP` → positions of events with the subject's personal part.
+    let subjectEvents: MDB_dbi
+
+    static let count: UInt32 = 16
 
     init(_ env: LMDBEnvironment) throws(LMDBError) {
         let integer = MDB_INTEGERKEY
@@ -51,6 +56,8 @@ struct StoreDatabases: Sendable {
         typeEvents = try env.openDatabase("type_events", flags: postings)
         nodes = try env.openDatabase("nodes", flags: integer)
         checkpoints = try env.openDatabase("checkpoints", flags: integer)
+        subjectKeys = try env.openDatabase("subject_keys")
+        subjectEvents = try env.openDatabase("subject_events", flags: MDB_DUPSORT | MDB_DUPFIXED | MDB_INTEGERDUP)
     }
 
     /// Key of a payload part.

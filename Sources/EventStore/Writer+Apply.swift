@@ -59,7 +59,10 @@ extension Writer {
                     try txn.put(dbs.payloads, integer: StoreDatabases.payloadKey(position, personal: false), $0,
                                 flags: MDB_APPEND)
                 }
-                if let personal = event.personalStored {
+                if var personal = event.personalStored {
+                    if let subject = event.subject {
+                        personal = try encryptForSubject(personal, subject, position, txn)
+                    }
                     try personal.withUnsafeBytes {
                         try txn.put(dbs.payloads, integer: StoreDatabases.payloadKey(position, personal: true), $0,
                                     flags: MDB_APPEND)
@@ -73,6 +76,7 @@ extension Writer {
             }
             batch.streams[share.stream] = stream
         }
+        if let subject = append.erasure { try erase(subject, txn) }
         return .success(AppendResult(positions: positions, streamVersions: versions, wasRetry: false,
                                      recordedAt: batch.recordedAt))
     }
@@ -229,9 +233,8 @@ extension Writer {
     private func partMatches(_ part: [UInt8], commitment: [UInt8], length: UInt32, key: UInt64,
                              _ txn: borrowing LMDBTransaction) throws -> Bool {
         guard part.count == Int(length), let stored = try txn.get(dbs.payloads, integer: key),
-              stored.count >= StoredPart.plainHeaderLength + StoredPart.saltLength
+              let salt = StoredPart.salt(stored)
         else { return false }
-        let salt = UnsafeRawBufferPointer(rebasing: stored[StoredPart.plainHeaderLength..<(StoredPart.plainHeaderLength + StoredPart.saltLength)])
         return part.withUnsafeBytes { StoredPart.commitment(salt: salt, part: $0) } == commitment
     }
 }

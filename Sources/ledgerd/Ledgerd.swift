@@ -10,6 +10,9 @@ struct Ledgerd: AsyncParsableCommand {
             Exit codes: 0 success; 1 a failure the message explains (store, I/O, refused input); \
             64 bad command-line usage.
             """,
-        subcommands: [InitCommand.self, VerifyCommand.self, CheckpointCommand.self, AuditCommand.self, BenchCommand.self]
+        subcommands: [
+            InitCommand.self, VerifyCommand.self, CheckpointCommand.self, AuditCommand.self, EraseCommand.self,
+            CompactCommand.self, BenchCommand.self,
+        ]
     )
 }

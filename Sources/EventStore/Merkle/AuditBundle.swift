@@ -343,15 +343,9 @@ extension Store {
                         for (personal, length) in [(false, view.factsLength), (true, view.personalLength)]
                         where !personal || view.personalCommitment != nil {
                             var buffer = [UInt8]()
-                            guard let stored = try txn.get(dbs.payloads, integer: StoreDatabases.payloadKey(
-                                position, personal: personal)) else { continue }
-                            if stored.count > 2, stored[2] != 0, codec.dictionary(id: stored[2]) == nil {
-                                try loadDictionary(stored[2], txn)
-                            }
-                            let salt = try StoredPart.decode(stored, into: &buffer, length: Int(length), codec: codec,
-                                                             position: position)
-                            parts.append(RawPart(position: position, personal: personal, salt: Array(salt),
-                                                 bytes: buffer))
+                            guard let salt = try decodeStoredPart(position, personal: personal, length: length,
+                                                                  into: &buffer, txn) else { continue }
+                            parts.append(RawPart(position: position, personal: personal, salt: salt, bytes: buffer))
                         }
                         try body(Array(e.value), parts)
                         next = position + 1

@@ -1,4 +1,5 @@
 import Crypto
+import Foundation
 
 /// The bytes stored for one payload part, apart from its record.
 ///
@@ -6,6 +7,9 @@ import Crypto
 ///
 ///     u8 part_format=1 · u8 codec (0 stored as is, 1 zstd lean frame) · u8 dictionary_id (0 none) ·
 ///     u8 key_id_length k (0 = not encrypted) · [k key_id · 12 nonce · 16 tag, only when k > 0] · 32 salt · body
+///
+/// Personal parts of a data subject are encrypted (k = 16: the subject's id; AES-256-GCM under the subject's key,
+/// with the position and part as associated data); erasure destroys the key and the parts.
 ///
 /// A lean zstd frame has no magic number, no checksum and no content size: the record holds the length and a
 /// commitment that covers the bytes. The key id leaves room for per-subject encryption without a format change.
@@ -55,6 +59,66 @@ struct StoredPart {
         return (out, digest)
     }
 
+    /// Where the salt starts: after the header, the key id and (when encrypted) the nonce and tag.
+    static func saltOffset(_ stored: UnsafeRawBufferPointer) -> Int? {
+        guard stored.count >= plainHeaderLength else { return nil }
+        let k = Int(stored[3])
+        let offset = plainHeaderLength + (k > 0 ? k + 28 : 0)
+        return stored.count >= offset + saltLength ? offset : nil
+    }
+
+    /// The salt of stored bytes (plain or encrypted).
+    static func salt(_ stored: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer? {
+        saltOffset(stored).map { UnsafeRawBufferPointer(rebasing: stored[$0..<($0 + saltLength)]) }
+    }
+
+    /// The subject whose key encrypts the part, or `nil` for a plain part.
+    static func subject(_ stored: UnsafeRawBufferPointer) -> UUID? {
+        guard stored.count >= plainHeaderLength + 16, stored[3] == 16 else { return nil }
+        return UUID(bytes: UnsafeRawBufferPointer(rebasing: stored[plainHeaderLength..<(plainHeaderLength + 16)]))
+    }
+
+    /// Encrypts a plain stored part under a subject's key (AES-256-GCM, fresh nonce, the position and part as
+    /// associated data): `header (key id length 16) · subject id · nonce · tag · salt · ciphertext`.
+    static func encrypt(_ plain: [UInt8], subject: UUID, key: SymmetricKey, position: UInt64, personal: Bool) throws
+        -> [UInt8]
+    {
+        let body = plain[(plainHeaderLength + saltLength)...]
+        let sealed = try AES.GCM.seal(body, using: key, authenticating: associatedData(position, personal))
+        var out = [UInt8]()
+        out.reserveCapacity(plain.count + 16 + 28)
+        out.append(contentsOf: plain[0..<3])
+        out.append(16)
+        withUnsafeBytes(of: subject.uuid) { out.append(contentsOf: $0) }
+        out.append(contentsOf: sealed.nonce)
+        out.append(contentsOf: sealed.tag)
+        out.append(contentsOf: plain[plainHeaderLength..<(plainHeaderLength + saltLength)])
+        out.append(contentsOf: sealed.ciphertext)
+        return out
+    }
+
+    private static func associatedData(_ position: UInt64, _ personal: Bool) -> [UInt8] {
+        withUnsafeBytes(of: position.bigEndian, Array.init) + [personal ? 1 : 0]
+    }
+
+    /// The plain body of an encrypted part.
+    static func decrypt(_ stored: UnsafeRawBufferPointer, key: SymmetricKey, position: UInt64, personal: Bool)
+        throws(StoreError) -> [UInt8]
+    {
+        guard let saltAt = saltOffset(stored), stored[3] == 16 else {
+            throw StoreError(corrupt: "payload part", position: position, detail: "bad encryption header")
+        }
+        let nonceAt = plainHeaderLength + 16
+        do {
+            let box = try AES.GCM.SealedBox(
+                nonce: try AES.GCM.Nonce(data: Array(stored[nonceAt..<(nonceAt + 12)])),
+                ciphertext: Array(stored[(saltAt + saltLength)...]), tag: Array(stored[(nonceAt + 12)..<(nonceAt + 28)]))
+            return Array(try AES.GCM.open(box, using: key, authenticating: associatedData(position, personal)))
+        } catch {
+            throw StoreError(corrupt: "payload part", position: position, detail: "it does not decrypt (\(error))")
+        }
+    }
+
     /// The salt and the decoded part of stored bytes; `length` comes from the record.
     static func decode(
         _ stored: UnsafeRawBufferPointer, length: Int, codec: PayloadCodec, position: UInt64
@@ -67,30 +131,48 @@ struct StoredPart {
     /// Decodes stored bytes into `buffer` (reused between calls: it is resized to `length`); returns the salt.
     static func decode(
         _ stored: UnsafeRawBufferPointer, into buffer: inout [UInt8], length: Int, codec: PayloadCodec,
-        position: UInt64
+        position: UInt64, key: SymmetricKey? = nil, personal: Bool = false
     ) throws(StoreError) -> UnsafeRawBufferPointer {
-        guard stored.count >= plainHeaderLength + saltLength, stored[0] == format else {
+        guard stored[0] == format, let saltAt = saltOffset(stored) else {
             throw StoreError(corrupt: "payload part", position: position, detail: "bad header")
         }
-        guard stored[3] == 0 else {
-            throw StoreError(.unsupportedFormat, "payload part at position \(position) is encrypted; this program "
-                + "cannot decrypt it", position: position)
+        let salt = UnsafeRawBufferPointer(rebasing: stored[saltAt..<(saltAt + saltLength)])
+        if stored[3] != 0 {
+            guard let key else {
+                throw StoreError(corrupt: "payload part", position: position, detail: "encrypted, and no key given")
+            }
+            let plain = try decrypt(stored, key: key, position: position, personal: personal)
+            let outcome = plain.withUnsafeBytes { body in
+                Result { () throws(StoreError) in
+                    try decodeBody(body, codec: stored[1], dictionaryID: stored[2], into: &buffer, length: length,
+                                   codec: codec, position: position)
+                }
+            }
+            try outcome.get()
+            return salt
         }
-        let salt = UnsafeRawBufferPointer(rebasing: stored[plainHeaderLength..<(plainHeaderLength + saltLength)])
-        let body = UnsafeRawBufferPointer(rebasing: stored[(plainHeaderLength + saltLength)...])
+        let body = UnsafeRawBufferPointer(rebasing: stored[(saltAt + saltLength)...])
+        try decodeBody(body, codec: stored[1], dictionaryID: stored[2], into: &buffer, length: length, codec: codec,
+                       position: position)
+        return salt
+    }
+
+    /// Decodes a (decrypted) body with its codec and dictionary into `buffer`.
+    private static func decodeBody(
+        _ body: UnsafeRawBufferPointer, codec codecByte: UInt8, dictionaryID: UInt8, into buffer: inout [UInt8],
+        length: Int, codec: PayloadCodec, position: UInt64
+    ) throws(StoreError) {
         if buffer.count != length {
             if buffer.count > length { buffer.removeLast(buffer.count - length) }
             else { buffer.append(contentsOf: repeatElement(0, count: length - buffer.count)) }
         }
-        switch Codec(rawValue: stored[1]) {
+        switch Codec(rawValue: codecByte) {
         case .none?:
             guard body.count == length else {
                 throw StoreError(corrupt: "payload part", position: position, detail: "length \(body.count) ≠ \(length)")
             }
             buffer.withUnsafeMutableBytes { $0.copyMemory(from: body) }
-            return salt
         case .zstd?:
-            let dictionaryID = stored[2]
             let dictionary = dictionaryID == 0 ? nil : codec.dictionary(id: dictionaryID)
             if dictionaryID != 0, dictionary == nil {
                 throw StoreError(corrupt: "payload part", position: position, detail: "unknown dictionary \(dictionaryID)")
@@ -101,9 +183,8 @@ struct StoredPart {
             if case .failure(let error) = outcome {
                 throw StoreError(corrupt: "payload part", position: position, detail: "zstd: \(error)")
             }
-            return salt
         case nil:
-            throw StoreError(corrupt: "payload part", position: position, detail: "unknown codec \(stored[1])")
+            throw StoreError(corrupt: "payload part", position: position, detail: "unknown codec \(codecByte)")
         }
     }
 }

@@ -96,6 +96,25 @@ public struct RecordView {
     public var metadataBytes: UnsafeRawBufferPointer {
         UnsafeRawBufferPointer(rebasing: bytes[(metadataAt + 2)..<commitmentsAt])
     }
+    /// The value of a metadata key as text, or `nil`.
+    public func metadataValue(_ key: String) -> String? {
+        let tlv = metadataBytes
+        var at = 0
+        while at < tlv.count {
+            let k = Int(tlv[at])
+            guard at + 3 + k <= tlv.count else { return nil }
+            let keyBytes = UnsafeRawBufferPointer(rebasing: tlv[(at + 1)..<(at + 1 + k)])
+            let v = Int(tlv[at + 1 + k]) << 8 | Int(tlv[at + 2 + k])
+            let valueAt = at + 3 + k
+            guard valueAt + v <= tlv.count else { return nil }
+            if keyBytes.elementsEqual(key.utf8) {
+                return String(decoding: UnsafeRawBufferPointer(rebasing: tlv[valueAt..<(valueAt + v)]), as: UTF8.self)
+            }
+            at = valueAt + v
+        }
+        return nil
+    }
+
     /// `SHA-256(salt ‖ facts)`.
     public var factsCommitment: UnsafeRawBufferPointer {
         UnsafeRawBufferPointer(rebasing: bytes[(commitmentsAt + 1)..<(commitmentsAt + 33)])

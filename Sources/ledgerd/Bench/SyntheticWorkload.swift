@@ -28,14 +28,19 @@ struct SyntheticWorkload: Sendable {
                 let unit = Int(rng.below(UInt64(Self.units.count)))
                 dayCounter[unit] += 1
                 let code = "H26.\(Self.units[unit].code)-\(Self.ymd(ms))-\(String(format: "%05d", dayCounter[unit]))"
+                let subject = UUID(uuid: withUnsafeBytes(of: (rng.next(), rng.next())) { raw in
+                    (raw[0], raw[1], raw[2], raw[3], raw[4], raw[5], 0x40 | raw[6] & 0x0F, raw[7], 0x80 | raw[8] & 0x3F,
+                     raw[9], raw[10], raw[11], raw[12], raw[13], raw[14], raw[15])
+                })
                 slots[s] = Dossier(stream: "dossier-\(code)", unit: unit, procedure: Int(rng.below(UInt64(Self.procedures.count))),
-                                   planned: 3 + Int(rng.below(15)), version: 0)
+                                   planned: 3 + Int(rng.below(15)), version: 0, subject: subject)
             }
             slots[s]!.version += 1
             let d = slots[s]!
             let (type, facts, personal) = Self.payload(d, ms: ms, rng: &rng)
             raw += facts.utf8.count + (personal?.utf8.count ?? 0)
             var metadata = Metadata()
+            if personal != nil { metadata["subject"] = d.subject.uuidString.lowercased() }
             metadata["principal"] = "clerk\(rng.below(40))"
             metadata["role"] = "clerk"
             metadata["unit"] = Self.units[d.unit].code
@@ -68,6 +73,8 @@ struct SyntheticWorkload: Sendable {
         var procedure: Int
         var planned: Int
         var version: Int
+        /// The applicant's pseudonymous subject id (their personal part is encrypted under its key).
+        var subject: UUID
     }
 
     private static func payload(_ d: Dossier, ms: UInt64, rng: inout XorShift) -> (String, String, String?) {

@@ -1,0 +1,81 @@
+internal import CLMDB
+public import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension Store {
+    /// The stream of erasure entries.
+    public static let erasureStream = "subject-erasures"
+    /// The type of an erasure entry.
+    public static let erasureType = "SubjectErased.v1"
+
+    /// Erases a data subject: appends a `SubjectErased.v1` admin entry (leaf type 2) naming the subject and the
+    /// reason, and in the same transaction destroys the subject's key and every personal part stored under it.
+    /// Records, tree, checkpoints and proofs stay valid; verification lists the erased parts. The bytes leave the
+    /// files at the next ``compact(at:)``.
+    ///
+    /// - Throws: ``StoreError/Code/invalidArgument`` when the store holds no personal data of the subject.
+    @discardableResult
+    public func eraseSubject(_ subject: UUID, reason: String, actor: String = "", metadata: Metadata = Metadata())
+        async throws -> AppendResult
+    {
+        guard !reason.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+            throw StoreError(.invalidArgument, "an erasure needs a reason")
+        }
+        let known = try readTransaction { txn in
+            try withUnsafeBytes(of: subject.uuid) { try txn.get(dbs.subjectKeys, $0) != nil }
+        }
+        guard known else {
+            throw StoreError(.invalidArgument, "the store holds no personal data of subject \(subject) (never met, or "
+                + "already erased)")
+        }
+        try checkOpen()
+        guard let writer else { throw StoreError(.readOnly, "a read-only store cannot erase") }
+        var metadata = metadata
+        metadata["subject"] = subject.uuidString.lowercased()
+        let facts = try JSONSerialization.data(withJSONObject: [
+            "subject": subject.uuidString.lowercased(), "reason": reason,
+        ], options: [.sortedKeys])
+        var prepared = try prepare([StreamAppend(stream: Self.erasureStream, events: [
+            EventData(type: Self.erasureType, facts: Array(facts), actor: actor, metadata: metadata, leafType: .admin),
+        ])], durability: .durable)
+        prepared.erasure = subject
+        return try await withCheckedThrowingContinuation { writer.enqueue(.append(prepared, $0)) }
+    }
+
+    /// Subjects erased so far (from the `SubjectErased.v1` entries).
+    func erasedSubjects() throws -> Set<UUID> {
+        var out = Set<UUID>()
+        for event in try readType(Self.erasureType, limit: .max, payloads: .none) {
+            if let text = event.record.metadata["subject"], let id = UUID(uuidString: text) { out.insert(id) }
+        }
+        return out
+    }
+
+    /// Rewrites the store at `path` as a compacted copy and swaps it in, so no byte of an erased part or key is
+    /// left in its files. Offline: no process may have the store open.
+    public static func compact(at path: String) throws {
+        let store = try Store.open(at: path)
+        let copy = path + ".compacting"
+        try? FileManager.default.removeItem(atPath: copy)
+        try FileManager.default.createDirectory(atPath: copy, withIntermediateDirectories: true,
+                                                attributes: [.posixPermissions: 0o750])
+        do {
+            try store.gate.shared { try store.env.copyCompacting(to: copy) }
+        } catch let error as LMDBError {
+            store.close()
+            throw StoreError(error, while: "compacting \(path)")
+        }
+        store.close()
+        // Swap the data file: the copy was fsynced by LMDB; a crash before the rename leaves the old store intact.
+        fsyncDirectory(copy)
+        guard rename(copy + "/data.mdb", path + "/data.mdb") == 0 else {
+            throw StoreError(.storage, "cannot move the compacted copy into \(path): \(String(cString: strerror(errno)))")
+        }
+        fsyncDirectory(path)
+        try? FileManager.default.removeItem(atPath: copy)
+        try? FileManager.default.removeItem(atPath: path + "/lock.mdb")
+    }
+}
