@@ -352,8 +352,8 @@ extension Store {
             try loadDictionary(stored[2], txn)
         }
         var key: SymmetricKey?
-        if let subject = StoredPart.subject(stored) {
-            guard let bytes = try withUnsafeBytes(of: subject.uuid, { try txn.get(dbs.subjectKeys, $0) }) else {
+        if let number = StoredPart.keyNumber(stored) {
+            guard let bytes = try txn.get(dbs.keyNumbers, integer: UInt64(number)) else {
                 return nil  // the subject's key is destroyed: erased
             }
             key = SymmetricKey(data: bytes)

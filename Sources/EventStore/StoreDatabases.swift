@@ -32,12 +32,15 @@ struct StoreDatabases: Sendable {
     /// tree size (u64, native) → signed checkpoint note (with cosignatures as they arrive).
     let checkpoints: MDB_dbi
 
-    /// data-subject id (16 bytes) → 32-byte AES key of the subject's personal parts; deleted on erasure.
+    /// data-subject id (16 bytes) → u32 BE key number ‖ 32-byte AES key of the subject's personal parts; deleted
+    /// on erasure.
     let subjectKeys: MDB_dbi
+    /// key number (u64, native) → the 32-byte key; deleted on erasure.
+    let keyNumbers: MDB_dbi
     /// data-subject id (16 bytes), `DUPSORT`/`INTEGERDUP` → positions of events with the subject's personal part.
     let subjectEvents: MDB_dbi
 
-    static let count: UInt32 = 16
+    static let count: UInt32 = 17
 
     init(_ env: LMDBEnvironment) throws(LMDBError) {
         let integer = MDB_INTEGERKEY
@@ -57,6 +60,7 @@ struct StoreDatabases: Sendable {
         nodes = try env.openDatabase("nodes", flags: integer)
         checkpoints = try env.openDatabase("checkpoints", flags: integer)
         subjectKeys = try env.openDatabase("subject_keys")
+        keyNumbers = try env.openDatabase("key_numbers", flags: integer)
         subjectEvents = try env.openDatabase("subject_events", flags: MDB_DUPSORT | MDB_DUPFIXED | MDB_INTEGERDUP)
     }
 

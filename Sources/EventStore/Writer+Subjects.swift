@@ -7,19 +7,32 @@ extension Writer {
     /// indexes the event under the subject (for erasure).
     func encryptForSubject(_ plain: [UInt8], _ subject: UUID, _ position: UInt64,
                            _ txn: borrowing LMDBTransaction) throws -> [UInt8] {
-        let key = try withUnsafeBytes(of: subject.uuid) { id in
-            if let stored = try txn.get(dbs.subjectKeys, id) { return SymmetricKey(data: stored) }
-            var bytes = [UInt8](repeating: 0, count: 32)
-            bytes.withUnsafeMutableBytes { fillRandom($0) }
-            try bytes.withUnsafeBytes { try txn.put(dbs.subjectKeys, id, $0) }
-            return SymmetricKey(data: bytes)
+        let (number, key) = try withUnsafeBytes(of: subject.uuid) { id -> (UInt32, SymmetricKey) in
+            if let stored = try txn.get(dbs.subjectKeys, id), stored.count == 36 {
+                return (UInt32(bigEndian: stored.loadUnaligned(as: UInt32.self)),
+                        SymmetricKey(data: UnsafeRawBufferPointer(rebasing: stored[4...])))
+            }
+            // A new subject: a fresh key under the next key number (numbers are never reused).
+            let metaKey = Array("next_key_number".utf8)
+            let number = try metaKey.withUnsafeBytes { k in
+                try txn.get(dbs.meta, k).map { UInt32(bigEndian: $0.loadUnaligned(as: UInt32.self)) } ?? 1
+            }
+            try metaKey.withUnsafeBytes { k in
+                try withUnsafeBytes(of: (number + 1).bigEndian) { try txn.put(dbs.meta, k, $0) }
+            }
+            var key = [UInt8](repeating: 0, count: 32)
+            key.withUnsafeMutableBytes { fillRandom($0) }
+            let value = withUnsafeBytes(of: number.bigEndian, Array.init) + key
+            try value.withUnsafeBytes { try txn.put(dbs.subjectKeys, id, $0) }
+            try key.withUnsafeBytes { try txn.put(dbs.keyNumbers, integer: UInt64(number), $0) }
+            return (number, SymmetricKey(data: key))
         }
         var at = position
         try withUnsafeBytes(of: subject.uuid) { id in
             try withUnsafeBytes(of: &at) { try txn.put(dbs.subjectEvents, id, $0, flags: MDB_APPENDDUP) }
         }
         do {
-            return try StoredPart.encrypt(plain, subject: subject, key: key, position: position, personal: true)
+            return try StoredPart.encrypt(plain, keyNumber: number, key: key, position: position, personal: true)
         } catch {
             throw StoreError(.storage, "encrypting a personal part failed: \(error)")
         }
@@ -43,6 +56,10 @@ extension Writer {
             try withUnsafeBytes(of: &key) { _ = try txn.delete(dbs.payloads, $0) }
         }
         try withUnsafeBytes(of: subject.uuid) { id in
+            if let stored = try txn.get(dbs.subjectKeys, id), stored.count == 36 {
+                var number = UInt64(UInt32(bigEndian: stored.loadUnaligned(as: UInt32.self)))
+                try withUnsafeBytes(of: &number) { _ = try txn.delete(dbs.keyNumbers, $0) }
+            }
             _ = try txn.delete(dbs.subjectEvents, id)
             _ = try txn.delete(dbs.subjectKeys, id)
         }

@@ -33,7 +33,8 @@ struct ErasureTests {
                 let stored = try txn.get(store.dbs.payloads, integer: StoreDatabases.payloadKey(position, personal: true))!
                 parts.append(Array(stored.suffix(24)))  // a stretch of ciphertext
             }
-            let key = try withUnsafeBytes(of: a.uuid) { try txn.get(store.dbs.subjectKeys, $0).map(Array.init)! }
+            // The key itself (the last 32 bytes of the subject entry; the key-number entry holds the same bytes).
+            let key = try withUnsafeBytes(of: a.uuid) { Array(try txn.get(store.dbs.subjectKeys, $0)!.suffix(32)) }
             return (parts, key)
         }
         #expect(try store.event(at: 0)?.personal.map { String(decoding: $0, as: UTF8.self) }?.contains("Nguyễn") == true)

@@ -20,10 +20,16 @@ struct Frontier: Hashable, Sendable {
     /// Appends the leaf at index `size` and calls `store` with each perfect node it completes, the leaf first, in
     /// increasing post-order position.
     mutating func append(_ leaf: TreeHash, store: (_ position: UInt64, _ hash: TreeHash) throws -> Void) rethrows {
-        let index = size
-        try store(TreeMath.postOrder(level: 0, index: index), leaf)
-        var node = (level: 0, hash: leaf)
-        var covered = index
+        try store(TreeMath.postOrder(level: 0, index: size), leaf)
+        try append(subtree: leaf, level: 0, store: store)
+    }
+
+    /// Appends a perfect subtree of `2^level` leaves (its root `hash`) at `size`, which must be a multiple of its
+    /// width, and calls `store` with each parent it completes.
+    mutating func append(subtree hash: TreeHash, level: Int,
+                         store: (_ position: UInt64, _ hash: TreeHash) throws -> Void) rethrows {
+        var node = (level: level, hash: hash)
+        var covered = size >> UInt64(level)
         while let last = roots.last, last.level == node.level {
             roots.removeLast()
             node = (node.level + 1, TreeHash.node(last.hash, node.hash))
@@ -31,8 +37,12 @@ struct Frontier: Hashable, Sendable {
             try store(TreeMath.postOrder(level: node.level, index: covered), node.hash)
         }
         roots.append(node)
-        size += 1
+        size += 1 << UInt64(level)
     }
+
+    /// An empty range starting at leaf `offset` (a multiple of the width of every subtree that will be appended):
+    /// a worker verifying one aligned chunk of the log builds its part of the tree with it.
+    init(offset: UInt64) { size = offset }
 
     /// Adds a perfect subtree root to the right of the range (rebuilding a compact range read from elsewhere).
     mutating func adopt(level: Int, hash: TreeHash) {

@@ -8,8 +8,9 @@ import Foundation
 ///     u8 part_format=1 · u8 codec (0 stored as is, 1 zstd lean frame) · u8 dictionary_id (0 none) ·
 ///     u8 key_id_length k (0 = not encrypted) · [k key_id · 12 nonce · 16 tag, only when k > 0] · 32 salt · body
 ///
-/// Personal parts of a data subject are encrypted (k = 16: the subject's id; AES-256-GCM under the subject's key,
-/// with the position and part as associated data); erasure destroys the key and the parts.
+/// Personal parts of a data subject are encrypted (k = 4: the number of the subject's key; then the 16-byte
+/// AES-256-GCM tag; the nonce is derived from the position and part, which are also the associated data); erasure
+/// destroys the key and the parts.
 ///
 /// A lean zstd frame has no magic number, no checksum and no content size: the record holds the length and a
 /// commitment that covers the bytes. The key id leaves room for per-subject encryption without a format change.
@@ -59,11 +60,14 @@ struct StoredPart {
         return (out, digest)
     }
 
-    /// Where the salt starts: after the header, the key id and (when encrypted) the nonce and tag.
+    /// Length of the tag of an encrypted part (AES-256-GCM).
+    static let tagLength = 16
+
+    /// Where the salt starts: after the header, the key id and (when encrypted) the tag.
     static func saltOffset(_ stored: UnsafeRawBufferPointer) -> Int? {
         guard stored.count >= plainHeaderLength else { return nil }
         let k = Int(stored[3])
-        let offset = plainHeaderLength + (k > 0 ? k + 28 : 0)
+        let offset = plainHeaderLength + (k > 0 ? k + tagLength : 0)
         return stored.count >= offset + saltLength ? offset : nil
     }
 
@@ -72,25 +76,32 @@ struct StoredPart {
         saltOffset(stored).map { UnsafeRawBufferPointer(rebasing: stored[$0..<($0 + saltLength)]) }
     }
 
-    /// The subject whose key encrypts the part, or `nil` for a plain part.
-    static func subject(_ stored: UnsafeRawBufferPointer) -> UUID? {
-        guard stored.count >= plainHeaderLength + 16, stored[3] == 16 else { return nil }
-        return UUID(bytes: UnsafeRawBufferPointer(rebasing: stored[plainHeaderLength..<(plainHeaderLength + 16)]))
+    /// The number of the subject key that encrypts the part, or `nil` for a plain part.
+    static func keyNumber(_ stored: UnsafeRawBufferPointer) -> UInt32? {
+        guard stored.count >= plainHeaderLength + 4, stored[3] == 4 else { return nil }
+        return UInt32(bigEndian: stored.loadUnaligned(fromByteOffset: plainHeaderLength, as: UInt32.self))
     }
 
-    /// Encrypts a plain stored part under a subject's key (AES-256-GCM, fresh nonce, the position and part as
-    /// associated data): `header (key id length 16) · subject id · nonce · tag · salt · ciphertext`.
-    static func encrypt(_ plain: [UInt8], subject: UUID, key: SymmetricKey, position: UInt64, personal: Bool) throws
-        -> [UInt8]
+    /// The nonce of the part at (position, part): each subject key encrypts each part once, so it is unique per
+    /// key without being stored.
+    private static func nonce(_ position: UInt64, _ personal: Bool) throws -> AES.GCM.Nonce {
+        try AES.GCM.Nonce(data: withUnsafeBytes(of: position.bigEndian, Array.init) + [personal ? 1 : 0, 0, 0, 0])
+    }
+
+    /// Encrypts a plain stored part under a subject's key (AES-256-GCM; the nonce is derived from the position and
+    /// part, which are also the associated data): `header (key id length 4) · u32 key number · tag · salt ·
+    /// ciphertext`.
+    static func encrypt(_ plain: [UInt8], keyNumber: UInt32, key: SymmetricKey, position: UInt64, personal: Bool)
+        throws -> [UInt8]
     {
         let body = plain[(plainHeaderLength + saltLength)...]
-        let sealed = try AES.GCM.seal(body, using: key, authenticating: associatedData(position, personal))
+        let sealed = try AES.GCM.seal(body, using: key, nonce: try nonce(position, personal),
+                                      authenticating: associatedData(position, personal))
         var out = [UInt8]()
-        out.reserveCapacity(plain.count + 16 + 28)
+        out.reserveCapacity(plain.count + 4 + tagLength)
         out.append(contentsOf: plain[0..<3])
-        out.append(16)
-        withUnsafeBytes(of: subject.uuid) { out.append(contentsOf: $0) }
-        out.append(contentsOf: sealed.nonce)
+        out.append(4)
+        withUnsafeBytes(of: keyNumber.bigEndian) { out.append(contentsOf: $0) }
         out.append(contentsOf: sealed.tag)
         out.append(contentsOf: plain[plainHeaderLength..<(plainHeaderLength + saltLength)])
         out.append(contentsOf: sealed.ciphertext)
@@ -105,14 +116,14 @@ struct StoredPart {
     static func decrypt(_ stored: UnsafeRawBufferPointer, key: SymmetricKey, position: UInt64, personal: Bool)
         throws(StoreError) -> [UInt8]
     {
-        guard let saltAt = saltOffset(stored), stored[3] == 16 else {
+        guard let saltAt = saltOffset(stored), stored[3] == 4 else {
             throw StoreError(corrupt: "payload part", position: position, detail: "bad encryption header")
         }
-        let nonceAt = plainHeaderLength + 16
+        let tagAt = plainHeaderLength + 4
         do {
             let box = try AES.GCM.SealedBox(
-                nonce: try AES.GCM.Nonce(data: Array(stored[nonceAt..<(nonceAt + 12)])),
-                ciphertext: Array(stored[(saltAt + saltLength)...]), tag: Array(stored[(nonceAt + 12)..<(nonceAt + 28)]))
+                nonce: try nonce(position, personal), ciphertext: Array(stored[(saltAt + saltLength)...]),
+                tag: Array(stored[tagAt..<(tagAt + tagLength)]))
             return Array(try AES.GCM.open(box, using: key, authenticating: associatedData(position, personal)))
         } catch {
             throw StoreError(corrupt: "payload part", position: position, detail: "it does not decrypt (\(error))")
