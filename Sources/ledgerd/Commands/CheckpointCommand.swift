@@ -18,7 +18,7 @@ struct CheckpointCommand: AsyncParsableCommand {
             let store = try location.open()
             defer { store.close() }
             let signed = try await store.signCheckpoint(with: try location.signer(),
-                                                        state: try SigningState(path: location.statePath))
+                                                        state: try SigningState(path: try location.statePath()))
             print(signed.note.formatted, terminator: "")
         }
     }
@@ -48,15 +48,20 @@ struct CheckpointCommand: AsyncParsableCommand {
         @OptionGroup var location: StoreLocation
         @Option(help: "The cosigned checkpoint note (a file).")
         var note: String
-        @Option(name: .customLong("witness-key"), help: "A witness verifier key (type 0x04); repeat for several.")
-        var witnessKeys: [String]
+        @Option(name: .customLong("witness-key"),
+                help: "A witness verifier key (type 0x04) besides the config's witness_keys; repeatable.")
+        var witnessKeys: [String] = []
 
         func run() async throws {
-            guard !witnessKeys.isEmpty else { throw ValidationError("give at least one --witness-key") }
+            let witnesses = (try location.loadConfig()?.witnessVerifiers() ?? []) + (try witnessKeys.map(verifierKey))
+            guard !witnesses.isEmpty else {
+                throw ValidationError("no witness keys: list them in witness_keys of \(location.configPath), or pass "
+                    + "--witness-key")
+            }
             let text = try String(contentsOfFile: note, encoding: .utf8)
             let store = try location.open()
             defer { store.close() }
-            let stored = try await store.addCosignatures(text, witnesses: try witnessKeys.map(verifierKey))
+            let stored = try await store.addCosignatures(text, witnesses: witnesses)
             print(stored.note.formatted, terminator: "")
         }
     }
@@ -73,7 +78,7 @@ struct CheckpointCommand: AsyncParsableCommand {
         func run() async throws {
             let store = try location.open()
             defer { store.close() }
-            let result = try await store.recordRollback(reason: reason, state: try SigningState(path: location.statePath),
+            let result = try await store.recordRollback(reason: reason, state: try SigningState(path: try location.statePath()),
                                                         actor: ProcessInfo.processInfo.environment["USER"] ?? "")
             print("rollback recorded at position \(result.positions[0]); signing may resume")
         }

@@ -9,7 +9,8 @@ struct InitCommand: AsyncParsableCommand {
         abstract: "Create a store and its checkpoint signing key; print the verifier key to publish.",
         discussion: """
             The key is written to <store>.key (mode 0600), outside the store directory, so backups of the store \
-            never carry it; the verifier key is printed and written to <store>.vkey.
+            never carry it; the verifier key is printed and written to <store>.vkey. The config file <store>.toml \
+            names the origin and the key, and maps the account running init to the admin role.
             """
     )
 
@@ -19,9 +20,12 @@ struct InitCommand: AsyncParsableCommand {
     var origin: String
 
     func run() async throws {
-        let keyPath = location.keyPath
+        let keyPath = location.key ?? StoreLocation.trimmed(location.store) + ".key"
         guard !FileManager.default.fileExists(atPath: keyPath) else {
             throw ValidationError("a key already exists at \(keyPath); a store gets a new key of its own")
+        }
+        guard !FileManager.default.fileExists(atPath: location.configPath) else {
+            throw ValidationError("a config already exists at \(location.configPath); init makes a new store only")
         }
         let store = try Store.create(at: location.store, origin: origin)
         store.close()
@@ -29,10 +33,14 @@ struct InitCommand: AsyncParsableCommand {
         guard FileManager.default.createFile(atPath: keyPath, contents: Data((signer.privateKeyText + "\n").utf8),
                                              attributes: [.posixPermissions: 0o600])
         else { throw ValidationError("cannot write the key file \(keyPath)") }
+        var config = LedgerConfig(origin: origin, key: URL(fileURLWithPath: keyPath).standardizedFileURL.path)
+        config.roles[getuid()] = "admin"
+        try config.text.write(toFile: location.configPath, atomically: true, encoding: .utf8)
         let vkeyPath = StoreLocation.trimmed(location.store) + ".vkey"
         try (signer.verifierKey + "\n").write(toFile: vkeyPath, atomically: true, encoding: .utf8)
         print("created store \(location.store) (origin \(origin))")
         print("signing key: \(keyPath) (keep it secret; it is not part of any backup)")
+        print("config: \(location.configPath) (uid \(getuid()) is admin)")
         print("verifier key (publish it; also in \(vkeyPath)):")
         print(signer.verifierKey)
     }

@@ -2,19 +2,34 @@ import ArgumentParser
 import EventStore
 import Foundation
 
-/// `--store DIR` and `--key FILE`, shared by the subcommands that work on a store.
+/// `--store DIR`, `--config FILE` and `--key FILE`, shared by the subcommands that work on a store.
 struct StoreLocation: ParsableArguments {
     @Option(name: .long, help: "The store directory.")
     var store: String
 
-    @Option(name: .long, help: "The signing key file (default: <store>.key, beside the store directory).")
+    @Option(name: .long, help: "The config file (default: <store>.toml, beside the store directory).")
+    var config: String?
+
+    @Option(name: .long, help: "The signing key file (default: the config's key, else <store>.key).")
     var key: String?
 
-    /// The signing key's path.
-    var keyPath: String { key ?? Self.trimmed(store) + ".key" }
+    /// The config file's path.
+    var configPath: String { config ?? LedgerConfig.defaultPath(store: store) }
+
+    /// The config, or `nil` when none was given and the default file does not exist.
+    func loadConfig() throws -> LedgerConfig? {
+        if config == nil && !FileManager.default.fileExists(atPath: configPath) { return nil }
+        return try LedgerConfig(path: configPath)
+    }
+
+    /// The signing key's path: `--key`, else the config's `key`, else `<store>.key`.
+    func keyPath() throws -> String {
+        if let key { return key }
+        return try loadConfig()?.key ?? Self.trimmed(store) + ".key"
+    }
 
     /// The signing state kept beside the key.
-    var statePath: String { keyPath + ".signed" }
+    func statePath() throws -> String { try keyPath() + ".signed" }
 
     static func trimmed(_ path: String) -> String {
         var p = path
@@ -31,6 +46,7 @@ struct StoreLocation: ParsableArguments {
 
     /// Reads the signing key.
     func signer() throws -> NoteSigner {
+        let keyPath = try keyPath()
         guard let text = try? String(contentsOfFile: keyPath, encoding: .utf8) else {
             throw StoreError(.notFound, "no signing key at \(keyPath); create the store with `ledgerd init`, or pass --key")
         }
