@@ -1,5 +1,6 @@
 internal import CLMDB
 import Foundation
+import Synchronization
 
 /// The highest signed checkpoint, kept beside the signing key (`<key file>.signed`), outside the store and its
 /// backups: after a store is restored from an older backup, it no longer matches the log, and signing stops.
@@ -80,6 +81,19 @@ extension Store {
                 continuation.resume(with: Result { try sign(writer, signer, state) })
             })
         }
+    }
+
+    /// Signs at a bounded cadence: only when the log grew since the latest checkpoint and at least
+    /// `minimumInterval` passed since this store last signed; returns `nil` otherwise. The daemon's scheduler calls
+    /// it every tick; ``signCheckpoint(with:state:)`` signs on demand.
+    public func signCheckpointIfDue(with signer: NoteSigner, state: SigningState,
+                                    minimumInterval: Duration = .seconds(1)) async throws -> SignedCheckpoint? {
+        let now = ContinuousClock.now
+        let due = lastSigning.withLock { last in last.map { $0.duration(to: now) >= minimumInterval } ?? true }
+        guard due, try latestCheckpoint()?.checkpoint.size != head else { return nil }
+        let signed = try await signCheckpoint(with: signer, state: state)
+        lastSigning.withLock { $0 = now }
+        return signed
     }
 
     /// On the writer thread: check the signing state, sign, remember, store.

@@ -36,6 +36,8 @@ public final class Store: Sendable {
     let training = DictionaryTraining()
     /// Waiters for the head to pass a position (subscriptions, projections).
     let commits = CommitSignal()
+    /// When this store last signed a checkpoint at the bounded cadence.
+    let lastSigning = Mutex<ContinuousClock.Instant?>(nil)
 
     /// The record format written into new stores; a store of a newer format is refused.
     public static let storeFormat: UInt32 = 1

@@ -53,6 +53,24 @@ struct CheckpointTests {
         }
     }
 
+    @Test("at a bounded cadence: a checkpoint only when the log grew and the interval passed")
+    func cadence() async throws {
+        try await withStore(origin: "ward.example/dossiers") { store, directory in
+            let signer = try NoteSigner.generate(name: "ward.example/dossiers")
+            let state = try SigningState(path: directory.sub("k.signed"))
+            try await store.append(to: "d-1", [event()])
+            let first = try await store.signCheckpointIfDue(with: signer, state: state, minimumInterval: .seconds(60))
+            #expect(first?.checkpoint.size == 1)
+            try await store.append(to: "d-1", [event()])
+            let tooSoon = try await store.signCheckpointIfDue(with: signer, state: state, minimumInterval: .seconds(60))
+            #expect(tooSoon == nil)
+            let due = try await store.signCheckpointIfDue(with: signer, state: state, minimumInterval: .zero)
+            #expect(due?.checkpoint.size == 2)
+            let unchanged = try await store.signCheckpointIfDue(with: signer, state: state, minimumInterval: .zero)
+            #expect(unchanged == nil, "no new checkpoint while the log has not grown")
+        }
+    }
+
     @Test("witness cosignatures are verified against configured keys before they are stored")
     func cosignatures() async throws {
         try await withStore(origin: "ward.example/dossiers") { store, directory in
