@@ -41,6 +41,7 @@ let package = Package(
         // MARK: - Tests
         .testTarget(name: "EventStoreTests", dependencies: ["EventStore", "ledger-test-helper"]),
         .testTarget(name: "ProjectionTests", dependencies: ["Projections", "EventStore"]),
+        .testTarget(name: "LedgerTests", dependencies: ["Ledger"]),
         .testTarget(name: "LedgerdTests", dependencies: ["ledgerd", "EventStore"]),
     ]
 )
