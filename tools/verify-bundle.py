@@ -168,7 +168,7 @@ def parse_record(b):
     need(16)  # event id
     b8().decode("utf-8")  # actor
     need(32)  # correlation, causation
-    need(struct.unpack(">H", need(2))[0])  # metadata
+    metadata = parse_metadata(need(struct.unpack(">H", need(2))[0]))
     if need(1)[0] != 1:
         raise Failure("unknown commitment algorithm")
     facts_c = need(32)
@@ -178,9 +178,32 @@ def parse_record(b):
     if at[0] != len(b):
         raise Failure("trailing bytes in a record")
     personal = None if personal_len == 0 and personal_c == bytes(32) else (personal_c, personal_len)
-    return dict(origin=origin, position=position, stream=stream, version=version,
+    return dict(origin=origin, position=position, stream=stream, version=version, metadata=metadata,
                 previous=None if previous == 2**64 - 1 else previous,
                 parts=[(0, facts_c, facts_len)] + ([(1, personal[0], personal[1])] if personal else []))
+
+
+def parse_metadata(tlv):
+    """Canonical TLV: entries b8 key · b16 value, keys sorted bytewise without duplicates."""
+    entries, at, previous = {}, 0, None
+    while at < len(tlv):
+        k = tlv[at]
+        key = tlv[at + 1:at + 1 + k]
+        if len(key) != k or at + 3 + k > len(tlv):
+            raise Failure("metadata ends early")
+        (v,) = struct.unpack(">H", tlv[at + 1 + k:at + 3 + k])
+        value = tlv[at + 3 + k:at + 3 + k + v]
+        if len(value) != v or (previous is not None and key <= previous):
+            raise Failure("metadata is not canonical")
+        entries[key.decode("ascii")] = value
+        previous, at = key, at + 3 + k + v
+    return entries
+
+
+def is_uuid(value):
+    text = value.decode("utf-8", "replace") if value is not None else ""
+    parts = text.split("-")
+    return [len(p) for p in parts] == [8, 4, 4, 4, 12] and all(c in "0123456789abcdefABCDEF" for c in "".join(parts))
 
 
 def verify_bundle(directory, vkey_text, trusted_path=None):
@@ -209,6 +232,8 @@ def verify_bundle(directory, vkey_text, trusted_path=None):
         roots[size] = r
     if to not in roots:
         raise Failure("the checkpoint of to_size is missing")
+    if frm > 0 and frm not in roots:
+        raise Failure("the checkpoint of from_size is missing")
     sizes = [s for s in manifest["checkpoints"] if s > 0]
     for m, n in zip(sizes, sizes[1:]):
         proof = [base64.b64decode(l) for l in read(f"consistency/{m}-{n}.txt").decode().split("\n") if l]
@@ -220,23 +245,32 @@ def verify_bundle(directory, vkey_text, trusted_path=None):
         if o != origin or s not in roots or roots[s] != r:
             raise Failure(f"the trusted checkpoint {s} is not consistent with the bundle")
 
-    frontier = Frontier()
+    frontier, last_level = Frontier(), 64
     for line in read("compact-range.txt").decode().split("\n"):
         if line:
             level, digest = line.split(" ")
-            frontier.adopt(int(level), base64.b64decode(digest))
+            level, digest = int(level), base64.b64decode(digest)
+            if not 0 <= level < last_level or len(digest) != 32:
+                raise Failure("compact-range.txt: levels must strictly decrease, hashes be 32 bytes")
+            frontier.adopt(level, digest)
+            last_level = level
     if frontier.size != frm:
         raise Failure("the compact range does not cover from_size")
     if frm in roots and frm > 0 and frontier.root() != roots[frm]:
         raise Failure("the compact range does not fold to the from_size checkpoint")
 
     payloads = read("payloads.bin")
-    parts, off = {}, 0
+    parts, off, last = {}, 0, None
     while off < len(payloads):
+        if off + 45 > len(payloads):
+            raise Failure("payloads.bin ends inside a part header")
         pos, kind = struct.unpack(">QB", payloads[off:off + 9])
         salt = payloads[off + 9:off + 41]
         (length,) = struct.unpack(">I", payloads[off + 41:off + 45])
+        if kind not in (0, 1) or (last is not None and (pos, kind) <= last) or off + 45 + length > len(payloads):
+            raise Failure("payloads.bin is out of order, duplicated or truncated")
         parts[(pos, kind)] = (salt, payloads[off + 45:off + 45 + length])
+        last = (pos, kind)
         off += 45 + length
 
     entries, off, position, streams, checked, missing = read("entries.bin"), 0, frm, {}, 0, []
@@ -260,7 +294,10 @@ def verify_bundle(directory, vkey_text, trusted_path=None):
         for kind, commitment, plen in r["parts"]:
             part = parts.pop((position, kind), None)
             if part is None:
-                missing.append(f"{position}/{'personal' if kind else 'facts'}")
+                # Facts are never erased; a personal part only when the record names its data subject.
+                if kind == 0 or not is_uuid(r["metadata"].get("subject")):
+                    raise Failure(f"entry {position}: a payload part is missing and cannot have been erased")
+                missing.append(f"{position}/personal")
                 continue
             salt, data = part
             if len(data) != plen or sha256(salt, data) != commitment:

@@ -18,7 +18,12 @@ public struct SigningState: Sendable, Hashable {
     /// Reads the state file (absent = nothing signed yet).
     public init(path: String) throws {
         self.path = path
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return }
+        guard FileManager.default.fileExists(atPath: path) else { return }  // nothing signed yet
+        let text: String
+        do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
+            throw StoreError(.storage, "cannot read the signing state \(path) (\(error)); signing stays refused until "
+                + "it can be read, because it guards against signing a rolled-back log")
+        }
         let fields = text.split(whereSeparator: \.isWhitespace)
         guard fields.count == 2, let size = UInt64(fields[0]), let root = TreeHash(base64: fields[1]) else {
             throw StoreError(.corrupt, "the signing state \(path) is not \"<size> <base64 root>\"; restore it from the "
@@ -155,9 +160,9 @@ extension Store {
         let facts = try JSONSerialization.data(withJSONObject: [
             "abandonedSize": size, "abandonedRoot": root.base64, "reason": reason,
         ] as [String: Any], options: [.sortedKeys])
-        return try await append(to: Self.rollbackStream, [
+        return try await appendAdmin(StreamAppend(stream: Self.rollbackStream, events: [
             EventData(type: Self.rollbackType, facts: Array(facts), actor: actor, leafType: .admin),
-        ])
+        ]))
     }
 
     /// Every stored checkpoint, by size.
@@ -259,7 +264,8 @@ extension Store {
                 var facts = [UInt8]()
                 if let bytes = try txn.get(dbs.records, integer: position) {
                     let view = try RecordView(bytes, position: position)
-                    if try decodePart(position, personal: false, length: view.factsLength, into: &facts, txn),
+                    if view.leafType == .admin, view.eventTypeBytes.elementsEqual(Self.rollbackType.utf8),
+                       try decodePart(position, personal: false, length: view.factsLength, into: &facts, txn),
                        let object = try? JSONSerialization.jsonObject(with: Data(facts)) as? [String: Any],
                        (object["abandonedSize"] as? NSNumber)?.uint64Value == size,
                        object["abandonedRoot"] as? String == root.base64 {

@@ -40,7 +40,7 @@ extension Store {
         ], options: [.sortedKeys])
         var prepared = try prepare([StreamAppend(stream: Self.erasureStream, events: [
             EventData(type: Self.erasureType, facts: Array(facts), actor: actor, metadata: metadata, leafType: .admin),
-        ])], durability: .durable)
+        ])], durability: .durable, admin: true)
         prepared.erasure = subject
         return try await withCheckedThrowingContinuation { writer.enqueue(.append(prepared, $0)) }
     }
@@ -48,7 +48,8 @@ extension Store {
     /// Subjects erased so far (from the `SubjectErased.v1` entries).
     func erasedSubjects() throws -> Set<UUID> {
         var out = Set<UUID>()
-        for event in try readType(Self.erasureType, limit: .max, payloads: .none) {
+        for event in try readType(Self.erasureType, limit: .max, payloads: .none)
+        where event.record.leafType == .admin && event.record.stream == Self.erasureStream {
             if let text = event.record.metadata["subject"], let id = UUID(uuidString: text) { out.insert(id) }
         }
         return out

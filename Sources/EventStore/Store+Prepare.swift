@@ -8,8 +8,23 @@ import Glibc
 extension Store {
     /// Validates an append and encodes its records and payload parts on the calling task (both cores for a
     /// large append), so the writer thread only patches positions in and puts bytes.
-    func prepare(_ appends: [StreamAppend], durability: Durability) throws(StoreError) -> PreparedAppend {
+    func prepare(_ appends: [StreamAppend], durability: Durability, admin: Bool = false) throws(StoreError)
+        -> PreparedAppend
+    {
         guard !appends.isEmpty else { throw StoreError(.invalidArgument, "an append names no stream") }
+        if !admin {
+            // Admin entries (rollbacks, erasures) come only from the store's own operations.
+            for append in appends {
+                guard !Self.reservedStreams.contains(append.stream) else {
+                    throw StoreError(.invalidArgument, "stream \"\(append.stream)\" is reserved for the store's own "
+                        + "admin entries", stream: append.stream)
+                }
+                guard !append.events.contains(where: { $0.leafType == .admin }) else {
+                    throw StoreError(.invalidArgument, "admin entries (leaf type 2) are written only by the store's "
+                        + "own operations (erasure, rollback)", stream: append.stream)
+                }
+            }
+        }
         // 1. Validate everything and name the events (cheap, sequential).
         var seenStreams = Set<String>()
         var seenIDs = Set<UUID>()
@@ -125,6 +140,17 @@ extension Store {
             out.append(contentsOf: try result.get())
         }
         return out
+    }
+
+    /// Streams only the store's own operations write.
+    static let reservedStreams: Set<String> = [rollbackStream, erasureStream]
+
+    /// Appends admin entries (the store's own operations).
+    func appendAdmin(_ append: StreamAppend) async throws -> AppendResult {
+        try checkOpen()
+        guard let writer else { throw StoreError(.readOnly, "a read-only store cannot record admin entries") }
+        let prepared = try prepare([append], durability: .durable, admin: true)
+        return try await withCheckedThrowingContinuation { writer.enqueue(.append(prepared, $0)) }
     }
 
     static func validateStreamName(_ name: String) throws(StoreError) {

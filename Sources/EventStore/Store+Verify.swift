@@ -59,9 +59,12 @@ extension Store {
         guard keepsMerkleTree else {
             throw StoreError(.invalidArgument, "this store was created without a Merkle tree; use `check` instead")
         }
-        let context = VerifyContext(end: head, erased: try erasedSubjects(), commitments: commitments,
-                                    checkpointSizes: Set(try checkpoints().map(\.checkpoint.size)))
-        let stored = try checkpoints()
+        // The writer may go on meanwhile: verify up to the head seen now, the checkpoints up to it, and erasures
+        // read after it (an erasure that lands during the run is looked up again when a part is missing).
+        let end = head
+        let stored = try checkpoints().filter { $0.checkpoint.size <= end }
+        let context = VerifyContext(end: end, erased: try erasedSubjects(), commitments: commitments,
+                                    checkpointSizes: Set(stored.map(\.checkpoint.size)))
         let width = UInt64(1) << UInt64(chunkLevel)
         let chunks = Int((context.end + width - 1) / width)
         let results = Mutex<[Int: Result<ChunkResult, any Error>]>([:])
@@ -122,7 +125,8 @@ extension Store {
         report.streams = lastOfStream.count
         report.root = top.root
 
-        try readTransaction { txn in
+        // The node count and the stored frontier describe the head now: compare them only if it did not move.
+        if head == context.end { try readTransaction { txn in
             let nodeCount = try txn.count(dbs.nodes)
             guard UInt64(nodeCount) == TreeMath.perfectNodes(size: context.end) else {
                 throw StoreError(.corrupt, "the tree holds \(nodeCount) nodes; \(context.end) events make "
@@ -132,7 +136,7 @@ extension Store {
             guard context.end == 0 || storedFrontier == top.encoded else {
                 throw StoreError(.corrupt, "the stored Merkle frontier does not match the records")
             }
-        }
+        } }
         for signed in stored {
             let size = signed.checkpoint.size
             guard signed.checkpoint.origin == origin else {
@@ -275,7 +279,7 @@ extension Store {
             }
             guard let salt else {
                 if isPersonal, let subject = view.metadataValue("subject").flatMap(UUID.init(uuidString:)),
-                   context.erased.contains(subject) {
+                   try context.erased.contains(subject) || erasedSubjects().contains(subject) {
                     result.erasedParts += 1
                     continue
                 }

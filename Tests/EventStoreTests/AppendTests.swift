@@ -123,6 +123,21 @@ struct AppendTests {
         }
     }
 
+    @Test("admin entries and the reserved streams are the store's own")
+    func adminReserved() async throws {
+        try await withStore { store, _ in
+            let admin = await #expect(throws: StoreError.self) {
+                try await store.append(to: "a-1", [EventData(type: "X.v1", facts: [], leafType: .admin)])
+            }
+            #expect(admin?.message.contains("admin entries") == true)
+            for stream in [Store.rollbackStream, Store.erasureStream] {
+                let reserved = await #expect(throws: StoreError.self) { try await store.append(to: stream, [event()]) }
+                #expect(reserved?.message.contains("reserved") == true)
+            }
+            #expect(store.head == 0)
+        }
+    }
+
     @Test("a stream named twice in one append is refused")
     func streamTwice() async throws {
         try await withStore { store, _ in

@@ -90,6 +90,25 @@ struct AuditBundleTests {
                 #expect(text.contains("FAILED"), "\(name): \(text)")
             }
 
+            // A withheld facts part: payloads.bin without its first part (rehashed), claimed as "erased".
+            let withheld = directory.sub("forged-withheld")
+            try FileManager.default.copyItem(atPath: full, toPath: withheld)
+            let payloadsURL = URL(fileURLWithPath: withheld + "/payloads.bin")
+            var payloads = try Data(contentsOf: payloadsURL)
+            let firstLength = Int(payloads[41]) << 24 | Int(payloads[42]) << 16 | Int(payloads[43]) << 8 | Int(payloads[44])
+            payloads.removeSubrange(0..<(45 + firstLength))
+            try payloads.write(to: payloadsURL)
+            let manifestURL = URL(fileURLWithPath: withheld + "/manifest.json")
+            var forgedManifest = try JSONDecoder().decode(AuditBundle.Manifest.self, from: Data(contentsOf: manifestURL))
+            forgedManifest.files["payloads.bin"] = SHA256.hash(data: payloads).map { String(format: "%02x", $0) }.joined()
+            try JSONEncoder().encode(forgedManifest).write(to: manifestURL)
+            let withheldError = #expect(throws: StoreError.self) {
+                try AuditBundle.verify(directory: withheld, verifier: signer.verifier)
+            }
+            #expect(withheldError?.message.contains("cannot have been erased") == true)
+            let (withheldCode, withheldText) = try await Self.python(withheld, vkey: vkey)
+            #expect(withheldCode == 1 && withheldText.contains("cannot have been erased"), "\(withheldText)")
+
             // Another key is refused.
             let stranger = try NoteSigner.generate(name: "ward.example/dossiers")
             #expect(throws: StoreError.self) { try AuditBundle.verify(directory: full, verifier: stranger.verifier) }

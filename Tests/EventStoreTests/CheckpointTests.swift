@@ -53,6 +53,15 @@ struct CheckpointTests {
         }
     }
 
+    @Test("an unreadable signing state refuses signing instead of counting as nothing signed")
+    func unreadableState() async throws {
+        try await withStore(origin: "ward.example/dossiers") { store, directory in
+            try FileManager.default.createDirectory(atPath: directory.sub("k.signed"), withIntermediateDirectories: true)
+            let error = #expect(throws: StoreError.self) { try SigningState(path: directory.sub("k.signed")) }
+            #expect(error?.message.contains("signing stays refused") == true)
+        }
+    }
+
     @Test("at a bounded cadence: a checkpoint only when the log grew and the interval passed")
     func cadence() async throws {
         try await withStore(origin: "ward.example/dossiers") { store, directory in

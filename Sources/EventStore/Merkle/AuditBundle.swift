@@ -173,6 +173,9 @@ extension AuditBundle {
             report.checkpoints += 1
         }
         guard checkpoints[manifest.toSize] != nil else { throw fail("the checkpoint of to_size is missing") }
+        guard manifest.fromSize == 0 || checkpoints[manifest.fromSize] != nil else {
+            throw fail("the checkpoint of from_size is missing")
+        }
 
         // Consistency: from the trusted checkpoint, then between consecutive ones.
         let proofSizes = manifest.checkpoints.filter { $0 > 0 }
@@ -209,7 +212,8 @@ extension AuditBundle {
         var start: UInt64 = 0
         for line in String(decoding: try read("compact-range.txt"), as: UTF8.self).split(separator: "\n") {
             let fields = line.split(separator: " ")
-            guard fields.count == 2, let l = Int(fields[0]), l < level, let hash = TreeHash(base64: fields[1]) else {
+            guard fields.count == 2, let l = Int(fields[0]), l >= 0, l < level, let hash = TreeHash(base64: fields[1])
+            else {
                 throw fail("compact-range.txt has a bad line: \(line)")
             }
             level = l
@@ -255,7 +259,12 @@ extension AuditBundle {
                 for (personal, commitment) in [(false, view.factsCommitment), (true, view.personalCommitment)] {
                     guard let commitment else { continue }
                     guard let part = try parts.next(position: position, personal: personal) else {
-                        report.missingParts.append("\(position)/\(personal ? "personal" : "facts")")
+                        // Facts are never erased; a personal part only when the record names its data subject.
+                        guard personal, view.metadataValue("subject").flatMap(UUID.init(uuidString:)) != nil else {
+                            throw fail("entry \(position): the \(personal ? "personal" : "facts") part is missing and "
+                                + "cannot have been erased")
+                        }
+                        report.missingParts.append("\(position)/personal")
                         continue
                     }
                     let length = personal ? view.personalLength : view.factsLength

@@ -40,13 +40,17 @@ public struct SignedNote: Sendable, Hashable {
 
     /// Parses a note: its text up to the first blank line, then signature lines.
     public init(parsing note: String) throws {
-        guard let split = note.range(of: "\n\n") else {
+        guard let split = note.range(of: "\n\n", options: .backwards) else {
             throw StoreError(.invalidArgument, "a signed note needs a blank line between its text and its signatures")
         }
         text = String(note[..<split.lowerBound]) + "\n"
         signatures = []
-        for line in note[split.upperBound...].split(separator: "\n", omittingEmptySubsequences: false) {
-            if line.isEmpty { continue }
+        let lines = note[split.upperBound...].split(separator: "\n", omittingEmptySubsequences: false)
+        for (index, line) in lines.enumerated() {
+            if line.isEmpty {
+                guard index == lines.count - 1 else { throw StoreError(.invalidArgument, "a blank line among signatures") }
+                continue
+            }
             let fields = line.split(separator: " ", omittingEmptySubsequences: false)
             guard fields.count == 3, fields[0] == "\u{2014}", let raw = Data(base64Encoded: String(fields[2])),
                   raw.count >= 4 else {

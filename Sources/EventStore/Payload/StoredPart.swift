@@ -6,11 +6,11 @@ import Foundation
 /// Layout (design.md's stored part header, then the salt, then the body):
 ///
 ///     u8 part_format=1 · u8 codec (0 stored as is, 1 zstd lean frame) · u8 dictionary_id (0 none) ·
-///     u8 key_id_length k (0 = not encrypted) · [k key_id · 12 nonce · 16 tag, only when k > 0] · 32 salt · body
+///     u8 key_id_length k (0 = not encrypted) · [k key_id · 16 tag, only when k > 0] · 32 salt · body
 ///
 /// Personal parts of a data subject are encrypted (k = 4: the number of the subject's key; then the 16-byte
-/// AES-256-GCM tag; the nonce is derived from the position and part, which are also the associated data); erasure
-/// destroys the key and the parts.
+/// AES-256-GCM tag; the nonce is derived from the salt, position and part; position and part are the associated
+/// data); erasure destroys the key and the parts.
 ///
 /// A lean zstd frame has no magic number, no checksum and no content size: the record holds the length and a
 /// commitment that covers the bytes. The key id leaves room for per-subject encryption without a format change.
@@ -82,20 +82,29 @@ struct StoredPart {
         return UInt32(bigEndian: stored.loadUnaligned(fromByteOffset: plainHeaderLength, as: UInt32.self))
     }
 
-    /// The nonce of the part at (position, part): each subject key encrypts each part once, so it is unique per
-    /// key without being stored.
-    private static func nonce(_ position: UInt64, _ personal: Bool) throws -> AES.GCM.Nonce {
-        try AES.GCM.Nonce(data: withUnsafeBytes(of: position.bigEndian, Array.init) + [personal ? 1 : 0, 0, 0, 0])
+    /// The nonce of a part: `SHA-256("ledger.nonce.v1" ‖ salt ‖ u64 BE position ‖ u8 part)[:12]`. The salt is 32
+    /// fresh random bytes per part, so the nonce never repeats under a key, even when a position is handed out again
+    /// (a store restored from an older backup, a batch that failed after LMDB had written pages).
+    private static func nonce(salt: UnsafeRawBufferPointer, _ position: UInt64, _ personal: Bool) throws
+        -> AES.GCM.Nonce
+    {
+        var hasher = SHA256()
+        hasher.update(data: Array("ledger.nonce.v1".utf8))
+        hasher.update(bufferPointer: salt)
+        hasher.update(data: associatedData(position, personal))
+        return try AES.GCM.Nonce(data: Array(hasher.finalize().prefix(12)))
     }
 
-    /// Encrypts a plain stored part under a subject's key (AES-256-GCM; the nonce is derived from the position and
-    /// part, which are also the associated data): `header (key id length 4) · u32 key number · tag · salt ·
-    /// ciphertext`.
+    /// Encrypts a plain stored part under a subject's key (AES-256-GCM; the nonce is derived from the part's salt,
+    /// position and part; position and part are the associated data): `header (key id length 4) · u32 key number ·
+    /// tag · salt · ciphertext`.
     static func encrypt(_ plain: [UInt8], keyNumber: UInt32, key: SymmetricKey, position: UInt64, personal: Bool)
         throws -> [UInt8]
     {
         let body = plain[(plainHeaderLength + saltLength)...]
-        let sealed = try AES.GCM.seal(body, using: key, nonce: try nonce(position, personal),
+        let salt = plain[plainHeaderLength..<(plainHeaderLength + saltLength)]
+        let partNonce = try salt.withUnsafeBytes { (s) throws -> AES.GCM.Nonce in try nonce(salt: s, position, personal) }
+        let sealed = try AES.GCM.seal(body, using: key, nonce: partNonce,
                                       authenticating: associatedData(position, personal))
         var out = [UInt8]()
         out.reserveCapacity(plain.count + 4 + tagLength)
@@ -121,8 +130,9 @@ struct StoredPart {
         }
         let tagAt = plainHeaderLength + 4
         do {
+            let salt = UnsafeRawBufferPointer(rebasing: stored[saltAt..<(saltAt + saltLength)])
             let box = try AES.GCM.SealedBox(
-                nonce: try nonce(position, personal), ciphertext: Array(stored[(saltAt + saltLength)...]),
+                nonce: try nonce(salt: salt, position, personal), ciphertext: Array(stored[(saltAt + saltLength)...]),
                 tag: Array(stored[tagAt..<(tagAt + tagLength)]))
             return Array(try AES.GCM.open(box, using: key, authenticating: associatedData(position, personal)))
         } catch {
