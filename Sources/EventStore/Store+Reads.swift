@@ -44,24 +44,11 @@ extension Store {
             start, forward, n, txn in
             try txn.withCursor(dbs.streamEvents) { cursor in
                 var out = [RecordedEvent]()
-                guard try cursor.find(integer: number) != nil else { return out }
-                var entry: LMDBCursor.Entry?
-                if let start {
-                    var probe = (start.bigEndian, UInt64(0))
-                    entry = try withUnsafeBytes(of: &probe) { p in
-                        var k = number
-                        return try withUnsafeBytes(of: &k) { try cursor.get(.getBothRange, key: $0, value: p) }
+                var probe = ((start ?? 0).bigEndian, UInt64(0))
+                var entry = try withUnsafeBytes(of: &probe) { p in
+                    try Self.seekDuplicate(cursor, key: number, value: start == nil ? nil : p, forward: forward) {
+                        $0.bigEndianUInt64(at: 0) > start!
                     }
-                    if !forward {
-                        if let e = entry, e.value.bigEndianUInt64(at: 0) > start { entry = try cursor.get(.prevDup) }
-                        else if entry == nil {
-                        // Past the last duplicate: re-seek the key (a failed GET_BOTH_RANGE leaves the cursor unset).
-                        _ = try cursor.find(integer: number)
-                        entry = try cursor.get(.lastDup)
-                    }
-                    }
-                } else {
-                    entry = try cursor.get(forward ? .firstDup : .lastDup)
                 }
                 while let e = entry, out.count < n {
                     out.append(try load(e.value.bigEndianUInt64(at: 8), payloads, txn))
@@ -236,23 +223,11 @@ extension Store {
     {
         try txn.withCursor(postings) { cursor in
             var out = [RecordedEvent]()
-            guard try cursor.find(integer: number) != nil else { return out }
-            var entry: LMDBCursor.Entry?
-            if var s = start {
-                entry = try withUnsafeBytes(of: &s) { p in
-                    var k = number
-                    return try withUnsafeBytes(of: &k) { try cursor.get(.getBothRange, key: $0, value: p) }
+            var probe = start ?? 0
+            var entry = try withUnsafeBytes(of: &probe) { p in
+                try Self.seekDuplicate(cursor, key: number, value: start == nil ? nil : p, forward: forward) {
+                    $0.nativeUInt64 > start!
                 }
-                if !forward {
-                    if let e = entry, e.value.nativeUInt64 > s { entry = try cursor.get(.prevDup) }
-                    else if entry == nil {
-                        // Past the last duplicate: re-seek the key (a failed GET_BOTH_RANGE leaves the cursor unset).
-                        _ = try cursor.find(integer: number)
-                        entry = try cursor.get(.lastDup)
-                    }
-                }
-            } else {
-                entry = try cursor.get(forward ? .firstDup : .lastDup)
             }
             while let e = entry, out.count < n {
                 out.append(try load(e.value.nativeUInt64, payloads, txn))
@@ -260,6 +235,24 @@ extension Store {
             }
             return out
         }
+    }
+
+    /// Positions a cursor on `key`'s duplicates: at the first one ≥ `value` (forward) or the last one ≤ `value`
+    /// (backward), or at the first or last one without a value; `nil` when there is none. `isAfter` says whether a
+    /// duplicate is beyond `value`.
+    private static func seekDuplicate(
+        _ cursor: borrowing LMDBCursor, key: UInt64, value: UnsafeRawBufferPointer?, forward: Bool,
+        isAfter: (UnsafeRawBufferPointer) -> Bool
+    ) throws -> LMDBCursor.Entry? {
+        guard try cursor.find(integer: key) != nil else { return nil }
+        guard let value else { return try cursor.get(forward ? .firstDup : .lastDup) }
+        var k = key
+        let entry = try withUnsafeBytes(of: &k) { try cursor.get(.getBothRange, key: $0, value: value) }
+        if forward { return entry }
+        if let e = entry { return isAfter(e.value) ? try cursor.get(.prevDup) : e }
+        // Past the last duplicate: re-seek the key (a failed GET_BOTH_RANGE leaves the cursor unset).
+        _ = try cursor.find(integer: key)
+        return try cursor.get(.lastDup)
     }
 
     /// Positions a records cursor at `start` (or the nearest entry in the reading direction).
