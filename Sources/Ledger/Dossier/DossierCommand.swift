@@ -1,0 +1,146 @@
+/// What officials (and the applicant) ask of a dossier.
+public enum DossierCommand: Hashable, Sendable {
+    /// Submit under a procedure version through a channel; `directive16` applies the intake policy of Directive 16
+    /// (online only for level 3/4 procedures; other channels only for the urgent list).
+    case submit(procedure: ProcedureVersion, agencyID: String, channel: Channel, applicantName: String,
+                applicantID: String, at: Int64, directive16: Bool)
+    case refuseIntake(reason: String, at: Int64)
+    /// Receive complete; the receipt code comes from the agency-day counter (gap-free, allocated by the handler).
+    case receive(receiptCode: String, procedure: ProcedureVersion, calendar: WorkingCalendar, calendarVersion: Int,
+                 at: Int64)
+    case assign(assignee: String, at: Int64)
+    case startProcessing(at: Int64)
+    /// A second request needs the unit head's override and is flagged (Decision 766 counts it overdue).
+    case requestSupplement(items: [String], headOverride: Bool, at: Int64)
+    case receiveSupplement(calendar: WorkingCalendar, at: Int64)
+    case resolve(resultNumber: String, at: Int64)
+    case refuse(reasons: [String], at: Int64)
+    case issueApology(newAppointmentAt: Int64, at: Int64)
+    case withdraw(reason: String, at: Int64)
+    case returnResult(method: Channel, at: Int64)
+}
+
+extension Dossier {
+    /// The events a command produces, or the reason it is refused (pure: no I/O, no clock).
+    public static func decide(_ state: Dossier, _ command: DossierCommand, by actor: Actor) throws(LedgerError)
+        -> [DossierEvent]
+    {
+        func require(_ ok: Bool, _ code: LedgerError.Code, _ message: @autoclosure () -> String) throws(LedgerError) {
+            if !ok { throw LedgerError(code, message()) }
+        }
+        func requireStatus(_ allowed: Set<DossierStatus>, _ doing: String) throws(LedgerError) {
+            guard let status = state.status, allowed.contains(status) else {
+                throw LedgerError(.invalidState, "cannot \(doing): the dossier is "
+                    + "\(state.status.map { "\($0.rawValue) (status \($0.nationalCode))" } ?? "not submitted")")
+            }
+        }
+        switch command {
+        case .submit(let p, let agency, let channel, let name, let id, let at, let directive16):
+            try require(state.status == nil, .invalidState, "the dossier was already submitted")
+            try require(p.channels.contains(channel), .channelNotAllowed,
+                        "procedure \(p.code) cannot be submitted \(channel) (it accepts "
+                            + p.channels.map { "\($0)" }.sorted().joined(separator: ", ") + ")")
+            if directive16 {
+                if channel == .online {
+                    try require(p.onlineLevel >= 3, .channelNotAllowed, "under Directive 16 only level 3/4 procedures are "
+                        + "received online; \(p.code) is level \(p.onlineLevel)")
+                } else {
+                    try require(p.urgentWhitelist, .channelNotAllowed, "under Directive 16 \(channel) intake is only for "
+                        + "urgent procedures (birth, death, certifications, COVID-related); submit \(p.code) online")
+                }
+            }
+            try require(!name.isEmpty && !id.isEmpty, .invalidCommand, "the applicant's name and ID number are required")
+            return [.submitted(.init(procedureCode: p.code, procedureVersion: p.version, fieldCode: p.fieldCode,
+                                     agencyID: agency, channel: channel, urgent: p.urgentWhitelist, at: at,
+                                     applicantName: name, applicantID: id))]
+
+        case .refuseIntake(let reason, let at):
+            try requireStatus([.submitted], "refuse intake")
+            try require(!reason.isEmpty, .invalidCommand, "an intake refusal needs a written reason")
+            return [.intakeRefused(reason: reason, at: at)]
+
+        case .receive(let code, let p, let calendar, let calendarVersion, let at):
+            try requireStatus([.submitted], "receive")
+            try require(actor.role == .oneStopOfficer, .notPermitted, "only a one-stop officer receives dossiers")
+            try require(p.code == state.procedureCode && p.version == state.procedureVersion, .invalidCommand,
+                        "receive under the procedure version the dossier was submitted with "
+                            + "(\(state.procedureCode) v\(state.procedureVersion))")
+            let due: Int64
+            var minutes: Int?
+            switch p.duration {
+            case .sameDay: due = calendar.sameDayDue(receivedAt: at)
+            case .workingDays(let d):
+                minutes = d * calendar.minutesPerDay
+                due = calendar.addingWorkingMinutes(minutes!, to: at)
+            case .workingHours(let h):
+                minutes = h * 60
+                due = calendar.addingWorkingMinutes(minutes!, to: at)
+            }
+            return [.received(.init(receiptCode: code, at: at, clockStartAt: at, dueAt: due, durationMinutes: minutes,
+                                    calendarVersion: calendarVersion))]
+
+        case .assign(let assignee, let at):
+            try requireStatus([.received, .assigned, .inProcess], "assign")
+            try require([.unitHead, .deputyHead].contains(actor.role), .notPermitted,
+                        "only the unit head (or a deputy) assigns dossiers")
+            try require(!assignee.isEmpty && assignee != state.assignee, .invalidCommand,
+                        "name a new assignee (the dossier is with \(state.assignee ?? "nobody"))")
+            return [.assigned(assignee: assignee, by: actor.staffID, at: at)]
+
+        case .startProcessing(let at):
+            try requireStatus([.assigned], "start processing")
+            try require(actor.staffID == state.assignee, .notPermitted,
+                        "only the assignee (\(state.assignee ?? "none")) starts processing")
+            return [.processingStarted(by: actor.staffID, at: at)]
+
+        case .requestSupplement(let items, let headOverride, let at):
+            try requireStatus([.inProcess], "request a supplement")
+            try require(!items.isEmpty, .invalidCommand, "list every missing item, once and completely")
+            let ordinal = state.supplementRequests + 1
+            if ordinal > 1 {
+                guard headOverride else {
+                    throw LedgerError(.secondSupplementNeedsOverride, "this would be supplementation request "
+                        + "\(ordinal); a second request needs the unit head's override and counts the dossier as "
+                        + "overdue (Decision 766)")
+                }
+            }
+            return [.supplementRequested(items: items, ordinal: ordinal, secondRequest: ordinal > 1, at: at)]
+
+        case .receiveSupplement(let calendar, let at):
+            try requireStatus([.awaitingSupplement], "receive a supplement")
+            guard let since = state.supplementOpenSince, let due = state.dueAt else {
+                throw LedgerError(.invalidState, "no open supplementation request")
+            }
+            let paused = calendar.workingMinutes(from: since, to: at)
+            return [.supplementReceived(at: at, pausedMinutes: paused,
+                                        newDueAt: calendar.addingWorkingMinutes(paused, to: due))]
+
+        case .resolve(let number, let at):
+            try requireStatus([.inProcess], "resolve")
+            try require(!number.isEmpty, .invalidCommand, "a resolution needs the result document's number")
+            return [.resolved(resultNumber: number, at: at)]
+
+        case .refuse(let reasons, let at):
+            try requireStatus([.inProcess], "refuse")
+            try require(!reasons.isEmpty, .invalidCommand, "a refusal needs written reasons")
+            return [.refused(reasons: reasons, at: at)]
+
+        case .issueApology(let appointment, let at):
+            try requireStatus([.received, .assigned, .inProcess, .awaitingSupplement], "issue an apology")
+            try require(actor.role == .agencyHead, .notPermitted, "the agency head (or a delegate) signs apology slips")
+            guard let due = state.dueAt else { throw LedgerError(.invalidState, "the dossier has no due instant") }
+            try require(at <= due, .deadlineRule, "an apology must be issued no later than the due instant")
+            try require(appointment > due, .deadlineRule, "the new appointment must be after the due instant")
+            return [.apologyIssued(newAppointmentAt: appointment, signedBy: actor.staffID, at: at)]
+
+        case .withdraw(let reason, let at):
+            try requireStatus([.submitted, .received, .assigned, .inProcess, .awaitingSupplement], "withdraw")
+            try require(!reason.isEmpty, .invalidCommand, "a withdrawal records the applicant's reason")
+            return [.withdrawn(reason: reason, at: at)]
+
+        case .returnResult(let method, let at):
+            try requireStatus([.resolved, .refused], "return the result")
+            return [.resultReturned(method: method, at: at)]
+        }
+    }
+}

@@ -1,0 +1,229 @@
+import Foundation
+
+/// What happened to a dossier (stream `dossier-{id}`); personal data (the applicant) travels only in the personal
+/// part of `submitted`, never in facts, stream names or metadata.
+public enum DossierEvent: Hashable, Sendable {
+    /// Submitted through a channel; the applicant is personal data.
+    case submitted(Submitted)
+    /// Refused at intake (status 3), with a reason.
+    case intakeRefused(reason: String, at: Int64)
+    /// Received complete: receipt code, clock start and due instant on the pinned calendar.
+    case received(Received)
+    /// Assigned (or reassigned) to an officer by the unit head.
+    case assigned(assignee: String, by: String, at: Int64)
+    /// The assignee started processing.
+    case processingStarted(by: String, at: Int64)
+    /// Supplementation requested from the applicant; the clock pauses.
+    case supplementRequested(items: [String], ordinal: Int, secondRequest: Bool, at: Int64)
+    /// The supplement arrived; the due instant moves by the paused working time.
+    case supplementReceived(at: Int64, pausedMinutes: Int, newDueAt: Int64)
+    /// Resolved (status 9).
+    case resolved(resultNumber: String, at: Int64)
+    /// Refused after processing (status 8), with reasons.
+    case refused(reasons: [String], at: Int64)
+    /// An apology and a new appointment for the citizen (never moves the statistical due instant).
+    case apologyIssued(newAppointmentAt: Int64, signedBy: String, at: Int64)
+    /// Withdrawn at the applicant's request (status 7).
+    case withdrawn(reason: String, at: Int64)
+    /// The result handed back (status 10).
+    case resultReturned(method: Channel, at: Int64)
+
+    /// The facts of a submission.
+    public struct Submitted: Hashable, Sendable {
+        public var procedureCode: String
+        public var procedureVersion: Int
+        public var fieldCode: String
+        public var agencyID: String
+        public var channel: Channel
+        public var urgent: Bool
+        public var at: Int64
+        /// Personal: the applicant's name and ID number.
+        public var applicantName: String
+        public var applicantID: String
+
+        public init(procedureCode: String, procedureVersion: Int, fieldCode: String, agencyID: String, channel: Channel,
+                    urgent: Bool, at: Int64, applicantName: String, applicantID: String) {
+            self.procedureCode = procedureCode
+            self.procedureVersion = procedureVersion
+            self.fieldCode = fieldCode
+            self.agencyID = agencyID
+            self.channel = channel
+            self.urgent = urgent
+            self.at = at
+            self.applicantName = applicantName
+            self.applicantID = applicantID
+        }
+    }
+
+    /// The facts of a receipt.
+    public struct Received: Hashable, Sendable {
+        public var receiptCode: String
+        public var at: Int64
+        public var clockStartAt: Int64
+        public var dueAt: Int64
+        public var durationMinutes: Int?
+        public var calendarVersion: Int
+
+        public init(receiptCode: String, at: Int64, clockStartAt: Int64, dueAt: Int64, durationMinutes: Int?,
+                    calendarVersion: Int) {
+            self.receiptCode = receiptCode
+            self.at = at
+            self.clockStartAt = clockStartAt
+            self.dueAt = dueAt
+            self.durationMinutes = durationMinutes
+            self.calendarVersion = calendarVersion
+        }
+    }
+
+    /// The event type with its schema version, as stored.
+    public var type: String {
+        switch self {
+        case .submitted: "DossierSubmitted.v1"
+        case .intakeRefused: "DossierIntakeRefused.v1"
+        case .received: "DossierReceived.v1"
+        case .assigned: "DossierAssigned.v1"
+        case .processingStarted: "DossierProcessingStarted.v1"
+        case .supplementRequested: "DossierSupplementRequested.v1"
+        case .supplementReceived: "DossierSupplementReceived.v1"
+        case .resolved: "DossierResolved.v1"
+        case .refused: "DossierRefused.v1"
+        case .apologyIssued: "DossierApologyIssued.v1"
+        case .withdrawn: "DossierWithdrawn.v1"
+        case .resultReturned: "DossierResultReturned.v1"
+        }
+    }
+
+    // MARK: - Payload parts
+
+    /// The facts part (and the personal part, for a submission) in the facts v1 encoding.
+    public var encoded: (facts: [UInt8], personal: [UInt8]?) {
+        var w = Facts.Writer()
+        var personal: [UInt8]?
+        switch self {
+        case .submitted(let s):
+            w.field("procedure", s.procedureCode)
+            w.field("procedureVersion", s.procedureVersion)
+            w.field("field", s.fieldCode)
+            w.field("agency", s.agencyID)
+            w.field("channel", s.channel.rawValue)
+            w.field("urgent", s.urgent)
+            w.field("at", instant: s.at)
+            var p = Facts.Writer()
+            p.field("applicantName", s.applicantName)
+            p.field("applicantID", s.applicantID)
+            personal = p.finish()
+        case .intakeRefused(let reason, let at), .withdrawn(let reason, let at):
+            w.field("reason", reason)
+            w.field("at", instant: at)
+        case .received(let r):
+            w.field("receiptCode", r.receiptCode)
+            w.field("at", instant: r.at)
+            w.field("clockStartAt", instant: r.clockStartAt)
+            w.field("dueAt", instant: r.dueAt)
+            if let d = r.durationMinutes { w.field("durationMinutes", d) }
+            w.field("calendarVersion", r.calendarVersion)
+        case .assigned(let assignee, let by, let at):
+            w.field("assignee", assignee)
+            w.field("by", by)
+            w.field("at", instant: at)
+        case .processingStarted(let by, let at):
+            w.field("by", by)
+            w.field("at", instant: at)
+        case .supplementRequested(let items, let ordinal, let second, let at):
+            w.field("items", items)
+            w.field("ordinal", ordinal)
+            w.field("secondRequest", second)
+            w.field("at", instant: at)
+        case .supplementReceived(let at, let paused, let newDue):
+            w.field("at", instant: at)
+            w.field("pausedMinutes", paused)
+            w.field("newDueAt", instant: newDue)
+        case .resolved(let number, let at):
+            w.field("resultNumber", number)
+            w.field("at", instant: at)
+        case .refused(let reasons, let at):
+            w.field("reasons", reasons)
+            w.field("at", instant: at)
+        case .apologyIssued(let appointment, let signedBy, let at):
+            w.field("newAppointmentAt", instant: appointment)
+            w.field("signedBy", signedBy)
+            w.field("at", instant: at)
+        case .resultReturned(let method, let at):
+            w.field("method", method.rawValue)
+            w.field("at", instant: at)
+        }
+        return (w.finish(), personal)
+    }
+
+    /// Decodes a stored event; `personal` is `nil` after an erasure (the applicant then reads as erased).
+    public init(type: String, facts: [UInt8], personal: [UInt8]?) throws(Facts.DecodingError) {
+        let decoded = facts.withUnsafeBytes { buffer in
+            Result { () throws(Facts.DecodingError) -> DossierEvent in
+                try DossierEvent.decode(type, Facts.Reader(buffer), personal)
+            }
+        }
+        self = try decoded.get()
+    }
+
+    private static func decode(_ type: String, _ r: Facts.Reader, _ personal: [UInt8]?) throws(Facts.DecodingError)
+        -> DossierEvent
+    {
+        switch type {
+        case "DossierSubmitted.v1":
+            var name = "", id = ""
+            if let personal {
+                let people = personal.withUnsafeBytes { buffer in
+                    Result { () throws(Facts.DecodingError) in
+                        let p = try Facts.Reader(buffer)
+                        return (try p.string("applicantName"), try p.string("applicantID"))
+                    }
+                }
+                (name, id) = try people.get()
+            }
+            guard let channel = Channel(rawValue: Int(try r.int("channel"))) else {
+                throw Facts.DecodingError(what: "channel", offset: 0)
+            }
+            return .submitted(Submitted(
+                procedureCode: try r.string("procedure"), procedureVersion: Int(try r.int("procedureVersion")),
+                fieldCode: try r.string("field"), agencyID: try r.string("agency"), channel: channel,
+                urgent: try r.bool("urgent") ?? false, at: try r.instant("at"), applicantName: name, applicantID: id))
+        case "DossierIntakeRefused.v1": return .intakeRefused(reason: try r.string("reason"), at: try r.instant("at"))
+        case "DossierReceived.v1":
+            return .received(Received(
+                receiptCode: try r.string("receiptCode"), at: try r.instant("at"),
+                clockStartAt: try r.instant("clockStartAt"), dueAt: try r.instant("dueAt"),
+                durationMinutes: try r.optionalInt("durationMinutes").map(Int.init),
+                calendarVersion: Int(try r.int("calendarVersion"))))
+        case "DossierAssigned.v1":
+            return .assigned(assignee: try r.string("assignee"), by: try r.string("by"), at: try r.instant("at"))
+        case "DossierProcessingStarted.v1": return .processingStarted(by: try r.string("by"), at: try r.instant("at"))
+        case "DossierSupplementRequested.v1":
+            guard case .array(let items)? = try r.value("items") else { throw Facts.DecodingError(what: "items", offset: 0) }
+            return .supplementRequested(
+                items: items.compactMap { if case .string(let s) = $0 { s } else { nil } },
+                ordinal: Int(try r.int("ordinal")), secondRequest: try r.bool("secondRequest") ?? false,
+                at: try r.instant("at"))
+        case "DossierSupplementReceived.v1":
+            return .supplementReceived(at: try r.instant("at"), pausedMinutes: Int(try r.int("pausedMinutes")),
+                                       newDueAt: try r.instant("newDueAt"))
+        case "DossierResolved.v1": return .resolved(resultNumber: try r.string("resultNumber"), at: try r.instant("at"))
+        case "DossierRefused.v1":
+            guard case .array(let reasons)? = try r.value("reasons") else {
+                throw Facts.DecodingError(what: "reasons", offset: 0)
+            }
+            return .refused(reasons: reasons.compactMap { if case .string(let s) = $0 { s } else { nil } },
+                            at: try r.instant("at"))
+        case "DossierApologyIssued.v1":
+            return .apologyIssued(newAppointmentAt: try r.instant("newAppointmentAt"), signedBy: try r.string("signedBy"),
+                                  at: try r.instant("at"))
+        case "DossierWithdrawn.v1": return .withdrawn(reason: try r.string("reason"), at: try r.instant("at"))
+        case "DossierResultReturned.v1":
+            guard let method = Channel(rawValue: Int(try r.int("method"))) else {
+                throw Facts.DecodingError(what: "method", offset: 0)
+            }
+            return .resultReturned(method: method, at: try r.instant("at"))
+        default:
+            throw Facts.DecodingError(what: "unknown dossier event type \(type)", offset: 0)
+        }
+    }
+}

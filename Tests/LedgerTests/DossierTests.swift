@@ -1,0 +1,180 @@
+import Ledger
+import Testing
+
+@Suite("Dossier decisions")
+struct DossierTests {
+    static let calendar = WorkingCalendarTests.vietnam2020
+    static let birth = ProcedureVersion(code: "1.001193", version: 1, fieldCode: "HT", channels: [.online, .direct, .postal],
+                                        onlineLevel: 3, duration: .sameDay, urgentWhitelist: true)
+    static let building = ProcedureVersion(code: "1.009972", version: 2, fieldCode: "XD", channels: [.online, .direct],
+                                           onlineLevel: 2, duration: .workingDays(5), urgentWhitelist: false)
+    static let license = ProcedureVersion(code: "1.004227", version: 1, fieldCode: "KD", channels: [.online, .direct],
+                                          onlineLevel: 4, duration: .workingDays(5), urgentWhitelist: false)
+    static let clerk = Actor(staffID: "staff-1", role: .oneStopOfficer)
+    static let head = Actor(staffID: "staff-2", role: .unitHead)
+    static let officer = Actor(staffID: "staff-3", role: .specialist)
+    static let director = Actor(staffID: "staff-9", role: .agencyHead)
+    static func at(_ day: String, _ h: Int, _ m: Int = 0) -> Int64 { WorkingCalendarTests.at(day, h, m) }
+
+    /// Runs commands in order from an empty dossier, returning the state and every event.
+    static func run(_ steps: [(DossierCommand, Actor)]) throws -> (Dossier, [DossierEvent]) {
+        var state = Dossier()
+        var events = [DossierEvent]()
+        for (command, actor) in steps {
+            for event in try Dossier.decide(state, command, by: actor) {
+                state = Dossier.evolve(state, event)
+                events.append(event)
+            }
+        }
+        return (state, events)
+    }
+
+    static func submitLicense(at time: Int64 = at("2020-04-01", 9)) -> (DossierCommand, Actor) {
+        (.submit(procedure: license, agencyID: "SNV", channel: .online, applicantName: "Nguyễn Văn An",
+                 applicantID: "001090012345", at: time, directive16: true), clerk)
+    }
+
+    @Test("the happy path: received Wed 1 Apr 2020 10:00 with 5 working days is due Thu 9 Apr 10:00, and so on to status 10")
+    func happyPath() throws {
+        let (state, events) = try Self.run([
+            Self.submitLicense(),
+            (.receive(receiptCode: "SNV-200401-0001", procedure: Self.license, calendar: Self.calendar,
+                      calendarVersion: 1, at: Self.at("2020-04-01", 10)), Self.clerk),
+            (.assign(assignee: "staff-3", at: Self.at("2020-04-01", 11)), Self.head),
+            (.startProcessing(at: Self.at("2020-04-01", 14)), Self.officer),
+            (.resolve(resultNumber: "123/GP-SNV", at: Self.at("2020-04-08", 16)), Self.officer),
+            (.returnResult(method: .postal, at: Self.at("2020-04-09", 9)), Self.clerk),
+        ])
+        #expect(state.status == .returned && state.status?.nationalCode == 10)
+        #expect(state.dueAt == Self.at("2020-04-09", 10))
+        #expect(state.finishedAt == Self.at("2020-04-08", 16))
+        #expect(events.count == 6)
+    }
+
+    @Test("Directive 16 intake: online only from level 3; paper only for the urgent list")
+    func directive16Intake() throws {
+        let online2 = DossierCommand.submit(procedure: Self.building, agencyID: "SXD", channel: .online, applicantName: "A",
+                                            applicantID: "1", at: 0, directive16: true)
+        #expect { _ = try Dossier.decide(Dossier(), online2, by: Self.clerk) } throws: {
+            ($0 as? LedgerError)?.code == .channelNotAllowed && "\($0)".contains("level 2")
+        }
+        let counter = DossierCommand.submit(procedure: Self.license, agencyID: "SNV", channel: .direct, applicantName: "A",
+                                            applicantID: "1", at: 0, directive16: true)
+        #expect { _ = try Dossier.decide(Dossier(), counter, by: Self.clerk) } throws: {
+            ($0 as? LedgerError)?.code == .channelNotAllowed && "\($0)".contains("urgent")
+        }
+        let urgentByPost = DossierCommand.submit(procedure: Self.birth, agencyID: "UBND-HB", channel: .postal,
+                                                 applicantName: "A", applicantID: "1", at: 0, directive16: true)
+        #expect(try Dossier.decide(Dossier(), urgentByPost, by: Self.clerk).count == 1)
+        let normalTimes = DossierCommand.submit(procedure: Self.building, agencyID: "SXD", channel: .online,
+                                                applicantName: "A", applicantID: "1", at: 0, directive16: false)
+        #expect(try Dossier.decide(Dossier(), normalTimes, by: Self.clerk).count == 1)
+    }
+
+    @Test("same-day procedures: received after 15:00, due at 17:00 on the next working day")
+    func sameDayReceipt() throws {
+        let (state, _) = try Self.run([
+            (.submit(procedure: Self.birth, agencyID: "UBND-HB", channel: .online, applicantName: "B", applicantID: "2",
+                     at: Self.at("2020-04-01", 15), directive16: true), Self.clerk),
+            (.receive(receiptCode: "HB-200401-0007", procedure: Self.birth, calendar: Self.calendar, calendarVersion: 1,
+                      at: Self.at("2020-04-01", 15, 30)), Self.clerk),
+        ])
+        #expect(state.dueAt == Self.at("2020-04-03", 17))
+    }
+
+    @Test("a supplementation pause moves the due instant by the paused working time; a second request needs the head")
+    func supplements() throws {
+        let base: [(DossierCommand, Actor)] = [
+            Self.submitLicense(),
+            (.receive(receiptCode: "SNV-200401-0001", procedure: Self.license, calendar: Self.calendar,
+                      calendarVersion: 1, at: Self.at("2020-04-01", 10)), Self.clerk),
+            (.assign(assignee: "staff-3", at: Self.at("2020-04-01", 11)), Self.head),
+            (.startProcessing(at: Self.at("2020-04-01", 14)), Self.officer),
+            (.requestSupplement(items: ["Bản sao CCCD"], headOverride: false, at: Self.at("2020-04-03", 9)), Self.officer),
+            (.receiveSupplement(calendar: Self.calendar, at: Self.at("2020-04-06", 9)), Self.clerk),
+        ]
+        let (state, events) = try Self.run(base)
+        // Paused from Fri 3 Apr 09:00 to Mon 6 Apr 09:00: 8 working hours; due moves from Thu 9 Apr 10:00 to Fri 10.
+        guard case .supplementReceived(_, let paused, let newDue)? = events.last else { Issue.record("no event"); return }
+        #expect(paused == 480)
+        #expect(newDue == Self.at("2020-04-10", 10) && state.dueAt == newDue)
+
+        let second = DossierCommand.requestSupplement(items: ["Tờ khai"], headOverride: false, at: Self.at("2020-04-07", 9))
+        #expect { _ = try Dossier.decide(state, second, by: Self.officer) } throws: {
+            ($0 as? LedgerError)?.code == .secondSupplementNeedsOverride
+        }
+        let overridden = DossierCommand.requestSupplement(items: ["Tờ khai"], headOverride: true, at: Self.at("2020-04-07", 9))
+        let flagged = try Dossier.decide(state, overridden, by: Self.officer)
+        #expect(flagged == [.supplementRequested(items: ["Tờ khai"], ordinal: 2, secondRequest: true,
+                                                  at: Self.at("2020-04-07", 9))])
+    }
+
+    @Test("apologies: by the agency head, before the due instant, with a later appointment; due stays for statistics")
+    func apologies() throws {
+        let (state, _) = try Self.run([
+            Self.submitLicense(),
+            (.receive(receiptCode: "SNV-200401-0001", procedure: Self.license, calendar: Self.calendar,
+                      calendarVersion: 1, at: Self.at("2020-04-01", 10)), Self.clerk),
+        ])
+        let due = try #require(state.dueAt)
+        let apology = DossierCommand.issueApology(newAppointmentAt: due + 86_400, at: due - 3_600)
+        #expect { _ = try Dossier.decide(state, apology, by: Self.head) } throws: { ($0 as? LedgerError)?.code == .notPermitted }
+        let late = DossierCommand.issueApology(newAppointmentAt: due + 86_400, at: due + 60)
+        #expect { _ = try Dossier.decide(state, late, by: Self.director) } throws: { ($0 as? LedgerError)?.code == .deadlineRule }
+        let events = try Dossier.decide(state, apology, by: Self.director)
+        let after = Dossier.evolve(state, events[0])
+        #expect(after.dueAt == due && after.appointmentAt == due + 86_400)
+    }
+
+    @Test("commands outside their states are refused naming the status", arguments: [
+        DossierCommand.startProcessing(at: 0), .resolve(resultNumber: "1", at: 0), .returnResult(method: .direct, at: 0),
+        .receiveSupplement(calendar: WorkingCalendar(), at: 0), .refuseIntake(reason: "x", at: 0),
+    ])
+    func wrongStates(command: DossierCommand) {
+        #expect { _ = try Dossier.decide(Dossier(), command, by: Self.officer) } throws: {
+            ($0 as? LedgerError)?.code == .invalidState && "\($0)".contains("not submitted")
+        }
+    }
+
+    @Test("only the assignee starts processing; only a unit head assigns; only a one-stop officer receives")
+    func roles() throws {
+        let (received, _) = try Self.run([
+            Self.submitLicense(),
+            (.receive(receiptCode: "SNV-200401-0001", procedure: Self.license, calendar: Self.calendar,
+                      calendarVersion: 1, at: Self.at("2020-04-01", 10)), Self.clerk),
+        ])
+        #expect(throws: LedgerError.self) { try Dossier.decide(received, .assign(assignee: "staff-3", at: 0), by: Self.officer) }
+        let assigned = Dossier.evolve(received, .assigned(assignee: "staff-3", by: "staff-2", at: 0))
+        #expect(throws: LedgerError.self) { try Dossier.decide(assigned, .startProcessing(at: 0), by: Self.clerk) }
+        let (submitted, _) = try Self.run([Self.submitLicense()])
+        let receiveByHead = DossierCommand.receive(receiptCode: "X", procedure: Self.license, calendar: Self.calendar,
+                                                   calendarVersion: 1, at: 0)
+        #expect(throws: LedgerError.self) { try Dossier.decide(submitted, receiveByHead, by: Self.head) }
+    }
+
+    @Test("every event round-trips through its payload parts; an erased applicant reads as empty")
+    func payloadRoundTrip() throws {
+        let (_, events) = try Self.run([
+            Self.submitLicense(),
+            (.receive(receiptCode: "SNV-200401-0001", procedure: Self.license, calendar: Self.calendar,
+                      calendarVersion: 1, at: Self.at("2020-04-01", 10)), Self.clerk),
+            (.assign(assignee: "staff-3", at: Self.at("2020-04-01", 11)), Self.head),
+            (.startProcessing(at: Self.at("2020-04-01", 14)), Self.officer),
+            (.requestSupplement(items: ["A", "B"], headOverride: false, at: Self.at("2020-04-03", 9)), Self.officer),
+            (.receiveSupplement(calendar: Self.calendar, at: Self.at("2020-04-06", 9)), Self.clerk),
+            (.refuse(reasons: ["Không đủ điều kiện"], at: Self.at("2020-04-07", 9)), Self.officer),
+            (.returnResult(method: .online, at: Self.at("2020-04-07", 10)), Self.clerk),
+        ])
+        for event in events {
+            let (facts, personal) = event.encoded
+            #expect(try DossierEvent(type: event.type, facts: facts, personal: personal) == event)
+        }
+        let (facts, _) = events[0].encoded
+        guard case .submitted(let erased) = try DossierEvent(type: events[0].type, facts: facts, personal: nil) else {
+            Issue.record("not a submission"); return
+        }
+        #expect(erased.applicantName.isEmpty && erased.procedureCode == "1.004227")
+        #expect(try Facts.json(facts).contains("\"procedure\":\"1.004227\""))
+        #expect(!(try Facts.json(facts)).contains("Nguyễn"), "personal data never in facts")
+    }
+}
