@@ -24,7 +24,7 @@ let package = Package(
             name: "EventStore",
             dependencies: ["CLMDB", "CZstd", .product(name: "Crypto", package: "swift-crypto")]
         ),
-        .target(name: "Ledger", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "Ledger", dependencies: ["EventStore", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "Projections", dependencies: ["EventStore", "Ledger"]),
 
         // MARK: - Executables
@@ -41,7 +41,7 @@ let package = Package(
         // MARK: - Tests
         .testTarget(name: "EventStoreTests", dependencies: ["EventStore", "ledger-test-helper"]),
         .testTarget(name: "ProjectionTests", dependencies: ["Projections", "EventStore"]),
-        .testTarget(name: "LedgerTests", dependencies: ["Ledger"]),
+        .testTarget(name: "LedgerTests", dependencies: ["Ledger", "EventStore"]),
         .testTarget(name: "LedgerdTests", dependencies: ["ledgerd", "EventStore"]),
     ]
 )

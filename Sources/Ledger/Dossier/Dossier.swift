@@ -4,6 +4,7 @@ public struct Dossier: Hashable, Sendable {
     public var status: DossierStatus?
     public var procedureCode = ""
     public var procedureVersion = 0
+    public var agencyID = ""
     public var channel: Channel = .online
     public var receiptCode: String?
     public var clockStartAt: Int64?
@@ -30,6 +31,7 @@ public struct Dossier: Hashable, Sendable {
             d.status = .submitted
             d.procedureCode = s.procedureCode
             d.procedureVersion = s.procedureVersion
+            d.agencyID = s.agencyID
             d.channel = s.channel
         case .intakeRefused(_, let at):
             d.status = .intakeRefused

@@ -5,7 +5,8 @@ public enum DossierCommand: Hashable, Sendable {
     case submit(procedure: ProcedureVersion, agencyID: String, channel: Channel, applicantName: String,
                 applicantID: String, at: Int64, directive16: Bool)
     case refuseIntake(reason: String, at: Int64)
-    /// Receive complete; the receipt code comes from the agency-day counter (gap-free, allocated by the handler).
+    /// Receive complete; the receipt code comes from the agency-day counter (gap-free): pass "" and
+    /// ``DossierHandler`` allocates the next one.
     case receive(receiptCode: String, procedure: ProcedureVersion, calendar: WorkingCalendar, calendarVersion: Int,
                  at: Int64)
     case assign(assignee: String, at: Int64)
