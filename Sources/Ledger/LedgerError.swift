@@ -21,6 +21,8 @@ public struct LedgerError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let notPermitted = Code("not_permitted")
         /// A deadline rule is broken (e.g. an apology after the due instant).
         public static let deadlineRule = Code("deadline_rule")
+        /// The unit's on-site cap for the day is reached (Directive 16).
+        public static let capReached = Code("cap_reached")
         /// A second supplementation request without the unit head's override.
         public static let secondSupplementNeedsOverride = Code("second_supplement_needs_override")
     }
