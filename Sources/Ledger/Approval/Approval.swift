@@ -1,0 +1,132 @@
+/// An approval of a draft (stream `approval-<id>`): a chain of levels resolved from the org chart, four eyes at
+/// every level, returns for revision, rejection, and the signature over the approved draft's hash.
+public struct Approval: Hashable, Sendable {
+    /// Where it stands.
+    public enum Status: String, Hashable, Sendable { case pending, returned, approved, rejected, signed }
+
+    public var status: Status?
+    public var submitter = ""
+    /// The subject's processors and assignees (never approvers).
+    public var processors: [String] = []
+    /// The chain, level by level: the person holding each level.
+    public var chain: [String] = []
+    /// Levels approved so far.
+    public var approvedLevels = 0
+    public var draftSha256 = ""
+
+    public init() {}
+
+    public static func evolve(_ state: Approval, _ event: ApprovalEvent) -> Approval {
+        var a = state
+        switch event {
+        case .requested(let submitter, let processors, let chain, let sha, _):
+            a.status = .pending
+            a.submitter = submitter
+            a.processors = processors
+            a.chain = chain
+            a.draftSha256 = sha
+            a.approvedLevels = 0
+        case .stepApproved(let level, _, _, _):
+            a.approvedLevels = level
+            if level == a.chain.count { a.status = .approved }
+        case .returnedForRevision:
+            a.status = .returned
+        case .resubmitted(let sha, _):
+            a.status = .pending
+            a.draftSha256 = sha
+            a.approvedLevels = 0
+        case .rejected:
+            a.status = .rejected
+        case .signed:
+            a.status = .signed
+        }
+        return a
+    }
+}
+
+/// What happens to an approval.
+public enum ApprovalEvent: Hashable, Sendable {
+    case requested(submitter: String, processors: [String], chain: [String], draftSha256: String, at: Int64)
+    /// `capacity` when the approver acts for the chain holder under a delegation.
+    case stepApproved(level: Int, approver: String, capacity: Delegation.Capacity?, at: Int64)
+    case returnedForRevision(level: Int, approver: String, comments: [String], at: Int64)
+    case resubmitted(draftSha256: String, at: Int64)
+    case rejected(level: Int, approver: String, reasons: [String], at: Int64)
+    case signed(signer: String, signedSha256: String, at: Int64)
+}
+
+/// What approvers ask of an approval.
+public enum ApprovalCommand: Hashable, Sendable {
+    case request(processors: [String], chain: [String], draftSha256: String, at: Int64)
+    case approve(at: Int64)
+    case returnForRevision(comments: [String], at: Int64)
+    case resubmit(draftSha256: String, at: Int64)
+    case reject(reasons: [String], at: Int64)
+    case sign(signedSha256: String, at: Int64)
+}
+
+extension Approval {
+    /// Decides an approval command by `actor`, who may act for a chain holder under `delegations`.
+    public static func decide(_ state: Approval, _ command: ApprovalCommand, by actor: String,
+                              delegations: [Delegation] = []) throws(LedgerError) -> [ApprovalEvent] {
+        /// The level the actor may act at now, and in which capacity.
+        func standing(at instant: Int64) throws(LedgerError) -> (level: Int, capacity: Delegation.Capacity?) {
+            guard state.status == .pending else {
+                throw LedgerError(.invalidState, "the approval is \(state.status?.rawValue ?? "not requested")")
+            }
+            let level = state.approvedLevels + 1
+            let holder = state.chain[level - 1]
+            guard actor != state.submitter, !state.processors.contains(actor) else {
+                throw LedgerError(.notPermitted, "four eyes: \(actor) submitted or processed this subject and cannot "
+                    + "approve it")
+            }
+            if actor == holder { return (level, nil) }
+            if let d = delegations.first(where: { $0.from == holder && $0.to == actor && $0.covers(instant) }) {
+                return (level, d.capacity)
+            }
+            throw LedgerError(.notPermitted, "level \(level) belongs to \(holder); \(actor) holds no delegation from them")
+        }
+        switch command {
+        case .request(let processors, let chain, let sha, let at):
+            guard state.status == nil else { throw LedgerError(.invalidState, "the approval was already requested") }
+            guard !chain.isEmpty, sha.count == 64, sha.allSatisfy(\.isHexDigit) else {
+                throw LedgerError(.invalidCommand, "an approval needs a chain and the draft's SHA-256 (64 hex digits)")
+            }
+            if let conflict = chain.first(where: { $0 == actor || processors.contains($0) }) {
+                throw LedgerError(.notPermitted, "four eyes: \(conflict) cannot approve a subject they submitted or "
+                    + "processed; route the level to someone else")
+            }
+            return [.requested(submitter: actor, processors: processors, chain: chain, draftSha256: sha, at: at)]
+        case .approve(let at):
+            let (level, capacity) = try standing(at: at)
+            return [.stepApproved(level: level, approver: actor, capacity: capacity, at: at)]
+        case .returnForRevision(let comments, let at):
+            let (level, _) = try standing(at: at)
+            guard !comments.isEmpty else { throw LedgerError(.invalidCommand, "a return needs comments") }
+            return [.returnedForRevision(level: level, approver: actor, comments: comments, at: at)]
+        case .resubmit(let sha, let at):
+            guard state.status == .returned else { throw LedgerError(.invalidState, "nothing was returned to resubmit") }
+            guard actor == state.submitter else { throw LedgerError(.notPermitted, "only the submitter resubmits") }
+            guard sha != state.draftSha256 else {
+                throw LedgerError(.invalidCommand, "a revision must change the draft (its SHA-256 is unchanged)")
+            }
+            return [.resubmitted(draftSha256: sha, at: at)]
+        case .reject(let reasons, let at):
+            let (level, _) = try standing(at: at)
+            guard !reasons.isEmpty else { throw LedgerError(.invalidCommand, "a rejection needs reasons") }
+            return [.rejected(level: level, approver: actor, reasons: reasons, at: at)]
+        case .sign(let sha, let at):
+            guard state.status == .approved else {
+                throw LedgerError(.invalidState, "only an approved draft is signed (the approval is "
+                    + "\(state.status?.rawValue ?? "not requested"))")
+            }
+            guard sha == state.draftSha256 else {
+                throw LedgerError(.invalidCommand, "the signed document's SHA-256 is not the approved draft's")
+            }
+            let last = state.chain.last!
+            guard actor == last || delegations.contains(where: { $0.from == last && $0.to == actor && $0.covers(at) })
+            else { throw LedgerError(.notPermitted, "the final approver \(last) (or a delegate) signs") }
+            return [.signed(signer: actor, signedSha256: sha, at: at)]
+        }
+    }
+}

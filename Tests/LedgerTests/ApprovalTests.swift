@@ -1,0 +1,88 @@
+import Ledger
+import Testing
+
+@Suite("Approvals and delegation")
+struct ApprovalTests {
+    static let draft = String(repeating: "ab", count: 32)
+    static let revised = String(repeating: "cd", count: 32)
+
+    static func run(_ steps: [(ApprovalCommand, String)], delegations: [Delegation] = []) throws -> Approval {
+        var state = Approval()
+        for (command, actor) in steps {
+            for e in try Approval.decide(state, command, by: actor, delegations: delegations) {
+                state = Approval.evolve(state, e)
+            }
+        }
+        return state
+    }
+
+    static let requested: [(ApprovalCommand, String)] = [
+        (.request(processors: ["officer"], chain: ["unitHead", "director"], draftSha256: draft, at: 100), "officer"),
+    ]
+
+    @Test("two levels in order, then the signature over the approved hash")
+    func chain() throws {
+        let approved = try Self.run(Self.requested + [(.approve(at: 110), "unitHead"), (.approve(at: 120), "director")])
+        #expect(approved.status == .approved)
+        #expect(throws: LedgerError.self) { try Approval.decide(approved, .sign(signedSha256: Self.revised, at: 130), by: "director") }
+        #expect(throws: LedgerError.self) { try Approval.decide(approved, .sign(signedSha256: Self.draft, at: 130), by: "unitHead") }
+        let signed = try Self.run(Self.requested + [(.approve(at: 110), "unitHead"), (.approve(at: 120), "director"),
+                                                    (.sign(signedSha256: Self.draft, at: 130), "director")])
+        #expect(signed.status == .signed)
+    }
+
+    @Test("four eyes: the submitter or a processor never approves; levels go in order")
+    func fourEyes() throws {
+        #expect { _ = try Self.run([(.request(processors: ["officer"], chain: ["officer", "director"],
+                                              draftSha256: Self.draft, at: 1), "officer")]) } throws: {
+            ($0 as? LedgerError)?.code == .notPermitted && "\($0)".contains("four eyes")
+        }
+        let pending = try Self.run(Self.requested)
+        #expect(throws: LedgerError.self) { try Approval.decide(pending, .approve(at: 2), by: "director") }  // level 1 first
+        #expect(throws: LedgerError.self) { try Approval.decide(pending, .approve(at: 2), by: "officer") }
+    }
+
+    @Test("a return goes back to the submitter, who must change the draft; a rejection is final")
+    func returnsAndRejections() throws {
+        let returned = try Self.run(Self.requested + [(.returnForRevision(comments: ["Sửa căn cứ pháp lý"], at: 110), "unitHead")])
+        #expect(returned.status == .returned)
+        #expect(throws: LedgerError.self) { try Approval.decide(returned, .resubmit(draftSha256: Self.draft, at: 120), by: "officer") }
+        let resubmitted = try Self.run(Self.requested + [
+            (.returnForRevision(comments: ["x"], at: 110), "unitHead"), (.resubmit(draftSha256: Self.revised, at: 120), "officer"),
+        ])
+        #expect(resubmitted.status == .pending && resubmitted.approvedLevels == 0 && resubmitted.draftSha256 == Self.revised)
+        let rejected = try Self.run(Self.requested + [(.reject(reasons: ["Không đủ điều kiện"], at: 110), "unitHead")])
+        #expect(throws: LedgerError.self) { try Approval.decide(rejected, .approve(at: 120), by: "unitHead") }
+    }
+
+    @Test("a delegate acts in the delegation's capacity while it is valid")
+    func delegated() throws {
+        let kt = Delegation(from: "director", to: "deputy", capacity: .kt, validFrom: 100, validTo: 200, recordedAt: 90)
+        let state = try Self.run(Self.requested + [(.approve(at: 110), "unitHead")])
+        let events = try Approval.decide(state, .approve(at: 150), by: "deputy", delegations: [kt])
+        #expect(events == [.stepApproved(level: 2, approver: "deputy", capacity: .kt, at: 150)])
+        #expect(throws: LedgerError.self) { try Approval.decide(state, .approve(at: 250), by: "deputy", delegations: [kt]) }
+    }
+
+    @Test("delegation limits: no self-delegation, not retroactive, no sub-delegation of TUQ, no cycles")
+    func delegationLimits() throws {
+        let tuq = Delegation(from: "director", to: "chief", capacity: .tuq, validFrom: 100, validTo: 200, recordedAt: 100)
+        #expect(throws: LedgerError.self) {
+            try Delegation.validate(.init(from: "a", to: "a", capacity: .kt, validFrom: 1, validTo: 2, recordedAt: 1), existing: [])
+        }
+        #expect(throws: LedgerError.self) {
+            try Delegation.validate(.init(from: "a", to: "b", capacity: .kt, validFrom: 1, validTo: 9, recordedAt: 5), existing: [])
+        }
+        #expect { try Delegation.validate(.init(from: "chief", to: "clerk", capacity: .tl, validFrom: 120, validTo: 150,
+                                                recordedAt: 110), existing: [tuq]) } throws: {
+            "\($0)".contains("TUQ")
+        }
+        #expect { try Delegation.validate(.init(from: "chief", to: "director", capacity: .kt, validFrom: 120, validTo: 150,
+                                                recordedAt: 110), existing: [Delegation(from: "director", to: "chief",
+                                                capacity: .kt, validFrom: 100, validTo: 200, recordedAt: 100)]) } throws: {
+            "\($0)".contains("cycle")
+        }
+        try Delegation.validate(.init(from: "director", to: "deputy", capacity: .kt, validFrom: 120, validTo: 150,
+                                      recordedAt: 110), existing: [tuq])
+    }
+}
