@@ -52,6 +52,9 @@ public final class StateStore: Sendable {
         lock.release()
     }
 
+    /// A database opened at start, or `nil` when the name was not declared.
+    public func database(named name: String) -> StateDatabase? { handles[name] }
+
     /// A database opened at start; traps on a name that was not declared (a programmer error).
     public subscript(name: String) -> StateDatabase {
         guard let handle = handles[name] else { preconditionFailure("state database \(name) was not declared") }

@@ -1,0 +1,41 @@
+public import EventStore
+
+/// A read model folded from the log into the state store.
+///
+/// `fold` sees each event once, in log order, inside the state transaction that also moves the projection's
+/// checkpoint, so a crash can neither skip nor double-apply an event. Its state must depend only on the events
+/// (never on the clock or on a dictionary's order), so a rebuild reproduces it byte for byte (``ProjectionDigest``).
+public protocol Projection: Sendable {
+    /// A stable name (part of the database names).
+    var name: String { get }
+    /// The code version; a new one rebuilds the projection from zero beside the old one, which keeps serving.
+    var version: UInt32 { get }
+    /// The databases it keeps (without prefix).
+    var databases: [String] { get }
+    /// Folds one event into the state, through `txn`, in the databases `dbs`.
+    func fold(_ event: ProjectedEvent, _ txn: borrowing StateTransaction, _ dbs: ProjectionDatabases) throws
+}
+
+/// An event as a projection sees it: the zero-copy record and its decoded parts. Valid only during the fold.
+public struct ProjectedEvent {
+    /// The record.
+    public let record: RecordView
+    /// The facts part, if present.
+    public let facts: UnsafeRawBufferPointer?
+    /// The personal part, if present and not erased.
+    public let personal: UnsafeRawBufferPointer?
+}
+
+/// A projection version's databases, by the names it declared.
+public struct ProjectionDatabases: Sendable {
+    let handles: [String: StateDatabase]
+
+    /// The database `name` (one of ``Projection/databases``).
+    public subscript(name: String) -> StateDatabase {
+        guard let db = handles[name] else { preconditionFailure("database \(name) is not declared by the projection") }
+        return db
+    }
+
+    /// All of them, by name.
+    public var all: [(name: String, database: StateDatabase)] { handles.sorted { $0.key < $1.key }.map { ($0.key, $0.value) } }
+}

@@ -1,0 +1,154 @@
+public import EventStore
+import Crypto
+import Foundation
+
+/// Runs projections over a store into a state store: catch-up from each checkpoint in batches (each batch one state
+/// transaction with the checkpoint), following the log as it grows, rebuilding a new version beside the old one,
+/// and digesting the state.
+///
+/// Database names are `<projection>.v<version>.<database>` plus one `checkpoints` database; the checkpoint of a
+/// version is keyed `<projection>.v<version>`, and `<projection>` names the version that serves.
+public final class ProjectionRunner: Sendable {
+    /// The log.
+    public let store: Store
+    /// The derived state.
+    public let state: StateStore
+    /// The projections, each at its current version.
+    public let projections: [any Projection]
+    /// Events per state transaction.
+    public let batchSize: Int
+    private let checkpoints: StateDatabase
+
+    /// Opens the state store at `path` with the databases of `projections` (current and, for a rebuild, previous
+    /// versions, as `previousVersions` names them).
+    public init(store: Store, statePath: String, projections: [any Projection], previousVersions: [String: UInt32] = [:],
+                batchSize: Int = 2_048, mapSize: Int = 64 << 30) throws {
+        var names = ["checkpoints"]
+        for p in projections {
+            for version in Set([p.version] + (previousVersions[p.name].map { [$0] } ?? [])) {
+                names += p.databases.map { Self.prefix(p.name, version) + $0 }
+            }
+        }
+        self.store = store
+        self.state = try StateStore(path: statePath, databases: names, mapSize: mapSize)
+        self.projections = projections
+        self.batchSize = batchSize
+        self.checkpoints = state["checkpoints"]
+    }
+
+    static func prefix(_ name: String, _ version: UInt32) -> String { "\(name).v\(version)." }
+
+    /// The databases of a projection at a version.
+    public func databases(of projection: any Projection, version: UInt32? = nil) -> ProjectionDatabases {
+        let v = version ?? projection.version
+        return ProjectionDatabases(handles: Dictionary(uniqueKeysWithValues: projection.databases.map {
+            ($0, state[Self.prefix(projection.name, v) + $0])
+        }))
+    }
+
+    /// Where a projection version stands (the next position it folds; 0 = nothing yet).
+    public func checkpoint(of projection: any Projection, version: UInt32? = nil) throws -> UInt64 {
+        let key = "\(projection.name).v\(version ?? projection.version)"
+        return try state.read { txn in
+            try ProjectionCheckpoint.load(key, in: checkpoints, txn)?.position ?? 0
+        }
+    }
+
+    /// The version that serves queries (the current one once it has caught up; before that, the previous one).
+    public func servingVersion(of projection: any Projection) throws -> UInt32? {
+        try state.read { txn in try ProjectionCheckpoint.load(projection.name, in: checkpoints, txn)?.version }
+    }
+
+    /// Folds every event up to the head into every projection; returns the position reached. A projection whose
+    /// current version is new starts from zero in its own databases; when it reaches the head it becomes the
+    /// serving version (blue/green), and the old version's databases are emptied.
+    @discardableResult
+    public func catchUp(until end: UInt64? = nil, progress: (UInt64, UInt64) -> Void = { _, _ in }) throws -> UInt64 {
+        let head = end ?? store.head
+        for projection in projections {
+            var next = try checkpoint(of: projection)
+            let dbs = databases(of: projection)
+            let key = "\(projection.name).v\(projection.version)"
+            while next < head {
+                let stop = min(head, next + UInt64(batchSize))
+                var events = [OwnedEvent]()
+                try store.scanRecords(from: next, to: stop) { record, facts, personal in
+                    events.append(OwnedEvent(record: Array(record.bytes), position: record.position,
+                                             facts: facts.map(Array.init), personal: personal.map(Array.init)))
+                    return true
+                }
+                try state.write { txn in
+                    for e in events {
+                        try e.record.withUnsafeBytes { bytes in
+                            let view = try RecordView(bytes, position: e.position)
+                            try Self.withParts(e) { facts, personal in
+                                try projection.fold(ProjectedEvent(record: view, facts: facts, personal: personal), txn, dbs)
+                            }
+                        }
+                    }
+                    try ProjectionCheckpoint(name: key, version: projection.version, position: stop).save(in: checkpoints, txn)
+                }
+                next = stop
+                progress(next, head)
+            }
+            try promote(projection)
+        }
+        return head
+    }
+
+    /// Makes the current version the serving one once it has caught up with the serving one, and empties the old.
+    private func promote(_ projection: any Projection) throws {
+        let serving = try servingVersion(of: projection)
+        guard serving != projection.version else { return }
+        let current = try checkpoint(of: projection)
+        if let serving, try checkpoint(of: projection, version: serving) > current { return }
+        try state.write { txn in
+            try ProjectionCheckpoint(name: projection.name, version: projection.version, position: current)
+                .save(in: checkpoints, txn)
+            if let serving, serving != projection.version {
+                for name in projection.databases {
+                    let old = Self.prefix(projection.name, serving) + name
+                    if let db = self.state.database(named: old) { try txn.clear(db) }
+                }
+            }
+        }
+    }
+
+    /// The SHA-256 of a projection version's state in a documented canonical encoding: for each database in
+    /// name order, `u16 BE name length · name · u64 BE entry count`, then each entry in key order as
+    /// `u32 BE key length · key · u32 BE value length · value`. Equal states give equal digests.
+    public func digest(of projection: any Projection, version: UInt32? = nil) throws -> String {
+        let dbs = databases(of: projection, version: version)
+        return try state.read { txn in
+            var hasher = SHA256()
+            for (name, db) in dbs.all {
+                hasher.update(data: withUnsafeBytes(of: UInt16(name.utf8.count).bigEndian, Array.init) + Array(name.utf8))
+                hasher.update(data: withUnsafeBytes(of: UInt64(try txn.count(db)).bigEndian, Array.init))
+                try txn.forEach(db) { key, value in
+                    hasher.update(data: withUnsafeBytes(of: UInt32(key.count).bigEndian, Array.init))
+                    hasher.update(bufferPointer: key)
+                    hasher.update(data: withUnsafeBytes(of: UInt32(value.count).bigEndian, Array.init))
+                    hasher.update(bufferPointer: value)
+                    return true
+                }
+            }
+            return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        }
+    }
+
+    /// An event copied out of the read transaction, so the fold runs in the state store's transaction.
+    private struct OwnedEvent {
+        let record: [UInt8]
+        let position: UInt64
+        let facts: [UInt8]?
+        let personal: [UInt8]?
+    }
+
+    private static func withParts(_ e: OwnedEvent,
+                                  _ body: (UnsafeRawBufferPointer?, UnsafeRawBufferPointer?) throws -> Void) throws {
+        func personal(_ facts: UnsafeRawBufferPointer?) throws {
+            if let p = e.personal { try p.withUnsafeBytes { try body(facts, $0) } } else { try body(facts, nil) }
+        }
+        if let f = e.facts { try f.withUnsafeBytes { try personal($0) } } else { try personal(nil) }
+    }
+}
