@@ -64,6 +64,14 @@ struct ApprovalTests {
         #expect(throws: LedgerError.self) { try Approval.decide(state, .approve(at: 250), by: "deputy", delegations: [kt]) }
     }
 
+    @Test("a delegate who processed the subject cannot sign it")
+    func delegateFourEyes() throws {
+        let kt = Delegation(from: "director", to: "officer", capacity: .kt, validFrom: 100, validTo: 200, recordedAt: 90)
+        let approved = try Self.run(Self.requested + [(.approve(at: 110), "unitHead"), (.approve(at: 120), "director")])
+        #expect { _ = try Approval.decide(approved, .sign(signedSha256: Self.draft, at: 130), by: "officer",
+                                          delegations: [kt]) } throws: { "\($0)".contains("four eyes") }
+    }
+
     @Test("delegation limits: no self-delegation, not retroactive, no sub-delegation of TUQ, no cycles")
     func delegationLimits() throws {
         let tuq = Delegation(from: "director", to: "chief", capacity: .tuq, validFrom: 100, validTo: 200, recordedAt: 100)

@@ -9,9 +9,9 @@ struct AttendanceTests {
     static let third = (numerator: 1, denominator: 3)
 
     static func request(_ person: String, _ day: String = "2020-04-03", rostered: Bool = true,
-                        exception: Bool = false) -> OnsiteCheckIn {
+                        exception: DutyException? = nil) -> OnsiteCheckIn {
         OnsiteCheckIn(person: person, unit: "P.HTTT", date: CivilDate(day)!, at: WorkingCalendarTests.at(day, 7, 45),
-                      headcount: 10, ratio: third, rostered: rostered, exceptionGranted: exception)
+                      headcount: 10, ratio: third, rostered: rostered, exception: exception)
     }
 
     @Test("cap = max(1, floor(headcount × ratio))")
@@ -32,7 +32,10 @@ struct AttendanceTests {
                 + "P.HTTT on 2020-04-03: 3 of 3 places taken (headcount 10, ratio 1/3); ask the superior head for a duty "
                 + "exception"
         }
-        let beyond = try UnitDay.decide(day, Self.request("d", exception: true), calendar: Self.calendar)
+        #expect(throws: LedgerError.self, "an agency head's exception stays within the cap") {
+            try UnitDay.decide(day, Self.request("d", rostered: false, exception: .withinCap), calendar: Self.calendar)
+        }
+        let beyond = try UnitDay.decide(day, Self.request("d", exception: .beyondCap), calendar: Self.calendar)
         #expect(beyond == [.placeTaken(person: "d", beyondCap: true, at: WorkingCalendarTests.at("2020-04-03", 7, 45))])
         #expect(throws: LedgerError.self) { try UnitDay.decide(day, Self.request("a"), calendar: Self.calendar) }
         #expect(throws: LedgerError.self) {
@@ -71,5 +74,14 @@ struct AttendanceTests {
         #expect(outcomes.sorted() == ["capped", "won"], "round \(round): \(outcomes)")
         let (day, _) = try handler.load(unit: "P.HTTT", date: CivilDate("2020-04-03")!)
         #expect(day.onsite.count == 3)
+        // A client's retry of a check-in that went through is answered, not refused.
+        if round == 0 {
+            let command = UUID()
+            let first = try await handler.checkIn(Self.request("z", exception: .beyondCap), commandID: command,
+                                                  principal: "z")
+            let again = try await handler.checkIn(Self.request("z", exception: .beyondCap), commandID: command,
+                                                  principal: "z")
+            #expect(again.wasRetry && again.positions == first.positions)
+        }
     }
 }

@@ -76,6 +76,16 @@ struct FactsTests {
         #expect(throws: Facts.DecodingError.self) { try (bytes + [0]).withUnsafeBytes { _ = try Facts.Reader($0) } }
     }
 
+    @Test("hostile lengths and deep nesting are refused, not trusted")
+    func hostile() {
+        let hugeLength: [UInt8] = [1, 1, 1, 0x6B, 4] + [UInt8](repeating: 0xFF, count: 9) + [0x01]
+        #expect(throws: Facts.DecodingError.self) { try hugeLength.withUnsafeBytes { _ = try Facts.Reader($0) } }
+        let hugeCount: [UInt8] = [1] + [UInt8](repeating: 0xFF, count: 9) + [0x01]
+        #expect(throws: Facts.DecodingError.self) { try hugeCount.withUnsafeBytes { _ = try Facts.Reader($0) } }
+        let deep: [UInt8] = [1, 1, 1, 0x6B] + Array(repeating: [6, 1], count: 10_000).flatMap { $0 } + [0]
+        #expect(throws: Facts.DecodingError.self) { try deep.withUnsafeBytes { _ = try Facts.Reader($0) } }
+    }
+
     @Test("zigzag integers survive their extremes")
     func extremes() throws {
         var w = Facts.Writer()

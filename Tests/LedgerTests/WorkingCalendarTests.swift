@@ -62,6 +62,17 @@ struct WorkingCalendarTests {
         #expect(c.workingMinutes(from: Self.at("2020-04-09", 10), to: Self.at("2020-04-01", 10)) == 0)
     }
 
+    @Test("boundaries: zero minutes, seconds across sessions, a start exactly at a session end")
+    func boundaries() {
+        let c = Self.vietnam2020
+        #expect(c.addingWorkingMinutes(0, to: Self.at("2020-04-01", 17)) == Self.at("2020-04-01", 17))
+        #expect(c.addingWorkingMinutes(1, to: Self.at("2020-04-01", 11, 29) + 30) == Self.at("2020-04-01", 13) + 30)
+        #expect(c.addingWorkingMinutes(40 * 60, to: Self.at("2020-04-01", 10) + 30) == Self.at("2020-04-09", 10) + 30)
+        #expect(c.addingWorkingMinutes(60, to: Self.at("2020-04-01", 11, 30)) == Self.at("2020-04-01", 14))
+        #expect(c.workingMinutes(from: Self.at("2020-04-01", 10) + 59, to: Self.at("2020-04-01", 10, 1)) == 0)
+        #expect(c.sameDayDue(receivedAt: Self.at("2020-04-01", 15)) == Self.at("2020-04-01", 17))
+    }
+
     @Test("same-day procedures: before 15:00 due at 17:00; after 15:00 due at 17:00 on the next working day")
     func sameDay() {
         let c = Self.vietnam2020

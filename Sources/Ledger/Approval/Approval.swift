@@ -124,6 +124,9 @@ extension Approval {
                 throw LedgerError(.invalidCommand, "the signed document's SHA-256 is not the approved draft's")
             }
             let last = state.chain.last!
+            guard actor != state.submitter, !state.processors.contains(actor) else {
+                throw LedgerError(.notPermitted, "four eyes: \(actor) submitted or processed this subject and cannot sign it")
+            }
             guard actor == last || delegations.contains(where: { $0.from == last && $0.to == actor && $0.covers(at) })
             else { throw LedgerError(.notPermitted, "the final approver \(last) (or a delegate) signs") }
             return [.signed(signer: actor, signedSha256: sha, at: at)]

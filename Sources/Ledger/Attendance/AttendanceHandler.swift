@@ -39,6 +39,7 @@ public struct AttendanceHandler: Sendable {
     /// Checks a person in on site.
     @discardableResult
     public func checkIn(_ request: OnsiteCheckIn, commandID: UUID, principal: String) async throws -> AppendResult {
+        if let applied = try appliedBefore(commandID) { return applied }
         var attempt = 0
         while true {
             attempt += 1
@@ -71,5 +72,21 @@ public struct AttendanceHandler: Sendable {
                 continue
             }
         }
+    }
+
+    /// The original result of a command already applied (a client's retry), or `nil`.
+    private func appliedBefore(_ commandID: UUID) throws -> AppendResult? {
+        var events = [RecordedEvent]()
+        var i: UInt32 = 0
+        while let e = try store.event(id: CommandEventIDs.eventID(command: commandID, index: i), payloads: .none) {
+            events.append(e)
+            i += 1
+        }
+        guard let first = events.first else { return nil }
+        events.sort { $0.position < $1.position }
+        var versions = [String: UInt64]()
+        for e in events { versions[e.record.stream] = max(versions[e.record.stream] ?? 0, e.record.streamVersion) }
+        return AppendResult(positions: events.map(\.position), streamVersions: versions, wasRetry: true,
+                            recordedAt: first.record.recordedAt)
     }
 }

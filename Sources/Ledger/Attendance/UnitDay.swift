@@ -71,11 +71,11 @@ public struct OnsiteCheckIn: Hashable, Sendable {
     public var ratio: (numerator: Int, denominator: Int)
     /// Rostered ONSITE for that date.
     public var rostered: Bool
-    /// A `DutyExceptionGranted` covers the person and date (by the superior head when beyond the cap).
-    public var exceptionGranted: Bool
+    /// A granted duty exception covering the person and date, if any.
+    public var exception: DutyException?
 
     public init(person: String, unit: String, date: CivilDate, at: Int64, headcount: Int,
-                ratio: (numerator: Int, denominator: Int), rostered: Bool, exceptionGranted: Bool) {
+                ratio: (numerator: Int, denominator: Int), rostered: Bool, exception: DutyException? = nil) {
         self.person = person
         self.unit = unit
         self.date = date
@@ -83,12 +83,12 @@ public struct OnsiteCheckIn: Hashable, Sendable {
         self.headcount = headcount
         self.ratio = ratio
         self.rostered = rostered
-        self.exceptionGranted = exceptionGranted
+        self.exception = exception
     }
 
     public static func == (a: OnsiteCheckIn, b: OnsiteCheckIn) -> Bool {
         a.person == b.person && a.unit == b.unit && a.date == b.date && a.at == b.at && a.headcount == b.headcount
-            && a.ratio == b.ratio && a.rostered == b.rostered && a.exceptionGranted == b.exceptionGranted
+            && a.ratio == b.ratio && a.rostered == b.rostered && a.exception == b.exception
     }
 
     public func hash(into hasher: inout Hasher) {
@@ -111,17 +111,25 @@ extension UnitDay {
             throw LedgerError(.invalidState, "\(request.person) already checked in on site at \(request.unit) on "
                 + "\(request.date)")
         }
-        guard request.rostered || request.exceptionGranted else {
+        guard request.rostered || request.exception != nil else {
             throw LedgerError(.notPermitted, "\(request.person) is not rostered ONSITE at \(request.unit) on "
                 + "\(request.date); work remotely, or ask for a duty exception")
         }
         let cap = cap(headcount: request.headcount, ratio: request.ratio)
         let full = state.onsite.count >= cap
-        if full && !request.exceptionGranted {
+        if full && request.exception != .beyondCap {
             throw LedgerError(.capReached, "on-site cap reached for unit \(request.unit) on \(request.date): "
                 + "\(state.onsite.count) of \(cap) places taken (headcount \(request.headcount), ratio "
                 + "\(request.ratio.numerator)/\(request.ratio.denominator)); ask the superior head for a duty exception")
         }
         return [.placeTaken(person: request.person, beyondCap: full, at: request.at)]
     }
+}
+
+/// A granted duty exception (domain.md §3.2, §6).
+public enum DutyException: Hashable, Sendable {
+    /// Granted by the agency head: on site although not rostered, within the cap.
+    case withinCap
+    /// Granted by the superior head: on site beyond the cap (recorded as an exception for accountability).
+    case beyondCap
 }

@@ -43,6 +43,7 @@ public struct WorkingCalendar: Hashable, Sendable {
     /// A calendar; the defaults are design.md's (UTC+7, 07:30–11:30 and 13:00–17:00, cut-off 15:00).
     public init(holidays: Set<CivilDate> = [], makeUpDays: Set<CivilDate> = [], sessions: [Session] = defaultSessions,
                 utcOffset: Int = 7 * 3600, sameDayCutoff: Int = 15 * 60) {
+        precondition(!sessions.isEmpty, "a working calendar needs at least one office session")
         self.holidays = holidays
         self.makeUpDays = makeUpDays
         self.sessions = sessions
@@ -102,27 +103,25 @@ public struct WorkingCalendar: Hashable, Sendable {
     /// The instant `minutes` working minutes after `start`. Time outside the sessions does not count: a start
     /// before a session, in a break, after hours or on a day off counts from the next session's start.
     public func addingWorkingMinutes(_ minutes: Int, to start: Int64) -> Int64 {
+        guard minutes > 0 else { return start }
+        // Work in seconds of the local day, so a start with seconds keeps them across sessions.
         var (date, minute) = local(start)
-        let seconds = Int(((start + Int64(utcOffset)) % 60 + 60) % 60)
-        var remaining = minutes
-        var extraSeconds = seconds
+        var second = minute * 60 + Int(((start + Int64(utcOffset)) % 60 + 60) % 60)
+        var remaining = minutes * 60
         while true {
             if isWorkingDay(date) {
-                for session in sessions where minute < session.end {
-                    let from = max(minute, session.start)
-                    if from > minute { extraSeconds = 0 }
-                    let available = session.end - from
-                    if remaining < available || (remaining == available && extraSeconds == 0) {
-                        return instant(date, minute: from + remaining) + Int64(extraSeconds)
+                for session in sessions where second < session.end * 60 {
+                    let from = max(second, session.start * 60)
+                    let available = session.end * 60 - from
+                    if remaining <= available {
+                        return instant(date, minute: 0) + Int64(from + remaining)
                     }
                     remaining -= available
-                    minute = session.end
-                    extraSeconds = 0
+                    second = session.end * 60
                 }
             }
             date = date.adding(days: 1)
-            minute = 0
-            extraSeconds = 0
+            second = 0
         }
     }
 
@@ -130,27 +129,31 @@ public struct WorkingCalendar: Hashable, Sendable {
     public func workingMinutes(from start: Int64, to end: Int64) -> Int {
         guard end > start else { return 0 }
         let a = local(start), b = local(end)
+        let aSecond = a.minute * 60 + Int(((start + Int64(utcOffset)) % 60 + 60) % 60)
+        let bSecond = b.minute * 60 + Int(((end + Int64(utcOffset)) % 60 + 60) % 60)
         var total = 0
         var date = a.date
         while date <= b.date {
             if isWorkingDay(date) {
-                let lower = date == a.date ? a.minute : 0
-                let upper = date == b.date ? b.minute : 24 * 60
+                let lower = date == a.date ? aSecond : 0
+                let upper = date == b.date ? bSecond : 86_400
                 for s in sessions {
-                    total += max(0, min(s.end, upper) - max(s.start, lower))
+                    total += max(0, min(s.end * 60, upper) - max(s.start * 60, lower))
                 }
             }
             date = date.adding(days: 1)
         }
-        return total
+        return total / 60
     }
 
     /// The due instant of a same-day procedure received at `received`: the end of that day's last session when
     /// received on a working day before the cut-off, else the end of the next working day's last session.
     public func sameDayDue(receivedAt received: Int64) -> Int64 {
         let (date, minute) = local(received)
+        let second = Int(((received + Int64(utcOffset)) % 60 + 60) % 60)
         let close = sessions.last?.end ?? 17 * 60
-        if isWorkingDay(date) && minute < sameDayCutoff { return instant(date, minute: close) }
+        let afterCutoff = minute > sameDayCutoff || (minute == sameDayCutoff && second > 0)
+        if isWorkingDay(date) && !afterCutoff { return instant(date, minute: close) }
         return instant(nextWorkingDay(after: date), minute: close)
     }
 }

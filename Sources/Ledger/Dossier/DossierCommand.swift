@@ -114,7 +114,7 @@ extension Dossier {
             }
             let paused = calendar.workingMinutes(from: since, to: at)
             return [.supplementReceived(at: at, pausedMinutes: paused,
-                                        newDueAt: calendar.addingWorkingMinutes(paused, to: due))]
+                                        newDueAt: paused == 0 ? due : calendar.addingWorkingMinutes(paused, to: due))]
 
         case .resolve(let number, let at):
             try requireStatus([.inProcess], "resolve")
@@ -128,10 +128,13 @@ extension Dossier {
 
         case .issueApology(let appointment, let at):
             try requireStatus([.received, .assigned, .inProcess, .awaitingSupplement], "issue an apology")
-            try require(actor.role == .agencyHead, .notPermitted, "the agency head (or a delegate) signs apology slips")
-            guard let due = state.dueAt else { throw LedgerError(.invalidState, "the dossier has no due instant") }
-            try require(at <= due, .deadlineRule, "an apology must be issued no later than the due instant")
-            try require(appointment > due, .deadlineRule, "the new appointment must be after the due instant")
+            try require([.agencyHead, .deputyHead].contains(actor.role), .notPermitted,
+                        "the agency head (or a deputy signing for them) signs apology slips")
+            guard let due = state.appointmentAt ?? state.dueAt else {
+                throw LedgerError(.invalidState, "the dossier has no appointment")
+            }
+            try require(at <= due, .deadlineRule, "an apology must be issued no later than the current appointment")
+            try require(appointment > due, .deadlineRule, "the new appointment must be after the current one")
             return [.apologyIssued(newAppointmentAt: appointment, signedBy: actor.staffID, at: at)]
 
         case .withdraw(let reason, let at):

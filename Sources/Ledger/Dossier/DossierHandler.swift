@@ -53,45 +53,28 @@ public struct DossierHandler: Sendable {
     public func handle(_ command: DossierCommand, dossier: UUID, by actor: Actor, commandID: UUID, principal: String,
                        subject: UUID? = nil) async throws -> AppendResult {
         // A command applied before (a client's retry) is answered with its original positions.
-        if let first = try store.event(id: CommandEventIDs.eventID(command: commandID, index: 0), payloads: .none) {
-            // Its events are those with the ids derived from it: 0, 1, … and the receipt counter's 1000 + i.
-            var mine = [RecordedEvent]()
-            for base in [0, 1_000] as [UInt32] {
-                var i = base
-                while let e = try store.event(id: CommandEventIDs.eventID(command: commandID, index: i), payloads: .none) {
-                    mine.append(e)
-                    i += 1
-                }
-            }
-            mine.sort { $0.position < $1.position }
-            var versions = [String: UInt64]()
-            for e in mine { versions[e.record.stream] = max(versions[e.record.stream] ?? 0, e.record.streamVersion) }
-            return AppendResult(positions: mine.map(\.position), streamVersions: versions, wasRetry: true,
-                                recordedAt: first.record.recordedAt)
-        }
+        if let applied = try appliedBefore(commandID) { return applied }
         var attempt = 0
         while true {
             attempt += 1
             let (state, version) = try load(dossier)
-            var command = command
-            if case .receive(let code, let procedure, let calendar, let calendarVersion, let at) = command, code.isEmpty {
-                let code = try nextReceiptCode(agency: state.agencyID, day: calendar.local(at).date)
-                command = .receive(receiptCode: code, procedure: procedure, calendar: calendar,
-                                   calendarVersion: calendarVersion, at: at)
-            }
+            let command = try withReceiptCode(command, state)
             let events = try Dossier.decide(state, command, by: actor)
             var metadata = Metadata()
             metadata["principal"] = principal
             metadata["role"] = actor.role.rawValue
             metadata["command"] = commandID.uuidString.lowercased()
-            var shares = [StreamAppend]()
             var data = [EventData]()
             var index: UInt32 = 0
             var receiptCounter: StreamAppend?
             for event in events {
                 var eventMetadata = metadata
                 let (facts, personal) = event.encoded
-                if personal != nil { eventMetadata["subject"] = (subject ?? UUID()).uuidString.lowercased() }
+                if personal != nil {
+                    // Without a given subject, one derived from the command, so a retry carries the same one.
+                    let derived = CommandEventIDs.eventID(command: commandID, index: 9_999)
+                    eventMetadata["subject"] = (subject ?? derived).uuidString.lowercased()
+                }
                 if case .received(let r) = event {
                     receiptCounter = try receiptShare(r, commandID: commandID, index: &index, metadata: metadata,
                                                       actor: actor)
@@ -100,15 +83,57 @@ public struct DossierHandler: Sendable {
                                       facts: facts, personal: personal, actor: actor.staffID, metadata: eventMetadata))
                 index += 1
             }
-            shares.append(StreamAppend(stream: Self.stream(dossier), expected: version == 0 ? .noStream : .exact(version),
-                                       events: data))
+            var shares = [StreamAppend(stream: Self.stream(dossier), expected: version == 0 ? .noStream : .exact(version),
+                                       events: data)]
             if let receiptCounter { shares.append(receiptCounter) }
             do {
                 return try await store.append(shares)
             } catch let error as StoreError where error.code == .wrongExpectedVersion && attempt < maximumAttempts {
-                continue  // someone else moved the dossier or took the receipt number: read again, decide again
+                // Someone else moved the dossier or took the receipt number — or this very command, sent twice,
+                // landed meanwhile: answer that, else read again and decide again.
+                if let applied = try appliedBefore(commandID) { return applied }
+                continue
             }
         }
+    }
+
+    /// A receive command with its receipt code: the next free one when empty, else checked against the dossier's
+    /// agency and the receipt's local day.
+    private func withReceiptCode(_ command: DossierCommand, _ state: Dossier) throws -> DossierCommand {
+        guard case .receive(let code, let procedure, let calendar, let calendarVersion, let at) = command else {
+            return command
+        }
+        let day = calendar.local(at).date
+        if code.isEmpty {
+            return .receive(receiptCode: try nextReceiptCode(agency: state.agencyID, day: day), procedure: procedure,
+                            calendar: calendar, calendarVersion: calendarVersion, at: at)
+        }
+        let prefix = "\(state.agencyID)-" + String(format: "%02d%02d%02d-", day.year % 100, day.month, day.day)
+        guard code.hasPrefix(prefix) else {
+            throw LedgerError(.invalidCommand, "receipt code \(code) is not of agency \(state.agencyID) on \(day); leave "
+                + "it empty to take the next one")
+        }
+        return command
+    }
+
+    /// The original result of a command already applied, or `nil`: its events are those with the ids derived from
+    /// it (0, 1, … and the receipt counter's 1000 + i).
+    private func appliedBefore(_ commandID: UUID) throws -> AppendResult? {
+        guard let first = try store.event(id: CommandEventIDs.eventID(command: commandID, index: 0), payloads: .none)
+        else { return nil }
+        var mine = [RecordedEvent]()
+        for base in [0, 1_000] as [UInt32] {
+            var i = base
+            while let e = try store.event(id: CommandEventIDs.eventID(command: commandID, index: i), payloads: .none) {
+                mine.append(e)
+                i += 1
+            }
+        }
+        mine.sort { $0.position < $1.position }
+        var versions = [String: UInt64]()
+        for e in mine { versions[e.record.stream] = max(versions[e.record.stream] ?? 0, e.record.streamVersion) }
+        return AppendResult(positions: mine.map(\.position), streamVersions: versions, wasRetry: true,
+                            recordedAt: first.record.recordedAt)
     }
 
     /// The counter stream share that makes receipt numbers gap-free: its next version must be the receipt's
@@ -116,8 +141,8 @@ public struct DossierHandler: Sendable {
     private func receiptShare(_ r: DossierEvent.Received, commandID: UUID, index: inout UInt32, metadata: Metadata,
                               actor: Actor) throws -> StreamAppend {
         let parts = r.receiptCode.split(separator: "-")
-        guard parts.count >= 3, let seq = UInt64(parts.last!) else {
-            throw LedgerError(.invalidCommand, "receipt code \(r.receiptCode) is not <agency>-<yyMMdd>-<seq>")
+        guard parts.count >= 3, let seq = UInt64(parts.last!), seq >= 1 else {
+            throw LedgerError(.invalidCommand, "receipt code \(r.receiptCode) is not <agency>-<yyMMdd>-<seq> with seq ≥ 1")
         }
         let counter = "receipts-" + parts.dropLast().joined(separator: "-")
         var w = Facts.Writer()

@@ -65,6 +65,8 @@ extension Facts {
 
     /// `YYYY-MM-DDTHH:MM:SSZ` of seconds since the epoch.
     static func rfc3339(_ t: Int64) -> String {
+        // Beyond years 0001–9999 an instant is not a date anyone wrote: render the number.
+        guard t > -62_135_596_800, t < 253_402_300_800 else { return String(t) }
         let days = Int(t >= 0 ? t / 86_400 : (t - 86_399) / 86_400)
         let secs = Int(t - Int64(days) * 86_400)
         let d = CivilDate(daysSinceEpoch: days)

@@ -24,11 +24,12 @@ extension Facts {
             }
             var at = 1
             let n = try Facts.readVarint(buffer, &at)
+            guard n <= UInt64(buffer.count) else { throw Facts.DecodingError(what: "entry count", offset: 1) }
             self.buffer = buffer
             self.start = at
             self.count = Int(n)
             var cursor = at
-            for _ in 0..<count { try Facts.skipEntry(buffer, &cursor) }
+            for _ in 0..<count { try Facts.skipEntry(buffer, &cursor, depth: 0) }
             guard cursor == buffer.count else { throw Facts.DecodingError(what: "trailing bytes", offset: cursor) }
         }
 
@@ -61,7 +62,7 @@ extension Facts {
             if tag == Tag.null.rawValue { return nil }
             guard tag == Tag.string.rawValue else { throw wrongType(key, "a string", at) }
             at += 1
-            let n = Int(try Facts.readVarint(buffer, &at))
+            let n = try Facts.readLength(buffer, &at)
             return String(decoding: UnsafeRawBufferPointer(rebasing: buffer[at..<(at + n)]), as: UTF8.self)
         }
 
@@ -69,8 +70,8 @@ extension Facts {
         public func string(_ key: String, equals value: String) -> Bool {
             guard var at = valueOffset(key), buffer[at] == Tag.string.rawValue else { return false }
             at += 1
-            guard let n = try? Facts.readVarint(buffer, &at) else { return false }
-            return UnsafeRawBufferPointer(rebasing: buffer[at..<(at + Int(n))]).elementsEqual(value.utf8)
+            guard let n = try? Facts.readLength(buffer, &at) else { return false }
+            return UnsafeRawBufferPointer(rebasing: buffer[at..<(at + n)]).elementsEqual(value.utf8)
         }
 
         /// An integer field.
@@ -158,35 +159,47 @@ extension Facts {
         }
     }
 
-    static func skipEntry(_ b: UnsafeRawBufferPointer, _ at: inout Int) throws(DecodingError) {
+    /// The deepest nesting of arrays and maps accepted (deeper input is refused, not recursed into).
+    static let maximumDepth = 32
+
+    /// A length read from the input, checked against the bytes left before it becomes an `Int`.
+    static func readLength(_ b: UnsafeRawBufferPointer, _ at: inout Int) throws(DecodingError) -> Int {
+        let start = at
+        let n = try readVarint(b, &at)
+        guard n <= UInt64(b.count - at) else { throw DecodingError(what: "length", offset: start) }
+        return Int(n)
+    }
+
+    static func skipEntry(_ b: UnsafeRawBufferPointer, _ at: inout Int, depth: Int) throws(DecodingError) {
         guard at < b.count else { throw DecodingError(what: "key", offset: at) }
         let k = Int(b[at])
         guard k > 0, at + 1 + k <= b.count else { throw DecodingError(what: "key length", offset: at) }
         at += 1 + k
-        try skipValue(b, &at)
+        try skipValue(b, &at, depth: depth)
     }
 
-    static func skipValue(_ b: UnsafeRawBufferPointer, _ at: inout Int) throws(DecodingError) {
+    static func skipValue(_ b: UnsafeRawBufferPointer, _ at: inout Int, depth: Int = 0) throws(DecodingError) {
         guard at < b.count, let tag = Tag(rawValue: b[at]) else { throw DecodingError(what: "value tag", offset: at) }
+        guard depth <= maximumDepth else { throw DecodingError(what: "nesting deeper than \(maximumDepth)", offset: at) }
         at += 1
         switch tag {
         case .null, .falseValue, .trueValue: return
         case .int, .instant: _ = try readVarint(b, &at)
         case .string, .bytes:
             let start = at
-            let n = Int(try readVarint(b, &at))
-            guard n >= 0, at + n <= b.count else { throw DecodingError(what: "length", offset: start) }
+            let n = try readLength(b, &at)
+            guard at + n <= b.count else { throw DecodingError(what: "length", offset: start) }
             if tag == .string,
                String(validating: UnsafeRawBufferPointer(rebasing: b[at..<(at + n)]), as: UTF8.self) == nil {
                 throw DecodingError(what: "UTF-8", offset: at)
             }
             at += n
         case .array:
-            let n = try readVarint(b, &at)
-            for _ in 0..<n { try skipValue(b, &at) }
+            let n = try readLength(b, &at)
+            for _ in 0..<n { try skipValue(b, &at, depth: depth + 1) }
         case .map:
-            let n = try readVarint(b, &at)
-            for _ in 0..<n { try skipEntry(b, &at) }
+            let n = try readLength(b, &at)
+            for _ in 0..<n { try skipEntry(b, &at, depth: depth + 1) }
         case .uuid:
             guard at + 16 <= b.count else { throw DecodingError(what: "uuid", offset: at) }
             at += 16
@@ -203,18 +216,17 @@ extension Facts {
         case .int: return .int(unzigzag(try readVarint(b, &at)))
         case .instant: return .instant(unzigzag(try readVarint(b, &at)))
         case .string, .bytes:
-            let n = Int(try readVarint(b, &at))
-            guard at + n <= b.count else { throw DecodingError(what: "length", offset: at) }
+            let n = try readLength(b, &at)
             let slice = UnsafeRawBufferPointer(rebasing: b[at..<(at + n)])
             at += n
             return tag == .string ? .string(String(decoding: slice, as: UTF8.self)) : .bytes(Array(slice))
         case .array:
-            let n = try readVarint(b, &at)
+            let n = try readLength(b, &at)
             var items = [Value]()
             for _ in 0..<n { items.append(try readValue(b, &at)) }
             return .array(items)
         case .map:
-            let n = try readVarint(b, &at)
+            let n = try readLength(b, &at)
             var entries = [(String, Value)]()
             for _ in 0..<n {
                 let k = Int(b[at])

@@ -64,7 +64,8 @@ public final class ProjectionRunner: Sendable {
     /// serving version (blue/green), and the old version's databases are emptied.
     @discardableResult
     public func catchUp(until end: UInt64? = nil, progress: (UInt64, UInt64) -> Void = { _, _ in }) throws -> UInt64 {
-        let head = end ?? store.head
+        // Never past the log's head: a checkpoint beyond it would skip the events that arrive there later.
+        let head = min(end ?? store.head, store.head)
         for projection in projections {
             var next = try checkpoint(of: projection)
             let dbs = databases(of: projection)
@@ -110,6 +111,8 @@ public final class ProjectionRunner: Sendable {
                     let old = Self.prefix(projection.name, serving) + name
                     if let db = self.state.database(named: old) { try txn.clear(db) }
                 }
+                // The old version's checkpoint goes with its state, so going back to it rebuilds from zero.
+                try txn.delete(checkpoints, key: Array("\(projection.name).v\(serving)".utf8))
             }
         }
     }
