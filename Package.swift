@@ -36,11 +36,11 @@ let package = Package(
             ]
         ),
         // A second process for the tests: appends under load for the crash test, or follows a store read-only.
-        .executableTarget(name: "ledger-test-helper", dependencies: ["EventStore"]),
+        .executableTarget(name: "ledger-test-helper", dependencies: ["EventStore", "Projections"]),
 
         // MARK: - Tests
         .testTarget(name: "EventStoreTests", dependencies: ["EventStore", "ledger-test-helper"]),
-        .testTarget(name: "ProjectionTests", dependencies: ["Projections", "EventStore"]),
+        .testTarget(name: "ProjectionTests", dependencies: ["Projections", "EventStore", "ledger-test-helper"]),
         .testTarget(name: "LedgerTests", dependencies: ["Ledger", "EventStore"]),
         .testTarget(name: "LedgerdTests", dependencies: ["ledgerd", "EventStore"]),
     ]

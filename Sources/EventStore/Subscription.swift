@@ -116,6 +116,12 @@ extension Store {
         }
     }
 
+    /// Waits until the log holds an event at `position` (its head is beyond it); `false` when the store closed or
+    /// the task was cancelled. In the writing process commits wake the waiter; a read-only process polls.
+    public func waitForEvent(atPosition position: UInt64) async -> Bool {
+        (try? await waitForEvent(at: position)) ?? false
+    }
+
     /// Waits until an event exists at `position`; `false` when the store closed or the task was cancelled.
     ///
     /// In the writing process the writer's commits wake the waiter; a read-only process polls every 50 ms.

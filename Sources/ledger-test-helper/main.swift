@@ -4,12 +4,16 @@
 //       Appends under load and reports every acknowledged append on standard output as
 //       `ack <first position> <count> <id of the first event>`, written with write(2) straight to the pipe (no
 //       buffering) and only after the append returned. The crash test SIGKILLs it at random moments.
+//   ledger-test-helper project STORE_DIR STATE_DIR
+//       Folds the store into the event-tally projection in small batches, printing `at <position>` after each
+//       batch (its checkpoint is committed with it); the projection test SIGKILLs it mid-way and runs it again.
 //   ledger-test-helper follow STORE_DIR COUNT
 //       Opens the store read-only beside its writer and reads it again and again (records and payloads) until it
 //       has seen COUNT events with gapless positions and intact facts; prints `seen <n>` as it goes and
 //       `ok <n> map=<bytes>` at the end (exit 0), or `error …` (exit 1).
 import EventStore
 import Foundation
+import Projections
 
 #if canImport(Glibc)
 import Glibc
@@ -57,6 +61,20 @@ case "append":
         }
         try await group.waitForAll()
     }
+
+case "project":
+    guard arguments.count >= 4 else { usage() }
+    var options = StoreOptions()
+    options.readOnly = true
+    let store = try Store.open(at: arguments[2], options: options)
+    let runner = try ProjectionRunner(store: store, statePath: arguments[3], projections: [EventTally()], batchSize: 32,
+                                      mapSize: 1 << 30)
+    report("start \(try runner.checkpoint(of: EventTally()))")
+    try runner.catchUp { position, _ in
+        report("at \(position)")
+        usleep(1_000)
+    }
+    report("done \(try runner.digest(of: EventTally()))")
 
 case "follow":
     guard arguments.count >= 4, let target = UInt64(arguments[3]) else { usage() }

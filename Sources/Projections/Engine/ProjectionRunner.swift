@@ -117,6 +117,35 @@ public final class ProjectionRunner: Sendable {
         }
     }
 
+    /// Catches up, then follows the log: folds each commit as it lands, until the task is cancelled or the store
+    /// closes.
+    public func follow() async throws {
+        while !Task.isCancelled {
+            let reached = try catchUp()
+            guard await store.waitForEvent(atPosition: reached) else { return }
+        }
+    }
+
+    /// Where a projection stands: its next position and how far behind the log's head it is.
+    public func status(of projection: any Projection) throws -> (position: UInt64, lag: UInt64) {
+        let position = try checkpoint(of: projection)
+        let head = store.head
+        return (position, head > position ? head - position : 0)
+    }
+
+    /// Waits, at most `timeout`, until a projection reflects the log up to `position` (its checkpoint is past it):
+    /// what a query that names a position calls before it reads. Returns whether it does.
+    public func waitUntil(_ projection: any Projection, reflects position: UInt64, timeout: Duration) async throws
+        -> Bool
+    {
+        let deadline = ContinuousClock.now + timeout
+        while try checkpoint(of: projection) <= position {
+            guard ContinuousClock.now < deadline else { return false }
+            try await Task.sleep(for: .milliseconds(2))
+        }
+        return true
+    }
+
     /// The SHA-256 of a projection version's state in a documented canonical encoding: for each database in
     /// name order, `u16 BE name length · name · u64 BE entry count`, then each entry in key order as
     /// `u32 BE key length · key · u32 BE value length · value`. Equal states give equal digests.
