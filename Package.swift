@@ -39,10 +39,13 @@ let package = Package(
         .executableTarget(name: "ledger-test-helper", dependencies: ["EventStore", "Projections"]),
 
         // MARK: - Tests
-        .testTarget(name: "EventStoreTests", dependencies: ["EventStore", "ledger-test-helper"]),
-        .testTarget(name: "ProjectionTests", dependencies: ["Projections", "EventStore", "ledger-test-helper"]),
+        // Shared by the test targets: finding the built executables, reading a child process's output.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "EventStoreTests", dependencies: ["EventStore", "TestSupport", "ledger-test-helper"]),
+        .testTarget(name: "ProjectionTests", dependencies: ["Projections", "EventStore", "TestSupport",
+                                                            "ledger-test-helper"]),
         .testTarget(name: "LedgerTests", dependencies: ["Ledger", "EventStore"]),
-        .testTarget(name: "LedgerdTests", dependencies: ["ledgerd", "EventStore"]),
+        .testTarget(name: "LedgerdTests", dependencies: ["ledgerd", "EventStore", "TestSupport"]),
     ]
 )
 

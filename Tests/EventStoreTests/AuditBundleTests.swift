@@ -1,6 +1,7 @@
 import Crypto
 import EventStore
 import Foundation
+import TestSupport
 import Testing
 
 @Suite("Audit bundles", .serialized)

@@ -1,5 +1,6 @@
 @testable import EventStore
 import Foundation
+import TestSupport
 import Testing
 
 #if canImport(Glibc)

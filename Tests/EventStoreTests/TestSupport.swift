@@ -1,5 +1,6 @@
 import EventStore
 import Foundation
+import TestSupport
 
 /// A fresh directory under the system's temporary directory, removed by `remove()`.
 struct TemporaryDirectory {
@@ -62,21 +63,4 @@ let fixturesDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponen
     .deletingLastPathComponent().appendingPathComponent("fixtures").path
 
 /// The `ledger-test-helper` executable built beside the test bundle.
-var helperExecutable: URL {
-    let exe = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-    var directory = exe.deletingLastPathComponent()
-    // The test bundle may sit inside `ledgerPackageTests.xctest/…`; walk up to the products directory.
-    while !FileManager.default.fileExists(atPath: directory.appendingPathComponent("ledger-test-helper").path),
-          directory.path != "/" {
-        directory = directory.deletingLastPathComponent()
-    }
-    return directory.appendingPathComponent("ledger-test-helper")
-}
-
-/// Reads a file handle to its end on a thread of its own, without blocking the cooperative pool.
-func readToEnd(_ handle: FileHandle) async -> Data {
-    await withCheckedContinuation { continuation in
-        Thread { continuation.resume(returning: handle.readDataToEndOfFile()) }.start()
-    }
-}
-
+var helperExecutable: URL { builtExecutable("ledger-test-helper") }

@@ -1,5 +1,6 @@
 import EventStore
 import Foundation
+import TestSupport
 import Testing
 
 /// Keys for tests.
@@ -10,13 +11,8 @@ enum EventStoreKeys {
 
 /// Runs the built `ledgerd` with arguments; returns (exit status, standard output, standard error).
 func ledgerd(_ arguments: String...) async throws -> (Int32, String, String) {
-    let exe = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-    var directory = exe.deletingLastPathComponent()
-    while !FileManager.default.fileExists(atPath: directory.appendingPathComponent("ledgerd").path), directory.path != "/" {
-        directory = directory.deletingLastPathComponent()
-    }
     let process = Process()
-    process.executableURL = directory.appendingPathComponent("ledgerd")
+    process.executableURL = builtExecutable("ledgerd")
     process.arguments = arguments
     let out = Pipe(), err = Pipe()
     process.standardOutput = out
@@ -24,17 +20,11 @@ func ledgerd(_ arguments: String...) async throws -> (Int32, String, String) {
     try process.run()
     try out.fileHandleForWriting.close()
     try err.fileHandleForWriting.close()
-    async let stdout = read(out.fileHandleForReading)
-    async let stderr = read(err.fileHandleForReading)
+    async let stdout = readToEnd(out.fileHandleForReading)
+    async let stderr = readToEnd(err.fileHandleForReading)
     let (o, e) = await (stdout, stderr)
     process.waitUntilExit()
-    return (process.terminationStatus, o, e)
-}
-
-private func read(_ handle: FileHandle) async -> String {
-    await withCheckedContinuation { continuation in
-        Thread { continuation.resume(returning: String(decoding: handle.readDataToEndOfFile(), as: UTF8.self)) }.start()
-    }
+    return (process.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
 }
 
 @Suite("ledgerd command line", .serialized)

@@ -1,6 +1,7 @@
 import EventStore
 import Foundation
 import Projections
+import TestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -9,14 +10,7 @@ import Glibc
 
 @Suite("Projection crash safety", .serialized)
 struct ProjectionCrashTests {
-    static var helper: URL {
-        var directory = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
-        while !FileManager.default.fileExists(atPath: directory.appendingPathComponent("ledger-test-helper").path),
-              directory.path != "/" {
-            directory = directory.deletingLastPathComponent()
-        }
-        return directory.appendingPathComponent("ledger-test-helper")
-    }
+    static var helper: URL { builtExecutable("ledger-test-helper") }
 
     static func run(_ arguments: [String], killAfter lines: Int?) async throws -> [String] {
         let process = Process()
