@@ -25,17 +25,26 @@ public struct LedgerError: Error, Hashable, Sendable, CustomStringConvertible {
         public static let capReached = Code("cap_reached")
         /// A second supplementation request without the unit head's override.
         public static let secondSupplementNeedsOverride = Code("second_supplement_needs_override")
+        /// A system check found nothing to record (not a failure).
+        public static let nothingToRecord = Code("nothing_to_record")
+        /// A command names something that does not exist (a dossier, a unit, a staff member, a procedure).
+        public static let notFound = Code("not_found")
+        /// A field of the command is missing or has the wrong type (HTTP 400, naming ``LedgerError/field``).
+        public static let badField = Code("bad_field")
     }
 
     /// What went wrong, stably.
     public let code: Code
     /// What happened and what to do.
     public let message: String
+    /// The command field at fault, for ``Code/badField``.
+    public let field: String?
 
     /// A refusal.
-    public init(_ code: Code, _ message: String) {
+    public init(_ code: Code, _ message: String, field: String? = nil) {
         self.code = code
         self.message = message
+        self.field = field
     }
 
     public var description: String { "\(code): \(message)" }

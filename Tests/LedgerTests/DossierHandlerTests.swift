@@ -39,7 +39,7 @@ struct DossierHandlerTests {
             #expect(state.status == .assigned && state.receiptCode == "SNV-200401-0001")
             #expect(state.dueAt == DossierTests.at("2020-04-09", 10))
             let refused = await #expect(throws: LedgerError.self) {
-                try await handler.handle(.resolve(resultNumber: "1", at: 0), dossier: id, by: DossierTests.officer,
+                try await handler.handle(.resolve(resultNumber: "1", approval: DossierTests.signed, at: 0), dossier: id, by: DossierTests.officer,
                                          commandID: UUID(), principal: "officer")
             }
             #expect(refused?.code == .invalidState)

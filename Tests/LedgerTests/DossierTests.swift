@@ -1,3 +1,4 @@
+import Foundation
 import Ledger
 import Testing
 
@@ -15,6 +16,13 @@ struct DossierTests {
     static let officer = Actor(staffID: "staff-3", role: .specialist)
     static let director = Actor(staffID: "staff-9", role: .agencyHead)
     static func at(_ day: String, _ h: Int, _ m: Int = 0) -> Int64 { WorkingCalendarTests.at(day, h, m) }
+    static let draft = String(repeating: "ab", count: 32)
+    static let approvalID = UUID(uuidString: "00000000-0000-4000-8000-00000000000a")!
+    static var signed: Approval {
+        var a = Approval()
+        a.status = .signed
+        return a
+    }
 
     /// Runs commands in order from an empty dossier, returning the state and every event.
     static func run(_ steps: [(DossierCommand, Actor)]) throws -> (Dossier, [DossierEvent]) {
@@ -42,13 +50,15 @@ struct DossierTests {
                       calendarVersion: 1, at: Self.at("2020-04-01", 10)), Self.clerk),
             (.assign(assignee: "staff-3", at: Self.at("2020-04-01", 11)), Self.head),
             (.startProcessing(at: Self.at("2020-04-01", 14)), Self.officer),
-            (.resolve(resultNumber: "123/GP-SNV", at: Self.at("2020-04-08", 16)), Self.officer),
+            (.submitForApproval(approvalID: Self.approvalID, draftSha256: Self.draft, outcome: .grant,
+                                at: Self.at("2020-04-08", 9)), Self.officer),
+            (.resolve(resultNumber: "123/GP-SNV", approval: Self.signed, at: Self.at("2020-04-08", 16)), Self.clerk),
             (.returnResult(method: .postal, at: Self.at("2020-04-09", 9)), Self.clerk),
         ])
         #expect(state.status == .returned && state.status?.nationalCode == 10)
         #expect(state.dueAt == Self.at("2020-04-09", 10))
         #expect(state.finishedAt == Self.at("2020-04-08", 16))
-        #expect(events.count == 6)
+        #expect(events.count == 7)
     }
 
     @Test("Directive 16 intake: online only from level 3; paper only for the urgent list")
@@ -127,7 +137,7 @@ struct DossierTests {
     }
 
     @Test("commands outside their states are refused naming the status", arguments: [
-        DossierCommand.startProcessing(at: 0), .resolve(resultNumber: "1", at: 0), .returnResult(method: .direct, at: 0),
+        DossierCommand.startProcessing(at: 0), .resolve(resultNumber: "1", approval: Approval(), at: 0), .returnResult(method: .direct, at: 0),
         .receiveSupplement(calendar: WorkingCalendar(), at: 0), .refuseIntake(reason: "x", at: 0),
     ])
     func wrongStates(command: DossierCommand) {
@@ -162,7 +172,9 @@ struct DossierTests {
             (.startProcessing(at: Self.at("2020-04-01", 14)), Self.officer),
             (.requestSupplement(items: ["A", "B"], headOverride: false, at: Self.at("2020-04-03", 9)), Self.officer),
             (.receiveSupplement(calendar: Self.calendar, at: Self.at("2020-04-06", 9)), Self.clerk),
-            (.refuse(reasons: ["Không đủ điều kiện"], at: Self.at("2020-04-07", 9)), Self.officer),
+            (.submitForApproval(approvalID: Self.approvalID, draftSha256: Self.draft, outcome: .refuse,
+                                at: Self.at("2020-04-07", 8)), Self.officer),
+            (.refuse(reasons: ["Không đủ điều kiện"], approval: Self.signed, at: Self.at("2020-04-07", 9)), Self.clerk),
             (.returnResult(method: .online, at: Self.at("2020-04-07", 10)), Self.clerk),
         ])
         for event in events {

@@ -20,7 +20,7 @@ public struct AttendanceHandler: Sendable {
 
     /// The unit-day stream.
     public static func stream(unit: String, date: CivilDate) -> String {
-        "unitday-\(unit)-" + String(format: "%04d%02d%02d", date.year, date.month, date.day)
+        "unitday-\(unit)-\(date.compact)"
     }
 
     /// Loads a unit-day and its version.
@@ -39,54 +39,25 @@ public struct AttendanceHandler: Sendable {
     /// Checks a person in on site.
     @discardableResult
     public func checkIn(_ request: OnsiteCheckIn, commandID: UUID, principal: String) async throws -> AppendResult {
-        if let applied = try appliedBefore(commandID) { return applied }
-        var attempt = 0
-        while true {
-            attempt += 1
-            let (day, version) = try load(unit: request.unit, date: request.date)
-            let events = try UnitDay.decide(day, request, calendar: calendar)
-            var metadata = Metadata()
-            metadata["principal"] = principal
-            metadata["unit"] = request.unit
-            metadata["command"] = commandID.uuidString.lowercased()
-            var checkIn = Facts.Writer()
-            checkIn.field("unit", request.unit)
-            checkIn.field("location", "ONSITE")
-            checkIn.field("at", instant: request.at)
-            let personStream = "person-\(request.person)"
-            let personVersion = try store.streamInfo(personStream)?.version ?? 0
-            do {
-                return try await store.append([
-                    StreamAppend(stream: Self.stream(unit: request.unit, date: request.date),
-                                 expected: version == 0 ? .noStream : .exact(version),
-                                 events: events.enumerated().map { i, e in
-                                     EventData(id: CommandEventIDs.eventID(command: commandID, index: UInt32(i + 1)),
-                                               type: e.type, facts: e.facts, actor: request.person, metadata: metadata)
-                                 }),
-                    StreamAppend(stream: personStream, expected: personVersion == 0 ? .noStream : .exact(personVersion),
-                                 events: [EventData(id: CommandEventIDs.eventID(command: commandID, index: 0),
-                                                    type: "CheckedIn.v1", facts: checkIn.finish(), actor: request.person,
-                                                    metadata: metadata)]),
-                ])
-            } catch let error as StoreError where error.code == .wrongExpectedVersion && attempt < maximumAttempts {
-                continue
-            }
+        let context = CommandContext(commandID: commandID, actor: Actor(staffID: request.person, role: .specialist),
+                                     principal: principal, occurredAt: request.at, unit: request.unit)
+        return try await CommandHandler(store: store, maximumAttempts: maximumAttempts).execute(context) {
+            try plan(request, guarding: [])
         }
     }
 
-    /// The original result of a command already applied (a client's retry), or `nil`.
-    private func appliedBefore(_ commandID: UUID) throws -> AppendResult? {
-        var events = [RecordedEvent]()
-        var i: UInt32 = 0
-        while let e = try store.event(id: CommandEventIDs.eventID(command: commandID, index: i), payloads: .none) {
-            events.append(e)
-            i += 1
-        }
-        guard let first = events.first else { return nil }
-        events.sort { $0.position < $1.position }
-        var versions = [String: UInt64]()
-        for e in events { versions[e.record.stream] = max(versions[e.record.stream] ?? 0, e.record.streamVersion) }
-        return AppendResult(positions: events.map(\.position), streamVersions: versions, wasRetry: true,
-                            recordedAt: first.record.recordedAt)
+    /// The shares of an ONSITE check-in: the place on the unit-day and the check-in on the person's stream, each at
+    /// the version read, plus `guarding` (streams the caller read to build the request, such as the roster).
+    public func plan(_ request: OnsiteCheckIn, guarding: [PlannedAppend]) throws -> [PlannedAppend] {
+        let (day, version) = try load(unit: request.unit, date: request.date)
+        let events = try UnitDay.decide(day, request, calendar: calendar)
+        let personStream = "person-\(request.person)"
+        let personVersion = try store.streamInfo(personStream)?.version ?? 0
+        let checkIn = PersonEvent.checkedIn(unit: request.unit, location: .onsite, date: request.date, at: request.at)
+        return [
+            PlannedAppend(stream: personStream, readVersion: personVersion, events: [checkIn.new]),
+            PlannedAppend(stream: Self.stream(unit: request.unit, date: request.date), readVersion: version,
+                          events: events.map { NewEvent(type: $0.type, facts: $0.facts) }),
+        ] + guarding.filter { $0.stream != personStream }
     }
 }

@@ -1,3 +1,5 @@
+public import Foundation
+
 /// A dossier's state, folded from its events: what the decisions need.
 public struct Dossier: Hashable, Sendable {
     /// `nil` until the dossier is submitted.
@@ -8,11 +10,24 @@ public struct Dossier: Hashable, Sendable {
     public var channel: Channel = .online
     public var receiptCode: String?
     public var clockStartAt: Int64?
+    /// The calendar version the dossier was received under (its deadlines use it for good).
+    public var calendarVersion = 0
     /// The statistical due instant (moved only by supplementation pauses).
     public var dueAt: Int64?
     /// The citizen's appointment, moved by an apology.
     public var appointmentAt: Int64?
     public var assignee: String?
+    /// The unit holding the dossier (the receiving desk, then the unit it was transferred to).
+    public var unit: String?
+    /// Everyone who was assigned or processed it (never its approvers: four eyes).
+    public var processors: [String] = []
+    /// The open approval, its proposed outcome, and the number of drafts returned for revision.
+    public var approvalID: UUID?
+    public var proposedOutcome: ProposedOutcome?
+    public var revisions = 0
+    /// The deadline findings already recorded (each once).
+    public var deadlineApproachingRecorded = false
+    public var deadlineBreachedRecorded = false
     public var supplementRequests = 0
     /// When the open supplementation request was made, if one is open.
     public var supplementOpenSince: Int64?
@@ -36,14 +51,23 @@ public struct Dossier: Hashable, Sendable {
         case .intakeRefused(_, let at):
             d.status = .intakeRefused
             d.finishedAt = at
+        case .intakeSupplementRequested:
+            break
         case .received(let r):
             d.status = .received
+            d.unit = r.unit
+            d.calendarVersion = r.calendarVersion
             d.receiptCode = r.receiptCode
             d.clockStartAt = r.clockStartAt
             d.dueAt = r.dueAt
             d.appointmentAt = r.dueAt
+        case .transferred(let unit, _):
+            d.unit = unit
+            d.assignee = nil
+            if d.status == .assigned { d.status = .received }
         case .assigned(let assignee, _, _):
             d.assignee = assignee
+            if !d.processors.contains(assignee) { d.processors.append(assignee) }
             if d.status == .received { d.status = .assigned }
         case .processingStarted:
             d.status = .inProcess
@@ -56,6 +80,23 @@ public struct Dossier: Hashable, Sendable {
             d.supplementOpenSince = nil
             if let appointment = d.appointmentAt, let due = d.dueAt, appointment == due { d.appointmentAt = newDue }
             d.dueAt = newDue
+        case .paymentRequested:
+            d.status = .awaitingPayment
+        case .feePaid:
+            d.status = .inProcess
+        case .submittedForApproval(let approval, _, let outcome, _):
+            d.status = .pendingApproval
+            d.approvalID = approval
+            d.proposedOutcome = outcome
+        case .approvalReturned(_, let rejected, _):
+            d.status = .inProcess
+            d.approvalID = nil
+            d.proposedOutcome = nil
+            if !rejected { d.revisions += 1 }
+        case .deadlineApproaching:
+            d.deadlineApproachingRecorded = true
+        case .deadlineBreached:
+            d.deadlineBreachedRecorded = true
         case .resolved(_, let at):
             d.status = .resolved
             d.finishedAt = at
@@ -79,14 +120,18 @@ public struct Dossier: Hashable, Sendable {
 public struct Actor: Hashable, Sendable {
     /// The role in which an official acts (domain.md §3).
     public enum Role: String, Hashable, Sendable {
-        case applicant, oneStopOfficer, specialist, unitHead, deputyHead, agencyHead, clerk, system
+        case applicant, oneStopOfficer, specialist, unitHead, deputyHead, agencyHead, superiorHead, hrOfficer, clerk
+        case system
     }
 
     public var staffID: String
     public var role: Role
+    /// The unit the official acts from, when the command needs it (a receipt records the desk).
+    public var unit: String?
 
-    public init(staffID: String, role: Role) {
+    public init(staffID: String, role: Role, unit: String? = nil) {
         self.staffID = staffID
         self.role = role
+        self.unit = unit
     }
 }

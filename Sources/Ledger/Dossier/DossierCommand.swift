@@ -1,3 +1,5 @@
+public import Foundation
+
 /// What officials (and the applicant) ask of a dossier.
 public enum DossierCommand: Hashable, Sendable {
     /// Submit under a procedure version through a channel; `directive16` applies the intake policy of Directive 16
@@ -5,17 +7,31 @@ public enum DossierCommand: Hashable, Sendable {
     case submit(procedure: ProcedureVersion, agencyID: String, channel: Channel, applicantName: String,
                 applicantID: String, at: Int64, directive16: Bool)
     case refuseIntake(reason: String, at: Int64)
+    /// Intake guidance: every missing item, once (the dossier stays submitted; the clock has not started).
+    case requestIntakeSupplement(items: [String], at: Int64)
     /// Receive complete; the receipt code comes from the agency-day counter (gap-free): pass "" and
     /// ``DossierHandler`` allocates the next one.
     case receive(receiptCode: String, procedure: ProcedureVersion, calendar: WorkingCalendar, calendarVersion: Int,
                  at: Int64)
+    /// Hand the dossier over to the competent unit (its head then assigns it).
+    case transfer(toUnit: String, at: Int64)
     case assign(assignee: String, at: Int64)
     case startProcessing(at: Int64)
     /// A second request needs the unit head's override and is flagged (Decision 766 counts it overdue).
     case requestSupplement(items: [String], headOverride: Bool, at: Int64)
     case receiveSupplement(calendar: WorkingCalendar, at: Int64)
-    case resolve(resultNumber: String, at: Int64)
-    case refuse(reasons: [String], at: Int64)
+    case requestPayment(amount: Int64, at: Int64)
+    case payFee(amount: Int64, online: Bool, at: Int64)
+    /// The assignee submits the draft result; ``DossierHandler`` opens the approval beside it.
+    case submitForApproval(approvalID: UUID, draftSha256: String, outcome: ProposedOutcome, at: Int64)
+    /// The approval returned (or rejected) the draft: processing resumes.
+    case approvalReturned(approvalID: UUID, rejected: Bool, at: Int64)
+    /// Resolve: needs the dossier's approval, signed, proposing to grant.
+    case resolve(resultNumber: String, approval: Approval, at: Int64)
+    /// Refuse after processing: needs the dossier's approval, signed, proposing to refuse.
+    case refuse(reasons: [String], approval: Approval, at: Int64)
+    /// The scheduler's deadline check: records "approaching" (≤ 1 working day left) and "breached", each once.
+    case checkDeadline(calendar: WorkingCalendar, at: Int64)
     case issueApology(newAppointmentAt: Int64, at: Int64)
     case withdraw(reason: String, at: Int64)
     case returnResult(method: Channel, at: Int64)
@@ -34,6 +50,12 @@ extension Dossier {
                 throw LedgerError(.invalidState, "cannot \(doing): the dossier is "
                     + "\(state.status.map { "\($0.rawValue) (status \($0.nationalCode))" } ?? "not submitted")")
             }
+        }
+        func requireSigned(_ approval: Approval, _ outcome: ProposedOutcome) throws(LedgerError) {
+            try require(approval.status == .signed, .invalidState, "the result needs its approval signed first (the "
+                + "approval is \(approval.status?.rawValue ?? "not requested"))")
+            try require(state.proposedOutcome == outcome, .invalidCommand, "the approved draft proposes to "
+                + "\(state.proposedOutcome?.rawValue ?? "nothing"), not to \(outcome.rawValue)")
         }
         switch command {
         case .submit(let p, let agency, let channel, let name, let id, let at, let directive16):
@@ -60,6 +82,11 @@ extension Dossier {
             try require(!reason.isEmpty, .invalidCommand, "an intake refusal needs a written reason")
             return [.intakeRefused(reason: reason, at: at)]
 
+        case .requestIntakeSupplement(let items, let at):
+            try requireStatus([.submitted], "request intake supplements")
+            try require(!items.isEmpty, .invalidCommand, "list every missing item, once and completely")
+            return [.intakeSupplementRequested(items: items, at: at)]
+
         case .receive(let code, let p, let calendar, let calendarVersion, let at):
             try requireStatus([.submitted], "receive")
             try require(actor.role == .oneStopOfficer, .notPermitted, "only a one-stop officer receives dossiers")
@@ -78,7 +105,13 @@ extension Dossier {
                 due = calendar.addingWorkingMinutes(minutes!, to: at)
             }
             return [.received(.init(receiptCode: code, at: at, clockStartAt: at, dueAt: due, durationMinutes: minutes,
-                                    calendarVersion: calendarVersion))]
+                                    calendarVersion: calendarVersion, unit: actor.unit))]
+
+        case .transfer(let unit, let at):
+            try requireStatus([.received, .assigned], "transfer")
+            try require(!unit.isEmpty && unit != state.unit, .invalidCommand,
+                        "name the unit to hand the dossier to (it is at \(state.unit ?? "the desk"))")
+            return [.transferred(toUnit: unit, at: at)]
 
         case .assign(let assignee, let at):
             try requireStatus([.received, .assigned, .inProcess], "assign")
@@ -116,18 +149,61 @@ extension Dossier {
             return [.supplementReceived(at: at, pausedMinutes: paused,
                                         newDueAt: paused == 0 ? due : calendar.addingWorkingMinutes(paused, to: due))]
 
-        case .resolve(let number, let at):
-            try requireStatus([.inProcess], "resolve")
+        case .requestPayment(let amount, let at):
+            try requireStatus([.inProcess], "request a fee")
+            try require(amount > 0, .invalidCommand, "a fee request needs a positive amount")
+            return [.paymentRequested(amount: amount, at: at)]
+
+        case .payFee(let amount, let online, let at):
+            try requireStatus([.awaitingPayment], "record a payment")
+            try require(amount > 0, .invalidCommand, "a payment needs a positive amount")
+            return [.feePaid(amount: amount, online: online, at: at)]
+
+        case .submitForApproval(let approval, let sha, let outcome, let at):
+            try requireStatus([.inProcess], "submit for approval")
+            try require(actor.staffID == state.assignee, .notPermitted,
+                        "only the assignee (\(state.assignee ?? "none")) submits the draft result")
+            try require(sha.count == 64 && sha.allSatisfy(\.isHexDigit), .invalidCommand,
+                        "draftSha256 must be the draft's SHA-256 in 64 hex digits")
+            return [.submittedForApproval(approvalID: approval, draftSha256: sha, outcome: outcome, at: at)]
+
+        case .approvalReturned(let approval, let rejected, let at):
+            try requireStatus([.pendingApproval], "take a draft back")
+            try require(approval == state.approvalID, .invalidCommand, "approval \(approval) is not this dossier's")
+            return [.approvalReturned(approvalID: approval, rejected: rejected, at: at)]
+
+        case .resolve(let number, let approval, let at):
+            try requireStatus([.pendingApproval], "resolve")
             try require(!number.isEmpty, .invalidCommand, "a resolution needs the result document's number")
+            try requireSigned(approval, .grant)
             return [.resolved(resultNumber: number, at: at)]
 
-        case .refuse(let reasons, let at):
-            try requireStatus([.inProcess], "refuse")
+        case .refuse(let reasons, let approval, let at):
+            try requireStatus([.pendingApproval], "refuse")
             try require(!reasons.isEmpty, .invalidCommand, "a refusal needs written reasons")
+            try requireSigned(approval, .refuse)
             return [.refused(reasons: reasons, at: at)]
 
+        case .checkDeadline(let calendar, let at):
+            guard let status = state.status, let due = state.dueAt, !status.isFinished else {
+                throw LedgerError(.nothingToRecord, "the dossier has no running deadline")
+            }
+            if status == .awaitingSupplement { throw LedgerError(.nothingToRecord, "the clock is paused") }
+            if at > due {
+                guard !state.deadlineBreachedRecorded else {
+                    throw LedgerError(.nothingToRecord, "the breach is already recorded")
+                }
+                return [.deadlineBreached(dueAt: due, at: at)]
+            }
+            let remaining = calendar.workingMinutes(from: at, to: due)
+            guard remaining <= calendar.minutesPerDay, !state.deadlineApproachingRecorded else {
+                throw LedgerError(.nothingToRecord, "\(remaining) working minutes left; nothing to record")
+            }
+            return [.deadlineApproaching(dueAt: due, remainingMinutes: remaining, at: at)]
+
         case .issueApology(let appointment, let at):
-            try requireStatus([.received, .assigned, .inProcess, .awaitingSupplement], "issue an apology")
+            try requireStatus([.received, .assigned, .inProcess, .awaitingSupplement, .awaitingPayment, .pendingApproval],
+                              "issue an apology")
             try require([.agencyHead, .deputyHead].contains(actor.role), .notPermitted,
                         "the agency head (or a deputy signing for them) signs apology slips")
             guard let due = state.appointmentAt ?? state.dueAt else {
@@ -138,7 +214,8 @@ extension Dossier {
             return [.apologyIssued(newAppointmentAt: appointment, signedBy: actor.staffID, at: at)]
 
         case .withdraw(let reason, let at):
-            try requireStatus([.submitted, .received, .assigned, .inProcess, .awaitingSupplement], "withdraw")
+            try requireStatus([.submitted, .received, .assigned, .inProcess, .awaitingSupplement, .awaitingPayment,
+                               .pendingApproval], "withdraw")
             try require(!reason.isEmpty, .invalidCommand, "a withdrawal records the applicant's reason")
             return [.withdrawn(reason: reason, at: at)]
 

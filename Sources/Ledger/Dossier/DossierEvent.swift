@@ -1,4 +1,9 @@
-import Foundation
+public import Foundation
+
+/// What a draft result proposes: to grant (status 9) or to refuse (status 8).
+public enum ProposedOutcome: String, Hashable, Sendable {
+    case grant, refuse
+}
 
 /// What happened to a dossier (stream `dossier-{id}`); personal data (the applicant) travels only in the personal
 /// part of `submitted`, never in facts, stream names or metadata.
@@ -7,8 +12,12 @@ public enum DossierEvent: Hashable, Sendable {
     case submitted(Submitted)
     /// Refused at intake (status 3), with a reason.
     case intakeRefused(reason: String, at: Int64)
+    /// Intake guidance: the missing items, once and completely (the clock has not started).
+    case intakeSupplementRequested(items: [String], at: Int64)
     /// Received complete: receipt code, clock start and due instant on the pinned calendar.
     case received(Received)
+    /// Handed over to the competent unit (a process-control-sheet step).
+    case transferred(toUnit: String, at: Int64)
     /// Assigned (or reassigned) to an officer by the unit head.
     case assigned(assignee: String, by: String, at: Int64)
     /// The assignee started processing.
@@ -17,6 +26,18 @@ public enum DossierEvent: Hashable, Sendable {
     case supplementRequested(items: [String], ordinal: Int, secondRequest: Bool, at: Int64)
     /// The supplement arrived; the due instant moves by the paused working time.
     case supplementReceived(at: Int64, pausedMinutes: Int, newDueAt: Int64)
+    /// A financial obligation (fee) requested (status 6).
+    case paymentRequested(amount: Int64, at: Int64)
+    /// The fee paid, online or not; processing resumes.
+    case feePaid(amount: Int64, online: Bool, at: Int64)
+    /// The draft result submitted for approval (opens `approval-{id}`).
+    case submittedForApproval(approvalID: UUID, draftSha256: String, outcome: ProposedOutcome, at: Int64)
+    /// The approval returned the draft for revision (or rejected it): back to processing.
+    case approvalReturned(approvalID: UUID, rejected: Bool, at: Int64)
+    /// The scheduler found the due instant within one working day.
+    case deadlineApproaching(dueAt: Int64, remainingMinutes: Int, at: Int64)
+    /// The scheduler found the due instant passed with the dossier still open.
+    case deadlineBreached(dueAt: Int64, at: Int64)
     /// Resolved (status 9).
     case resolved(resultNumber: String, at: Int64)
     /// Refused after processing (status 8), with reasons.
@@ -63,9 +84,12 @@ public enum DossierEvent: Hashable, Sendable {
         public var dueAt: Int64
         public var durationMinutes: Int?
         public var calendarVersion: Int
+        /// The receiving desk.
+        public var unit: String?
 
         public init(receiptCode: String, at: Int64, clockStartAt: Int64, dueAt: Int64, durationMinutes: Int?,
-                    calendarVersion: Int) {
+                    calendarVersion: Int, unit: String? = nil) {
+            self.unit = unit
             self.receiptCode = receiptCode
             self.at = at
             self.clockStartAt = clockStartAt
@@ -80,7 +104,15 @@ public enum DossierEvent: Hashable, Sendable {
         switch self {
         case .submitted: "DossierSubmitted.v1"
         case .intakeRefused: "DossierIntakeRefused.v1"
+        case .intakeSupplementRequested: "DossierIntakeSupplementRequested.v1"
         case .received: "DossierReceived.v1"
+        case .transferred: "DossierTransferred.v1"
+        case .paymentRequested: "DossierPaymentRequested.v1"
+        case .feePaid: "DossierFeePaid.v1"
+        case .submittedForApproval: "DossierSubmittedForApproval.v1"
+        case .approvalReturned: "DossierApprovalReturned.v1"
+        case .deadlineApproaching: "DossierDeadlineApproaching.v1"
+        case .deadlineBreached: "DossierDeadlineBreached.v1"
         case .assigned: "DossierAssigned.v1"
         case .processingStarted: "DossierProcessingStarted.v1"
         case .supplementRequested: "DossierSupplementRequested.v1"
@@ -122,6 +154,36 @@ public enum DossierEvent: Hashable, Sendable {
             w.field("dueAt", instant: r.dueAt)
             if let d = r.durationMinutes { w.field("durationMinutes", d) }
             w.field("calendarVersion", r.calendarVersion)
+            if let unit = r.unit { w.field("unit", unit) }
+        case .intakeSupplementRequested(let items, let at):
+            w.field("items", items)
+            w.field("at", instant: at)
+        case .transferred(let unit, let at):
+            w.field("toUnit", unit)
+            w.field("at", instant: at)
+        case .paymentRequested(let amount, let at):
+            w.field("amount", amount)
+            w.field("at", instant: at)
+        case .feePaid(let amount, let online, let at):
+            w.field("amount", amount)
+            w.field("online", online)
+            w.field("at", instant: at)
+        case .submittedForApproval(let approval, let sha, let outcome, let at):
+            w.field("approval", approval)
+            w.field("draftSha256", sha)
+            w.field("outcome", outcome.rawValue)
+            w.field("at", instant: at)
+        case .approvalReturned(let approval, let rejected, let at):
+            w.field("approval", approval)
+            w.field("rejected", rejected)
+            w.field("at", instant: at)
+        case .deadlineApproaching(let due, let remaining, let at):
+            w.field("dueAt", instant: due)
+            w.field("remainingMinutes", remaining)
+            w.field("at", instant: at)
+        case .deadlineBreached(let due, let at):
+            w.field("dueAt", instant: due)
+            w.field("at", instant: at)
         case .assigned(let assignee, let by, let at):
             w.field("assignee", assignee)
             w.field("by", by)
@@ -193,7 +255,26 @@ public enum DossierEvent: Hashable, Sendable {
                 receiptCode: try r.string("receiptCode"), at: try r.instant("at"),
                 clockStartAt: try r.instant("clockStartAt"), dueAt: try r.instant("dueAt"),
                 durationMinutes: try r.optionalInt("durationMinutes").map(Int.init),
-                calendarVersion: Int(try r.int("calendarVersion"))))
+                calendarVersion: Int(try r.int("calendarVersion")), unit: try r.optionalString("unit")))
+        case "DossierIntakeSupplementRequested.v1":
+            return .intakeSupplementRequested(items: try r.strings("items"), at: try r.instant("at"))
+        case "DossierTransferred.v1": return .transferred(toUnit: try r.string("toUnit"), at: try r.instant("at"))
+        case "DossierPaymentRequested.v1": return .paymentRequested(amount: try r.int("amount"), at: try r.instant("at"))
+        case "DossierFeePaid.v1":
+            return .feePaid(amount: try r.int("amount"), online: try r.bool("online") ?? false, at: try r.instant("at"))
+        case "DossierSubmittedForApproval.v1":
+            guard let outcome = ProposedOutcome(rawValue: try r.string("outcome")) else {
+                throw Facts.DecodingError(what: "outcome", offset: 0)
+            }
+            return .submittedForApproval(approvalID: try r.uuid("approval"), draftSha256: try r.string("draftSha256"),
+                                         outcome: outcome, at: try r.instant("at"))
+        case "DossierApprovalReturned.v1":
+            return .approvalReturned(approvalID: try r.uuid("approval"), rejected: try r.bool("rejected") ?? false,
+                                     at: try r.instant("at"))
+        case "DossierDeadlineApproaching.v1":
+            return .deadlineApproaching(dueAt: try r.instant("dueAt"), remainingMinutes: Int(try r.int("remainingMinutes")),
+                                        at: try r.instant("at"))
+        case "DossierDeadlineBreached.v1": return .deadlineBreached(dueAt: try r.instant("dueAt"), at: try r.instant("at"))
         case "DossierAssigned.v1":
             return .assigned(assignee: try r.string("assignee"), by: try r.string("by"), at: try r.instant("at"))
         case "DossierProcessingStarted.v1": return .processingStarted(by: try r.string("by"), at: try r.instant("at"))

@@ -1,0 +1,105 @@
+extension ApprovalEvent {
+    /// The stored type.
+    public var type: String {
+        switch self {
+        case .requested: "ApprovalRequested.v1"
+        case .stepApproved: "ApprovalStepApproved.v1"
+        case .returnedForRevision: "ApprovalReturnedForRevision.v1"
+        case .resubmitted: "ApprovalRevisionResubmitted.v1"
+        case .rejected: "ApprovalRejected.v1"
+        case .signed: "DocumentDigitallySigned.v1"
+        }
+    }
+
+    /// As a new event; a request names the subject's stream (e.g. the dossier's).
+    public func new(subject: String? = nil) -> NewEvent {
+        var w = Facts.Writer()
+        switch self {
+        case .requested(let submitter, let processors, let chain, let sha, let at):
+            if let subject { w.field("subject", subject) }
+            w.field("submitter", submitter)
+            w.field("processors", processors)
+            w.field("chain", chain)
+            w.field("draftSha256", sha)
+            w.field("at", instant: at)
+        case .stepApproved(let level, let approver, let capacity, let at):
+            w.field("level", level)
+            w.field("approver", approver)
+            if let capacity { w.field("capacity", capacity.rawValue) }
+            w.field("at", instant: at)
+        case .returnedForRevision(let level, let approver, let notes, let at),
+             .rejected(let level, let approver, let notes, let at):
+            w.field("level", level)
+            w.field("approver", approver)
+            w.field("comments", notes)
+            w.field("at", instant: at)
+        case .resubmitted(let sha, let at):
+            w.field("draftSha256", sha)
+            w.field("at", instant: at)
+        case .signed(let signer, let sha, let at):
+            w.field("signer", signer)
+            w.field("signedSha256", sha)
+            w.field("at", instant: at)
+        }
+        return NewEvent(type, w)
+    }
+
+    /// Decodes a stored approval event (and the subject a request names), or `nil` for another type.
+    public static func decode(type: String, facts: [UInt8]) throws(Facts.DecodingError)
+        -> (event: ApprovalEvent, subject: String?)?
+    {
+        try Facts.decode(facts) { r throws(Facts.DecodingError) -> (ApprovalEvent, String?)? in
+            switch type {
+            case "ApprovalRequested.v1":
+                return (.requested(submitter: try r.string("submitter"), processors: try r.strings("processors"),
+                                   chain: try r.strings("chain"), draftSha256: try r.string("draftSha256"),
+                                   at: try r.instant("at")), try r.optionalString("subject"))
+            case "ApprovalStepApproved.v1":
+                return (.stepApproved(level: Int(try r.int("level")), approver: try r.string("approver"),
+                                      capacity: try r.optionalString("capacity").flatMap(Delegation.Capacity.init),
+                                      at: try r.instant("at")), nil)
+            case "ApprovalReturnedForRevision.v1":
+                return (.returnedForRevision(level: Int(try r.int("level")), approver: try r.string("approver"),
+                                             comments: try r.strings("comments"), at: try r.instant("at")), nil)
+            case "ApprovalRejected.v1":
+                return (.rejected(level: Int(try r.int("level")), approver: try r.string("approver"),
+                                  reasons: try r.strings("comments"), at: try r.instant("at")), nil)
+            case "ApprovalRevisionResubmitted.v1":
+                return (.resubmitted(draftSha256: try r.string("draftSha256"), at: try r.instant("at")), nil)
+            case "DocumentDigitallySigned.v1":
+                return (.signed(signer: try r.string("signer"), signedSha256: try r.string("signedSha256"),
+                                at: try r.instant("at")), nil)
+            default: return nil
+            }
+        }
+    }
+}
+
+extension Delegation {
+    /// The stream of the delegations a person gave.
+    public static func stream(from person: String) -> String { "delegation-\(person)" }
+
+    /// As a new event (`DelegationGranted.v1`).
+    public var new: NewEvent {
+        var w = Facts.Writer()
+        w.field("from", from)
+        w.field("to", to)
+        w.field("capacity", capacity.rawValue)
+        w.field("validFrom", instant: validFrom)
+        w.field("validTo", instant: validTo)
+        w.field("at", instant: recordedAt)
+        return NewEvent("DelegationGranted.v1", w)
+    }
+
+    /// Decodes a stored delegation.
+    public init(facts: [UInt8]) throws(Facts.DecodingError) {
+        self = try Facts.decode(facts) { r throws(Facts.DecodingError) in
+            guard let capacity = Capacity(rawValue: try r.string("capacity")) else {
+                throw Facts.DecodingError(what: "capacity", offset: 0)
+            }
+            return Delegation(from: try r.string("from"), to: try r.string("to"), capacity: capacity,
+                              validFrom: try r.instant("validFrom"), validTo: try r.instant("validTo"),
+                              recordedAt: try r.instant("at"))
+        }
+    }
+}

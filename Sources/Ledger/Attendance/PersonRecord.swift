@@ -1,0 +1,72 @@
+public import Foundation
+
+/// A person's attendance record folded from `person-<staff>`: what the attendance decisions need.
+public struct PersonRecord: Hashable, Sendable {
+    /// A leave request.
+    public struct Leave: Hashable, Sendable {
+        public var kind: String
+        public var from: CivilDate
+        public var to: CivilDate
+        /// `nil` while pending.
+        public var approved: Bool?
+    }
+
+    /// A duty-exception request.
+    public struct Exception: Hashable, Sendable {
+        public var date: CivilDate
+        public var beyondCap: Bool
+        public var requestedBy: String
+        /// `nil` while pending.
+        public var granted: Bool?
+    }
+
+    /// Check-ins by date: where, and whether the session is still open.
+    public var sessions: [CivilDate: (location: WorkLocation, open: Bool)] = [:]
+    /// Days with a progress report.
+    public var reports: Set<CivilDate> = []
+    public var leaves: [UUID: Leave] = [:]
+    public var exceptions: [UUID: Exception] = [:]
+
+    /// Nothing recorded.
+    public init() {}
+
+    /// The record after `event`, with `actor` the event's actor.
+    public static func evolve(_ state: PersonRecord, _ event: PersonEvent, actor: String) -> PersonRecord {
+        var s = state
+        switch event {
+        case .checkedIn(_, let location, let date, _): s.sessions[date] = (location, true)
+        case .checkedOut(let date, _): s.sessions[date]?.open = false
+        case .progressReported(let date, _, _, _): s.reports.insert(date)
+        case .leaveRequested(let id, let kind, let from, let to, _):
+            s.leaves[id] = Leave(kind: kind, from: from, to: to, approved: nil)
+        case .leaveDecided(let id, let approved, _, _): s.leaves[id]?.approved = approved
+        case .exceptionRequested(let id, let date, let beyondCap, _, _):
+            s.exceptions[id] = Exception(date: date, beyondCap: beyondCap, requestedBy: actor, granted: nil)
+        case .exceptionDecided(let id, let granted, _, _): s.exceptions[id]?.granted = granted
+        }
+        return s
+    }
+
+    /// Whether approved leave covers `date`.
+    public func onLeave(_ date: CivilDate) -> Bool {
+        leaves.values.contains { $0.approved == true && $0.from <= date && date <= $0.to }
+    }
+
+    /// The granted duty exception for `date`, if any (beyond the cap wins).
+    public func exception(on date: CivilDate) -> DutyException? {
+        let granted = exceptions.values.filter { $0.granted == true && $0.date == date }
+        if granted.contains(where: \.beyondCap) { return .beyondCap }
+        return granted.isEmpty ? nil : .withinCap
+    }
+
+    public static func == (a: PersonRecord, b: PersonRecord) -> Bool {
+        a.reports == b.reports && a.leaves == b.leaves && a.exceptions == b.exceptions
+            && a.sessions.keys == b.sessions.keys
+            && a.sessions.allSatisfy { k, v in b.sessions[k].map { $0.location == v.location && $0.open == v.open } ?? false }
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(reports)
+        hasher.combine(leaves)
+    }
+}

@@ -1,0 +1,211 @@
+public import EventStore
+
+/// The reference data in force, folded from the reference streams (``ReferenceEvent``): what command decisions look
+/// up — the org chart, who is in which unit on a date (the cap's headcount, design.md), procedures and calendars by
+/// version, the duty policy of an agency on a date.
+public struct ReferenceData: Sendable {
+    /// An agency.
+    public struct Agency: Hashable, Sendable {
+        /// Its level in the 2020 three-tier structure.
+        public enum Level: String, Hashable, Sendable, CaseIterable {
+            case province, department, district, ward
+        }
+        public var id: String
+        public var name: String
+        public var level: Level
+        /// The superior agency (whose head grants exceptions beyond the cap).
+        public var superior: String?
+
+        /// An agency.
+        public init(id: String, name: String, level: Level, superior: String?) {
+            self.id = id
+            self.name = name
+            self.level = level
+            self.superior = superior
+        }
+    }
+
+    /// A unit of an agency.
+    public struct Unit: Hashable, Sendable {
+        public var id: String
+        public var agency: String
+        public var name: String
+        /// A one-stop desk (receives dossiers).
+        public var isOneStopDesk: Bool
+
+        /// A unit.
+        public init(id: String, agency: String, name: String, isOneStopDesk: Bool) {
+            self.id = id
+            self.agency = agency
+            self.name = name
+            self.isOneStopDesk = isOneStopDesk
+        }
+    }
+
+    /// A staff member's assignment to a unit from a date.
+    public struct Assignment: Hashable, Sendable {
+        public var staff: String
+        public var unit: String
+        public var position: String
+        /// A leader (agency head, deputy, unit head) for the leader-on-site rule.
+        public var isLeader: Bool
+        /// The direct head progress reports go to (`nil` for the agency head).
+        public var directHead: String?
+        public var from: CivilDate
+
+        /// An assignment.
+        public init(staff: String, unit: String, position: String, isLeader: Bool, directHead: String?,
+                    from: CivilDate) {
+            self.staff = staff
+            self.unit = unit
+            self.position = position
+            self.isLeader = isLeader
+            self.directHead = directHead
+            self.from = from
+        }
+    }
+
+    /// A duty policy (Directive 16 mode) for an agency or for all (`*`).
+    public struct DutyPolicy: Hashable, Sendable {
+        public var scope: String
+        public var ratio: (numerator: Int, denominator: Int)
+        public var minimumLeaders: Int
+        public var validFrom: CivilDate
+        public var validTo: CivilDate
+        /// Directive-16 intake: online only for level 3/4, other channels only for the urgent list.
+        public var directive16Intake: Bool
+
+        /// A policy.
+        public init(scope: String, ratio: (numerator: Int, denominator: Int), minimumLeaders: Int,
+                    validFrom: CivilDate, validTo: CivilDate, directive16Intake: Bool) {
+            self.scope = scope
+            self.ratio = ratio
+            self.minimumLeaders = minimumLeaders
+            self.validFrom = validFrom
+            self.validTo = validTo
+            self.directive16Intake = directive16Intake
+        }
+
+        public static func == (a: DutyPolicy, b: DutyPolicy) -> Bool {
+            a.scope == b.scope && a.ratio == b.ratio && a.minimumLeaders == b.minimumLeaders
+                && a.validFrom == b.validFrom && a.validTo == b.validTo && a.directive16Intake == b.directive16Intake
+        }
+
+        public func hash(into hasher: inout Hasher) {
+            hasher.combine(scope)
+            hasher.combine(validFrom)
+        }
+    }
+
+    public private(set) var agencies: [String: Agency] = [:]
+    public private(set) var units: [String: Unit] = [:]
+    /// Each staff member's assignments, oldest first.
+    public private(set) var assignments: [String: [Assignment]] = [:]
+    /// Everyone ever assigned to a unit.
+    public private(set) var unitMembers: [String: Set<String>] = [:]
+    /// Procedure versions by code (index = version − 1) and their names.
+    public private(set) var procedures: [String: [ProcedureVersion]] = [:]
+    public private(set) var procedureNames: [String: String] = [:]
+    /// Calendar versions by id (index = version − 1).
+    public private(set) var calendars: [String: [WorkingCalendar]] = [:]
+    /// Policies by scope, in declaration order.
+    public private(set) var policies: [String: [DutyPolicy]] = [:]
+    /// The next log position to fold.
+    public private(set) var position: UInt64 = 0
+
+    /// Nothing yet.
+    public init() {}
+
+    /// Folds one reference event.
+    public mutating func apply(_ event: ReferenceEvent) {
+        switch event {
+        case .agencyDefined(let a): agencies[a.id] = a
+        case .unitDefined(let u): units[u.id] = u
+        case .staffAssigned(let s):
+            assignments[s.staff, default: []].append(s)
+            unitMembers[s.unit, default: []].insert(s.staff)
+        case .procedurePublished(let p, let name):
+            procedures[p.code, default: []].append(p)
+            procedureNames[p.code] = name
+        case .calendarPublished(let id, let c): calendars[id, default: []].append(c)
+        case .dutyPolicyDeclared(let p): policies[p.scope, default: []].append(p)
+        }
+    }
+
+    /// Folds the reference events the store gained since the last refresh.
+    public mutating func refresh(from store: Store) throws {
+        let head = store.head
+        guard head > position else { return }
+        var events = [RecordedEvent]()
+        for category in ReferenceEvent.categories {
+            events += try store.readCategory(category, from: position, limit: .max, payloads: .facts)
+        }
+        events.sort { $0.position < $1.position }
+        for e in events where e.position >= position {
+            do {
+                guard let decoded = try ReferenceEvent(type: e.record.eventType, facts: e.facts ?? []) else { continue }
+                apply(decoded)
+            } catch {
+                throw StoreError(.corrupt, "reference event at \(e.position): \(error)", position: e.position)
+            }
+        }
+        position = head
+    }
+
+    // MARK: - Lookups
+
+    /// A staff member's assignment in force on `date`.
+    public func assignment(of staff: String, on date: CivilDate) -> Assignment? {
+        assignments[staff]?.last { $0.from <= date }
+    }
+
+    /// The staff assigned to `unit` on `date` (the cap's headcount), sorted.
+    public func staff(of unit: String, on date: CivilDate) -> [Assignment] {
+        (unitMembers[unit] ?? []).sorted().compactMap { person in
+            assignment(of: person, on: date).flatMap { $0.unit == unit ? $0 : nil }
+        }
+    }
+
+    /// The units of an agency, sorted by id.
+    public func units(of agency: String) -> [Unit] {
+        units.values.filter { $0.agency == agency }.sorted { $0.id < $1.id }
+    }
+
+    /// The agency of a unit.
+    public func agency(ofUnit unit: String) -> String? { units[unit]?.agency }
+
+    /// The duty policy for an agency on a date (its own, else the general one), the latest declared.
+    public func policy(for agency: String, on date: CivilDate) -> DutyPolicy? {
+        for scope in [agency, "*"] {
+            if let p = policies[scope]?.last(where: { $0.validFrom <= date && date <= $0.validTo }) { return p }
+        }
+        return nil
+    }
+
+    /// The latest version of a calendar, with its version number.
+    public func calendar(_ id: String) -> (calendar: WorkingCalendar, version: Int)? {
+        guard let versions = calendars[id], let last = versions.last else { return nil }
+        return (last, versions.count)
+    }
+
+    /// A procedure version (the latest when `version` is `nil`).
+    public func procedure(_ code: String, version: Int? = nil) -> ProcedureVersion? {
+        guard let versions = procedures[code] else { return nil }
+        guard let version else { return versions.last }
+        return versions.indices.contains(version - 1) ? versions[version - 1] : nil
+    }
+
+    /// The head of an agency: its leader without a direct head (or the first leader).
+    public func head(of agency: String, on date: CivilDate) -> String? {
+        let leaders = units(of: agency).flatMap { staff(of: $0.id, on: date) }.filter(\.isLeader)
+        return (leaders.first { $0.directHead == nil } ?? leaders.first)?.staff
+    }
+
+    /// The head of a unit: a leader of the unit whose direct head is outside it, else the agency head.
+    public func head(ofUnit unit: String, on date: CivilDate) -> String? {
+        let members = staff(of: unit, on: date)
+        let ids = Set(members.map(\.staff))
+        if let h = members.first(where: { $0.isLeader && !ids.contains($0.directHead ?? "") }) { return h.staff }
+        return agency(ofUnit: unit).flatMap { head(of: $0, on: date) }
+    }
+}

@@ -1,0 +1,70 @@
+public import Foundation
+
+/// A command as clients send it (`POST /commands/{type}`, or one NDJSON line of `ledgerd import`):
+///
+/// ```json
+/// {"commandId": "0190…", "type": "dossier.receive",
+///  "actor": {"staff": "snv-0007", "role": "oneStopOfficer", "unit": "SNV.MC"},
+///  "occurredAt": "2020-04-01T10:00:00+07:00",
+///  "body": {"dossier": "…"}}
+/// ```
+///
+/// `occurredAt` is honoured only for import and system principals (design.md, "Clocks"); others get the server's
+/// time.
+public struct CommandEnvelope: Sendable, Hashable {
+    public var commandID: UUID
+    public var type: String
+    public var actor: Actor
+    public var onBehalfOf: String?
+    public var capacity: String?
+    public var occurredAt: Int64?
+    public var body: CommandBody
+
+    /// An envelope.
+    public init(commandID: UUID, type: String, actor: Actor, onBehalfOf: String? = nil, capacity: String? = nil,
+                occurredAt: Int64? = nil, body: [String: JSONValue]) {
+        self.commandID = commandID
+        self.type = type
+        self.actor = actor
+        self.onBehalfOf = onBehalfOf
+        self.capacity = capacity
+        self.occurredAt = occurredAt
+        self.body = CommandBody(body)
+    }
+
+    /// Decodes one JSON command; `type` may come from the route instead of the body.
+    public init(json: Data, type routeType: String? = nil) throws(LedgerError) {
+        let value = try Self.parse(json).get()
+        guard case .object(let top) = value else {
+            throw LedgerError(.badField, "the request body must be a JSON object", field: "")
+        }
+        let root = CommandBody(top, path: "command")
+        let type: String
+        if let routeType { type = routeType } else { type = try root.string("type") }
+        if let routeType, let inBody = try root.optionalString("type"), inBody != routeType {
+            throw LedgerError(.badField, "command.type \(inBody) differs from the route's \(routeType)", field: "type")
+        }
+        guard case .object(let actorFields)? = top["actor"] else {
+            throw LedgerError(.badField, "command.actor must be an object {staff, role}", field: "actor")
+        }
+        let actor = CommandBody(actorFields, path: "command.actor")
+        let role = try actor.choice("role", Actor.Role.self)
+        var occurredAt: Int64?
+        if top["occurredAt"] != nil, top["occurredAt"] != .null { occurredAt = try root.instant("occurredAt") }
+        guard case .object(let body)? = top["body"] ?? .object([:]) else {
+            throw LedgerError(.badField, "command.body must be an object", field: "body")
+        }
+        self.init(commandID: try root.uuid("commandId"), type: type,
+                  actor: Actor(staffID: try actor.string("staff"), role: role, unit: try actor.optionalString("unit")),
+                  onBehalfOf: try actor.optionalString("onBehalfOf"), capacity: try actor.optionalString("capacity"),
+                  occurredAt: occurredAt, body: body)
+    }
+
+    private static func parse(_ json: Data) -> Result<JSONValue, LedgerError> {
+        do { return .success(try JSONDecoder().decode(JSONValue.self, from: json)) } catch {
+            var reason = "\(error)"
+            if case DecodingError.dataCorrupted(let c) = error { reason = c.debugDescription }
+            return .failure(LedgerError(.badField, "the request body is not valid JSON: \(reason)", field: ""))
+        }
+    }
+}

@@ -1,0 +1,68 @@
+public import EventStore
+import Foundation
+
+extension LedgerService {
+    static let approvalCommands: Set<String> = [
+        "approval.approve", "approval.return", "approval.reject", "approval.resubmit", "approval.sign",
+        "delegation.grant",
+    ]
+
+    func executeApproval(_ c: Command) async throws -> AppendResult {
+        let b = c.body
+        if c.envelope.type == "delegation.grant" {
+            return try await handler.execute(c.context) {
+                let all = try store.readCategory("delegation", limit: .max, payloads: .facts)
+                    .map { try Delegation(facts: $0.facts ?? []) }
+                let new = Delegation(from: c.actor.staffID, to: try b.string("to"),
+                                     capacity: try b.choice("capacity", Delegation.Capacity.self),
+                                     validFrom: try b.instant("validFrom"), validTo: try b.instant("validTo"),
+                                     recordedAt: c.at)
+                try Delegation.validate(new, existing: all)
+                let stream = Delegation.stream(from: new.from)
+                return [PlannedAppend(stream: stream, readVersion: try store.streamInfo(stream)?.version ?? 0,
+                                      events: [new.new])]
+            }
+        }
+        let id = try b.uuid("approval")
+        return try await handler.execute(c.context) {
+            let (state, subject, version) = try approval(id)
+            let command: ApprovalCommand
+            switch c.envelope.type {
+            case "approval.approve": command = .approve(at: c.at)
+            case "approval.return": command = .returnForRevision(comments: try b.strings("comments"), at: c.at)
+            case "approval.reject": command = .reject(reasons: try b.strings("reasons"), at: c.at)
+            case "approval.resubmit": command = .resubmit(draftSha256: try b.string("draftSha256"), at: c.at)
+            default: command = .sign(signedSha256: try b.string("signedSha256"), at: c.at)
+            }
+            // The delegations given by the chain's holders, each stream guarded as read.
+            var delegations = [Delegation]()
+            var guards = [PlannedAppend]()
+            for holder in Set(state.chain).sorted() {
+                let (given, v) = try handler.load(Delegation.stream(from: holder), [Delegation]()) { list, e in
+                    list + [try Delegation(facts: e.facts ?? [])]
+                }
+                delegations += given
+                if v > 0 { guards.append(PlannedAppend(stream: Delegation.stream(from: holder), readVersion: v, events: [])) }
+            }
+            let events = try Approval.decide(state, command, by: c.actor.staffID, delegations: delegations)
+            var shares = [PlannedAppend(stream: "approval-\(id.uuidString.lowercased())", readVersion: version,
+                                        events: events.map { $0.new() })]
+            // A return or a rejection sends a dossier's draft back to its processor.
+            if let subject, subject.hasPrefix("dossier-"), let dossier = UUID(uuidString: String(subject.dropFirst(8))),
+               let event = events.first
+            {
+                var rejected: Bool?
+                if case .returnedForRevision = event { rejected = false }
+                if case .rejected = event { rejected = true }
+                if let rejected {
+                    let (dossierState, dossierVersion) = try DossierHandler(store: store).load(dossier)
+                    let back = try Dossier.decide(dossierState, .approvalReturned(approvalID: id, rejected: rejected,
+                                                                                   at: c.at), by: c.actor)
+                    shares.append(PlannedAppend(stream: subject, readVersion: dossierVersion,
+                                                events: back.map { NewEvent(type: $0.type, facts: $0.encoded.facts) }))
+                }
+            }
+            return shares + guards
+        }
+    }
+}

@@ -1,0 +1,143 @@
+public import EventStore
+import Foundation
+
+extension LedgerService {
+    static let dossierCommands: Set<String> = [
+        "dossier.submit", "dossier.refuseIntake", "dossier.requestIntakeSupplement", "dossier.receive",
+        "dossier.transfer", "dossier.assign", "dossier.startProcessing", "dossier.requestSupplement",
+        "dossier.receiveSupplement", "dossier.requestPayment", "dossier.payFee", "dossier.submitForApproval",
+        "dossier.resolve", "dossier.refuse", "dossier.issueApology", "dossier.withdraw", "dossier.returnResult",
+        "system.deadlineCheck",
+    ]
+
+    func executeDossier(_ c: Command) async throws -> AppendResult {
+        let b = c.body
+        let id = try b.uuid("dossier")
+        let dossiers = DossierHandler(store: store)
+        return try await handler.execute(c.context) {
+            let (state, _) = try dossiers.load(id)
+            func pinned() throws -> WorkingCalendar {
+                guard let versions = c.reference.calendars[calendarID], versions.indices.contains(state.calendarVersion - 1)
+                else { return try c.workingCalendar().calendar }
+                return versions[state.calendarVersion - 1]
+            }
+            var extra = [PlannedAppend]()
+            let command: DossierCommand
+            switch c.envelope.type {
+            case "dossier.submit":
+                let code = try b.string("procedure")
+                let version = b.fields["version"] == nil ? nil : Int(try b.int("version"))
+                guard let procedure = c.reference.procedure(code, version: version) else {
+                    throw LedgerError(.notFound, "no procedure \(code)" + (version.map { " version \($0)" } ?? ""))
+                }
+                let agency = try b.string("agency")
+                guard c.reference.agencies[agency] != nil else { throw LedgerError(.notFound, "no agency \(agency)") }
+                let channel = try Self.channel(b, "channel")
+                let day = try c.today()
+                command = .submit(procedure: procedure, agencyID: agency, channel: channel,
+                                  applicantName: try b.string("applicantName"), applicantID: try b.string("applicantId"),
+                                  at: c.at, directive16: c.reference.policy(for: agency, on: day)?.directive16Intake ?? false)
+            case "dossier.refuseIntake": command = .refuseIntake(reason: try b.string("reason"), at: c.at)
+            case "dossier.requestIntakeSupplement":
+                command = .requestIntakeSupplement(items: try b.strings("items"), at: c.at)
+            case "dossier.receive":
+                let (calendar, version) = try c.workingCalendar()
+                guard let procedure = c.reference.procedure(state.procedureCode, version: state.procedureVersion) else {
+                    throw LedgerError(.invalidState, "the dossier is not submitted under a known procedure")
+                }
+                command = .receive(receiptCode: try b.optionalString("receiptCode") ?? "", procedure: procedure,
+                                   calendar: calendar, calendarVersion: version, at: c.at)
+            case "dossier.transfer":
+                let unit = try b.string("unit")
+                guard c.reference.units[unit]?.agency == state.agencyID else {
+                    throw LedgerError(.notFound, "no unit \(unit) in agency \(state.agencyID)")
+                }
+                command = .transfer(toUnit: unit, at: c.at)
+            case "dossier.assign":
+                let assignee = try b.string("assignee")
+                let day = try c.today()
+                if let unit = state.unit, c.reference.assignment(of: assignee, on: day)?.unit != unit {
+                    throw LedgerError(.invalidCommand, "\(assignee) is not on the staff of \(unit) on \(day)")
+                }
+                command = .assign(assignee: assignee, at: c.at)
+            case "dossier.startProcessing": command = .startProcessing(at: c.at)
+            case "dossier.requestSupplement":
+                command = .requestSupplement(items: try b.strings("items"), headOverride: try b.bool("headOverride"),
+                                             at: c.at)
+            case "dossier.receiveSupplement": command = .receiveSupplement(calendar: try pinned(), at: c.at)
+            case "dossier.requestPayment": command = .requestPayment(amount: try b.int("amount"), at: c.at)
+            case "dossier.payFee": command = .payFee(amount: try b.int("amount"), online: try b.bool("online"), at: c.at)
+            case "dossier.submitForApproval":
+                let approval = try b.uuid("approval")
+                let sha = try b.string("draftSha256")
+                command = .submitForApproval(approvalID: approval, draftSha256: sha,
+                                             outcome: try b.choice("outcome", ProposedOutcome.self), at: c.at)
+                let chain = try approvalChain(state, c)
+                let requested = try Approval.decide(Approval(), .request(processors: state.processors, chain: chain,
+                                                                         draftSha256: sha, at: c.at), by: c.actor.staffID)
+                extra.append(PlannedAppend(stream: "approval-\(approval.uuidString.lowercased())", readVersion: 0,
+                                           events: requested.map { $0.new(subject: DossierHandler.stream(id)) }))
+            case "dossier.resolve", "dossier.refuse":
+                guard let approvalID = state.approvalID else {
+                    throw LedgerError(.invalidState, "the dossier has no draft result submitted for approval")
+                }
+                let (approval, _, version) = try self.approval(approvalID)
+                extra.append(PlannedAppend(stream: "approval-\(approvalID.uuidString.lowercased())",
+                                           readVersion: version, events: []))
+                command = c.envelope.type == "dossier.resolve"
+                    ? .resolve(resultNumber: try b.string("resultNumber"), approval: approval, at: c.at)
+                    : .refuse(reasons: try b.strings("reasons"), approval: approval, at: c.at)
+            case "dossier.issueApology":
+                command = .issueApology(newAppointmentAt: try b.instant("newAppointmentAt"), at: c.at)
+            case "dossier.withdraw": command = .withdraw(reason: try b.string("reason"), at: c.at)
+            case "dossier.returnResult": command = .returnResult(method: try Self.channel(b, "method"), at: c.at)
+            case "system.deadlineCheck": command = .checkDeadline(calendar: try pinned(), at: c.at)
+            default: throw LedgerError(.notFound, "unknown dossier command \(c.envelope.type)")
+            }
+            let subject = try b.optionalString("subject").flatMap(UUID.init(uuidString:))
+            return try dossiers.plan(command, dossier: id, by: c.actor, commandID: c.context.commandID,
+                                     subject: subject) + extra
+        }
+    }
+
+    /// The approval chain of a dossier's draft, from the org chart: the unit head, then the agency head — without
+    /// anyone who processed it (four eyes); a unit whose only possible approver processed it routes to the agency
+    /// head alone.
+    func approvalChain(_ state: Dossier, _ c: Command) throws -> [String] {
+        let day = try c.today()
+        var chain = [String]()
+        if let unit = state.unit, let head = c.reference.head(ofUnit: unit, on: day) { chain.append(head) }
+        if let head = c.reference.head(of: state.agencyID, on: day) { chain.append(head) }
+        var seen = Set<String>()
+        chain = chain.filter { $0 != c.actor.staffID && !state.processors.contains($0) && seen.insert($0).inserted }
+        guard !chain.isEmpty else {
+            throw LedgerError(.notPermitted, "four eyes: nobody in the approval chain of agency \(state.agencyID) is "
+                + "free of this dossier; the agency head must not have processed it")
+        }
+        return chain
+    }
+
+    /// Folds an approval stream: its state, the subject it names, its version.
+    func approval(_ id: UUID) throws -> (Approval, String?, UInt64) {
+        var subject: String?
+        let (state, version) = try handler.load("approval-\(id.uuidString.lowercased())", Approval()) { state, e in
+            guard let (event, s) = try ApprovalEvent.decode(type: e.record.eventType, facts: e.facts ?? []) else {
+                return state
+            }
+            if let s { subject = s }
+            return Approval.evolve(state, event)
+        }
+        guard version > 0 else { throw LedgerError(.notFound, "no approval \(id)") }
+        return (state, subject, version)
+    }
+
+    static func channel(_ b: CommandBody, _ key: String) throws(LedgerError) -> Channel {
+        switch try b.string(key) {
+        case "direct", "counter": return .direct
+        case "online": return .online
+        case "postal": return .postal
+        case let other:
+            throw LedgerError(.badField, "body.\(key) must be direct, online or postal (got \"\(other)\")", field: "body.\(key)")
+        }
+    }
+}

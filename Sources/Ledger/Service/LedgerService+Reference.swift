@@ -1,0 +1,106 @@
+public import EventStore
+import Foundation
+
+extension LedgerService {
+    static let referenceCommands: Set<String> = [
+        "agency.define", "unit.define", "staff.assign", "procedure.publish", "calendar.publish", "policy.declare",
+    ]
+
+    func executeReference(_ c: Command) async throws -> AppendResult {
+        guard [.hrOfficer, .agencyHead, .system].contains(c.actor.role) else {
+            throw LedgerError(.notPermitted, "reference data is published by an HR officer, an agency head or the "
+                + "system (acting as \(c.actor.role.rawValue))")
+        }
+        let event = try referenceEvent(c)
+        let result = try await handler.execute(c.context) {
+            let version = try store.streamInfo(event.stream)?.version ?? 0
+            if case .procedurePublished(let p, _) = event, p.version != Int(version) + 1 {
+                throw LedgerError(.invalidCommand, "procedure \(p.code) has \(version) version(s); publish version "
+                    + "\(version + 1) (a published version never changes)")
+            }
+            return [PlannedAppend(stream: event.stream, readVersion: version,
+                                  events: [NewEvent(type: event.type, facts: event.facts)])]
+        }
+        _ = try referenceData()
+        return result
+    }
+
+    private func referenceEvent(_ c: Command) throws -> ReferenceEvent {
+        let b = c.body, ref = c.reference
+        switch c.envelope.type {
+        case "agency.define":
+            let superior = try b.optionalString("superior")
+            if let superior, ref.agencies[superior] == nil {
+                throw LedgerError(.notFound, "no agency \(superior) to be the superior")
+            }
+            return .agencyDefined(.init(id: try b.string("id"), name: try b.string("name"),
+                                        level: try b.choice("level", ReferenceData.Agency.Level.self),
+                                        superior: superior))
+        case "unit.define":
+            let agency = try b.string("agency")
+            guard ref.agencies[agency] != nil else { throw LedgerError(.notFound, "no agency \(agency)") }
+            return .unitDefined(.init(id: try b.string("id"), agency: agency, name: try b.string("name"),
+                                      isOneStopDesk: try b.bool("desk")))
+        case "staff.assign":
+            let unit = try b.string("unit")
+            guard ref.units[unit] != nil else { throw LedgerError(.notFound, "no unit \(unit)") }
+            let head = try b.optionalString("head")
+            if let head, ref.assignments[head] == nil {
+                throw LedgerError(.notFound, "the direct head \(head) is not on any staff; assign them first")
+            }
+            return .staffAssigned(.init(staff: try b.string("staff"), unit: unit, position: try b.string("position"),
+                                        isLeader: try b.bool("leader"), directHead: head, from: try b.date("from")))
+        case "procedure.publish":
+            var channels = Set<Channel>()
+            for (i, name) in try b.strings("channels").enumerated() {
+                channels.insert(try Self.channel(CommandBody(["c": .string(name)], path: "body.channels[\(i)]"), "c"))
+            }
+            guard !channels.isEmpty else { throw LedgerError(.badField, "body.channels must list a channel", field: "body.channels") }
+            let level = Int(try b.int("onlineLevel"))
+            guard (1...4).contains(level) else {
+                throw LedgerError(.badField, "body.onlineLevel must be 1 to 4", field: "body.onlineLevel")
+            }
+            let duration: ProcedureVersion.Duration
+            switch try b.string("durationUnit") {
+            case "sameDay": duration = .sameDay
+            case "workingDays": duration = .workingDays(Int(try b.int("duration")))
+            case "workingHours": duration = .workingHours(Int(try b.int("duration")))
+            case let other:
+                throw LedgerError(.badField, "body.durationUnit must be sameDay, workingDays or workingHours (got "
+                    + "\"\(other)\")", field: "body.durationUnit")
+            }
+            if case .workingDays(let n) = duration, n <= 0 { throw LedgerError(.badField, "body.duration must be positive", field: "body.duration") }
+            if case .workingHours(let n) = duration, n <= 0 { throw LedgerError(.badField, "body.duration must be positive", field: "body.duration") }
+            let code = try b.string("code")
+            let version = (ref.procedures[code]?.count ?? 0) + 1
+            return .procedurePublished(
+                ProcedureVersion(code: code, version: version, fieldCode: try b.string("field"), channels: channels,
+                                 onlineLevel: level, duration: duration, urgentWhitelist: try b.bool("urgent")),
+                name: try b.string("name"))
+        case "calendar.publish":
+            func dates(_ key: String) throws -> Set<CivilDate> {
+                Set(try b.strings(key).enumerated().map { i, text in
+                    guard let d = CivilDate(text) else {
+                        throw LedgerError(.badField, "body.\(key)[\(i)] must be a date YYYY-MM-DD", field: "body.\(key)")
+                    }
+                    return d
+                })
+            }
+            return .calendarPublished(id: try b.string("id"),
+                                      WorkingCalendar(holidays: try dates("holidays"), makeUpDays: try dates("makeUpDays")))
+        default:
+            let n = Int(try b.int("ratioNumerator")), d = Int(try b.int("ratioDenominator"))
+            guard n > 0, d >= n else {
+                throw LedgerError(.badField, "the on-site ratio \(n)/\(d) must be a fraction in (0, 1]",
+                                  field: "body.ratioNumerator")
+            }
+            let from = try b.date("validFrom"), to = try b.date("validTo")
+            guard from <= to else { throw LedgerError(.badField, "body.validTo is before body.validFrom", field: "body.validTo") }
+            let scope = try b.string("scope")
+            guard scope == "*" || ref.agencies[scope] != nil else { throw LedgerError(.notFound, "no agency \(scope)") }
+            return .dutyPolicyDeclared(.init(scope: scope, ratio: (n, d), minimumLeaders: Int(try b.int("minLeaders")),
+                                             validFrom: from, validTo: to,
+                                             directive16Intake: try b.bool("directive16Intake")))
+        }
+    }
+}

@@ -1,0 +1,131 @@
+public import EventStore
+public import Foundation
+import Synchronization
+
+/// The write side as one service: decodes a ``CommandEnvelope``, looks up the reference data in force, reads the
+/// streams the command touches, decides with the aggregates' pure functions and appends through ``CommandHandler``.
+/// The daemon's `/commands` routes, `ledgerd import` and the demo all go through it.
+///
+/// ```swift
+/// let service = try LedgerService(store: store)
+/// let result = try await service.execute(envelope, principal: "clerk01", trustedTime: false)
+/// ```
+public final class LedgerService: Sendable {
+    /// The store.
+    public let store: Store
+    /// The calendar dossiers are received under.
+    public let calendarID: String
+    let reference: Mutex<ReferenceData>
+    let handler: CommandHandler
+
+    /// A service over `store`, with the reference data folded from it.
+    public init(store: Store, calendarID: String = "VN") throws {
+        self.store = store
+        self.calendarID = calendarID
+        var data = ReferenceData()
+        try data.refresh(from: store)
+        self.reference = Mutex(data)
+        self.handler = CommandHandler(store: store)
+    }
+
+    /// The reference data in force (refreshed from the log).
+    public func referenceData() throws -> ReferenceData {
+        var copy = reference.withLock { $0 }
+        let before = copy.position
+        try copy.refresh(from: store)
+        if copy.position != before {
+            let fresh = copy
+            reference.withLock { if $0.position < fresh.position { $0 = fresh } }
+        }
+        return copy
+    }
+
+    /// Every command type the service handles, sorted.
+    public static let commandTypes: [String] = {
+        var all = Set<String>()
+        for group in [dossierCommands, approvalCommands, attendanceCommands, referenceCommands, taskCommands] {
+            all.formUnion(group)
+        }
+        return all.sorted()
+    }()
+
+    /// Runs a command. Returns the store's result, or `nil` when a system check found nothing to record.
+    ///
+    /// - Parameters:
+    ///   - principal: The Unix account that sent it (recorded in every event's metadata).
+    ///   - trustedTime: Whether the envelope's `occurredAt` is honoured (import and system principals); otherwise
+    ///     the command happens `now`.
+    /// - Throws: ``LedgerError`` (refused; `badField` for malformed input), ``StoreError``.
+    public func execute(_ envelope: CommandEnvelope, principal: String, trustedTime: Bool,
+                        now: Int64 = Int64(Date().timeIntervalSince1970)) async throws -> AppendResult? {
+        let at = trustedTime ? (envelope.occurredAt ?? now) : now
+        let context = CommandContext(commandID: envelope.commandID, actor: envelope.actor, principal: principal,
+                                     occurredAt: at, unit: envelope.actor.unit, onBehalfOf: envelope.onBehalfOf,
+                                     capacity: envelope.capacity)
+        let ref = try referenceData()
+        let command = Command(envelope: envelope, context: context, reference: ref,
+                              calendar: ref.calendar(calendarID))
+        do {
+            let result: AppendResult
+            let type = envelope.type
+            if Self.dossierCommands.contains(type) {
+                result = try await executeDossier(command)
+            } else if Self.approvalCommands.contains(type) {
+                result = try await executeApproval(command)
+            } else if Self.attendanceCommands.contains(type) {
+                result = try await executeAttendance(command)
+            } else if Self.referenceCommands.contains(type) {
+                result = try await executeReference(command)
+            } else if Self.taskCommands.contains(type) {
+                result = try await executeTask(command)
+            } else {
+                throw LedgerError(.notFound, "unknown command type \(type); the types are "
+                    + Self.commandTypes.joined(separator: ", "))
+            }
+            return result
+        } catch let error as LedgerError where error.code == .nothingToRecord {
+            return nil
+        }
+    }
+
+    /// What a command's handling needs.
+    struct Command {
+        let envelope: CommandEnvelope
+        let context: CommandContext
+        let reference: ReferenceData
+        let calendar: (calendar: WorkingCalendar, version: Int)?
+
+        var body: CommandBody { envelope.body }
+        var actor: Actor { envelope.actor }
+        var at: Int64 { context.occurredAt }
+
+        /// The calendar in force (an error when none was published).
+        func workingCalendar() throws(LedgerError) -> (calendar: WorkingCalendar, version: Int) {
+            guard let calendar else {
+                throw LedgerError(.notFound, "no working calendar is published; send calendar.publish first")
+            }
+            return calendar
+        }
+
+        /// The local date of the command.
+        func today() throws(LedgerError) -> CivilDate { try workingCalendar().calendar.local(at).date }
+    }
+
+    /// Folds a person's stream.
+    func person(_ staff: String) throws -> (PersonRecord, UInt64) {
+        try handler.load("person-\(staff)", PersonRecord()) { state, e in
+            guard let event = try PersonEvent(type: e.record.eventType, facts: e.facts ?? []) else { return state }
+            return PersonRecord.evolve(state, event, actor: e.record.actor)
+        }
+    }
+
+    /// Folds a roster stream.
+    func roster(_ stream: String) throws -> (Roster, UInt64) {
+        try handler.load(stream, Roster()) { state, e in
+            var s = state
+            s.entries = try Roster.entries(facts: e.facts ?? [])
+            s.published = true
+            return s
+        }
+    }
+}
