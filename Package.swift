@@ -26,12 +26,14 @@ let package = Package(
         ),
         .target(name: "Ledger", dependencies: ["EventStore", .product(name: "Crypto", package: "swift-crypto")]),
         .target(name: "Projections", dependencies: ["EventStore", "Ledger"]),
+        // The deterministic fixture generator (domain.md §5.2): command streams for the demo, tests and benchmarks.
+        .target(name: "Workload", dependencies: ["Ledger"]),
 
         // MARK: - Executables
         .executableTarget(
             name: "ledgerd",
             dependencies: [
-                "EventStore", "Ledger", "Projections",
+                "EventStore", "Ledger", "Projections", "Workload",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -44,7 +46,7 @@ let package = Package(
         .testTarget(name: "EventStoreTests", dependencies: ["EventStore", "TestSupport", "ledger-test-helper"]),
         .testTarget(name: "ProjectionTests", dependencies: ["Projections", "EventStore", "TestSupport",
                                                             "ledger-test-helper"]),
-        .testTarget(name: "LedgerTests", dependencies: ["Ledger", "EventStore"]),
+        .testTarget(name: "LedgerTests", dependencies: ["Ledger", "EventStore", "Workload"]),
         .testTarget(name: "LedgerdTests", dependencies: ["ledgerd", "EventStore", "TestSupport"]),
     ]
 )

@@ -8,7 +8,8 @@ public struct LedgerError: Error, Hashable, Sendable, CustomStringConvertible {
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         /// The code's text, e.g. `"invalid_state"`.
         public let rawValue: String
-        private init(_ rawValue: String) { self.rawValue = rawValue }
+        /// A code from its text (codes read back from JSON).
+        public init(_ rawValue: String) { self.rawValue = rawValue }
         public var description: String { rawValue }
 
         /// The aggregate is not in a state that allows the command.

@@ -16,11 +16,15 @@ public struct CommandHandler: Sendable {
     public let store: Store
     /// Attempts on a version conflict before the conflict is reported.
     public var maximumAttempts: Int
+    /// How appends are acknowledged: durable (after fsync; the default) or relaxed (bulk imports, which sync at the
+    /// end).
+    public var durability: Durability
 
     /// A handler over `store`.
-    public init(store: Store, maximumAttempts: Int = 20) {
+    public init(store: Store, maximumAttempts: Int = 20, durability: Durability = .durable) {
         self.store = store
         self.maximumAttempts = maximumAttempts
+        self.durability = durability
     }
 
     /// Decides and appends. `decide` reads what it needs (through ``load(_:_:payloads:evolve:)``) and returns the
@@ -40,7 +44,7 @@ public struct CommandHandler: Sendable {
             }
             let shares = Self.shares(planned, context)
             do {
-                return try await store.append(shares)
+                return try await store.append(shares, durability: durability)
             } catch let error as StoreError where error.code == .wrongExpectedVersion && attempt < maximumAttempts {
                 // Someone moved a stream the decision read — or this very command, sent twice, landed meanwhile.
                 if let applied = try appliedBefore(context.commandID) { return applied }

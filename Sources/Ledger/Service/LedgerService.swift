@@ -18,14 +18,14 @@ public final class LedgerService: Sendable {
     let reference: Mutex<ReferenceData>
     let handler: CommandHandler
 
-    /// A service over `store`, with the reference data folded from it.
-    public init(store: Store, calendarID: String = "VN") throws {
+    /// A service over `store`, with the reference data folded from it; `durability` as ``CommandHandler`` takes it.
+    public init(store: Store, calendarID: String = "VN", durability: Durability = .durable) throws {
         self.store = store
         self.calendarID = calendarID
         var data = ReferenceData()
         try data.refresh(from: store)
         self.reference = Mutex(data)
-        self.handler = CommandHandler(store: store)
+        self.handler = CommandHandler(store: store, durability: durability)
     }
 
     /// The reference data in force (refreshed from the log).

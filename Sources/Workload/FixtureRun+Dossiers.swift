@@ -1,0 +1,197 @@
+import Foundation
+import Ledger
+
+extension Run {
+    /// The procedures an agency handles.
+    func procedures(of a: FixtureGenerator.AgencyModel) -> [Catalogue.Procedure] {
+        let ward = a.spec.level == "ward"
+        let own = Catalogue.procedures.filter { $0.ward == ward }
+        guard !ward else { return own }
+        let prefix = a.spec.id == "SNV" ? "S.NV." : a.spec.id == "STTTT" ? "S.TT." : ""
+        let mine = own.filter { prefix.isEmpty || $0.code.hasPrefix(prefix) }
+        return mine.isEmpty ? own : mine
+    }
+
+    mutating func applicant() -> (name: String, id: String) {
+        let name = "\(pick(Catalogue.families)) \(pick(Catalogue.middles)) \(pick(Catalogue.givens))"
+        let id = "0" + (0..<11).map { _ in String(rng.int(0...9)) }.joined()
+        return (name, id)
+    }
+
+    /// One dossier's life, from submission to its result (or as far as the horizon).
+    mutating func dossier(_ a: FixtureGenerator.AgencyModel, _ day: CivilDate) {
+        guard let desk = a.desk, !a.divisions.isEmpty else { return }
+        let procs = procedures(of: a)
+        // 80 % of the volume in the first procedures of the list.
+        let p = rng.chance(0.8) ? procs[rng.int(0...min(2, procs.count - 1))] : pick(procs)
+        let id = uuid()
+        let dossier = JSONValue.string(id.uuidString.lowercased())
+        let clerk = pick(desk.members)
+        let deskUnit = desk.id
+        var t = wm(at(day, 7, 30), rng.int(5...440))
+
+        // Intake channel under Directive 16: online for level 3/4, paper only for the urgent list.
+        let roll = Double(rng.int(0...999)) / 1000
+        var channel = roll < 0.75 ? "online" : roll < 0.90 ? "postal" : "direct"
+        if !p.urgent { channel = "online" }
+        var expectSubmit = GeneratedCommand.Expectation.accepted
+        if p.level < 3 {
+            // Not online under Directive 16, and not urgent: every channel is refused.
+            expectSubmit = .refused(.channelNotAllowed)
+        }
+        let person = applicant()
+        let submitter = channel == "online" ? ("portal", Actor.Role.applicant, nil as String?)
+            : (clerk, Actor.Role.oneStopOfficer, deskUnit as String?)
+        emit(t, "dossier.submit", submitter.0, submitter.1, unit: submitter.2, [
+            "dossier": dossier, "procedure": .string(p.code), "agency": .string(a.spec.id), "channel": .string(channel),
+            "applicantName": .string(person.name), "applicantId": .string(person.id),
+        ], expect: expectSubmit)
+        guard expectSubmit == .accepted else { return }
+
+        if rng.chance(0.02) {
+            emit(wm(t, 20), "dossier.refuseIntake", clerk, .oneStopOfficer, unit: deskUnit,
+                 ["dossier": dossier, "reason": .string("Hồ sơ không thuộc thẩm quyền giải quyết")])
+            return
+        }
+        if rng.chance(0.03) {
+            t = wm(t, 15)
+            emit(t, "dossier.requestIntakeSupplement", clerk, .oneStopOfficer, unit: deskUnit,
+                 ["dossier": dossier, "items": .array([.string("Bản sao giấy tờ tùy thân")])])
+            t = wm(t, cal.minutesPerDay)
+        }
+        t = wm(t, rng.int(10...40))
+        let received = t
+        emit(t, "dossier.receive", clerk, .oneStopOfficer, unit: deskUnit, ["dossier": dossier])
+        var due = p.workingDays.map { cal.addingWorkingMinutes($0 * cal.minutesPerDay, to: received) }
+            ?? cal.sameDayDue(receivedAt: received)
+        if rng.chance(0.005) {
+            let w = wm(t, 60)
+            emit(w, "dossier.withdraw", clerk, .oneStopOfficer, unit: deskUnit,
+                 ["dossier": dossier, "reason": .string("Công dân xin rút hồ sơ")])
+            running.append((id, received, w))
+            return
+        }
+        let division = a.divisions[(p.field == "DD" || p.field == "XH" || procs.firstIndex { $0.code == p.code }! % 2 == 1)
+            ? min(1, a.divisions.count - 1) : 0]
+        t = wm(t, 5)
+        emit(t, "dossier.transfer", clerk, .oneStopOfficer, unit: deskUnit, ["dossier": dossier, "unit": .string(division.id)])
+        let officers = division.members.count > 1 ? Array(division.members.dropFirst()) : division.members
+        let assignee = pick(officers)
+        t = wm(t, 10)
+        emit(t, "dossier.assign", division.head, .unitHead, ["dossier": dossier, "assignee": .string(assignee)])
+        t = wm(t, 5)
+        emit(t, "dossier.startProcessing", assignee, .specialist, ["dossier": dossier])
+
+        let sameDay = p.workingDays == nil
+        if !sameDay && rng.chance(0.10) {
+            var requests = rng.chance(0.1) ? 2 : 1
+            if requests == 1 && !refusedSecondSupplement && rng.chance(0.3) { requests = 2 }
+            for n in 1...requests {
+                t = wm(t, rng.int(30...240))
+                if n == 2 && !refusedSecondSupplement {
+                    refusedSecondSupplement = true
+                    emit(t, "dossier.requestSupplement", assignee, .specialist,
+                         ["dossier": dossier, "items": .array([.string("Bản vẽ hiện trạng")])],
+                         expect: .refused(.secondSupplementNeedsOverride))
+                    t += 60
+                }
+                let requested = t
+                emit(t, "dossier.requestSupplement", assignee, .specialist, [
+                    "dossier": dossier, "items": .array([.string("Bản sao có chứng thực giấy tờ")]),
+                    "headOverride": .bool(n == 2)])
+                t = wm(t, rng.int(120...900))
+                emit(t, "dossier.receiveSupplement", clerk, .oneStopOfficer, unit: deskUnit, ["dossier": dossier])
+                let paused = cal.workingMinutes(from: requested, to: t)
+                if paused > 0 { due = cal.addingWorkingMinutes(paused, to: due) }
+            }
+        }
+        if p.fee > 0 && !sameDay {
+            t = wm(t, 15)
+            emit(t, "dossier.requestPayment", assignee, .specialist, ["dossier": dossier, "amount": .number(Double(p.fee))])
+            t = wm(t, rng.int(30...240))
+            emit(t, "dossier.payFee", "payment-gateway", .system, ["dossier": dossier, "amount": .number(Double(p.fee)),
+                                                                     "online": .bool(rng.chance(0.6))])
+        }
+
+        // When the draft goes up: on time somewhere before the due instant, or late.
+        let overdue = rng.chance(sameDay ? 0.01 : 0.04)
+        let remaining = cal.workingMinutes(from: t, to: due)
+        let step = remaining >= 200 ? 20 : 2
+        let draftAt = overdue ? wm(due, rng.int(30...900))
+            : wm(t, rng.int(1...max(1, remaining - 10 * step)))
+        if overdue && rng.chance(0.9) {
+            // The apology: signed by the agency head before the appointment passes.
+            let before = cal.workingMinutes(from: t, to: due)
+            let apologyAt = before > 30 ? wm(t, before - 30) : t + 60
+            if apologyAt < due {
+                emit(apologyAt, "dossier.issueApology", a.director, .agencyHead, [
+                    "dossier": dossier, "newAppointmentAt": .string(Instant.format(wm(draftAt, 2 * cal.minutesPerDay)))])
+            }
+        } else if overdue && !refusedLateApology {
+            refusedLateApology = true
+            emit(wm(due, 10), "dossier.issueApology", a.director, .agencyHead, [
+                "dossier": dossier, "newAppointmentAt": .string(Instant.format(wm(due, 3 * cal.minutesPerDay)))],
+                 expect: .refused(.deadlineRule))
+        }
+        t = max(t + 60, draftAt)
+        let chain = [division.head, a.director].filter { $0 != assignee }
+        var outcome = "grant"
+        var rounds = rng.chance(0.05) ? 2 : 1
+        let rejected = rounds == 1 && rng.chance(0.01)
+        if rejected { rounds = 2 }
+        for round in 1...rounds {
+            let approval = JSONValue.string(uuid().uuidString.lowercased())
+            let draft = sha()
+            emit(t, "dossier.submitForApproval", assignee, .specialist, [
+                "dossier": dossier, "approval": approval, "draftSha256": .string(draft), "outcome": .string(outcome)])
+            if !refusedFourEyes {
+                refusedFourEyes = true
+                emit(t + 30, "approval.approve", assignee, .specialist, ["approval": approval],
+                     expect: .refused(.notPermitted))
+            }
+            t = wm(t, step)
+            if round < rounds {
+                if rejected {
+                    emit(t, "approval.reject", chain[0], .unitHead, ["approval": approval,
+                                                                     "reasons": .array([.string("Không đủ điều kiện cấp phép")])])
+                    outcome = "refuse"
+                } else {
+                    emit(t, "approval.return", chain[0], .unitHead, ["approval": approval,
+                                                                     "comments": .array([.string("Bổ sung căn cứ pháp lý")])])
+                }
+                t = wm(t, step)
+                continue
+            }
+            for (level, approver) in chain.enumerated() {
+                emit(t, "approval.approve", approver, level == chain.count - 1 ? .agencyHead : .unitHead,
+                     ["approval": approval])
+                t = wm(t, step)
+            }
+            emit(t, "approval.sign", chain.last!, .agencyHead, ["approval": approval, "signedSha256": .string(draft)])
+            t = wm(t, max(1, step / 2))
+        }
+        let finished = t
+        if outcome == "grant" {
+            emit(t, "dossier.resolve", clerk, .oneStopOfficer, unit: deskUnit,
+                 ["dossier": dossier, "resultNumber": .string("\(rng.int(1...999))/QĐ-\(a.spec.id)")])
+        } else {
+            emit(t, "dossier.refuse", clerk, .oneStopOfficer, unit: deskUnit,
+                 ["dossier": dossier, "reasons": .array([.string("Không đủ điều kiện theo quy định")])])
+        }
+        running.append((id, received, finished))
+        t = wm(t, rng.int(10...240))
+        emit(t, "dossier.returnResult", clerk, .oneStopOfficer, unit: deskUnit,
+             ["dossier": dossier, "method": .string(channel)])
+    }
+
+    /// The scheduler's deadline checks: each working day at 16:45, every dossier received and still open.
+    mutating func schedulerChecks() {
+        for day in days {
+            let t = at(day, 16, 45)
+            for r in running where r.from < t && (r.to ?? .max) > t {
+                emit(t, "system.deadlineCheck", "scheduler", .system, ["dossier": .string(r.dossier.uuidString.lowercased())],
+                     expect: .check)
+            }
+        }
+    }
+}
