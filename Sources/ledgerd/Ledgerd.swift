@@ -12,7 +12,7 @@ struct Ledgerd: AsyncParsableCommand {
             """,
         subcommands: [
             InitCommand.self, VerifyCommand.self, CheckpointCommand.self, AuditCommand.self, EraseCommand.self,
-            CompactCommand.self, FixturesCommand.self, ImportCommand.self, BenchCommand.self,
+            CompactCommand.self, DemoCommand.self, FixturesCommand.self, ImportCommand.self, BenchCommand.self,
         ]
     )
 }

@@ -68,6 +68,12 @@ public enum Facts {
         /// Byte offset.
         public var offset: Int
         public var description: String { "malformed facts: \(what) at byte \(offset)" }
+
+        /// A decoding error.
+        public init(what: String, offset: Int) {
+            self.what = what
+            self.offset = offset
+        }
     }
 
     enum Tag: UInt8 {

@@ -27,7 +27,19 @@ struct InitCommand: AsyncParsableCommand {
         guard !FileManager.default.fileExists(atPath: location.configPath) else {
             throw ValidationError("a config already exists at \(location.configPath); init makes a new store only")
         }
-        let store = try Store.create(at: location.store, origin: origin)
+        let signer = try Self.initialise(store: location.store, origin: origin, keyPath: keyPath,
+                                         configPath: location.configPath)
+        let vkeyPath = StoreLocation.trimmed(location.store) + ".vkey"
+        print("created store \(location.store) (origin \(origin))")
+        print("signing key: \(keyPath) (keep it secret; it is not part of any backup)")
+        print("config: \(location.configPath) (uid \(getuid()) is admin)")
+        print("verifier key (publish it; also in \(vkeyPath)):")
+        print(signer.verifierKey)
+    }
+
+    /// Creates the store, the key (0600), the config (the running account as admin) and `<store>.vkey`.
+    static func initialise(store path: String, origin: String, keyPath: String, configPath: String) throws -> NoteSigner {
+        let store = try Store.create(at: path, origin: origin)
         store.close()
         let signer = try NoteSigner.generate(name: origin)
         guard FileManager.default.createFile(atPath: keyPath, contents: Data((signer.privateKeyText + "\n").utf8),
@@ -35,13 +47,9 @@ struct InitCommand: AsyncParsableCommand {
         else { throw ValidationError("cannot write the key file \(keyPath)") }
         var config = LedgerConfig(origin: origin, key: URL(fileURLWithPath: keyPath).standardizedFileURL.path)
         config.roles[getuid()] = "admin"
-        try config.text.write(toFile: location.configPath, atomically: true, encoding: .utf8)
-        let vkeyPath = StoreLocation.trimmed(location.store) + ".vkey"
+        try config.text.write(toFile: configPath, atomically: true, encoding: .utf8)
+        let vkeyPath = StoreLocation.trimmed(path) + ".vkey"
         try (signer.verifierKey + "\n").write(toFile: vkeyPath, atomically: true, encoding: .utf8)
-        print("created store \(location.store) (origin \(origin))")
-        print("signing key: \(keyPath) (keep it secret; it is not part of any backup)")
-        print("config: \(location.configPath) (uid \(getuid()) is admin)")
-        print("verifier key (publish it; also in \(vkeyPath)):")
-        print(signer.verifierKey)
+        return signer
     }
 }

@@ -1,0 +1,122 @@
+public import EventStore
+import Foundation
+import Ledger
+
+/// Attendance as it happened: per person-day (`personDays`: location, report, no-show, missing report, exception
+/// granter), per unit-day (`unitDays`: places taken, beyond the cap and by whom, rostered on site, remote), per
+/// agency-day (`agencyDays`: the end-of-day summary, a day without a leader), leave (`leaves`) and who granted
+/// each person's latest duty exception (`granters`). Keys are
+/// `id 0 yyyy-MM-dd` (and `person 0 leave id`).
+public struct AttendanceRegister: Projection {
+    public var name = "attendance"
+    public var version: UInt32 = 1
+    public var databases = ["personDays", "unitDays", "agencyDays", "leaves", "granters"]
+
+    /// The register.
+    public init() {}
+
+    public func fold(_ event: ProjectedEvent, _ txn: borrowing StateTransaction, _ dbs: ProjectionDatabases) throws {
+        let record = event.record
+        guard record.leafType == .event, let factsBuffer = event.facts else { return }
+        let stream = record.stream
+        let category = EventRecord.category(of: stream)
+        guard ["person", "unitday", "roster", "eod"].contains(category) else { return }
+        let type = record.eventType
+        let facts = Array(factsBuffer)
+        switch category {
+        case "person":
+            let person = String(stream.dropFirst(7))
+            guard let decoded = try PersonEvent(type: type, facts: facts) else { return }
+            switch decoded {
+            case .checkedIn(let unit, let location, let date, _):
+                try StateRows.update(dbs["personDays"], StateRows.key(person, "\(date)"), txn) {
+                    $0["unit"] = .string(unit)
+                    $0["location"] = .string(location.rawValue)
+                }
+                if location == .remote {
+                    try StateRows.update(dbs["unitDays"], StateRows.key(unit, "\(date)"), txn) { $0.add("remote") }
+                }
+            case .checkedOut: break
+            case .progressReported(let date, _, _, _):
+                try StateRows.update(dbs["personDays"], StateRows.key(person, "\(date)"), txn) { $0["report"] = .bool(true) }
+            case .leaveRequested(let id, let kind, let from, let to, _):
+                try StateRows.update(dbs["leaves"], StateRows.key(person, id.uuidString.lowercased()), txn) {
+                    $0["kind"] = .string(kind)
+                    $0["from"] = .string("\(from)")
+                    $0["to"] = .string("\(to)")
+                }
+            case .leaveDecided(let id, let approved, let by, _):
+                try StateRows.update(dbs["leaves"], StateRows.key(person, id.uuidString.lowercased()), txn) {
+                    $0["approved"] = .bool(approved)
+                    $0["decidedBy"] = .string(by)
+                }
+            case .exceptionRequested(_, let date, let beyondCap, let reason, _):
+                try StateRows.update(dbs["personDays"], StateRows.key(person, "\(date)"), txn) {
+                    $0["exceptionRequested"] = .bool(true)
+                    $0["exceptionBeyondCap"] = .bool(beyondCap)
+                    $0["exceptionReason"] = .string(reason)
+                }
+            case .exceptionDecided(_, let granted, let by, _):
+                // Who granted the person's latest exception: named beside the place it admits.
+                if granted { try txn.put(dbs["granters"], key: Array(person.utf8), value: Array(by.utf8)) }
+            }
+        case "unitday":
+            // unitday-<unit>-<yyyyMMdd>
+            let body = stream.dropFirst(8)
+            let unit = String(body.dropLast(9))
+            let compact = String(body.suffix(8))
+            let date = "\(compact.prefix(4))-\(compact.dropFirst(4).prefix(2))-\(compact.suffix(2))"
+            let (person, beyondCap) = try Facts.decode(facts) { r throws(Facts.DecodingError) in
+                (try r.string("person"), try r.bool("beyondCap") ?? false)
+            }
+            let granter = try txn.get(dbs["granters"], key: Array(person.utf8)).map { String(decoding: $0, as: UTF8.self) } ?? ""
+
+            try StateRows.update(dbs["unitDays"], StateRows.key(unit, date), txn) { row in
+                row.add("onsite")
+                if beyondCap {
+                    row["beyondCap"] = .array((row.strings("beyondCap") + [person]).map(Facts.Value.string))
+                    row["grantedBy"] = .array((row.strings("grantedBy") + [granter]).map(Facts.Value.string))
+                }
+            }
+            try StateRows.update(dbs["personDays"], StateRows.key(person, date), txn) { row in
+                if beyondCap { row["beyondCapGrantedBy"] = .string(granter) }
+            }
+        case "roster":
+            let scope = try Facts.decode(facts) { r throws(Facts.DecodingError) in try r.string("scope") }
+            var onsite = [String: Int]()
+            for e in try Roster.entries(facts: facts) {
+                onsite["\(e.date)", default: 0] += e.location == .onsite ? 1 : 0
+            }
+            for (date, count) in onsite.sorted(by: { $0.key < $1.key }) {
+                try StateRows.update(dbs["unitDays"], StateRows.key(scope, date), txn) { $0["rostered"] = .int(Int64(count)) }
+            }
+        default:  // eod
+            let f = try StateRows.decode(facts)
+            switch type {
+            case "NoShowDetected.v1":
+                try StateRows.update(dbs["personDays"], StateRows.key(f.string("person"), f.string("date")), txn) {
+                    $0["noShow"] = .string(f.string("expected"))
+                    $0["unit"] = .string(f.string("unit"))
+                }
+                try StateRows.update(dbs["unitDays"], StateRows.key(f.string("unit"), f.string("date")), txn) {
+                    $0.add("noShows")
+                }
+            case "MissingReportDetected.v1":
+                try StateRows.update(dbs["personDays"], StateRows.key(f.string("person"), f.string("date")), txn) {
+                    $0["missingReport"] = .bool(true)
+                    $0["unit"] = .string(f.string("unit"))
+                }
+            case "LeaderAbsenceRecorded.v1":
+                try StateRows.update(dbs["agencyDays"], StateRows.key(f.string("agency"), f.string("date")), txn) {
+                    $0["leaderAbsent"] = .bool(true)
+                }
+            case "DayClosed.v1":
+                try StateRows.update(dbs["agencyDays"], StateRows.key(f.string("agency"), f.string("date")), txn) { row in
+                    row["closed"] = .bool(true)
+                    for k in ["onsite", "remote", "leave", "leadersOnsite"] { row[k] = .int(Int64(f.int(k))) }
+                }
+            default: break
+            }
+        }
+    }
+}

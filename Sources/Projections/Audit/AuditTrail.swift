@@ -1,0 +1,43 @@
+public import EventStore
+import Foundation
+import Ledger
+
+/// The audit trail: every domain event of dossiers, approvals, work items and people, by stream (`byStream`:
+/// `stream 0 position(u64 BE)`) and by acting official (`byActor`: `actor 0 position`), each with its type, actor,
+/// principal, role, capacity, on-behalf-of, domain time and facts as JSON. Reference data and personal parts are
+/// not copied here.
+public struct AuditTrail: Projection {
+    public var name = "audit"
+    public var version: UInt32 = 1
+    public var databases = ["byStream", "byActor"]
+
+    static let categories: Set<String> = ["dossier", "approval", "task", "person", "delegation", "roster",
+                                          "leaderroster", "eod"]
+
+    /// The trail.
+    public init() {}
+
+    public func fold(_ event: ProjectedEvent, _ txn: borrowing StateTransaction, _ dbs: ProjectionDatabases) throws {
+        let record = event.record
+        guard record.leafType == .event else { return }
+        let stream = record.stream
+        guard Self.categories.contains(EventRecord.category(of: stream)) else { return }
+        let facts = event.facts.map(Array.init) ?? []
+        var w = Facts.Writer()
+        w.field("stream", stream)
+        w.field("type", record.eventType)
+        let actor = String(decoding: record.actorBytes, as: UTF8.self)
+        w.field("actor", actor)
+        for key in ["principal", "role", "unit", "capacity", "on_behalf_of"] {
+            if let v = record.metadataValue(key) { w.field(key, v) }
+        }
+        let at = try? Facts.decode(facts) { r throws(Facts.DecodingError) in try r.instant("at") }
+        if let at { w.field("at", instant: at) }
+        w.field("facts", (try? Facts.json(facts)) ?? "{}")
+        let value = w.finish()
+        var position = [UInt8]()
+        withUnsafeBytes(of: record.position.bigEndian) { position.append(contentsOf: $0) }
+        try txn.put(dbs["byStream"], key: Array(stream.utf8) + [0] + position, value: value)
+        if !actor.isEmpty { try txn.put(dbs["byActor"], key: Array(actor.utf8) + [0] + position, value: value) }
+    }
+}

@@ -1,0 +1,119 @@
+import EventStore
+public import Ledger
+
+/// One unit's working day (domain.md §4.6).
+public struct UnitDayTally: Hashable, Sendable {
+    public var unit: String
+    public var date: CivilDate
+    public var headcount: Int
+    public var cap: Int
+    public var rosteredOnsite: Int
+    public var onsite: Int
+    public var remote: Int
+    public var onLeave: Int
+    public var noShows: Int
+    /// Places taken beyond the cap, and who granted each.
+    public var beyondCap: [String]
+    public var grantedBy: [String]
+    /// On site within the cap, or beyond it only by granted exceptions.
+    public var capCompliant: Bool { onsite - beyondCap.count <= cap }
+}
+
+/// One agency's working day: leaders on site.
+public struct AgencyDayTally: Hashable, Sendable {
+    public var agency: String
+    public var date: CivilDate
+    public var closed: Bool
+    public var leadersOnsite: Int
+    public var leaderAbsent: Bool
+}
+
+/// A person's attendance over a period.
+public struct PersonAttendance: Hashable, Sendable {
+    public var person: String
+    public var onsiteDays = 0, remoteDays = 0, leaveDays = 0, noShows = 0
+    public var reportsSent = 0, reportsMissing = 0
+}
+
+extension ReadModel {
+    /// The working days of a period.
+    func workingDays(_ period: Period, _ calendar: WorkingCalendar) -> [CivilDate] {
+        var out = [CivilDate]()
+        var d = period.dates.first
+        while d <= period.dates.last {
+            if calendar.isWorkingDay(d) { out.append(d) }
+            d = d.adding(days: 1)
+        }
+        return out
+    }
+
+    /// Approved leave of a person, as date ranges.
+    func approvedLeave(_ person: String) throws -> [(CivilDate, CivilDate)] {
+        let db = databases(AttendanceRegister())["leaves"]
+        return try rows(db, prefix: Array(person.utf8) + [0]).compactMap { _, f in
+            guard f.bool("approved"), let a = CivilDate(f.string("from")), let b = CivilDate(f.string("to")) else { return nil }
+            return (a, b)
+        }
+    }
+
+    /// Unit-day tallies of an agency's units over a period.
+    public func unitDays(agency: String, period: Period) throws -> [UnitDayTally] {
+        let reference = try reference()
+        let cal = calendar(reference)
+        let dbs = databases(AttendanceRegister())
+        var out = [UnitDayTally]()
+        for unit in reference.units(of: agency) {
+            let rows = Dictionary(try rows(dbs["unitDays"], prefix: Array(unit.id.utf8) + [0]).map { ($0.key, $0.fields) },
+                                  uniquingKeysWith: { a, _ in a })
+            for date in workingDays(period, cal) {
+                let staff = reference.staff(of: unit.id, on: date)
+                let f = rows["\(date)"] ?? [:]
+                var leave = 0
+                for m in staff where try approvedLeave(m.staff).contains(where: { $0.0 <= date && date <= $0.1 }) {
+                    leave += 1
+                }
+                let cap = (try? AttendanceRules.cap(unit: unit.id, on: date, reference: reference).cap) ?? 0
+                out.append(UnitDayTally(unit: unit.id, date: date, headcount: staff.count, cap: cap,
+                                        rosteredOnsite: f.int("rostered"), onsite: f.int("onsite"), remote: f.int("remote"),
+                                        onLeave: leave, noShows: f.int("noShows"), beyondCap: f.strings("beyondCap"),
+                                        grantedBy: f.strings("grantedBy")))
+            }
+        }
+        return out
+    }
+
+    /// Agency-day tallies over a period.
+    public func agencyDays(agency: String, period: Period) throws -> [AgencyDayTally] {
+        let cal = calendar(try reference())
+        let db = databases(AttendanceRegister())["agencyDays"]
+        let rows = Dictionary(try rows(db, prefix: Array(agency.utf8) + [0]).map { ($0.key, $0.fields) },
+                              uniquingKeysWith: { a, _ in a })
+        return workingDays(period, cal).map { date in
+            let f = rows["\(date)"] ?? [:]
+            return AgencyDayTally(agency: agency, date: date, closed: f.bool("closed"), leadersOnsite: f.int("leadersOnsite"),
+                                  leaderAbsent: f.bool("leaderAbsent"))
+        }
+    }
+
+    /// A person's attendance over a period.
+    public func personAttendance(_ person: String, period: Period) throws -> PersonAttendance {
+        let cal = calendar(try reference())
+        let db = databases(AttendanceRegister())["personDays"]
+        let days = Set(workingDays(period, cal).map { "\($0)" })
+        var out = PersonAttendance(person: person)
+        for (date, f) in try rows(db, prefix: Array(person.utf8) + [0]) where days.contains(date) {
+            switch f.string("location") {
+            case "ONSITE": out.onsiteDays += 1
+            case "REMOTE": out.remoteDays += 1
+            default: break
+            }
+            if !f.string("noShow").isEmpty { out.noShows += 1 }
+            if f.bool("report") { out.reportsSent += 1 }
+            if f.bool("missingReport") { out.reportsMissing += 1 }
+        }
+        for (a, b) in try approvedLeave(person) {
+            out.leaveDays += workingDays(period, cal).filter { a <= $0 && $0 <= b }.count
+        }
+        return out
+    }
+}

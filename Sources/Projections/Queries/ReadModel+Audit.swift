@@ -1,0 +1,93 @@
+import EventStore
+import Foundation
+import Ledger
+
+/// One line of an audit trail.
+public struct AuditEntry: Hashable, Sendable {
+    public var position: UInt64
+    public var stream: String
+    public var type: String
+    public var actor: String
+    public var principal: String
+    public var role: String
+    public var unit: String
+    public var capacity: String
+    public var onBehalfOf: String
+    /// Domain time, when the event carries one.
+    public var at: Int64?
+    /// The facts as JSON.
+    public var facts: String
+}
+
+/// One handover of the process control sheet (domain.md §4.5).
+public struct ControlStep: Hashable, Sendable {
+    public var step: String
+    public var giver: String
+    public var receiver: String
+    public var at: Int64
+}
+
+extension ReadModel {
+    /// The audit trail of a stream (a dossier's: `dossier-<id>`), in log order.
+    public func auditTrail(stream: String) throws -> [AuditEntry] {
+        try entries(databases(AuditTrail())["byStream"], Array(stream.utf8) + [0])
+    }
+
+    /// Everything an official did, in log order.
+    public func auditTrail(actor: String) throws -> [AuditEntry] {
+        try entries(databases(AuditTrail())["byActor"], Array(actor.utf8) + [0])
+    }
+
+    private func entries(_ db: StateDatabase, _ prefix: [UInt8]) throws -> [AuditEntry] {
+        try runner.state.read { txn in
+            var out = [AuditEntry]()
+            try txn.forEach(db, from: prefix) { key, value in
+                guard key.starts(with: prefix), key.count == prefix.count + 8 else { return key.starts(with: prefix) }
+                let position = key[prefix.count...].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+                let f = try StateRows.decode(value)
+                out.append(AuditEntry(position: position, stream: f.string("stream"), type: f.string("type"),
+                                      actor: f.string("actor"), principal: f.string("principal"), role: f.string("role"),
+                                      unit: f.string("unit"), capacity: f.string("capacity"),
+                                      onBehalfOf: f.string("on_behalf_of"), at: f.instant("at"), facts: f.string("facts")))
+                return true
+            }
+            return out
+        }
+    }
+
+    /// The process control sheet of a dossier: each handover with giver, receiver and time.
+    public func controlSheet(dossier: String) throws -> [ControlStep] {
+        var steps = [ControlStep]()
+        var holder = ""
+        for e in try auditTrail(stream: "dossier-\(dossier.lowercased())") {
+            let at = e.at ?? 0
+            func field(_ key: String) -> String {
+                guard let r = e.facts.range(of: "\"\(key)\":\"") else { return "" }
+                return String(e.facts[r.upperBound...].prefix { $0 != "\"" })
+            }
+            switch e.type {
+            case "DossierReceived.v1":
+                holder = e.unit.isEmpty ? e.actor : e.unit
+                steps.append(ControlStep(step: "received", giver: "applicant", receiver: holder, at: at))
+            case "DossierTransferred.v1":
+                steps.append(ControlStep(step: "transferred", giver: holder, receiver: field("toUnit"), at: at))
+                holder = field("toUnit")
+            case "DossierAssigned.v1":
+                steps.append(ControlStep(step: "assigned", giver: e.actor, receiver: field("assignee"), at: at))
+                holder = field("assignee")
+            case "DossierSubmittedForApproval.v1":
+                steps.append(ControlStep(step: "submitted for approval", giver: e.actor, receiver: "approvers", at: at))
+            case "DossierApprovalReturned.v1":
+                steps.append(ControlStep(step: "returned for revision", giver: e.actor, receiver: holder, at: at))
+            case "DossierResolved.v1", "DossierRefused.v1":
+                steps.append(ControlStep(step: e.type == "DossierResolved.v1" ? "resolved" : "refused", giver: holder,
+                                         receiver: e.unit.isEmpty ? e.actor : e.unit, at: at))
+            case "DossierResultReturned.v1":
+                steps.append(ControlStep(step: "result returned", giver: e.unit.isEmpty ? e.actor : e.unit,
+                                         receiver: "applicant", at: at))
+            default: break
+            }
+        }
+        return steps
+    }
+}
