@@ -41,13 +41,14 @@ let package = Package(
         .executableTarget(name: "ledger-test-helper", dependencies: ["EventStore", "Projections"]),
 
         // MARK: - Tests
-        // Shared by the test targets: finding the built executables, reading a child process's output.
-        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        // Shared by the test targets: finding the built executables and fixtures, reading a child process's output,
+        // a small organisation published through the handlers.
+        .target(name: "TestSupport", dependencies: ["EventStore", "Ledger"], path: "Tests/TestSupport"),
         .testTarget(name: "EventStoreTests", dependencies: ["EventStore", "TestSupport", "ledger-test-helper"]),
-        .testTarget(name: "ProjectionTests", dependencies: ["Projections", "EventStore", "TestSupport",
+        .testTarget(name: "ProjectionTests", dependencies: ["Projections", "Ledger", "EventStore", "TestSupport",
                                                             "ledger-test-helper"]),
-        .testTarget(name: "LedgerTests", dependencies: ["Ledger", "EventStore", "Workload"]),
-        .testTarget(name: "LedgerdTests", dependencies: ["ledgerd", "EventStore", "TestSupport"]),
+        .testTarget(name: "LedgerTests", dependencies: ["Ledger", "EventStore", "Workload", "TestSupport"]),
+        .testTarget(name: "LedgerdTests", dependencies: ["ledgerd", "EventStore", "Ledger", "Projections", "TestSupport"]),
     ]
 )
 

@@ -4,8 +4,8 @@
 //       Appends under load and reports every acknowledged append on standard output as
 //       `ack <first position> <count> <id of the first event>`, written with write(2) straight to the pipe (no
 //       buffering) and only after the append returned. The crash test SIGKILLs it at random moments.
-//   ledger-test-helper project STORE_DIR STATE_DIR
-//       Folds the store into the event-tally projection in small batches, printing `at <position>` after each
+//   ledger-test-helper project STORE_DIR STATE_DIR [domain]
+//       Folds the store into the event-tally projection (or the read model's, with `domain`) in small batches, printing `at <position>` after each
 //       batch (its checkpoint is committed with it); the projection test SIGKILLs it mid-way and runs it again.
 //   ledger-test-helper follow STORE_DIR COUNT
 //       Opens the store read-only beside its writer and reads it again and again (records and payloads) until it
@@ -67,14 +67,17 @@ case "project":
     var options = StoreOptions()
     options.readOnly = true
     let store = try Store.open(at: arguments[2], options: options)
-    let runner = try ProjectionRunner(store: store, statePath: arguments[3], projections: [EventTally()], batchSize: 32,
+    // `domain` folds the read model's projections instead of the event tally.
+    let projections: [any Projection] = arguments.count > 4 && arguments[4] == "domain"
+        ? ReadModel.projections : [EventTally()]
+    let runner = try ProjectionRunner(store: store, statePath: arguments[3], projections: projections, batchSize: 32,
                                       mapSize: 1 << 30)
-    report("start \(try runner.checkpoint(of: EventTally()))")
+    report("start \(try runner.checkpoint(of: projections[0]))")
     try runner.catchUp { position, _ in
         report("at \(position)")
         usleep(1_000)
     }
-    report("done \(try runner.digest(of: EventTally()))")
+    report("done " + (try projections.map { try runner.digest(of: $0) }.joined(separator: ",")))
 
 case "follow":
     guard arguments.count >= 4, let target = UInt64(arguments[3]) else { usage() }

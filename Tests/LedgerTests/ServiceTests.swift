@@ -1,0 +1,125 @@
+import EventStore
+import Foundation
+import Ledger
+import TestSupport
+import Testing
+
+@Suite("Command service: rules through real streams")
+struct ServiceTests {
+    @Test("malformed commands name the field; unknown types list the known ones; nothing is appended")
+    func badInput() async throws {
+        let s = try await Scenario.make("bad")
+        defer { s.remove() }
+        let head = s.store.head
+        let missing = try await s.refusal("dossier.submit", "portal", .applicant, "2020-04-01T09:00:00+07:00", [
+            "dossier": .string(UUID().uuidString), "procedure": "P1", "agency": "A", "channel": "online",
+            "applicantId": "001"])
+        #expect(missing?.code == .badField && missing?.field == "body.applicantName")
+        let unknown = try await s.refusal("dossier.teleport", "a-1", .agencyHead, "2020-04-01T09:00:00+07:00", [:])
+        #expect(unknown?.code == .notFound && unknown?.message.contains("dossier.submit") == true)
+        #expect(throws: LedgerError.self) { try CommandEnvelope(json: Data("{\"commandId\": 1".utf8)) }
+        let wrongType = #expect(throws: LedgerError.self) {
+            try CommandEnvelope(json: Data(#"{"commandId":"x","type":"a","actor":{"staff":"a","role":"clerk"}}"#.utf8))
+        }
+        #expect(wrongType?.field == "command.commandId")
+        #expect(s.store.head == head)
+    }
+
+    @Test("rosters: the cap per date and the leader rule; an amendment replaces the roster")
+    func rosters() async throws {
+        let s = try await Scenario.make("roster")
+        defer { s.remove() }
+        func entry(_ date: String, _ person: String, _ location: String) -> JSONValue {
+            .object(["date": .string(date), "person": .string(person), "location": .string(location)])
+        }
+        let over = try await s.refusal("roster.publish", "a-2", .unitHead, "2020-04-01T07:00:00+07:00", [
+            "unit": "A.P1", "week": "2020-04-01",
+            "entries": .array([entry("2020-04-03", "a-3", "ONSITE"), entry("2020-04-03", "a-4", "ONSITE")])])
+        #expect(over?.code == .capReached && over?.message.contains("cap of 1 (headcount 5, ratio 1/3)") == true)
+        let holiday = try await s.refusal("roster.publish", "a-2", .unitHead, "2020-04-01T07:00:00+07:00", [
+            "unit": "A.P1", "week": "2020-04-01", "entries": .array([entry("2020-04-02", "a-3", "ONSITE")])])
+        #expect(holiday?.code == .invalidCommand && holiday?.message.contains("not a working day") == true)
+        try await s.run("roster.publish", "a-2", .unitHead, "2020-04-01T07:00:00+07:00", [
+            "unit": "A.P1", "week": "2020-04-01", "entries": .array([entry("2020-04-03", "a-3", "ONSITE")])])
+        try await s.run("roster.publish", "a-2", .unitHead, "2020-04-01T07:30:00+07:00", [
+            "unit": "A.P1", "week": "2020-04-01", "entries": .array([entry("2020-04-03", "a-4", "ONSITE")])])
+        let types = try s.store.readStream("roster-A.P1-20200330").map(\.record.eventType)
+        #expect(types == ["RosterPublished.v1", "RosterAmended.v1"])
+        let noLeader = try await s.refusal("roster.publishLeaders", "a-1", .agencyHead, "2020-04-01T07:00:00+07:00", [
+            "agency": "A", "week": "2020-04-01", "entries": .array([entry("2020-04-01", "a-1", "ONSITE")])])
+        #expect(noLeader?.code == .invalidCommand && noLeader?.message.contains("0 leader(s) on site on 2020-04-03") == true)
+        let notLeader = try await s.refusal("roster.publishLeaders", "a-1", .agencyHead, "2020-04-01T07:00:00+07:00", [
+            "agency": "A", "week": "2020-04-01", "entries": .array([entry("2020-04-01", "a-3", "ONSITE")])])
+        #expect(notLeader?.message.contains("not a leader") == true)
+    }
+
+    @Test("check-ins: the roster, the cap, exceptions beyond it only from the superior head; leave; one check-in a day")
+    func checkIns() async throws {
+        let s = try await Scenario.make("checkin")
+        defer { s.remove() }
+        try await s.run("roster.publish", "a-2", .unitHead, "2020-04-03T07:00:00+07:00", [
+            "unit": "A.P1", "week": "2020-04-03",
+            "entries": .array([.object(["date": "2020-04-03", "person": "a-3", "location": "ONSITE"])])])
+        let unrostered = try await s.refusal("attendance.checkIn", "a-4", .specialist, "2020-04-03T07:35:00+07:00",
+                                             ["location": "ONSITE"])
+        #expect(unrostered?.code == .notPermitted)
+        try await s.run("attendance.checkIn", "a-3", .specialist, "2020-04-03T07:36:00+07:00", ["location": "ONSITE"])
+        let twice = try await s.refusal("attendance.checkIn", "a-3", .specialist, "2020-04-03T07:37:00+07:00",
+                                        ["location": "REMOTE"])
+        #expect(twice?.code == .invalidState)
+        let exception = UUID().uuidString
+        try await s.run("exception.request", "a-4", .specialist, "2020-04-03T07:40:00+07:00", [
+            "exception": .string(exception), "date": "2020-04-03", "reason": "CLASSIFIED"])
+        let byAgencyHead = try await s.refusal("exception.grant", "a-1", .agencyHead, "2020-04-03T07:41:00+07:00", [
+            "exception": .string(exception), "person": "a-4"])
+        #expect(byAgencyHead?.code == .notPermitted && byAgencyHead?.message.contains("superior") == true)
+        try await s.run("exception.grant", "s-1", .superiorHead, "2020-04-03T07:42:00+07:00", [
+            "exception": .string(exception), "person": "a-4"])
+        try await s.run("attendance.checkIn", "a-4", .specialist, "2020-04-03T07:43:00+07:00", ["location": "ONSITE"])
+        let day = try s.store.readStream("unitday-A.P1-20200403", payloads: .facts)
+        #expect(day.count == 2)
+        let flags = try day.map { e in try Facts.decode(e.facts ?? []) { r throws(Facts.DecodingError) in try r.bool("beyondCap") } }
+        #expect(flags == [false, true])
+        // Leave: never approved by the requester; approved leave blocks check-ins.
+        let leave = UUID().uuidString
+        try await s.run("leave.request", "a-5", .specialist, "2020-04-03T08:00:00+07:00", [
+            "leave": .string(leave), "kind": "ANNUAL", "from": "2020-04-06", "to": "2020-04-06"])
+        let selfApproved = try await s.refusal("leave.approve", "a-5", .specialist, "2020-04-03T08:01:00+07:00", [
+            "leave": .string(leave), "person": "a-5"])
+        #expect(selfApproved?.code == .notPermitted)
+        try await s.run("leave.approve", "a-2", .unitHead, "2020-04-03T08:02:00+07:00", ["leave": .string(leave), "person": "a-5"])
+        let onLeave = try await s.refusal("attendance.checkIn", "a-5", .specialist, "2020-04-06T07:40:00+07:00",
+                                          ["location": "REMOTE"])
+        #expect(onLeave?.code == .invalidState && onLeave?.message.contains("leave") == true)
+    }
+
+    @Test("the end-of-day check records no-shows and missing reports once; a retried command keeps its positions")
+    func endOfDay() async throws {
+        let s = try await Scenario.make("eod")
+        defer { s.remove() }
+        try await s.run("roster.publish", "a-2", .unitHead, "2020-04-03T07:00:00+07:00", [
+            "unit": "A.P1", "week": "2020-04-03",
+            "entries": .array([.object(["date": "2020-04-03", "person": "a-3", "location": "ONSITE"])])])
+        let id = UUID()
+        let first = try await s.run("attendance.checkIn", "a-4", .specialist, "2020-04-03T07:40:00+07:00",
+                                    ["location": "REMOTE"], id: id)
+        let retry = try await s.run("attendance.checkIn", "a-4", .specialist, "2020-04-03T07:45:00+07:00",
+                                    ["location": "REMOTE"], id: id)
+        #expect(retry?.wasRetry == true && retry?.positions == first?.positions)
+        try await s.run("progress.report", "a-4", .specialist, "2020-04-03T16:30:00+07:00", ["items": 2])
+        let closed = try await s.run("system.endOfDay", "scheduler", .system, "2020-04-03T17:45:00+07:00",
+                                     ["agency": "A", "date": "2020-04-03"])
+        #expect(closed != nil)
+        let events = try s.store.readStream("eod-A-20200403", payloads: .facts)
+        let noShows = try events.filter { $0.record.eventType == "NoShowDetected.v1" }.map { e in
+            try Facts.decode(e.facts ?? []) { r throws(Facts.DecodingError) in "\(try r.string("person")) \(try r.string("expected"))" }
+        }
+        // a-3 was rostered on site and never came; the others never checked in at all (a-4 worked remotely).
+        #expect(noShows.contains("a-3 ONSITE") && !noShows.contains { $0.hasPrefix("a-4") })
+        #expect(events.contains { $0.record.eventType == "LeaderAbsenceRecorded.v1" })
+        #expect(events.last?.record.eventType == "DayClosed.v1")
+        let again = try await s.run("system.endOfDay", "scheduler", .system, "2020-04-03T18:00:00+07:00",
+                                    ["agency": "A", "date": "2020-04-03"])
+        #expect(again == nil)
+    }
+}

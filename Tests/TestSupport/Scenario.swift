@@ -1,0 +1,84 @@
+public import EventStore
+public import Foundation
+public import Ledger
+
+/// A real store in a temporary directory with a small organisation published through the command handlers:
+/// agency `S` (the superior, head `s-1`), agency `A` (a ward under `S`) with its board `A.LD` (head `a-1`), a desk
+/// `A.MC` (`a-7`) and a division `A.P1` (head `a-2`, officers `a-3` … `a-6`: headcount 5, cap 1 at 1/3); the 2020
+/// calendar, a Directive-16 policy for April 2020 and a five-working-day procedure `P1` (level 3).
+public struct Scenario: Sendable {
+    public let root: String
+    public let store: Store
+    public let service: LedgerService
+
+    /// Creates the store and publishes the organisation.
+    public static func make(_ name: String = "scenario") async throws -> Scenario {
+        let root = temporaryPath(name)
+        var options = StoreOptions()
+        options.mapSize = 1 << 30
+        let store = try Store.create(at: root + "/log", origin: "scenario.example/log", options: options)
+        let s = Scenario(root: root, store: store, service: try LedgerService(store: store, durability: .relaxed))
+        let at = "2020-03-31T08:00:00+07:00"
+        try await s.run("agency.define", "hr", .system, at, ["id": "S", "name": "Tỉnh", "level": "province"])
+        try await s.run("agency.define", "hr", .system, at, ["id": "A", "name": "Phường A", "level": "ward",
+                                                             "superior": "S"])
+        for (id, agency, desk) in [("S.LD", "S", false), ("A.LD", "A", false), ("A.MC", "A", true), ("A.P1", "A", false)] {
+            try await s.run("unit.define", "hr", .system, at, ["id": .string(id), "agency": .string(agency),
+                                                               "name": .string(id), "desk": .bool(desk)])
+        }
+        let staff: [(String, String, Bool, String?)] = [
+            ("s-1", "S.LD", true, nil), ("a-1", "A.LD", true, nil), ("a-2", "A.P1", true, "a-1"),
+            ("a-3", "A.P1", false, "a-2"), ("a-4", "A.P1", false, "a-2"), ("a-5", "A.P1", false, "a-2"),
+            ("a-6", "A.P1", false, "a-2"), ("a-7", "A.MC", false, "a-1"),
+        ]
+        for (id, unit, leader, head) in staff {
+            var body: [String: JSONValue] = ["staff": .string(id), "unit": .string(unit), "position": "officer",
+                                             "leader": .bool(leader), "from": "2020-01-01"]
+            if let head { body["head"] = .string(head) }
+            try await s.run("staff.assign", "hr", .system, at, body)
+        }
+        try await s.run("calendar.publish", "hr", .system, at, [
+            "id": "VN", "holidays": .array(["2020-01-01", "2020-04-02", "2020-04-30", "2020-05-01"].map(JSONValue.string))])
+        for scope in ["S", "A"] {
+            try await s.run("policy.declare", "hr", .system, at, [
+                "scope": .string(scope), "ratioNumerator": 1, "ratioDenominator": 3, "minLeaders": 1,
+                "validFrom": "2020-04-01", "validTo": "2020-04-30", "directive16Intake": true])
+        }
+        try await s.run("procedure.publish", "hr", .system, at, [
+            "code": "P1", "name": "Thủ tục một", "field": "HT", "onlineLevel": 3, "durationUnit": "workingDays",
+            "duration": 5, "channels": .array(["online", "direct"])])
+        return s
+    }
+
+    /// Runs a command at a local time (`2020-04-01T10:00:00+07:00`); returns `nil` when a check found nothing.
+    @discardableResult
+    public func run(_ type: String, _ staff: String, _ role: Actor.Role, _ at: String, _ body: [String: JSONValue],
+                    unit: String? = nil, id: UUID = UUID()) async throws -> AppendResult? {
+        let envelope = CommandEnvelope(commandID: id, type: type, actor: Actor(staffID: staff, role: role, unit: unit),
+                                       occurredAt: Instant.parse(at)!, body: body)
+        return try await service.execute(envelope, principal: "test", trustedTime: true)
+    }
+
+    /// Runs a command that must be refused; returns the refusal (`nil` when it was accepted).
+    public func refusal(_ type: String, _ staff: String, _ role: Actor.Role, _ at: String, _ body: [String: JSONValue],
+                        unit: String? = nil) async throws -> LedgerError? {
+        do {
+            try await run(type, staff, role, at, body, unit: unit)
+            return nil
+        } catch let error as LedgerError {
+            return error
+        }
+    }
+
+    /// Closes the store and removes the directory.
+    public func remove() {
+        store.close()
+        try? FileManager.default.removeItem(atPath: root)
+    }
+}
+
+extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByBooleanLiteral {
+    public init(stringLiteral value: String) { self = .string(value) }
+    public init(integerLiteral value: Int) { self = .number(Double(value)) }
+    public init(booleanLiteral value: Bool) { self = .bool(value) }
+}
