@@ -59,41 +59,48 @@ public final class ProjectionRunner: Sendable {
         try state.read { txn in try ProjectionCheckpoint.load(projection.name, in: checkpoints, txn)?.version }
     }
 
-    /// Folds every event up to the head into every projection; returns the position reached. A projection whose
-    /// current version is new starts from zero in its own databases; when it reaches the head it becomes the
-    /// serving version (blue/green), and the old version's databases are emptied.
+    /// Folds every event up to the head into every projection; returns the position reached. One scan of the log
+    /// serves all projections: each batch is read once and folded into every projection whose checkpoint is behind
+    /// it, in one state transaction with all their checkpoints. A projection whose current version is new starts
+    /// from zero in its own databases; when it reaches the head it becomes the serving version (blue/green), and the
+    /// old version's databases are emptied.
     @discardableResult
     public func catchUp(until end: UInt64? = nil, progress: (UInt64, UInt64) -> Void = { _, _ in }) throws -> UInt64 {
         // Never past the log's head: a checkpoint beyond it would skip the events that arrive there later.
         let head = min(end ?? store.head, store.head)
-        for projection in projections {
-            var next = try checkpoint(of: projection)
-            let dbs = databases(of: projection)
-            let key = "\(projection.name).v\(projection.version)"
-            while next < head {
-                let stop = min(head, next + UInt64(batchSize))
-                var events = [OwnedEvent]()
-                try store.scanRecords(from: next, to: stop) { record, facts, personal in
-                    events.append(OwnedEvent(record: Array(record.bytes), position: record.position,
-                                             facts: facts.map(Array.init), personal: personal.map(Array.init)))
-                    return true
-                }
-                try state.write { txn in
-                    for e in events {
-                        try e.record.withUnsafeBytes { bytes in
-                            let view = try RecordView(bytes, position: e.position)
-                            try Self.withParts(e) { facts, personal in
-                                try projection.fold(ProjectedEvent(record: view, facts: facts, personal: personal), txn, dbs)
+        var positions = try projections.map { try checkpoint(of: $0) }
+        let dbs = projections.map { databases(of: $0) }
+        var next = positions.min() ?? head
+        while next < head {
+            let stop = min(head, next + UInt64(batchSize))
+            var events = [OwnedEvent]()
+            try store.scanRecords(from: next, to: stop) { record, facts, personal in
+                events.append(OwnedEvent(record: Array(record.bytes), position: record.position,
+                                         facts: facts.map(Array.init), personal: personal.map(Array.init)))
+                return true
+            }
+            try state.write { txn in
+                for e in events {
+                    try e.record.withUnsafeBytes { bytes in
+                        let view = try RecordView(bytes, position: e.position)
+                        try Self.withParts(e) { facts, personal in
+                            let event = ProjectedEvent(record: view, facts: facts, personal: personal)
+                            for (i, projection) in projections.enumerated() where positions[i] <= e.position {
+                                try projection.fold(event, txn, dbs[i])
                             }
                         }
                     }
-                    try ProjectionCheckpoint(name: key, version: projection.version, position: stop).save(in: checkpoints, txn)
                 }
-                next = stop
-                progress(next, head)
+                for (i, projection) in projections.enumerated() where positions[i] < stop {
+                    try ProjectionCheckpoint(name: "\(projection.name).v\(projection.version)", version: projection.version,
+                                             position: stop).save(in: checkpoints, txn)
+                }
             }
-            try promote(projection)
+            for i in positions.indices where positions[i] < stop { positions[i] = stop }
+            next = stop
+            progress(next, head)
         }
+        for projection in projections { try promote(projection) }
         return head
     }
 
