@@ -141,7 +141,8 @@ public struct ReferenceData: Sendable {
             events += try store.readCategory(category, from: position, limit: .max, payloads: .facts)
         }
         events.sort { $0.position < $1.position }
-        for e in events where e.position >= position {
+        // Only below the head read first: an event appended meanwhile is folded by the next refresh, never twice.
+        for e in events where e.position >= position && e.position < head {
             do {
                 guard let decoded = try ReferenceEvent(type: e.record.eventType, facts: e.facts ?? []) else { continue }
                 apply(decoded)
