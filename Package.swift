@@ -13,6 +13,11 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.0"..<"5.0.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
     ],
     targets: [
         // MARK: - C libraries (Debian: apt-get install -y liblmdb-dev libzstd-dev pkg-config)
@@ -29,13 +34,26 @@ let package = Package(
         // The deterministic fixture generator (domain.md §5.2): command streams for the demo, tests and benchmarks.
         .target(name: "Workload", dependencies: ["Ledger"]),
 
+        // The daemon's peer credentials (SO_PEERCRED's struct ucred needs _GNU_SOURCE).
+        .target(name: "CPeerCredentials"),
+
         // MARK: - Executables
         .executableTarget(
             name: "ledgerd",
             dependencies: [
-                "EventStore", "Ledger", "Projections", "Workload",
+                "EventStore", "Ledger", "Projections", "Workload", "CPeerCredentials",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            // The API description, served at /openapi.yaml (the repository's openapi.yaml links here).
+            resources: [.embedInCode("openapi.yaml")]
         ),
         // A second process for the tests: appends under load for the crash test, or follows a store read-only.
         .executableTarget(name: "ledger-test-helper", dependencies: ["EventStore", "Projections"]),
@@ -53,7 +71,7 @@ let package = Package(
 )
 
 // One strictness block for every Swift target (the swift-log pattern).
-for target in package.targets where target.type != .system {
+for target in package.targets where target.type != .system && target.name != "CPeerCredentials" {
     target.swiftSettings = (target.swiftSettings ?? []) + [
         // SE-0335: `any` spelled out for existentials.
         .enableUpcomingFeature("ExistentialAny"),

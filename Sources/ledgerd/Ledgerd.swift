@@ -12,7 +12,8 @@ struct Ledgerd: AsyncParsableCommand {
             """,
         subcommands: [
             InitCommand.self, VerifyCommand.self, CheckpointCommand.self, AuditCommand.self, EraseCommand.self,
-            CompactCommand.self, DemoCommand.self, FixturesCommand.self, ImportCommand.self, BenchCommand.self,
+            ServeCommand.self, CallCommand.self, CompactCommand.self, DemoCommand.self, FixturesCommand.self,
+            ImportCommand.self, BenchCommand.self,
         ]
     )
 }

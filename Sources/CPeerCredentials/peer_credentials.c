@@ -1,0 +1,2 @@
+// Header-only: see include/peer_credentials.h. SwiftPM needs one source file per C target.
+#include "peer_credentials.h"

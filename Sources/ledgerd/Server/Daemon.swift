@@ -1,0 +1,42 @@
+import EventStore
+import Foundation
+import Ledger
+import Projections
+import Synchronization
+
+/// What the routes share: the store, the command service, the read model, the role map and the shutdown signal.
+final class Daemon: Sendable {
+    let store: Store
+    let service: LedgerService
+    let model: ReadModel
+    let roles: [UInt32: Role]
+    let shutdown = ShutdownSignal()
+    /// How far behind the log projections may be for `/ready`.
+    let readyLag: UInt64 = 1_000
+    /// How long a query naming a position waits for the projections.
+    let positionWait: Duration = .seconds(5)
+
+    init(store: Store, model: ReadModel, roles: [UInt32: Role]) throws {
+        self.store = store
+        self.service = try LedgerService(store: store)
+        self.model = model
+        self.roles = roles
+    }
+
+    /// The role of a uid: the config's, else admin for root, else none.
+    func role(of uid: UInt32) -> Role? { roles[uid] ?? (uid == 0 ? .admin : nil) }
+}
+
+/// Fired once when the daemon begins to stop: open event streams end so in-flight requests can finish.
+final class ShutdownSignal: Sendable {
+    private let state = Atomic<Bool>(false)
+
+    func fire() { state.store(true, ordering: .releasing) }
+
+    var fired: Bool { state.load(ordering: .acquiring) }
+
+    /// Returns once fired, or when the task is cancelled (checked every 50 ms).
+    func wait() async {
+        while !fired && !Task.isCancelled { try? await Task.sleep(for: .milliseconds(50)) }
+    }
+}

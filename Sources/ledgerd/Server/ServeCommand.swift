@@ -1,0 +1,134 @@
+import ArgumentParser
+import EventStore
+import Foundation
+import Glibc
+import Hummingbird
+import HummingbirdCore
+import Logging
+import NIOCore
+import Projections
+import ServiceLifecycle
+import UnixSignals
+
+/// `ledgerd serve`: the daemon — HTTP/1.1 over a Unix-domain socket.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Serve the store over HTTP on a Unix-domain socket (curl --unix-socket works).",
+        discussion: """
+            Takes the store's lock before binding, so a second daemon on the same store fails and never takes the \
+            socket. Roles come from the peer's uid (SO_PEERCRED) through the config's [roles]; uid 0 is admin unless \
+            mapped otherwise. Projections are kept in <store>.state and follow the log. SIGTERM or SIGINT: stop \
+            accepting, end event streams, finish requests, sync, remove the socket, exit 0.
+            """
+    )
+
+    @OptionGroup var location: StoreLocation
+
+    @Option(help: "The socket path (default: the config's [socket] path).")
+    var socket: String?
+
+    @Option(help: "Where projection state lives (default: <store>.state).")
+    var state: String?
+
+    @Option(help: "The most connections served at once.")
+    var maxConnections = 1_024
+
+    @Flag(help: "Print the routes (method and path) and exit.")
+    var listRoutes = false
+
+    func run() async throws {
+        if listRoutes {
+            for route in Routes.table { print("\(route.method.rawValue) \(route.path)") }
+            return
+        }
+        let config = try location.loadConfig()
+        let socketPath = socket ?? config?.socketPath ?? "/run/ledgerd/ledgerd.sock"
+        var roles = [UInt32: Role]()
+        for (uid, name) in config?.roles ?? [:] {
+            guard let role = Role(rawValue: name) else { throw ValidationError("unknown role \(name) for uid \(uid)") }
+            roles[uid] = role
+        }
+        // The store's lock first: a second daemon fails here, before it could touch the socket.
+        let store = try location.open()
+        defer { store.close() }
+        try Self.claimSocket(socketPath)
+        let statePath = state ?? StoreLocation.trimmed(location.store) + ".state"
+        let model = try ReadModel(store: store, statePath: statePath)
+        let daemon = try Daemon(store: store, model: model, roles: roles)
+
+        let router = Router(context: LedgerRequestContext.self)
+        router.add(middleware: RoleMiddleware(daemon: daemon))
+        for route in Routes.table {
+            let hbPath = route.path.replacingOccurrences(of: "{", with: ":").replacingOccurrences(of: "}", with: "")
+            router.on(RouterPath(hbPath), method: route.method) { request, context in
+                do {
+                    try Authorize.check(route, context)
+                    return try await route.handler(request, context, daemon)
+                } catch {
+                    return APIError.from(error).response
+                }
+            }
+        }
+        var logger = Logger(label: "ledgerd")
+        logger.logLevel = .warning
+        let group = getgrnam(config?.socketGroup ?? "").map { $0.pointee.gr_gid }
+        let app = Application(
+            router: router,
+            server: .http1(configuration: .init(idleTimeout: .seconds(60))),
+            configuration: .init(address: .unixDomainSocket(path: socketPath), serverName: "ledgerd",
+                                 availableConnectionsDelegate: MaximumAvailableConnections(maxConnections)),
+            onServerRunning: { _ in
+                // Group read-write, nobody else: the service group's members connect, others cannot.
+                if let group { _ = chown(socketPath, UInt32.max, group) }
+                _ = chmod(socketPath, 0o660)
+                FileHandle.standardOutput.write(Data("ledgerd serving \(location.store) on \(socketPath)\n".utf8))
+            },
+            logger: logger
+        )
+        let services: [any Service] = [
+            ProjectionFollower(runner: model.runner), app, ShutdownWatcher(signal: daemon.shutdown),
+        ]
+        let serviceGroup = ServiceGroup(configuration: .init(
+            services: services.map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        do {
+            try await serviceGroup.run()
+        } catch {
+            unlink(socketPath)
+            throw error
+        }
+        try await store.sync()
+        unlink(socketPath)
+        print("ledgerd stopped")
+    }
+
+    /// Refuses a socket another process listens on; removes a stale one.
+    static func claimSocket(_ path: String) throws {
+        guard FileManager.default.fileExists(atPath: path) else { return }
+        if (try? UnixHTTPClient(socketPath: path).probe()) == true {
+            throw ValidationError("another process is listening on \(path); stop it or choose another --socket")
+        }
+        guard unlink(path) == 0 else { throw ValidationError("cannot remove the stale socket \(path): errno \(errno)") }
+    }
+}
+
+/// Keeps the projections following the log while the daemon runs.
+struct ProjectionFollower: Service {
+    let runner: ProjectionRunner
+
+    func run() async throws {
+        try await cancelWhenGracefulShutdown {
+            try await runner.follow()
+        }
+    }
+}
+
+/// Runs first at shutdown (the last service of the group): ends event streams so in-flight requests can finish.
+struct ShutdownWatcher: Service {
+    let signal: ShutdownSignal
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        signal.fire()
+    }
+}

@@ -1,0 +1,252 @@
+import EventStore
+import Foundation
+import Ledger
+import TestSupport
+import Testing
+@testable import ledgerd
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A real daemon on a real socket: a child process serving a store in a temporary directory.
+final class RunningDaemon: @unchecked Sendable {
+    let dir: String
+    let socket: String
+    let process = Process()
+    let output = Pipe()
+
+    /// Creates a store with the first `lines` commands of the sample and serves it; `roles` go into the config.
+    init(lines: Int = 400, roles: [UInt32: String] = [:]) async throws {
+        dir = temporaryPath("serve")
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        socket = dir + "/ledgerd.sock"
+        let (status, _, err) = try await ledgerd("init", "--store", dir + "/store", "--origin", "serve.example/log")
+        guard status == 0 else { throw UnixHTTPClient.Failure(description: err) }
+        var config = try String(contentsOfFile: dir + "/store.toml", encoding: .utf8)
+        config = config.replacingOccurrences(of: "group = \"ledger\"", with: "group = \"nogroup\"")
+        for (uid, role) in roles { config += "\(uid) = \"\(role)\"\n" }
+        try config.write(toFile: dir + "/store.toml", atomically: true, encoding: .utf8)
+        let sample = try String(contentsOf: fixtureURL("sample/commands.ndjson"), encoding: .utf8)
+        try sample.split(separator: "\n").prefix(lines).joined(separator: "\n")
+            .write(toFile: dir + "/part.ndjson", atomically: true, encoding: .utf8)
+        _ = try await ledgerd("import", "--store", dir + "/store", "--commands", dir + "/part.ndjson")
+        process.executableURL = builtExecutable("ledgerd")
+        process.arguments = ["serve", "--store", dir + "/store", "--socket", socket]
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        let deadline = Date().addingTimeInterval(30)
+        while !((try? client.probe()) ?? false) {
+            guard Date() < deadline, process.isRunning else { throw UnixHTTPClient.Failure(description: "no socket") }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+    }
+
+    var client: UnixHTTPClient { UnixHTTPClient(socketPath: socket) }
+
+    func call(_ method: String, _ path: String, _ body: String? = nil, headers: [(String, String)] = [])
+        throws -> UnixHTTPClient.Response
+    {
+        try client.request(method, path, headers: headers, body: body.map { Data($0.utf8) })
+    }
+
+    func json(_ response: UnixHTTPClient.Response) throws -> [String: JSONValue] {
+        guard case .object(let o) = try JSONDecoder().decode(JSONValue.self, from: response.body) else { return [:] }
+        return o
+    }
+
+    /// SIGTERM, then the exit status.
+    func stop() async -> Int32 {
+        kill(process.processIdentifier, SIGTERM)
+        while process.isRunning { try? await Task.sleep(for: .milliseconds(20)) }
+        return process.terminationStatus
+    }
+
+    deinit {
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        try? FileManager.default.removeItem(atPath: dir)
+    }
+}
+
+@Suite("ledgerd serve", .serialized)
+struct ServeTests {
+    static func command(_ id: UUID, dossier: UUID, name: String = "Lê Văn Tám") -> String {
+        """
+        {"commandId":"\(id)","actor":{"staff":"portal","role":"applicant"},"occurredAt":"2020-04-03T09:00:00+07:00",
+         "body":{"dossier":"\(dossier)","procedure":"1.001193","agency":"HBC","channel":"online",
+                 "applicantName":"\(name)","applicantId":"079200000001"}}
+        """
+    }
+
+    @Test("commands: 201, a retry 200 with the same positions, 422, 400 naming the field, 404, 409, 413")
+    func commands() async throws {
+        let d = try await RunningDaemon()
+        let health = try d.call("GET", "/health")
+        #expect(health.status == 200)
+        let id = UUID(), dossier = UUID()
+        let created = try d.call("POST", "/commands/dossier.submit", Self.command(id, dossier: dossier))
+        #expect(created.status == 201, "\(created.text)")
+        let retried = try d.call("POST", "/commands/dossier.submit", Self.command(id, dossier: dossier))
+        let (retriedPositions, createdPositions) = (try d.json(retried)["positions"], try d.json(created)["positions"])
+        #expect(retried.status == 200 && retriedPositions == createdPositions)
+        let again = try d.call("POST", "/commands/dossier.submit", Self.command(UUID(), dossier: dossier))
+        #expect(again.status == 422 && again.text.contains("\"code\":\"invalid_state\""))
+        let missing = try d.call("POST", "/commands/dossier.submit",
+                                 #"{"commandId":"\#(UUID())","actor":{"staff":"p","role":"applicant"},"body":{"dossier":"\#(UUID())"}}"#)
+        #expect(missing.status == 400 && missing.text.contains("\"field\":\"body.procedure\""))
+        #expect(try d.call("POST", "/commands/dossier.submit", "{").status == 400)
+        let unknown = try d.call("POST", "/commands/dossier.fly", Self.command(UUID(), dossier: UUID()))
+        #expect(unknown.status == 404 && unknown.text.contains("not_found"))
+        let noRoute = try d.call("GET", "/nowhere")
+        #expect(noRoute.status == 404 && noRoute.text.contains("no_route"))
+        let raw = #"{"expectedVersion":"noStream","events":[{"type":"Note.v1","facts":{"n":1}}]}"#
+        #expect(try d.call("POST", "/streams/note-1/events", raw).status == 201)
+        let conflict = try d.call("POST", "/streams/note-1/events", raw)
+        #expect(conflict.status == 409 && conflict.text.contains("\"actualVersion\":1"))
+        let huge = try d.client.request("POST", "/commands/dossier.submit",
+                                        body: Data(repeating: 0x61, count: (4 << 20) + 65_536))
+        #expect(huge.status == 413)
+        #expect(await d.stop() == 0)
+    }
+
+    @Test("queries wait for the position they name; pages follow the cursor; the OpenAPI paths are the router's")
+    func queries() async throws {
+        let d = try await RunningDaemon(lines: 1_500)
+        let created = try d.json(try d.call("POST", "/commands/dossier.submit",
+                                            Self.command(UUID(), dossier: UUID(), name: "Đỗ Thị Hoa")))
+        guard case .array(let positions)? = created["positions"], case .number(let p)? = positions.first else {
+            Issue.record("no position"); return
+        }
+        var seen = Set<String>()
+        var cursor = ""
+        var pages = 0
+        repeat {
+            let page = try d.call("GET", "/queues?agency=HBC&limit=7&position=\(Int(p))" + (cursor.isEmpty ? "" : "&cursor=\(cursor)"))
+            #expect(page.status == 200)
+            let o = try d.json(page)
+            guard case .array(let items)? = o["items"] else { break }
+            for case .object(let item) in items { if case .string(let id)? = item["dossier"] { seen.insert(id) } }
+            if case .string(let next)? = o["next"] { cursor = next } else { cursor = "" }
+            pages += 1
+        } while !cursor.isEmpty && pages < 100
+        #expect(pages > 1 && seen.count > 7)
+        let names = try d.call("GET", "/queues?agency=HBC&tab=new&limit=500&position=\(Int(p))").text
+        #expect(names.contains("Đỗ Thị Hoa"))
+        #expect(try d.call("GET", "/queues?agency=HBC&tab=sideways").status == 400)
+        #expect(try d.call("GET", "/statistics/timeliness?agency=HBC&period=2020-04").status == 200)
+        #expect(try d.call("GET", "/statistics/timeliness?agency=HBC&period=last-week").status == 400)
+
+        // The description served and the router's table list the same paths and methods.
+        let yaml = try d.call("GET", "/openapi.yaml").text
+        var described = Set<String>()
+        var path = ""
+        for line in yaml.split(separator: "\n") {
+            if line.hasPrefix("  /"), line.hasSuffix(":") { path = String(line.dropFirst(2).dropLast()) }
+            for method in ["get", "post", "put", "delete", "patch"] where line == "    \(method):" {
+                described.insert("\(method.uppercased()) \(path)")
+            }
+        }
+        let (_, routes, _) = try await ledgerd("serve", "--store", "unused", "--list-routes")
+        #expect(described == Set(routes.split(separator: "\n").map(String.init)))
+        #expect(await d.stop() == 0)
+    }
+
+    @Test("SSE: ids are positions; a resume with Last-Event-ID continues after it, without gap or duplicate, under appends")
+    func events() async throws {
+        let d = try await RunningDaemon(lines: 300)
+        let writer = Task.detached {
+            for i in 0..<40 {
+                _ = try? d.call("POST", "/streams/tick-\(i % 3)/events", #"{"events":[{"type":"Tick.v1","facts":{"i":\#(i)}}]}"#)
+            }
+        }
+        func ids(_ response: UnixHTTPClient.Response) -> [UInt64] {
+            response.text.split(separator: "\n").compactMap { $0.hasPrefix("id: ") ? UInt64($0.dropFirst(4)) : nil }
+        }
+        func enough(_ n: Int) -> (Data) -> Bool {
+            { String(decoding: $0, as: UTF8.self).components(separatedBy: "\nid: ").count > n }
+        }
+        let first = ids(try d.client.request("GET", "/subscribe?from=250", stop: enough(30)))
+        let last = try #require(first.last)
+        let resumed = ids(try d.client.request("GET", "/subscribe", headers: [("Last-Event-ID", "\(last)")],
+                                               stop: enough(30)))
+        #expect(first == Array(250..<(250 + UInt64(first.count))))
+        #expect(resumed.first == last + 1 && resumed == Array((last + 1)..<(last + 1 + UInt64(resumed.count))))
+        await writer.value
+        #expect(await d.stop() == 0)
+    }
+
+    @Test("a second daemon on the same store fails and leaves the first serving; SIGTERM with a stream open exits 0")
+    func lifecycle() async throws {
+        let d = try await RunningDaemon(lines: 100)
+        let (status, _, err) = try await ledgerd("serve", "--store", d.dir + "/store", "--socket", d.dir + "/second.sock")
+        #expect(status != 0 && err.contains("store_locked"))
+        let same = try await ledgerd("serve", "--store", d.dir + "/other", "--socket", d.socket)
+        #expect(same.0 != 0)
+        #expect(try d.call("GET", "/health").status == 200)
+        let stream = Task.detached { try? d.client.request("GET", "/subscribe?from=0", stop: { _ in false }) }
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(await d.stop() == 0)
+        _ = await stream.value
+        #expect(!FileManager.default.fileExists(atPath: d.socket), "the socket is removed on exit")
+    }
+
+    @Test("roles from the peer's uid: an auditor reads but cannot command; an unmapped uid gets 403")
+    func roles() async throws {
+        let d = try await RunningDaemon(lines: 100, roles: [65534: "auditor"])
+        func asUser(_ uid: Int, _ arguments: String...) async throws -> (Int32, String, String) {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
+            process.arguments = ["--reuid", "\(uid)", "--regid", "65534", "--clear-groups",
+                                 builtExecutable("ledgerd").path, "call", "--socket", d.socket] + arguments
+            let out = Pipe(), err = Pipe()
+            process.standardOutput = out
+            process.standardError = err
+            try process.run()
+            try out.fileHandleForWriting.close()
+            try err.fileHandleForWriting.close()
+            async let o = readToEnd(out.fileHandleForReading)
+            async let e = readToEnd(err.fileHandleForReading)
+            let (stdout, stderr) = await (o, e)
+            process.waitUntilExit()
+            return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
+        }
+        let read = try await asUser(65534, "GET", "/events?limit=2")
+        #expect(read.0 == 0 && read.1.contains("\"items\""), "\(read.2)")
+        let write = try await asUser(65534, "--data", Self.command(UUID(), dossier: UUID()), "POST", "/commands/dossier.submit")
+        #expect(write.0 != 0 && write.2.contains("HTTP 403") && write.2.contains("auditor"))
+        let stranger = try await asUser(65533, "GET", "/health")
+        #expect(stranger.0 != 0 && stranger.2.contains("HTTP 403") && stranger.2.contains("no role"))
+        #expect(await d.stop() == 0)
+    }
+
+    @Test("64 concurrent clients append and read")
+    func concurrentClients() async throws {
+        let d = try await RunningDaemon(lines: 50)
+        let failures = Mutex64()
+        let threads = (0..<64).map { i in
+            Thread {
+                for j in 0..<5 {
+                    let r = try? d.call("POST", "/streams/load-\(i)/events",
+                                        #"{"expectedVersion":\#(j),"events":[{"type":"Load.v1","facts":{"j":\#(j)}}]}"#)
+                    if r?.status != 201 { failures.add() }
+                    if (try? d.call("GET", "/streams/load-\(i)/events"))?.status != 200 { failures.add() }
+                }
+            }
+        }
+        threads.forEach { $0.start() }
+        while threads.contains(where: { !$0.isFinished }) { try await Task.sleep(for: .milliseconds(20)) }
+        #expect(failures.value == 0)
+        let events = try d.json(try d.call("GET", "/categories/load/events?limit=1000"))
+        if case .array(let items)? = events["items"] { #expect(items.count == 320) } else { Issue.record("no items") }
+        #expect(await d.stop() == 0)
+    }
+}
+
+/// A counter for threads.
+final class Mutex64: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0
+    func add() { lock.withLock { count += 1 } }
+    var value: Int { lock.withLock { count } }
+}
