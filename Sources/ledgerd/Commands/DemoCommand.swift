@@ -84,11 +84,13 @@ struct DemoCommand: AsyncParsableCommand {
 
         print("""
 
-            Next:
+            Next — serve the same store and ask it over its socket:
+              ledgerd serve --store \(storePath) --socket \(base)/ledgerd.sock &
+              curl --unix-socket \(base)/ledgerd.sock "http://ledgerd/queues?agency=HBC&tab=processing&asOf=\(Instant.format(asOf))"
+              curl --unix-socket \(base)/ledgerd.sock "http://ledgerd/statistics/timeliness?agency=SNV&period=\(period)"
+              curl --unix-socket \(base)/ledgerd.sock -N http://ledgerd/subscribe -H 'Last-Event-ID: \(head - 5)'
               ledgerd verify --store \(storePath)                      # re-derive the tree, check the checkpoint
               ledgerd audit export --store \(storePath) --out bundle   # an audit bundle for an auditor
-              ledgerd import --store \(storePath) --commands FILE      # more commands through the handlers
-            The daemon (`ledgerd serve`, HTTP over a Unix socket) is not built yet; see the open issue.
             """)
     }
 }
