@@ -305,6 +305,14 @@ public final class Store: Sendable {
     /// Appends waiting for the writer.
     public var writerQueueDepth: Int { writer?.queueDepth.load(ordering: .relaxed) ?? 0 }
 
+    /// The writer's work since the store was opened: commits (each one transaction and one fsync when durable),
+    /// events appended, and seconds spent in write transactions (the fsync included). Zeros when read-only.
+    public var writerStatistics: (commits: Int, events: Int, commitSeconds: Double) {
+        guard let writer else { return (0, 0, 0) }
+        return (writer.commits.load(ordering: .relaxed), writer.appendedEvents.load(ordering: .relaxed),
+                Double(writer.commitNanoseconds.load(ordering: .relaxed)) / 1e9)
+    }
+
     /// Reader slots in use and available.
     public var readerSlots: (used: Int, max: Int) {
         gate.shared { closed.load(ordering: .acquiring) ? (0, 0) : env.readers }

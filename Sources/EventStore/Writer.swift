@@ -40,6 +40,10 @@ final class Writer: @unchecked Sendable {
     let head: Atomic<UInt64>
     /// Jobs waiting (the writer queue depth).
     let queueDepth = Atomic<Int>(0)
+    /// Commits, events appended and nanoseconds spent in write transactions (fsync included), since open.
+    let commits = Atomic<Int>(0)
+    let appendedEvents = Atomic<Int>(0)
+    let commitNanoseconds = Atomic<Int>(0)
     /// Called on the writer thread after each commit that appended, with the new head.
     let onCommit: @Sendable (UInt64) -> Void
 
@@ -161,6 +165,12 @@ final class Writer: @unchecked Sendable {
             do {
                 if !durable { try env.setNoSync(true) }
                 defer { if !durable { try? env.setNoSync(false) } }
+                let started = ContinuousClock.now
+                defer {
+                    let (seconds, attoseconds) = (ContinuousClock.now - started).components
+                    commitNanoseconds.add(Int(seconds) * 1_000_000_000 + Int(attoseconds / 1_000_000_000),
+                                          ordering: .relaxed)
+                }
                 try env.write { txn in
                     for (append, _) in appends {
                         outcomes.append(try apply(append, txn, &batch))
@@ -187,6 +197,8 @@ final class Writer: @unchecked Sendable {
                 return
             }
             let appended = batch.nextPosition != state.nextPosition
+            commits.add(1, ordering: .relaxed)
+            appendedEvents.add(Int(batch.nextPosition - state.nextPosition), ordering: .relaxed)
             state.absorb(batch)
             head.store(state.nextPosition, ordering: .releasing)
             for ((_, continuation), outcome) in zip(appends, outcomes) {

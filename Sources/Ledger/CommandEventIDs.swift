@@ -26,4 +26,17 @@ public enum CommandEventIDs {
         return UUID(uuid: (bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7],
                            bytes[8], bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]))
     }
+
+    /// A deterministic command id for a system command named by `key` (e.g. `"eod HBC 2020-04-03"`), so a scheduler
+    /// that sends it again after a restart is answered as a retry: the first 16 bytes of
+    /// `SHA-256("ledger.system-command.v1" ‖ key)`, as a version-8 UUID.
+    public static func systemCommandID(_ key: String) -> UUID {
+        var hasher = SHA256()
+        hasher.update(data: Array("ledger.system-command.v1".utf8) + Array(key.utf8))
+        var bytes = Array(hasher.finalize().prefix(16))
+        bytes[6] = 0x80 | (bytes[6] & 0x0F)
+        bytes[8] = 0x80 | (bytes[8] & 0x3F)
+        return UUID(uuid: (bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7],
+                           bytes[8], bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]))
+    }
 }

@@ -107,6 +107,13 @@ struct ServeTests {
         let huge = try d.client.request("POST", "/commands/dossier.submit",
                                         body: Data(repeating: 0x61, count: (4 << 20) + 65_536))
         #expect(huge.status == 413)
+        let metrics = try d.call("GET", "/metrics").text
+        #expect(metrics.contains(#"ledgerd_request_duration_seconds_count{route="/commands/{type}",method="POST",status="201"} 1"#)
+                || metrics.contains(#"route="/commands/{type}""#), "\(metrics.prefix(400))")
+        for name in ["ledgerd_commits", "ledgerd_events_appended", "ledgerd_commit_seconds_mean", "ledgerd_writer_queue_depth",
+                     "ledgerd_map_used_bytes", "ledgerd_reader_slots_used", #"ledgerd_projection_lag{projection="dossiers"}"#] {
+            #expect(metrics.contains(name), "missing \(name)")
+        }
         #expect(await d.stop() == 0)
     }
 
@@ -215,8 +222,48 @@ struct ServeTests {
         #expect(read.0 == 0 && read.1.contains("\"items\""), "\(read.2)")
         let write = try await asUser(65534, "--data", Self.command(UUID(), dossier: UUID()), "POST", "/commands/dossier.submit")
         #expect(write.0 != 0 && write.2.contains("HTTP 403") && write.2.contains("auditor"))
+        let notAdmin = try await asUser(65534, "POST", "/admin/checkpoints")
+        #expect(notAdmin.0 != 0 && notAdmin.2.contains("HTTP 403"))
         let stranger = try await asUser(65533, "GET", "/health")
         #expect(stranger.0 != 0 && stranger.2.contains("HTTP 403") && stranger.2.contains("no role"))
+        #expect(await d.stop() == 0)
+    }
+
+    @Test("admin routes: system checks once, a signed checkpoint, an erasure the queue reflects, a backup, a rebuild")
+    func admin() async throws {
+        let d = try await RunningDaemon(lines: 1_200)
+        let at = #"{"at":"2020-04-06T18:00:00+07:00"}"#
+        let first = try d.json(try d.call("POST", "/admin/checks", at))
+        let second = try d.json(try d.call("POST", "/admin/checks", at))
+        #expect(second["endOfDay"] == 0 && second["deadlines"] == 0, "a check sent twice records nothing new")
+        #expect(first["refused"] == .array([]))
+        for agency in ["HBC", "SNV", "UBND-T"] {
+            let days = try d.json(try d.call("GET", "/streams/eod-\(agency)-20200406/events"))
+            if case .array(let items)? = days["items"] { #expect(!items.isEmpty, "\(agency) closed 6 April") }
+        }
+        let signed = try d.call("POST", "/admin/checkpoints")
+        let latest = try d.call("GET", "/checkpoint").text
+        #expect(signed.status == 201 && latest == signed.text)
+
+        let subject = UUID(), dossier = UUID()
+        var body = Self.command(UUID(), dossier: dossier, name: "Vũ Thị Erase")
+        body = body.replacingOccurrences(of: #""applicantId":"079200000001""#,
+                                         with: #""applicantId":"079200000001","subject":"\#(subject)""#)
+        #expect(try d.call("POST", "/commands/dossier.submit", body).status == 201)
+        let erased = try d.json(try d.call("POST", "/admin/erasures", #"{"subject":"\#(subject)","reason":"Decree 13 request"}"#))
+        guard case .number(let position)? = erased["position"] else { Issue.record("no erasure position"); return }
+        let queue = try d.call("GET", "/queues?agency=HBC&tab=new&limit=500&position=\(Int(position))").text
+        #expect(queue.contains(dossier.uuidString.lowercased()) && !queue.contains("Vũ Thị Erase"))
+
+        let backup = d.dir + "/backup"
+        #expect(try d.call("POST", "/admin/backups", #"{"directory":"\#(backup)"}"#).status == 201)
+        let copy = try Store.open(at: backup, options: { var o = StoreOptions(); o.readOnly = true; return o }())
+        #expect(copy.head == UInt64(position) + 1)
+        copy.close()
+        let rebuilt = try d.call("POST", "/admin/projections/dossiers/rebuild")
+        #expect(rebuilt.status == 200 && rebuilt.text.contains("digest"))
+        #expect(try d.call("GET", "/queues?agency=HBC&tab=new&limit=500").text.contains(dossier.uuidString.lowercased()))
+        #expect(try d.call("POST", "/admin/projections/nothing/rebuild").status == 404)
         #expect(await d.stop() == 0)
     }
 

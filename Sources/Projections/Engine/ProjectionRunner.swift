@@ -1,6 +1,7 @@
 public import EventStore
 import Crypto
 import Foundation
+import Synchronization
 
 /// Runs projections over a store into a state store: catch-up from each checkpoint in batches (each batch one state
 /// transaction with the checkpoint), following the log as it grows, rebuilding a new version beside the old one,
@@ -18,6 +19,8 @@ public final class ProjectionRunner: Sendable {
     /// Events per state transaction.
     public let batchSize: Int
     private let checkpoints: StateDatabase
+    /// One catch-up at a time: two would both fold the batch after the same checkpoint.
+    private let folding = Mutex<Void>(())
 
     /// Opens the state store at `path` with the databases of `projections` (current and, for a rebuild, previous
     /// versions, as `previousVersions` names them).
@@ -66,6 +69,10 @@ public final class ProjectionRunner: Sendable {
     /// old version's databases are emptied.
     @discardableResult
     public func catchUp(until end: UInt64? = nil, progress: (UInt64, UInt64) -> Void = { _, _ in }) throws -> UInt64 {
+        try folding.withLock { _ in try foldAll(until: end, progress: progress) }
+    }
+
+    private func foldAll(until end: UInt64?, progress: (UInt64, UInt64) -> Void) throws -> UInt64 {
         // Never past the log's head: a checkpoint beyond it would skip the events that arrive there later.
         let head = min(end ?? store.head, store.head)
         var positions = try projections.map { try checkpoint(of: $0) }
@@ -122,6 +129,16 @@ public final class ProjectionRunner: Sendable {
                 try txn.delete(checkpoints, key: Array("\(projection.name).v\(serving)".utf8))
             }
         }
+    }
+
+    /// Empties a projection's current version and its checkpoint in one transaction, so the next catch-up rebuilds
+    /// it from zero (an operator's `rebuild`; queries see it fill up again).
+    public func reset(_ projection: any Projection) throws {
+        let dbs = databases(of: projection)
+        try folding.withLock { _ in try state.write { txn in
+            for (_, db) in dbs.all { try txn.clear(db) }
+            _ = try txn.delete(checkpoints, key: Array("\(projection.name).v\(projection.version)".utf8))
+        } }
     }
 
     /// Catches up, then follows the log: folds each commit as it lands, until the task is cancelled or the store

@@ -16,11 +16,24 @@ final class Daemon: Sendable {
     /// How long a query naming a position waits for the projections.
     let positionWait: Duration = .seconds(5)
 
-    init(store: Store, model: ReadModel, roles: [UInt32: Role]) throws {
+    /// The checkpoint signer and its state (when the key is readable), the config's witnesses, and the cadence.
+    let signer: NoteSigner?
+    let signingState: SigningState?
+    let witnesses: [NoteVerifier]
+    let checkpointInterval: Duration
+
+    init(store: Store, model: ReadModel, roles: [UInt32: Role], signer: NoteSigner? = nil,
+         signingState: SigningState? = nil, witnesses: [NoteVerifier] = [], checkpointInterval: Duration = .seconds(300))
+        throws
+    {
         self.store = store
         self.service = try LedgerService(store: store)
         self.model = model
         self.roles = roles
+        self.signer = signer
+        self.signingState = signingState
+        self.witnesses = witnesses
+        self.checkpointInterval = checkpointInterval
     }
 
     /// The role of a uid: the config's, else admin for root, else none.

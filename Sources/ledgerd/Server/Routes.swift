@@ -20,7 +20,9 @@ enum Routes {
     static let readers: Set<Role> = [.clerk, .analyst, .admin]
     static let auditors: Set<Role> = [.auditor, .admin]
 
-    static var table: [Route] {
+    static var table: [Route] { base + AdminRoutes.table }
+
+    static var base: [Route] {
         [
             Route(method: .get, path: "/health", roles: Role.all) { _, _, _ in
                 JSONResponse.make(.object(["status": "ok"]))
@@ -57,6 +59,7 @@ enum Routes {
             Route(method: .get, path: "/proofs/inclusion", roles: [.auditor, .admin], handler: inclusion),
             Route(method: .get, path: "/proofs/consistency", roles: [.auditor, .admin], handler: consistency),
             Route(method: .get, path: "/projections", roles: Role.all, handler: projections),
+            Route(method: .get, path: "/metrics", roles: [.admin, .analyst, .auditor], handler: DaemonMetrics.route),
         ]
     }
 

@@ -34,6 +34,12 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "The most connections served at once.")
     var maxConnections = 1_024
 
+    @Option(help: "Seconds between the scheduler's system checks (end of day, deadlines) and checkpoint signing.")
+    var checkInterval = 60
+
+    @Option(help: "Seconds between signed checkpoints (when the log grew).")
+    var checkpointInterval = 300
+
     @Flag(help: "Print the routes (method and path) and exit.")
     var listRoutes = false
 
@@ -55,19 +61,30 @@ struct ServeCommand: AsyncParsableCommand {
         try Self.claimSocket(socketPath)
         let statePath = state ?? StoreLocation.trimmed(location.store) + ".state"
         let model = try ReadModel(store: store, statePath: statePath)
-        let daemon = try Daemon(store: store, model: model, roles: roles)
+        // The signing key is optional for serving: without a readable key the daemon serves but does not sign.
+        let signer = try? location.signer()
+        let daemon = try Daemon(store: store, model: model, roles: roles, signer: signer,
+                                signingState: signer == nil ? nil : try SigningState(path: try location.statePath()),
+                                witnesses: try config?.witnessVerifiers() ?? [],
+                                checkpointInterval: .seconds(checkpointInterval))
 
+        DaemonMetrics.bootstrap()
         let router = Router(context: LedgerRequestContext.self)
         router.add(middleware: RoleMiddleware(daemon: daemon))
         for route in Routes.table {
             let hbPath = route.path.replacingOccurrences(of: "{", with: ":").replacingOccurrences(of: "}", with: "")
             router.on(RouterPath(hbPath), method: route.method) { request, context in
+                let started = ContinuousClock.now
+                let response: Response
                 do {
                     try Authorize.check(route, context)
-                    return try await route.handler(request, context, daemon)
+                    response = try await route.handler(request, context, daemon)
                 } catch {
-                    return APIError.from(error).response
+                    response = APIError.from(error).response
                 }
+                DaemonMetrics.record(route: route.path, method: route.method.rawValue, status: response.status.code,
+                                     since: started)
+                return response
             }
         }
         var logger = Logger(label: "ledgerd")
@@ -87,7 +104,8 @@ struct ServeCommand: AsyncParsableCommand {
             logger: logger
         )
         let services: [any Service] = [
-            ProjectionFollower(runner: model.runner), app, ShutdownWatcher(signal: daemon.shutdown),
+            ProjectionFollower(runner: model.runner), Scheduler(daemon: daemon, interval: .seconds(max(1, checkInterval))),
+            app, ShutdownWatcher(signal: daemon.shutdown),
         ]
         let serviceGroup = ServiceGroup(configuration: .init(
             services: services.map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))

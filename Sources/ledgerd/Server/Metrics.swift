@@ -1,0 +1,60 @@
+import CoreMetrics
+import EventStore
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import Projections
+import Prometheus
+
+/// `/metrics` in Prometheus's text format: request latencies by route and status (recorded as they happen), and the
+/// store's and projections' state read at scrape time (appends, commits and their fsync time, batch size, writer
+/// queue depth, map use, reader slots, projection position and lag).
+enum DaemonMetrics {
+    static let registry = PrometheusCollectorRegistry()
+
+    /// Routes swift-metrics to the registry (once per process).
+    static func bootstrap() {
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+    }
+
+    /// Records one request's latency under its route pattern, method and status.
+    static func record(route: String, method: String, status: Int, since start: ContinuousClock.Instant) {
+        let elapsed = ContinuousClock.now - start
+        let (seconds, attoseconds) = elapsed.components
+        Timer(label: "ledgerd_request_duration_seconds",
+              dimensions: [("route", route), ("method", method), ("status", String(status))])
+            .recordNanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+    }
+
+    static func scrape(_ daemon: Daemon) throws -> String {
+        let store = daemon.store
+        let (commits, events, commitSeconds) = store.writerStatistics
+        func gauge(_ name: String, _ value: Double, _ dimensions: [(String, String)] = []) {
+            Gauge(label: name, dimensions: dimensions).record(value)
+        }
+        gauge("ledgerd_events_appended", Double(events))
+        gauge("ledgerd_commits", Double(commits))
+        gauge("ledgerd_commit_seconds", commitSeconds)
+        gauge("ledgerd_batch_events_mean", commits == 0 ? 0 : Double(events) / Double(commits))
+        gauge("ledgerd_commit_seconds_mean", commits == 0 ? 0 : commitSeconds / Double(commits))
+        gauge("ledgerd_log_head", Double(store.head))
+        gauge("ledgerd_writer_queue_depth", Double(store.writerQueueDepth))
+        gauge("ledgerd_map_used_bytes", Double(store.bytesInUse))
+        gauge("ledgerd_map_size_bytes", Double(store.mapSize))
+        gauge("ledgerd_reader_slots_used", Double(store.readerSlots.used))
+        gauge("ledgerd_reader_slots_max", Double(store.readerSlots.max))
+        for projection in ReadModel.projections {
+            let (position, lag) = try daemon.model.runner.status(of: projection)
+            gauge("ledgerd_projection_position", Double(position), [("projection", projection.name)])
+            gauge("ledgerd_projection_lag", Double(lag), [("projection", projection.name)])
+        }
+        return registry.emitToString()
+    }
+
+    static func route(_: Request, _: LedgerRequestContext, _ daemon: Daemon) async throws -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: try scrape(daemon))))
+    }
+}
