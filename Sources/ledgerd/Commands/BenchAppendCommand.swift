@@ -62,6 +62,24 @@ struct BenchAppendCommand: AsyncParsableCommand {
         let mode: Durability = durability == .durable ? .durable : .relaxed
 
         progress("appending with \(writers) writer(s), batch \(batch), \(durability.rawValue)…")
+        let seconds = try await Self.append(chunks, to: store, writers: writers, durability: mode)
+        let storage = try store.payloadStorage()
+        let result = BenchAppendResult(
+            events: events, writers: writers, batch: batch, durability: durability.rawValue, seconds: seconds,
+            eventsPerSec: Double(events) / seconds, bytesOnDisk: store.bytesInUse,
+            payloadRawBytes: workload.rawPayloadBytes, payloadStoredBytes: storage.storedBytes - storage.saltBytes,
+            saltBytes: storage.saltBytes, dictionaryID: Int(store.currentDictionaryID), tree: !noTree)
+        store.close()
+        result.print(json: json)
+    }
+}
+
+extension BenchAppendCommand {
+    /// Appends `chunks` with `writers` concurrent writers (each takes the next chunk); returns the seconds taken,
+    /// including the final sync of a relaxed run.
+    static func append(_ chunks: [[StreamAppend]], to store: Store, writers: Int, durability mode: Durability)
+        async throws -> Double
+    {
         let next = SharedCounter()
         let clock = ContinuousClock()
         let start = clock.now
@@ -80,15 +98,7 @@ struct BenchAppendCommand: AsyncParsableCommand {
             try await group.waitForAll()
         }
         if mode == .relaxed { try await store.sync() }
-        let seconds = (clock.now - start).seconds
-        let storage = try store.payloadStorage()
-        let result = BenchAppendResult(
-            events: events, writers: writers, batch: batch, durability: durability.rawValue, seconds: seconds,
-            eventsPerSec: Double(events) / seconds, bytesOnDisk: store.bytesInUse,
-            payloadRawBytes: workload.rawPayloadBytes, payloadStoredBytes: storage.storedBytes - storage.saltBytes,
-            saltBytes: storage.saltBytes, dictionaryID: Int(store.currentDictionaryID), tree: !noTree)
-        store.close()
-        result.print(json: json)
+        return (clock.now - start).seconds
     }
 }
 
