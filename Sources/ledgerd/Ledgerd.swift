@@ -13,7 +13,7 @@ struct Ledgerd: AsyncParsableCommand {
         subcommands: [
             InitCommand.self, VerifyCommand.self, CheckpointCommand.self, AuditCommand.self, EraseCommand.self,
             ServeCommand.self, CallCommand.self, CompactCommand.self, DemoCommand.self, FixturesCommand.self,
-            ImportCommand.self, BenchCommand.self,
+            ImportCommand.self, ExportCommand.self, BenchCommand.self,
         ]
     )
 }

@@ -10,7 +10,10 @@ enum EventStoreKeys {
 }
 
 /// Runs the built `ledgerd` with arguments; returns (exit status, standard output, standard error).
-func ledgerd(_ arguments: String...) async throws -> (Int32, String, String) {
+func ledgerd(_ arguments: String...) async throws -> (Int32, String, String) { try await ledgerd(arguments) }
+
+/// Runs the built `ledgerd` with an argument array.
+func ledgerd(_ arguments: [String]) async throws -> (Int32, String, String) {
     let process = Process()
     process.executableURL = builtExecutable("ledgerd")
     process.arguments = arguments
