@@ -74,6 +74,8 @@ struct ExportCommand: AsyncParsableCommand {
         @Option(help: "Only events whose domain time falls in this period (2020-04, 2020-Q2, 2020-04-01..2020-04-15).")
         var period: String?
         @Option(help: "ndjson or csv.") var format = "ndjson"
+        @Flag(help: "NDJSON only: add each event's exact parts (factsV1, and personalV1 where not erased) in base64, so `ledgerd import --events` recreates the events byte for byte. Carries personal data: for admins.")
+        var exact = false
         @OptionGroup var output: Output
 
         func run() async throws {
@@ -114,6 +116,12 @@ struct ExportCommand: AsyncParsableCommand {
                     var metadata = [String: JSONValue]()
                     for (k, v) in m.entries { metadata[k] = .string(String(decoding: v, as: UTF8.self)) }
                     o["metadata"] = .object(metadata)
+                    if exact {
+                        o["factsV1"] = .string(Data(e.facts ?? []).base64EncodedString())
+                        if let p = e.personal { o["personalV1"] = .string(Data(p).base64EncodedString()) }
+                        o["correlationId"] = .string(e.record.correlationID.uuidString.lowercased())
+                        if let c = e.record.causationID { o["causationId"] = .string(c.uuidString.lowercased()) }
+                    }
                     text += encodeJSONLine(JSONValue.object(o)) + "\n"
                 }
             }
@@ -123,7 +131,7 @@ struct ExportCommand: AsyncParsableCommand {
                 if let stream { page = try log.readStream(stream, from: from == 0 ? nil : from, limit: 1_000, payloads: .facts) }
                 else if let category { page = try log.readCategory(category, from: from, limit: 1_000, payloads: .facts) }
                 else if let type { page = try log.readType(type, from: from, limit: 1_000, payloads: .facts) }
-                else { page = try log.read(from: from, limit: 1_000, payloads: .facts) }
+                else { page = try log.read(from: from, limit: 1_000, payloads: exact ? .all : .facts) }
                 for e in page { try emit(e) }
                 guard page.count == 1_000, let last = page.last else { break }
                 from = stream == nil ? last.position + 1 : last.record.streamVersion + 1

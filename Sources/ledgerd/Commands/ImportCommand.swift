@@ -19,20 +19,68 @@ struct ImportCommand: AsyncParsableCommand {
 
     @OptionGroup var location: StoreLocation
 
-    @Option(help: "The NDJSON file of commands.")
-    var commands: String
+    @Option(help: "An NDJSON file of commands.")
+    var commands: String?
+
+    @Option(help: "An NDJSON file of events exported with `ledgerd export events --exact` (ids, types, actor, metadata and parts kept; only positions and recorded_at are new).")
+    var events: String?
 
     @Option(help: "The origin, when the store does not exist yet.")
     var origin = "ledger.local/import"
 
     func run() async throws {
-        guard let data = FileManager.default.contents(atPath: commands) else {
-            throw ValidationError("cannot read \(commands)")
-        }
+        guard (commands == nil) != (events == nil) else { throw ValidationError("give one of --commands and --events") }
+        let path = commands ?? events!
+        guard let data = FileManager.default.contents(atPath: path) else { throw ValidationError("cannot read \(path)") }
         let store = try Store.openOrCreate(at: location.store, origin: origin)
         defer { store.close() }
+        if events != nil {
+            try await Self.importEvents(data, into: store)
+            return
+        }
         let tally = try await CommandReplay.run(store: store, ndjson: data, principal: "import", quiet: false)
         if !tally.unexpected.isEmpty { throw ExitCode(1) }
+    }
+
+    /// Appends exported events one by one, each expecting its stream at the previous version (so the order and the
+    /// streams are kept) and idempotent by event id (so an interrupted import is re-run).
+    static func importEvents(_ data: Data, into store: Store) async throws {
+        var appended = 0, retried = 0
+        for (index, line) in data.split(separator: 0x0A).enumerated() {
+            func bad(_ what: String) -> ValidationError { ValidationError("line \(index + 1): \(what)") }
+            guard case .object(let o)? = try? JSONDecoder().decode(JSONValue.self, from: Data(line)) else {
+                throw bad("not a JSON object")
+            }
+            guard case .string(let stream)? = o["stream"], case .string(let type)? = o["type"],
+                  case .string(let idText)? = o["eventId"], let id = UUID(uuidString: idText),
+                  case .number(let version)? = o["version"], version >= 1
+            else { throw bad("needs stream, type, eventId and version") }
+            guard case .string(let factsText)? = o["factsV1"], let facts = Data(base64Encoded: factsText) else {
+                throw bad("has no factsV1: export with `ledgerd export events --exact`")
+            }
+            var personal: [UInt8]?
+            if case .string(let p)? = o["personalV1"] {
+                guard let bytes = Data(base64Encoded: p) else { throw bad("personalV1 is not base64") }
+                personal = Array(bytes)
+            }
+            var metadata = Metadata()
+            if case .object(let m)? = o["metadata"] {
+                for (k, v) in m.sorted(by: { $0.key < $1.key }) { if case .string(let s) = v { metadata[k] = s } }
+            }
+            var actor = ""
+            if case .string(let a)? = o["actor"] { actor = a }
+            func uuid(_ key: String) -> UUID? { if case .string(let s)? = o[key] { UUID(uuidString: s) } else { nil } }
+            let event = EventData(id: id, type: type, facts: Array(facts), personal: personal, actor: actor,
+                                  metadata: metadata, correlationID: uuid("correlationId"), causationID: uuid("causationId"))
+            let previous = UInt64(version) - 1
+            let result = try await store.append([StreamAppend(stream: stream, expected: previous == 0 ? .noStream : .exact(previous),
+                                                              events: [event])], durability: .relaxed)
+            if result.wasRetry { retried += 1 } else { appended += 1 }
+            if (index + 1) % 1_000 == 0 { FileHandle.standardError.write(Data("\r  events: \(index + 1)".utf8)) }
+        }
+        try await store.sync()
+        FileHandle.standardError.write(Data("\n".utf8))
+        print("imported \(appended) events (\(retried) already present)")
     }
 }
 
