@@ -71,6 +71,12 @@ struct ToolTests {
         let queue = try await ledgerd("query", "queue", "--socket", d.socket, "--agency", "HBC", "--tab", "new",
                                       "--as-of", "2020-04-03T10:00:00+07:00")
         #expect(queue.0 == 0 && queue.1.contains("Hồ Văn Submit"), "\(queue.2)")
+        // An import while the daemon holds the store goes through its socket, expectations checked.
+        let sample = try String(contentsOf: fixtureURL("sample/commands.ndjson"), encoding: .utf8).split(separator: "\n")
+        try sample[600..<900].joined(separator: "\n").write(toFile: d.dir + "/more.ndjson", atomically: true, encoding: .utf8)
+        let more = try await ledgerd("import", "--store", d.dir + "/store", "--commands", d.dir + "/more.ndjson",
+                                     "--socket", d.socket)
+        #expect(more.0 == 0 && more.1.contains("through the daemon"), "\(more.1)\(more.2)")
         let bad = try await ledgerd("query", "weather", "--socket", d.socket, "--agency", "HBC")
         #expect(bad.0 != 0 && bad.2.contains("unknown query"))
         let rebuild = try await ledgerd("rebuild", "--store", d.dir + "/store", "--socket", d.socket, "--projection", "audit")

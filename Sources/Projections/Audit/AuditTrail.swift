@@ -4,11 +4,11 @@ import Ledger
 
 /// The audit trail: every domain event of dossiers, approvals, work items and people, by stream (`byStream`:
 /// `stream 0 position(u64 BE)`) and by acting official (`byActor`: `actor 0 position`), each with its type, actor,
-/// principal, role, capacity, on-behalf-of, domain time and facts as JSON. Reference data and personal parts are
-/// not copied here.
+/// principal, role, capacity, on-behalf-of, domain time and the facts part (facts v1 bytes, rendered as JSON when
+/// read). Reference data and personal parts are not copied here.
 public struct AuditTrail: Projection {
     public var name = "audit"
-    public var version: UInt32 = 1
+    public var version: UInt32 = 2
     public var databases = ["byStream", "byActor"]
 
     static let categories: Set<String> = ["dossier", "approval", "task", "person", "delegation", "roster",
@@ -33,7 +33,7 @@ public struct AuditTrail: Projection {
         }
         let at = try? Facts.decode(facts) { r throws(Facts.DecodingError) in try r.instant("at") }
         if let at { w.field("at", instant: at) }
-        w.field("facts", (try? Facts.json(facts)) ?? "{}")
+        w.field("facts", value: .bytes(facts))
         let value = w.finish()
         var position = [UInt8]()
         withUnsafeBytes(of: record.position.bigEndian) { position.append(contentsOf: $0) }

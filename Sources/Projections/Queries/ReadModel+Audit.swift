@@ -45,10 +45,12 @@ extension ReadModel {
                 guard key.starts(with: prefix), key.count == prefix.count + 8 else { return key.starts(with: prefix) }
                 let position = key[prefix.count...].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
                 let f = try StateRows.decode(value)
+                var facts = "{}"
+                if case .bytes(let bytes)? = f["facts"] { facts = (try? Facts.json(bytes)) ?? "{}" }
                 out.append(AuditEntry(position: position, stream: f.string("stream"), type: f.string("type"),
                                       actor: f.string("actor"), principal: f.string("principal"), role: f.string("role"),
                                       unit: f.string("unit"), capacity: f.string("capacity"),
-                                      onBehalfOf: f.string("on_behalf_of"), at: f.instant("at"), facts: f.string("facts")))
+                                      onBehalfOf: f.string("on_behalf_of"), at: f.instant("at"), facts: facts))
                 return true
             }
             return out

@@ -25,6 +25,9 @@ struct ImportCommand: AsyncParsableCommand {
     @Option(help: "An NDJSON file of events exported with `ledgerd export events --exact` (ids, types, actor, metadata and parts kept; only positions and recorded_at are new).")
     var events: String?
 
+    @Option(help: "A running daemon's socket (default: the config's); commands go through it when it answers.")
+    var socket: String?
+
     @Option(help: "The origin, when the store does not exist yet.")
     var origin = "ledger.local/import"
 
@@ -32,6 +35,11 @@ struct ImportCommand: AsyncParsableCommand {
         guard (commands == nil) != (events == nil) else { throw ValidationError("give one of --commands and --events") }
         let path = commands ?? events!
         guard let data = FileManager.default.contents(atPath: path) else { throw ValidationError("cannot read \(path)") }
+        // Commands that write go through a running daemon (it holds the store's lock).
+        if commands != nil, let daemon = runningDaemon(location, socket: socket) {
+            try Self.importThroughDaemon(data, daemon)
+            return
+        }
         let store = try Store.openOrCreate(at: location.store, origin: origin)
         defer { store.close() }
         if events != nil {
@@ -40,6 +48,40 @@ struct ImportCommand: AsyncParsableCommand {
         }
         let tally = try await CommandReplay.run(store: store, ndjson: data, principal: "import", quiet: false)
         if !tally.unexpected.isEmpty { throw ExitCode(1) }
+    }
+
+    /// Sends each command line to `POST /commands/{type}`; counts answers like the local import.
+    static func importThroughDaemon(_ data: Data, _ daemon: UnixHTTPClient) throws {
+        var accepted = 0, refused = [String: Int](), unexpected = [String]()
+        for (index, line) in data.split(separator: 0x0A).enumerated() {
+            let envelope: CommandEnvelope
+            do { envelope = try CommandEnvelope(json: Data(line)) } catch {
+                throw ValidationError("line \(index + 1): \(error.message)")
+            }
+            let response = try daemon.request("POST", "/commands/\(envelope.type)", body: Data(line))
+            var outcome = "accepted"
+            if (200..<300).contains(response.status) {
+                accepted += 1
+                if response.text.contains("\"recorded\":false") { outcome = "check" }
+            } else if response.status == 400 {
+                throw ValidationError("line \(index + 1): \(response.text)")
+            } else {
+                let code = response.text.components(separatedBy: "\"code\":\"").dropFirst().first?
+                    .prefix { $0 != "\"" } ?? "http_\(response.status)"
+                refused[String(code), default: 0] += 1
+                outcome = "refused:\(code)"
+            }
+            if case .object(let o)? = try? JSONDecoder().decode(JSONValue.self, from: Data(line)),
+               case .string(let expected)? = o["expect"],
+               !(expected == outcome || (expected == "check" && outcome == "accepted")) {
+                unexpected.append("line \(index + 1) \(envelope.type): expected \(expected), got \(outcome)")
+            }
+        }
+        let list = refused.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+        print("through the daemon: \(accepted) accepted, \(refused.values.reduce(0, +)) refused"
+            + (list.isEmpty ? "" : " (\(list))"))
+        for u in unexpected.prefix(20) { print("  unexpected: \(u)") }
+        if !unexpected.isEmpty { throw ExitCode(1) }
     }
 
     /// Appends exported events one by one, each expecting its stream at the previous version (so the order and the

@@ -3,9 +3,10 @@ import EventStore
 import Foundation
 import Projections
 
-/// A running daemon for a store, if one answers on the config's socket (commands that write go through it).
+/// A running daemon for a store, if one answers on `--socket` or on the socket of the store's own config file (never
+/// a default path, which could be another store's daemon): commands that write go through it.
 func runningDaemon(_ location: StoreLocation, socket: String?) -> UnixHTTPClient? {
-    let path = socket ?? (try? location.loadConfig())??.socketPath ?? "/run/ledgerd/ledgerd.sock"
+    guard let path = socket ?? (try? location.loadConfig())??.socketPath else { return nil }
     let client = UnixHTTPClient(socketPath: path)
     return ((try? client.probe()) ?? false) ? client : nil
 }
