@@ -3,12 +3,13 @@ import Foundation
 import Ledger
 
 /// The audit trail: every domain event of dossiers, approvals, work items and people, by stream (`byStream`:
-/// `stream 0 position(u64 BE)`) and by acting official (`byActor`: `actor 0 position`), each with its type, actor,
+/// `stream 0 position(u64 BE)`) and by acting official (`byActor`: `actor 0 position` → the stream, whose entry holds
+/// the line), each with its type, actor,
 /// principal, role, capacity, on-behalf-of, domain time and the facts part (facts v1 bytes, rendered as JSON when
 /// read). Reference data and personal parts are not copied here.
 public struct AuditTrail: Projection {
     public var name = "audit"
-    public var version: UInt32 = 2
+    public var version: UInt32 = 3
     public var databases = ["byStream", "byActor"]
 
     static let categories: Set<String> = ["dossier", "approval", "task", "person", "delegation", "roster",
@@ -38,6 +39,7 @@ public struct AuditTrail: Projection {
         var position = [UInt8]()
         withUnsafeBytes(of: record.position.bigEndian) { position.append(contentsOf: $0) }
         try txn.put(dbs["byStream"], key: Array(stream.utf8) + [0] + position, value: value)
-        if !actor.isEmpty { try txn.put(dbs["byActor"], key: Array(actor.utf8) + [0] + position, value: value) }
+        // By actor, a reference: the stream, whose entry at the same position holds the line.
+        if !actor.isEmpty { try txn.put(dbs["byActor"], key: Array(actor.utf8) + [0] + position, value: Array(stream.utf8)) }
     }
 }

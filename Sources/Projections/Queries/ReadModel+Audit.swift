@@ -35,7 +35,31 @@ extension ReadModel {
 
     /// Everything an official did, in log order.
     public func auditTrail(actor: String) throws -> [AuditEntry] {
-        try entries(databases(AuditTrail())["byActor"], Array(actor.utf8) + [0])
+        let dbs = databases(AuditTrail())
+        let prefix = Array(actor.utf8) + [0]
+        return try runner.state.read { txn in
+            var lines = [AuditEntry]()
+            try txn.forEach(dbs["byActor"], from: prefix) { key, value in
+                guard key.starts(with: prefix), key.count == prefix.count + 8 else { return key.starts(with: prefix) }
+                let position = Array(key[prefix.count...])
+                if let line = try txn.get(dbs["byStream"], key: Array(value) + [0] + position) {
+                    lines.append(try Self.auditEntry(position, line))
+                }
+                return true
+            }
+            return lines
+        }
+    }
+
+    static func auditEntry(_ positionBytes: [UInt8], _ value: [UInt8]) throws -> AuditEntry {
+        let position = positionBytes.reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+        let f = try StateRows.decode(value)
+        var facts = "{}"
+        if case .bytes(let bytes)? = f["facts"] { facts = (try? Facts.json(bytes)) ?? "{}" }
+        return AuditEntry(position: position, stream: f.string("stream"), type: f.string("type"), actor: f.string("actor"),
+                          principal: f.string("principal"), role: f.string("role"), unit: f.string("unit"),
+                          capacity: f.string("capacity"), onBehalfOf: f.string("on_behalf_of"), at: f.instant("at"),
+                          facts: facts)
     }
 
     private func entries(_ db: StateDatabase, _ prefix: [UInt8]) throws -> [AuditEntry] {
@@ -43,14 +67,7 @@ extension ReadModel {
             var out = [AuditEntry]()
             try txn.forEach(db, from: prefix) { key, value in
                 guard key.starts(with: prefix), key.count == prefix.count + 8 else { return key.starts(with: prefix) }
-                let position = key[prefix.count...].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
-                let f = try StateRows.decode(value)
-                var facts = "{}"
-                if case .bytes(let bytes)? = f["facts"] { facts = (try? Facts.json(bytes)) ?? "{}" }
-                out.append(AuditEntry(position: position, stream: f.string("stream"), type: f.string("type"),
-                                      actor: f.string("actor"), principal: f.string("principal"), role: f.string("role"),
-                                      unit: f.string("unit"), capacity: f.string("capacity"),
-                                      onBehalfOf: f.string("on_behalf_of"), at: f.instant("at"), facts: facts))
+                out.append(try Self.auditEntry(Array(key[prefix.count...]), Array(value)))
                 return true
             }
             return out

@@ -85,46 +85,49 @@ public struct DossierRow: Hashable, Sendable {
         return w.finish()
     }
 
-    /// Reads stored bytes.
+    /// Reads stored bytes in one pass over the fields (the fold reads a row per event).
     public init(bytes: UnsafeRawBufferPointer) throws(Facts.DecodingError) {
-        let r = try Facts.Reader(bytes)
-        id = try r.string("id")
-        agency = try r.string("agency")
-        unit = try r.string("unit")
-        assignee = try r.string("assignee")
-        assignments = try r.strings("assignments")
-        if case .array(let items)? = try r.value("assignedAt") {
-            assignedAt = items.compactMap { if case .instant(let t) = $0 { t } else { nil } }
+        var status: DossierStatus?
+        var channel: Channel?
+        for (key, value) in try Facts.Reader(bytes).entries() {
+            switch (key, value) {
+            case ("id", .string(let v)): id = v
+            case ("agency", .string(let v)): agency = v
+            case ("unit", .string(let v)): unit = v
+            case ("assignee", .string(let v)): assignee = v
+            case ("assignments", .array(let items)):
+                assignments = items.compactMap { if case .string(let s) = $0 { s } else { nil } }
+            case ("assignedAt", .array(let items)):
+                assignedAt = items.compactMap { if case .instant(let t) = $0 { t } else { nil } }
+            case ("status", .string(let v)): status = DossierStatus(rawValue: v)
+            case ("outcome", .string(let v)): outcome = v
+            case ("procedure", .string(let v)): procedure = v
+            case ("field", .string(let v)): field = v
+            case ("channel", .int(let v)): channel = Channel(rawValue: Int(v))
+            case ("receiptCode", .string(let v)): receiptCode = v
+            case ("submittedAt", .instant(let v)): submittedAt = v
+            case ("receivedAt", .instant(let v)): receivedAt = v
+            case ("dueAt", .instant(let v)): dueAt = v
+            case ("appointmentAt", .instant(let v)): appointmentAt = v
+            case ("finishedAt", .instant(let v)): finishedAt = v
+            case ("returnedAt", .instant(let v)): returnedAt = v
+            case ("pausedSince", .instant(let v)): pausedSince = v
+            case ("apologyAt", .instant(let v)): apologyAt = v
+            case ("calendarVersion", .int(let v)): calendarVersion = Int(v)
+            case ("supplements", .int(let v)): supplements = Int(v)
+            case ("apologyBy", .string(let v)): apologyBy = v
+            case ("revisions", .int(let v)): revisions = Int(v)
+            case ("feeRequested", .bool(let v)): feeRequested = v
+            case ("paidOnline", .bool(let v)): paidOnline = v
+            case ("breachRecorded", .bool(let v)): breachRecorded = v
+            case ("applicantName", .string(let v)): applicantName = v
+            case ("subject", .string(let v)): subject = v
+            default: throw Facts.DecodingError(what: "dossier row field \(key)", offset: 0)
+            }
         }
-        guard let s = DossierStatus(rawValue: try r.string("status")),
-              let c = Channel(rawValue: Int(try r.int("channel")))
-        else { throw Facts.DecodingError(what: "status or channel", offset: 0) }
-        status = s
-        channel = c
-        outcome = try r.string("outcome")
-        procedure = try r.string("procedure")
-        field = try r.string("field")
-        receiptCode = try r.string("receiptCode")
-        submittedAt = try r.instant("submittedAt")
-        func optional(_ key: String) throws(Facts.DecodingError) -> Int64? {
-            r.contains(key) ? try r.instant(key) : nil
-        }
-        receivedAt = try optional("receivedAt")
-        dueAt = try optional("dueAt")
-        appointmentAt = try optional("appointmentAt")
-        finishedAt = try optional("finishedAt")
-        returnedAt = try optional("returnedAt")
-        pausedSince = try optional("pausedSince")
-        apologyAt = try optional("apologyAt")
-        calendarVersion = Int(try r.int("calendarVersion"))
-        supplements = Int(try r.int("supplements"))
-        apologyBy = try r.string("apologyBy")
-        revisions = Int(try r.int("revisions"))
-        feeRequested = try r.bool("feeRequested") ?? false
-        paidOnline = try r.bool("paidOnline") ?? false
-        breachRecorded = try r.bool("breachRecorded") ?? false
-        applicantName = try r.string("applicantName")
-        subject = try r.string("subject")
+        guard let status, let channel else { throw Facts.DecodingError(what: "dossier row status or channel", offset: 0) }
+        self.status = status
+        self.channel = channel
     }
 
     /// Reads stored bytes.

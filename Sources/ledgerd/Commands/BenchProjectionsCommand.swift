@@ -29,6 +29,8 @@ struct BenchProjectionsCommand: AsyncParsableCommand {
     var keep: String?
     @Option(help: "Rebuilds to run; the figure reported is the median.")
     var runs = 1
+    @Option(help: "Rebuild only this projection (dossiers, work-items, attendance, audit).")
+    var projection: String?
     @Flag(help: "Print the result as one JSON object on the last line.")
     var json = false
 
@@ -57,10 +59,12 @@ struct BenchProjectionsCommand: AsyncParsableCommand {
         defer { log.close() }
         var rates = [Double]()
         for run in 1...max(1, runs) {
-            let model = try ReadModel(store: log, statePath: scratch + "/state-\(run)")
+            let chosen = ReadModel.projections.filter { projection == nil || $0.name == projection }
+            guard !chosen.isEmpty else { throw ValidationError("no projection \(projection ?? "")") }
+            let runner = try ProjectionRunner(store: log, statePath: scratch + "/state-\(run)", projections: chosen)
             let bar = ProgressBar(label: "rebuild \(run)")
             let started = ContinuousClock.now
-            let head = try model.runner.catchUp { done, total in bar.update(done, of: total) }
+            let head = try runner.catchUp { done, total in bar.update(done, of: total) }
             bar.finish()
             rates.append(Double(head) / (ContinuousClock.now - started).seconds)
         }
@@ -74,7 +78,7 @@ struct BenchProjectionsCommand: AsyncParsableCommand {
         }
         let result = Result(events: log.head, events_per_sec: Int(median), runs: rates.map { Int($0) },
                             import_commands_per_sec: importRate.map { Int($0) })
-        print("rebuilt \(ReadModel.projections.count) projections over \(log.head) events: \(Int(median)) events/s"
+        print("rebuilt \(projection ?? "\(ReadModel.projections.count) projections") over \(log.head) events: \(Int(median)) events/s"
             + (importRate.map { "; imported at \(Int($0)) commands/s" } ?? ""))
         if json { print(encodeJSONLine(result)) }
     }
