@@ -14,20 +14,7 @@ func ledgerd(_ arguments: String...) async throws -> (Int32, String, String) { t
 
 /// Runs the built `ledgerd` with an argument array.
 func ledgerd(_ arguments: [String]) async throws -> (Int32, String, String) {
-    let process = Process()
-    process.executableURL = builtExecutable("ledgerd")
-    process.arguments = arguments
-    let out = Pipe(), err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    try process.run()
-    try out.fileHandleForWriting.close()
-    try err.fileHandleForWriting.close()
-    async let stdout = readToEnd(out.fileHandleForReading)
-    async let stderr = readToEnd(err.fileHandleForReading)
-    let (o, e) = await (stdout, stderr)
-    process.waitUntilExit()
-    return (process.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+    try await runProcess(builtExecutable("ledgerd"), arguments)
 }
 
 @Suite("ledgerd command line", .serialized)

@@ -14,21 +14,9 @@ struct ExportTests {
     }
 
     static func duckdb(_ script: String) async throws -> [String: JSONValue] {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: python)
-        process.arguments = ["-c", script]
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        try out.fileHandleForWriting.close()
-        try err.fileHandleForWriting.close()
-        async let o = readToEnd(out.fileHandleForReading)
-        async let e = readToEnd(err.fileHandleForReading)
-        let (stdout, stderr) = await (o, e)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "\(String(decoding: stderr, as: UTF8.self))")
-        guard case .object(let result) = try JSONDecoder().decode(JSONValue.self, from: stdout) else { return [:] }
+        let (status, stdout, stderr) = try await runProcess(URL(fileURLWithPath: python), ["-c", script])
+        #expect(status == 0, "\(stderr)")
+        guard case .object(let result) = try JSONDecoder().decode(JSONValue.self, from: Data(stdout.utf8)) else { return [:] }
         return result
     }
 

@@ -202,21 +202,9 @@ struct ServeTests {
     func roles() async throws {
         let d = try await RunningDaemon(lines: 100, roles: [65534: "auditor"])
         func asUser(_ uid: Int, _ arguments: String...) async throws -> (Int32, String, String) {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
-            process.arguments = ["--reuid", "\(uid)", "--regid", "65534", "--clear-groups",
-                                 builtExecutable("ledgerd").path, "call", "--socket", d.socket] + arguments
-            let out = Pipe(), err = Pipe()
-            process.standardOutput = out
-            process.standardError = err
-            try process.run()
-            try out.fileHandleForWriting.close()
-            try err.fileHandleForWriting.close()
-            async let o = readToEnd(out.fileHandleForReading)
-            async let e = readToEnd(err.fileHandleForReading)
-            let (stdout, stderr) = await (o, e)
-            process.waitUntilExit()
-            return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
+            try await runProcess(URL(fileURLWithPath: "/usr/bin/setpriv"),
+                                 ["--reuid", "\(uid)", "--regid", "65534", "--clear-groups",
+                                  builtExecutable("ledgerd").path, "call", "--socket", d.socket] + arguments)
         }
         let read = try await asUser(65534, "GET", "/events?limit=2")
         #expect(read.0 == 0 && read.1.contains("\"items\""), "\(read.2)")

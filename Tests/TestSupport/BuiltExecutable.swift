@@ -17,3 +17,21 @@ public func readToEnd(_ handle: FileHandle) async -> Data {
         Thread { continuation.resume(returning: handle.readDataToEndOfFile()) }.start()
     }
 }
+
+/// Runs an executable to its end; returns (exit status, standard output, standard error).
+public func runProcess(_ executable: URL, _ arguments: [String]) async throws -> (Int32, String, String) {
+    let process = Process()
+    process.executableURL = executable
+    process.arguments = arguments
+    let out = Pipe(), err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    try out.fileHandleForWriting.close()
+    try err.fileHandleForWriting.close()
+    async let stdout = readToEnd(out.fileHandleForReading)
+    async let stderr = readToEnd(err.fileHandleForReading)
+    let (o, e) = await (stdout, stderr)
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+}

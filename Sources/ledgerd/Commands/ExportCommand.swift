@@ -46,12 +46,15 @@ struct ExportCommand: AsyncParsableCommand {
         return try Store.open(at: path, options: options)
     }
 
-    /// Projections over a read-only store in a private (or given) state directory, caught up.
-    static func model(_ store: Store, state: String?) throws -> (ReadModel, String?) {
+    /// Runs `body` with projections over the read-only store in a private (or given) state directory, caught up.
+    static func withModel<T>(store path: String, state: String?, _ body: (ReadModel) throws -> T) throws -> T {
+        let log = try openReadOnly(path)
+        defer { log.close() }
         let scratch = state == nil ? NSTemporaryDirectory() + "ledger-export-\(getpid())-\(UUID())" : nil
-        let model = try ReadModel(store: store, statePath: state ?? scratch!)
+        defer { if let scratch { try? FileManager.default.removeItem(atPath: scratch) } }
+        let model = try ReadModel(store: log, statePath: state ?? scratch!)
         try model.runner.catchUp()
-        return (model, scratch)
+        return try body(model)
     }
 
     static func csv(_ fields: [String]) -> String {
@@ -151,15 +154,12 @@ struct ExportCommand: AsyncParsableCommand {
 
         func run() async throws {
             guard let p = Period(period) else { throw ValidationError("--period \(period) is not a period") }
-            let log = try openReadOnly(store)
-            defer { log.close() }
-            let (model, scratch) = try model(log, state: state)
-            defer { if let scratch { try? FileManager.default.removeItem(atPath: scratch) } }
+            let rows = try withModel(store: store, state: state) { try $0.timeliness(agency: agency, period: p) }
             var text = csv(["agency", "period", "unit", "field", "procedure", "received", "carried_over", "new_online",
                             "new_direct", "new_postal", "resolved_early", "resolved_on_time", "resolved_overdue",
                             "in_progress_within", "in_progress_overdue", "withdrawn", "refused", "on_time_rate",
                             "online_share", "postal_share", "online_payment_share"])
-            for (k, t) in try model.timeliness(agency: agency, period: p) {
+            for (k, t) in rows {
                 text += csv([agency, "\(p)", k.unit, k.field, k.procedure] + [
                     t.received, t.carriedOver, t.newOnline, t.newDirect, t.newPostal, t.resolvedEarly, t.resolvedOnTime,
                     t.resolvedOverdue, t.inProgressWithin, t.inProgressOverdue, t.withdrawn, t.refused,
@@ -181,15 +181,12 @@ struct ExportCommand: AsyncParsableCommand {
 
         func run() async throws {
             guard let p = Period(period) else { throw ValidationError("--period \(period) is not a period") }
-            let log = try openReadOnly(store)
-            defer { log.close() }
-            let (model, scratch) = try model(log, state: state)
-            defer { if let scratch { try? FileManager.default.removeItem(atPath: scratch) } }
+            let evaluations = try withModel(store: store, state: state) { try $0.evaluations(agency: agency, period: p) }
             var text = csv(["agency", "period", "person", "unit", "assigned", "completed", "early", "on_time", "late",
                             "open_overdue", "supplements_requested", "second_supplements", "apologies",
                             "returned_drafts", "onsite_days", "remote_days", "leave_days", "no_shows", "reports_sent",
                             "reports_missing", "quantity", "progress", "quality", "score", "grade"])
-            for e in try model.evaluations(agency: agency, period: p) {
+            for e in evaluations {
                 let a = e.attendance
                 text += csv([agency, "\(p)", e.person, e.unit] + [
                     e.assigned, e.completed, e.early, e.onTime, e.late, e.openOverdue, e.supplementsRequested,

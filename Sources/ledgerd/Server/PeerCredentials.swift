@@ -1,5 +1,6 @@
 import CPeerCredentials
 import NIOCore
+import Synchronization
 
 /// The process at the other end of a Unix-domain socket connection, as the kernel reports it (SO_PEERCRED).
 struct PeerCredentials: Sendable, Hashable {
@@ -7,8 +8,21 @@ struct PeerCredentials: Sendable, Hashable {
     let uid: UInt32
     let gid: UInt32
 
-    /// The credentials of a connection, or `nil` when its channel is not a socket.
+    /// Credentials of open connections, read once per connection and dropped when it closes.
+    private static let cache = Mutex<[ObjectIdentifier: PeerCredentials]>([:])
+
+    /// The credentials of a connection (read once, then remembered until it closes), or `nil` when its channel is not
+    /// a socket.
     static func of(_ channel: any Channel) async throws -> PeerCredentials? {
+        let id = ObjectIdentifier(channel)
+        if let known = cache.withLock({ $0[id] }) { return known }
+        guard let read = try await read(channel) else { return nil }
+        cache.withLock { $0[id] = read }
+        channel.closeFuture.whenComplete { _ in _ = cache.withLock { $0.removeValue(forKey: id) } }
+        return read
+    }
+
+    private static func read(_ channel: any Channel) async throws -> PeerCredentials? {
         guard let provider = channel as? any SocketOptionProvider else { return nil }
         let raw: ledger_ucred = try await provider.unsafeGetSocketOption(
             level: NIOBSDSocket.OptionLevel(rawValue: ledger_sol_socket()),
