@@ -123,3 +123,31 @@ struct ServiceTests {
         #expect(again == nil)
     }
 }
+
+@Suite("Schema versions")
+struct UpcastTests {
+    @Test("a CheckedIn.v1 without a date (an older store) is upcast when folded: the check-out after it is accepted")
+    func checkedInV1() async throws {
+        let s = try await Scenario.make("upcast")
+        defer { s.remove() }
+        // What an older version wrote: unit, location and instant, no date.
+        var w = Facts.Writer()
+        w.field("unit", "A.P1")
+        w.field("location", "REMOTE")
+        w.field("at", instant: Instant.parse("2020-04-03T07:40:00+07:00")!)
+        try await s.store.append(to: "person-a-4", expected: .noStream, [EventData(type: "CheckedIn.v1", facts: w.finish(),
+                                                                                   actor: "a-4")])
+        let twice = try await s.refusal("attendance.checkIn", "a-4", .specialist, "2020-04-03T08:00:00+07:00",
+                                        ["location": "REMOTE"])
+        #expect(twice?.code == .invalidState, "the v1 check-in counts for 3 April")
+        try await s.run("attendance.checkOut", "a-4", .specialist, "2020-04-03T17:00:00+07:00", [:])
+        try await s.run("attendance.checkIn", "a-4", .specialist, "2020-04-06T07:40:00+07:00", ["location": "REMOTE"])
+        let types = try s.store.readStream("person-a-4").map(\.record.eventType)
+        #expect(types == ["CheckedIn.v1", "CheckedOut.v1", "CheckedIn.v2"])
+        let decoded = try s.store.readStream("person-a-4", payloads: .facts).compactMap {
+            try PersonEvent(type: $0.record.eventType, facts: $0.facts ?? [])
+        }
+        #expect(decoded.first == .checkedIn(unit: "A.P1", location: .remote, date: CivilDate("2020-04-03")!,
+                                             at: Instant.parse("2020-04-03T07:40:00+07:00")!))
+    }
+}

@@ -145,6 +145,6 @@ struct DomainScenarioTests {
         #expect(!trail.contains { $0.facts.contains("Trần") }, "personal data stays out of the audit trail")
         let byActor = try model.auditTrail(actor: "a-3")
         #expect(byActor.map(\.type).contains("DossierSubmittedForApproval.v1") && byActor.allSatisfy { $0.actor == "a-3" })
-        #expect(byActor.contains { $0.type == "CheckedIn.v1" && $0.facts.contains("ONSITE") })
+        #expect(byActor.contains { $0.type == "CheckedIn.v2" && $0.facts.contains("ONSITE") })
     }
 }

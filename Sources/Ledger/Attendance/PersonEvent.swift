@@ -7,6 +7,9 @@ public enum WorkLocation: String, Hashable, Sendable {
 
 /// What happens on a person's stream `person-<staff>` (domain.md §3.2): check-ins and outs, progress reports, leave
 /// and duty exceptions. Staff ids are pseudonymous; nothing here is personal data.
+///
+/// Schema versions: `CheckedIn.v2` carries the local date; `CheckedIn.v1` (without it) is upcast when decoded, its
+/// date taken from its instant in Asia/Ho_Chi_Minh.
 public enum PersonEvent: Hashable, Sendable {
     case checkedIn(unit: String, location: WorkLocation, date: CivilDate, at: Int64)
     case checkedOut(date: CivilDate, at: Int64)
@@ -21,7 +24,7 @@ public enum PersonEvent: Hashable, Sendable {
     /// The stored type.
     public var type: String {
         switch self {
-        case .checkedIn: "CheckedIn.v1"
+        case .checkedIn: "CheckedIn.v2"
         case .checkedOut: "CheckedOut.v1"
         case .progressReported: "ProgressReported.v1"
         case .leaveRequested: "LeaveRequested.v1"
@@ -80,12 +83,14 @@ public enum PersonEvent: Hashable, Sendable {
         }
         let decoded = try Facts.decode(facts) { r throws(Facts.DecodingError) -> PersonEvent? in
             switch type {
-            case "CheckedIn.v1":
+            case "CheckedIn.v2", "CheckedIn.v1":
                 guard let location = WorkLocation(rawValue: try r.string("location")) else {
                     throw Facts.DecodingError(what: "location", offset: 0)
                 }
-                return .checkedIn(unit: try r.string("unit"), location: location, date: try date(r, "date"),
-                                  at: try r.instant("at"))
+                let at = try r.instant("at")
+                // Upcast: v1 (session-1 stores) had no date; it is the local date (UTC+7) of the check-in.
+                let day = type == "CheckedIn.v1" ? WorkingCalendar().local(at).date : try date(r, "date")
+                return .checkedIn(unit: try r.string("unit"), location: location, date: day, at: at)
             case "CheckedOut.v1": return .checkedOut(date: try date(r, "date"), at: try r.instant("at"))
             case "ProgressReported.v1":
                 return .progressReported(date: try date(r, "date"), to: try r.string("to"),

@@ -34,7 +34,7 @@ public struct CommandContext: Sendable, Hashable {
 
 /// One event a decision produces, before the handler gives it an id and metadata.
 public struct NewEvent: Sendable, Hashable {
-    /// The type with its schema version, e.g. `CheckedIn.v1`.
+    /// The type with its schema version, e.g. `CheckedIn.v2`.
     public var type: String
     /// The facts part (facts v1).
     public var facts: [UInt8]
