@@ -24,6 +24,7 @@ public enum ExpectedVersion: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
+    /// A readable rendering.
     public var description: String {
         switch self {
         case .any: "any"

@@ -50,10 +50,12 @@ public struct SigningState: Sendable, Hashable {
         fsyncDirectory((path as NSString).deletingLastPathComponent)
     }
 
+    /// Equality of the fields that matter.
     public static func == (a: SigningState, b: SigningState) -> Bool {
         a.path == b.path && a.size == b.size && a.root == b.root
     }
 
+    /// Hashes the identifying fields.
     public func hash(into hasher: inout Hasher) {
         hasher.combine(path)
         hasher.combine(size)

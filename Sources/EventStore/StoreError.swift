@@ -17,6 +17,7 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
         /// The code's stable text, e.g. `"wrong_expected_version"`.
         public let rawValue: String
         private init(_ rawValue: String) { self.rawValue = rawValue }
+        /// A readable rendering.
         public var description: String { rawValue }
 
         /// An argument is not acceptable (a name too long, metadata not canonical, …). Nothing was written.
@@ -75,6 +76,7 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
         self.position = position
     }
 
+    /// A readable rendering.
     public var description: String { "\(code): \(message)" }
 }
 

@@ -23,6 +23,7 @@ public enum SubscriptionFilter: Sendable, Hashable {
 /// }
 /// ```
 public struct EventSubscription: AsyncSequence, Sendable {
+    /// The element type.
     public typealias Element = RecordedEvent
 
     let store: Store
@@ -33,6 +34,7 @@ public struct EventSubscription: AsyncSequence, Sendable {
     /// Events the subscriber may fall behind the head before it is cut off; `nil` pauses it instead.
     public let maximumLag: UInt64?
 
+    /// The iterator.
     public func makeAsyncIterator() -> Iterator {
         Iterator(subscription: self, next: start)
     }
@@ -49,6 +51,7 @@ public struct EventSubscription: AsyncSequence, Sendable {
             self.next = next
         }
 
+        /// The next value.
         public mutating func next() async throws -> RecordedEvent? {
             let store = subscription.store
             while true {

@@ -10,6 +10,7 @@ public struct LedgerError: Error, Hashable, Sendable, CustomStringConvertible {
         public let rawValue: String
         /// A code from its text (codes read back from JSON).
         public init(_ rawValue: String) { self.rawValue = rawValue }
+        /// A readable rendering.
         public var description: String { rawValue }
 
         /// The aggregate is not in a state that allows the command.
@@ -48,5 +49,6 @@ public struct LedgerError: Error, Hashable, Sendable, CustomStringConvertible {
         self.field = field
     }
 
+    /// A readable rendering.
     public var description: String { "\(code): \(message)" }
 }

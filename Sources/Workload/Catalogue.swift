@@ -4,13 +4,19 @@ public enum Catalogue {
     /// A procedure of the catalogue. Codes of the national database are used where known; the others are marked
     /// illustrative.
     public struct Procedure: Sendable {
+        /// The national (or illustrative) code.
         public var code: String
+        /// Its name.
         public var name: String
+        /// The field (sector) code.
         public var field: String
+        /// Its level.
         public var level: Int
         /// `sameDay`, or working days.
         public var workingDays: Int?
+        /// Whether it is on Directive 16's urgent list.
         public var urgent: Bool
+        /// Whether the code is illustrative.
         public var illustrative: Bool
         /// Ward (commune) level, else department level.
         public var ward: Bool

@@ -10,10 +10,15 @@ public import Ledger
 /// Deterministic: the same profile, days and seed give the same commands, byte for byte (a seeded generator, no
 /// wall clock, no unordered iteration).
 public struct FixtureGenerator {
+    /// The profile.
     public let profile: Profile
+    /// Working days simulated.
     public let days: Int
+    /// The seed.
     public let seed: UInt64
+    /// The first day.
     public let start: CivilDate
+    /// The calendar.
     public let calendar: WorkingCalendar
 
     /// A generator for `days` working days from `start` (1 April 2020, the first day of Directive 16).

@@ -11,12 +11,19 @@ public struct GeneratedCommand: Sendable {
         case check
     }
 
+    /// The domain time.
     public var at: Int64
+    /// The generation order.
     public var seq: Int
+    /// The client's command id.
     public var commandID: UUID
+    /// The event type.
     public var type: String
+    /// The acting official's staff id.
     public var actor: Actor
+    /// The body.
     public var body: [String: JSONValue]
+    /// What the generator expects.
     public var expect: Expectation
 
     /// The envelope the service runs.

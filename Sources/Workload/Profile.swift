@@ -3,19 +3,27 @@
 public struct Profile: Sendable {
     /// One agency.
     public struct Agency: Sendable {
+        /// Its id.
         public var id: String
+        /// Its name.
         public var name: String
+        /// Its level.
         public var level: String
+        /// The superior agency.
         public var superior: String?
         /// Division names and their sizes (the head included).
         public var divisions: [(name: String, size: Int)]
+        /// One-stop officers.
         public var deskSize: Int
+        /// Dossiers received per working day.
         public var dossiersPerDay: Int
         /// The on-site ratio of its duty policy (1/3; wards 1/2).
         public var ratio: (Int, Int)
     }
 
+    /// Its name.
     public var name: String
+    /// Agencies by id.
     public var agencies: [Agency]
 
     /// The committed sample: the province's People's Committee, Thủ Đức district, two departments and two wards.

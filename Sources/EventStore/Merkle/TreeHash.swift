@@ -44,6 +44,7 @@ public struct TreeHash: Hashable, Sendable, CustomStringConvertible {
     /// Lowercase hex.
     public var hex: String { bytes.map { String(format: "%02x", $0) }.joined() }
 
+    /// A readable rendering.
     public var description: String { hex }
 
     /// The root of the empty tree: SHA-256 of nothing.

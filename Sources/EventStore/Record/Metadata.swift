@@ -46,14 +46,17 @@ public struct Metadata: Sendable, Hashable, CustomStringConvertible {
     /// True when there are no entries.
     public var isEmpty: Bool { entries.isEmpty }
 
+    /// A readable rendering.
     public var description: String {
         "{" + entries.map { "\($0.key)=\(String(decoding: $0.value, as: UTF8.self))" }.joined(separator: ", ") + "}"
     }
 
+    /// Equality of the fields that matter.
     public static func == (a: Metadata, b: Metadata) -> Bool {
         a.entries.count == b.entries.count && zip(a.entries, b.entries).allSatisfy { $0.key == $1.key && $0.value == $1.value }
     }
 
+    /// Hashes the identifying fields.
     public func hash(into hasher: inout Hasher) {
         for entry in entries {
             hasher.combine(entry.key)

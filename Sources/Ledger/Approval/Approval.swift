@@ -4,7 +4,9 @@ public struct Approval: Hashable, Sendable {
     /// Where it stands.
     public enum Status: String, Hashable, Sendable { case pending, returned, approved, rejected, signed }
 
+    /// Where it stands.
     public var status: Status?
+    /// Who submitted the draft.
     public var submitter = ""
     /// The subject's processors and assignees (never approvers).
     public var processors: [String] = []
@@ -12,8 +14,10 @@ public struct Approval: Hashable, Sendable {
     public var chain: [String] = []
     /// Levels approved so far.
     public var approvedLevels = 0
+    /// The draft's SHA-256.
     public var draftSha256 = ""
 
+    /// Creates one.
     public init() {}
 
     public static func evolve(_ state: Approval, _ event: ApprovalEvent) -> Approval {

@@ -4,14 +4,20 @@ public struct Delegation: Hashable, Sendable {
     /// and time-limited, never sub-delegated), Q (quyền, acting head).
     public enum Capacity: String, Hashable, Sendable, CaseIterable { case kt = "KT", tl = "TL", tuq = "TUQ", q = "Q" }
 
+    /// Who delegates (the chain holder).
     public var from: String
+    /// Who receives the delegation.
     public var to: String
+    /// The signing capacity (KT, TL, TUQ, Q).
     public var capacity: Capacity
+    /// The first day in force.
     public var validFrom: Int64
+    /// The last day in force.
     public var validTo: Int64
     /// When it was recorded (a delegation is never retroactive: validFrom ≥ recordedAt).
     public var recordedAt: Int64
 
+    /// A delegation.
     public init(from: String, to: String, capacity: Capacity, validFrom: Int64, validTo: Int64, recordedAt: Int64) {
         self.from = from
         self.to = to

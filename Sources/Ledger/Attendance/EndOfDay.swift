@@ -3,9 +3,13 @@
 public struct EndOfDay: Sendable {
     /// What the check reads of one unit.
     public struct UnitInput: Sendable {
+        /// The unit's id.
         public var unit: String
+        /// The day.
         public var day: UnitDay
+        /// The roster.
         public var roster: Roster
+        /// The on-site cap that day.
         public var cap: Int
 
         /// A unit's day.

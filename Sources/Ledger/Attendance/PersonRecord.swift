@@ -4,8 +4,11 @@ public import Foundation
 public struct PersonRecord: Hashable, Sendable {
     /// A leave request.
     public struct Leave: Hashable, Sendable {
+        /// The kind.
         public var kind: String
+        /// The first day it applies.
         public var from: CivilDate
+        /// The last day.
         public var to: CivilDate
         /// `nil` while pending.
         public var approved: Bool?
@@ -13,8 +16,11 @@ public struct PersonRecord: Hashable, Sendable {
 
     /// A duty-exception request.
     public struct Exception: Hashable, Sendable {
+        /// The local date.
         public var date: CivilDate
+        /// Whether it asks for a place beyond the cap.
         public var beyondCap: Bool
+        /// Who asked.
         public var requestedBy: String
         /// `nil` while pending.
         public var granted: Bool?
@@ -24,7 +30,9 @@ public struct PersonRecord: Hashable, Sendable {
     public var sessions: [CivilDate: (location: WorkLocation, open: Bool)] = [:]
     /// Days with a progress report.
     public var reports: Set<CivilDate> = []
+    /// Leave requests by id.
     public var leaves: [UUID: Leave] = [:]
+    /// Duty-exception requests by id.
     public var exceptions: [UUID: Exception] = [:]
 
     /// Nothing recorded.
@@ -59,12 +67,14 @@ public struct PersonRecord: Hashable, Sendable {
         return granted.isEmpty ? nil : .withinCap
     }
 
+    /// Equality of the fields that matter.
     public static func == (a: PersonRecord, b: PersonRecord) -> Bool {
         a.reports == b.reports && a.leaves == b.leaves && a.exceptions == b.exceptions
             && a.sessions.keys == b.sessions.keys
             && a.sessions.allSatisfy { k, v in b.sessions[k].map { $0.location == v.location && $0.open == v.open } ?? false }
     }
 
+    /// Hashes the identifying fields.
     public func hash(into hasher: inout Hasher) {
         hasher.combine(reports)
         hasher.combine(leaves)

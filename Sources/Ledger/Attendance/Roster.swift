@@ -3,8 +3,11 @@
 public struct Roster: Hashable, Sendable {
     /// One line of a roster.
     public struct Entry: Hashable, Sendable {
+        /// The local date.
         public var date: CivilDate
+        /// The official's staff id.
         public var person: String
+        /// The location.
         public var location: WorkLocation
         /// LEADER, ONE_STOP, CLASSIFIED, ESSENTIAL, OFFICE.
         public var duty: String

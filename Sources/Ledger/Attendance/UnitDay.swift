@@ -63,17 +63,24 @@ public enum UnitDayEvent: Hashable, Sendable {
 /// An ONSITE check-in request, with the facts the decision needs (the caller reads the roster, the unit's
 /// headcount and the duty policy from reference data).
 public struct OnsiteCheckIn: Hashable, Sendable {
+    /// The official's staff id.
     public var person: String
+    /// The unit's id.
     public var unit: String
+    /// The local date.
     public var date: CivilDate
+    /// The domain time.
     public var at: Int64
+    /// Staff assigned to the unit that day.
     public var headcount: Int
+    /// The on-site ratio as a fraction.
     public var ratio: (numerator: Int, denominator: Int)
     /// Rostered ONSITE for that date.
     public var rostered: Bool
     /// A granted duty exception covering the person and date, if any.
     public var exception: DutyException?
 
+    /// Creates one.
     public init(person: String, unit: String, date: CivilDate, at: Int64, headcount: Int,
                 ratio: (numerator: Int, denominator: Int), rostered: Bool, exception: DutyException? = nil) {
         self.person = person
@@ -86,11 +93,13 @@ public struct OnsiteCheckIn: Hashable, Sendable {
         self.exception = exception
     }
 
+    /// Equality of the fields that matter.
     public static func == (a: OnsiteCheckIn, b: OnsiteCheckIn) -> Bool {
         a.person == b.person && a.unit == b.unit && a.date == b.date && a.at == b.at && a.headcount == b.headcount
             && a.ratio == b.ratio && a.rostered == b.rostered && a.exception == b.exception
     }
 
+    /// Hashes the identifying fields.
     public func hash(into hasher: inout Hasher) {
         hasher.combine(person)
         hasher.combine(unit)

@@ -63,6 +63,7 @@ public struct CivilDate: Hashable, Comparable, Sendable, CustomStringConvertible
         String(year) + "-" + (month < 10 ? "0" : "") + String(month) + "-" + (day < 10 ? "0" : "") + String(day)
     }
 
+    /// Orders by the key fields.
     public static func < (a: CivilDate, b: CivilDate) -> Bool { a.daysSinceEpoch < b.daysSinceEpoch }
 
     static func daysIn(month: Int, year: Int) -> Int {

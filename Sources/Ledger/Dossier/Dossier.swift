@@ -4,11 +4,17 @@ public import Foundation
 public struct Dossier: Hashable, Sendable {
     /// `nil` until the dossier is submitted.
     public var status: DossierStatus?
+    /// The procedure code.
     public var procedureCode = ""
+    /// The procedure version.
     public var procedureVersion = 0
+    /// The agency's id.
     public var agencyID = ""
+    /// How it reached the desk.
     public var channel: Channel = .online
+    /// The receipt code `<agency>-<yyMMdd>-<seq>`.
     public var receiptCode: String?
+    /// When the clock started.
     public var clockStartAt: Int64?
     /// The calendar version the dossier was received under (its deadlines use it for good).
     public var calendarVersion = 0
@@ -16,6 +22,7 @@ public struct Dossier: Hashable, Sendable {
     public var dueAt: Int64?
     /// The citizen's appointment, moved by an apology.
     public var appointmentAt: Int64?
+    /// The staff id of the official who holds it ("" when nobody).
     public var assignee: String?
     /// The unit holding the dossier (the receiving desk, then the unit it was transferred to).
     public var unit: String?
@@ -23,14 +30,19 @@ public struct Dossier: Hashable, Sendable {
     public var processors: [String] = []
     /// The open approval, its proposed outcome, and the number of drafts returned for revision.
     public var approvalID: UUID?
+    /// The proposed outcome.
     public var proposedOutcome: ProposedOutcome?
+    /// Drafts returned for revision.
     public var revisions = 0
     /// The deadline findings already recorded (each once).
     public var deadlineApproachingRecorded = false
+    /// Whether the deadline breach was recorded.
     public var deadlineBreachedRecorded = false
+    /// The supplement requests.
     public var supplementRequests = 0
     /// When the open supplementation request was made, if one is open.
     public var supplementOpenSince: Int64?
+    /// The apology issued at.
     public var apologyIssuedAt: Int64?
     /// When processing finished (resolved, refused, withdrawn after receipt).
     public var finishedAt: Int64?
@@ -124,11 +136,14 @@ public struct Actor: Hashable, Sendable {
         case system
     }
 
+    /// The official's pseudonymous staff id.
     public var staffID: String
+    /// The role acted in.
     public var role: Role
     /// The unit the official acts from, when the command needs it (a receipt records the desk).
     public var unit: String?
 
+    /// Creates one.
     public init(staffID: String, role: Role, unit: String? = nil) {
         self.staffID = staffID
         self.role = role

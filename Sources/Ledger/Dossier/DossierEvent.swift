@@ -51,17 +51,26 @@ public enum DossierEvent: Hashable, Sendable {
 
     /// The facts of a submission.
     public struct Submitted: Hashable, Sendable {
+        /// The procedure code.
         public var procedureCode: String
+        /// The procedure version.
         public var procedureVersion: Int
+        /// The field code.
         public var fieldCode: String
+        /// The agency's id.
         public var agencyID: String
+        /// How it reached the desk.
         public var channel: Channel
+        /// Whether it is on Directive 16's urgent list.
         public var urgent: Bool
+        /// The domain time.
         public var at: Int64
         /// Personal: the applicant's name and ID number.
         public var applicantName: String
+        /// The applicant's ID number (personal).
         public var applicantID: String
 
+        /// Creates one.
         public init(procedureCode: String, procedureVersion: Int, fieldCode: String, agencyID: String, channel: Channel,
                     urgent: Bool, at: Int64, applicantName: String, applicantID: String) {
             self.procedureCode = procedureCode
@@ -78,15 +87,22 @@ public enum DossierEvent: Hashable, Sendable {
 
     /// The facts of a receipt.
     public struct Received: Hashable, Sendable {
+        /// The receipt code `<agency>-<yyMMdd>-<seq>`.
         public var receiptCode: String
+        /// The domain time.
         public var at: Int64
+        /// When the clock started.
         public var clockStartAt: Int64
+        /// The statistical due instant (moved only by supplementation pauses).
         public var dueAt: Int64
+        /// The legal duration in working minutes.
         public var durationMinutes: Int?
+        /// The calendar version it was received under.
         public var calendarVersion: Int
         /// The receiving desk.
         public var unit: String?
 
+        /// Creates one.
         public init(receiptCode: String, at: Int64, clockStartAt: Int64, dueAt: Int64, durationMinutes: Int?,
                     calendarVersion: Int, unit: String? = nil) {
             self.unit = unit

@@ -31,6 +31,7 @@ public enum Facts {
         case uuid(UUID)
         case instant(Int64)
 
+        /// Equality of the fields that matter.
         public static func == (a: Value, b: Value) -> Bool {
             switch (a, b) {
             case (.null, .null): true
@@ -46,6 +47,7 @@ public enum Facts {
             }
         }
 
+        /// Hashes the identifying fields.
         public func hash(into hasher: inout Hasher) {
             switch self {
             case .null: hasher.combine(0)
@@ -67,6 +69,7 @@ public enum Facts {
         public var what: String
         /// Byte offset.
         public var offset: Int
+        /// A readable rendering.
         public var description: String { "malformed facts: \(what) at byte \(offset)" }
 
         /// A decoding error.

@@ -10,8 +10,11 @@ public struct ReferenceData: Sendable {
         public enum Level: String, Hashable, Sendable, CaseIterable {
             case province, department, district, ward
         }
+        /// Its id.
         public var id: String
+        /// Its name.
         public var name: String
+        /// Its level.
         public var level: Level
         /// The superior agency (whose head grants exceptions beyond the cap).
         public var superior: String?
@@ -27,8 +30,11 @@ public struct ReferenceData: Sendable {
 
     /// A unit of an agency.
     public struct Unit: Hashable, Sendable {
+        /// Its id.
         public var id: String
+        /// The agency's id.
         public var agency: String
+        /// Its name.
         public var name: String
         /// A one-stop desk (receives dossiers).
         public var isOneStopDesk: Bool
@@ -44,13 +50,17 @@ public struct ReferenceData: Sendable {
 
     /// A staff member's assignment to a unit from a date.
     public struct Assignment: Hashable, Sendable {
+        /// The staff id.
         public var staff: String
+        /// The unit's id.
         public var unit: String
+        /// The position held.
         public var position: String
         /// A leader (agency head, deputy, unit head) for the leader-on-site rule.
         public var isLeader: Bool
         /// The direct head progress reports go to (`nil` for the agency head).
         public var directHead: String?
+        /// The first day it applies.
         public var from: CivilDate
 
         /// An assignment.
@@ -67,10 +77,15 @@ public struct ReferenceData: Sendable {
 
     /// A duty policy (Directive 16 mode) for an agency or for all (`*`).
     public struct DutyPolicy: Hashable, Sendable {
+        /// The agency it applies to, or `*`.
         public var scope: String
+        /// The on-site ratio as a fraction.
         public var ratio: (numerator: Int, denominator: Int)
+        /// Leaders required on site per working day.
         public var minimumLeaders: Int
+        /// The first day in force.
         public var validFrom: CivilDate
+        /// The last day in force.
         public var validTo: CivilDate
         /// Directive-16 intake: online only for level 3/4, other channels only for the urgent list.
         public var directive16Intake: Bool
@@ -86,18 +101,22 @@ public struct ReferenceData: Sendable {
             self.directive16Intake = directive16Intake
         }
 
+        /// Equality of the fields that matter.
         public static func == (a: DutyPolicy, b: DutyPolicy) -> Bool {
             a.scope == b.scope && a.ratio == b.ratio && a.minimumLeaders == b.minimumLeaders
                 && a.validFrom == b.validFrom && a.validTo == b.validTo && a.directive16Intake == b.directive16Intake
         }
 
+        /// Hashes the identifying fields.
         public func hash(into hasher: inout Hasher) {
             hasher.combine(scope)
             hasher.combine(validFrom)
         }
     }
 
+    /// Agencies by id.
     public private(set) var agencies: [String: Agency] = [:]
+    /// Units by id.
     public private(set) var units: [String: Unit] = [:]
     /// Each staff member's assignments, oldest first.
     public private(set) var assignments: [String: [Assignment]] = [:]
@@ -105,6 +124,7 @@ public struct ReferenceData: Sendable {
     public private(set) var unitMembers: [String: Set<String>] = [:]
     /// Procedure versions by code (index = version − 1) and their names.
     public private(set) var procedures: [String: [ProcedureVersion]] = [:]
+    /// Procedure names by code.
     public private(set) var procedureNames: [String: String] = [:]
     /// Calendar versions by id (index = version − 1).
     public private(set) var calendars: [String: [WorkingCalendar]] = [:]

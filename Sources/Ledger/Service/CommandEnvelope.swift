@@ -12,12 +12,19 @@ public import Foundation
 /// `occurredAt` is honoured only for import and system principals (design.md, "Clocks"); others get the server's
 /// time.
 public struct CommandEnvelope: Sendable, Hashable {
+    /// The client's command id.
     public var commandID: UUID
+    /// The event type.
     public var type: String
+    /// The acting official's staff id.
     public var actor: Actor
+    /// The official acted for.
     public var onBehalfOf: String?
+    /// The signing capacity (KT, TL, TUQ, Q).
     public var capacity: String?
+    /// The domain time (honoured for import and system principals).
     public var occurredAt: Int64?
+    /// The body.
     public var body: CommandBody
 
     /// An envelope.

@@ -3,11 +3,15 @@ public import Foundation
 /// What an import of NDJSON commands did: accepted, refused by code, system checks with nothing to record, and the
 /// lines whose outcome differed from the `expect` they carried.
 public struct ImportTally: Sendable, Hashable {
+    /// Commands accepted.
     public var accepted = 0
+    /// Commands refused, by code.
     public var refused: [String: Int] = [:]
+    /// System checks with nothing to record.
     public var nothingToRecord = 0
     /// `line N: expected …, got …` for each line that carried an `expect` its outcome did not meet.
     public var unexpected: [String] = []
+    /// Command lines read.
     public var lines = 0
 
     /// Refused commands in all.

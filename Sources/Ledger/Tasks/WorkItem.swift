@@ -5,10 +5,15 @@ public struct WorkItem: Hashable, Sendable {
     /// Where it stands.
     public enum Status: String, Hashable, Sendable { case registered, assigned, completed }
 
+    /// Where it stands.
     public var status: Status?
+    /// The agency's id.
     public var agency = ""
+    /// The unit's id.
     public var unit = ""
+    /// The staff id of the official who holds it ("" when nobody).
     public var assignee: String?
+    /// When it is due.
     public var dueAt: Int64 = 0
 
     /// Nothing yet.

@@ -8,13 +8,17 @@ import Ledger
 /// each person's latest duty exception (`granters`). Keys are
 /// `id 0 yyyy-MM-dd` (and `person 0 leave id`).
 public struct AttendanceRegister: Projection {
+    /// The projection's stable name.
     public var name = "attendance"
+    /// The projection's code version.
     public var version: UInt32 = 1
+    /// The databases it keeps.
     public var databases = ["personDays", "unitDays", "agencyDays", "leaves", "granters"]
 
     /// The register.
     public init() {}
 
+    /// Folds one event (see ``Projection``).
     public func fold(_ event: ProjectedEvent, _ txn: borrowing StateTransaction, _ dbs: ProjectionDatabases) throws {
         let record = event.record
         guard record.leafType == .event, let factsBuffer = event.facts else { return }

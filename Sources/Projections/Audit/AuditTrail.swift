@@ -8,8 +8,11 @@ import Ledger
 /// principal, role, capacity, on-behalf-of, domain time and the facts part (facts v1 bytes, rendered as JSON when
 /// read). Reference data and personal parts are not copied here.
 public struct AuditTrail: Projection {
+    /// The projection's stable name.
     public var name = "audit"
+    /// The projection's code version.
     public var version: UInt32 = 3
+    /// The databases it keeps.
     public var databases = ["byStream", "byActor"]
 
     static let categories: Set<String> = ["dossier", "approval", "task", "person", "delegation", "roster",
@@ -18,6 +21,7 @@ public struct AuditTrail: Projection {
     /// The trail.
     public init() {}
 
+    /// Folds one event (see ``Projection``).
     public func fold(_ event: ProjectedEvent, _ txn: borrowing StateTransaction, _ dbs: ProjectionDatabases) throws {
         let record = event.record
         guard record.leafType == .event else { return }

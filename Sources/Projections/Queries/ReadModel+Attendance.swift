@@ -3,17 +3,27 @@ public import Ledger
 
 /// One unit's working day (domain.md §4.6).
 public struct UnitDayTally: Hashable, Sendable {
+    /// The unit's id.
     public var unit: String
+    /// The local date.
     public var date: CivilDate
+    /// Staff assigned to the unit that day.
     public var headcount: Int
+    /// The on-site cap that day.
     public var cap: Int
+    /// Rostered ONSITE.
     public var rosteredOnsite: Int
+    /// Places taken on site.
     public var onsite: Int
+    /// Checked in remotely.
     public var remote: Int
+    /// On approved leave.
     public var onLeave: Int
+    /// No-shows found by the end-of-day check.
     public var noShows: Int
     /// Places taken beyond the cap, and who granted each.
     public var beyondCap: [String]
+    /// Who granted each place beyond the cap.
     public var grantedBy: [String]
     /// On site within the cap, or beyond it only by granted exceptions.
     public var capCompliant: Bool { onsite - beyondCap.count <= cap }
@@ -21,17 +31,25 @@ public struct UnitDayTally: Hashable, Sendable {
 
 /// One agency's working day: leaders on site.
 public struct AgencyDayTally: Hashable, Sendable {
+    /// The agency's id.
     public var agency: String
+    /// The local date.
     public var date: CivilDate
+    /// Whether the end-of-day check ran.
     public var closed: Bool
+    /// Leaders checked in on site.
     public var leadersOnsite: Int
+    /// Whether the day ended without the required leaders on site.
     public var leaderAbsent: Bool
 }
 
 /// A person's attendance over a period.
 public struct PersonAttendance: Hashable, Sendable {
+    /// The official's staff id.
     public var person: String
+    /// Days on site.
     public var onsiteDays = 0, remoteDays = 0, leaveDays = 0, noShows = 0
+    /// Progress reports sent.
     public var reportsSent = 0, reportsMissing = 0
 }
 

@@ -4,14 +4,23 @@ import Ledger
 
 /// One line of an audit trail.
 public struct AuditEntry: Hashable, Sendable {
+    /// The position held.
     public var position: UInt64
+    /// The stream.
     public var stream: String
+    /// The event type.
     public var type: String
+    /// The acting official's staff id.
     public var actor: String
+    /// The Unix account that sent it.
     public var principal: String
+    /// The role acted in.
     public var role: String
+    /// The unit's id.
     public var unit: String
+    /// The signing capacity (KT, TL, TUQ, Q).
     public var capacity: String
+    /// The official acted for.
     public var onBehalfOf: String
     /// Domain time, when the event carries one.
     public var at: Int64?
@@ -21,9 +30,13 @@ public struct AuditEntry: Hashable, Sendable {
 
 /// One handover of the process control sheet (domain.md §4.5).
 public struct ControlStep: Hashable, Sendable {
+    /// The step.
     public var step: String
+    /// Who handed over.
     public var giver: String
+    /// Who received.
     public var receiver: String
+    /// The domain time.
     public var at: Int64
 }
 

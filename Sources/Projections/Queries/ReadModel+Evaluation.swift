@@ -4,10 +4,15 @@ public import Ledger
 /// An official's quarterly (or any period's) evaluation (domain.md §4.7): dossiers and work items, supplements,
 /// apologies, returned drafts, attendance, and a Decree 335-style KPI score.
 public struct Evaluation: Hashable, Sendable {
+    /// The official's staff id.
     public var person: String
+    /// The unit's id.
     public var unit: String
+    /// Items assigned in the period.
     public var assigned = 0, completed = 0, early = 0, onTime = 0, late = 0, openOverdue = 0
+    /// Supplementation requests made.
     public var supplementsRequested = 0, secondSupplements = 0, apologies = 0, returnedDrafts = 0
+    /// The attendance summary.
     public var attendance: PersonAttendance
 
     /// 100 × completed ÷ assigned (100 when nothing was assigned), at most 100.
@@ -28,33 +33,47 @@ public struct Evaluation: Hashable, Sendable {
 public struct Accountability: Hashable, Sendable {
     /// An overdue dossier and who held it when its deadline passed.
     public struct Overdue: Hashable, Sendable {
+        /// The receipt code `<agency>-<yyMMdd>-<seq>`.
         public var receiptCode: String
+        /// Who held it when the deadline passed.
         public var holder: String
+        /// The statistical due instant (moved only by supplementation pauses).
         public var dueAt: Int64
+        /// When processing finished, if it has.
         public var finishedAt: Int64?
+        /// Whether an apology was issued.
         public var apologyIssued: Bool
     }
 
+    /// The unit's id.
     public var unit: String
+    /// The unit head's staff id.
     public var head: String
+    /// Overdue dossiers.
     public var overdue: [Overdue] = []
     /// Received more than a working day ago and never assigned.
     public var neverAssigned: [String] = []
     /// Work items registered more than a working day before the end and never assigned (omissions).
     public var omissions = 0
+    /// Places taken beyond the cap.
     public var beyondCapPlaces = 0
+    /// Progress reports missing.
     public var missingReports = 0
     /// Days of the agency without a leader on site (agency-wide, repeated per unit).
     public var daysWithoutLeader: [CivilDate] = []
+    /// The apologies missing.
     public var apologiesMissing: Int { overdue.filter { !$0.apologyIssued }.count }
 }
 
 /// A line of the apology register (domain.md §4.4).
 public struct ApologyEntry: Hashable, Sendable {
+    /// The dossier.
     public var row: DossierRow
+    /// Whether an apology was issued.
     public var apologyIssued: Bool
     /// The apology came before the due instant (the rule; a later one is refused by the handler).
     public var apologyOnTime: Bool
+    /// The new appointment.
     public var newAppointment: Int64?
     /// Whether the new appointment was kept; `nil` while it is still ahead.
     public var kept: Bool?

@@ -3,9 +3,13 @@ import Ledger
 
 /// Which queue to read: an agency, optionally one unit, one officer, one tab.
 public struct QueueFilter: Hashable, Sendable {
+    /// The agency's id.
     public var agency: String
+    /// The unit's id.
     public var unit: String?
+    /// The staff id of the official who holds it ("" when nobody).
     public var assignee: String?
+    /// The queue tab.
     public var tab: QueueTab?
 
     /// A filter.
@@ -22,14 +26,17 @@ public enum QueueFlag: String, Hashable, Sendable, CaseIterable, Comparable {
     case overdue = "OVERDUE", dueSoon = "DUE_SOON", paused = "PAUSED", apologyIssued = "APOLOGY_ISSUED"
     case secondSupplement = "SECOND_SUPPLEMENT"
 
+    /// Orders by the key fields.
     public static func < (a: QueueFlag, b: QueueFlag) -> Bool { a.rawValue < b.rawValue }
 }
 
 /// One line of a work queue.
 public struct QueueItem: Hashable, Sendable {
+    /// The dossier.
     public var row: DossierRow
     /// Working minutes left until the due instant at `asOf` (negative when overdue; the pause counts at its start).
     public var remainingWorkingMinutes: Int?
+    /// The flags at `asOf`.
     public var flags: [QueueFlag]
 }
 

@@ -3,15 +3,22 @@ import Ledger
 
 /// The standard timeliness table of one unit × field × procedure over a period (domain.md §4.2, Decision 766).
 public struct Timeliness: Hashable, Sendable {
+    /// Received before the period, open at its start.
     public var carriedOver = 0
+    /// New in the period, online.
     public var newOnline = 0, newDirect = 0, newPostal = 0
+    /// Resolved a working day or more early.
     public var resolvedEarly = 0, resolvedOnTime = 0, resolvedOverdue = 0
+    /// Open at the period end, within the deadline.
     public var inProgressWithin = 0, inProgressOverdue = 0
+    /// Withdrawn in the period.
     public var withdrawn = 0, refused = 0
     /// Fees paid online among fees requested (of the dossiers received in the period).
     public var feesRequested = 0, feesPaidOnline = 0
 
+    /// Received in all.
     public var received: Int { carriedOver + newOnline + newDirect + newPostal }
+    /// Resolved in all.
     public var resolved: Int { resolvedEarly + resolvedOnTime + resolvedOverdue }
     /// Decision 766 index 2.1: early and on time among those finished, in percent (100 when none finished).
     public var onTimeRate: Double {
@@ -20,7 +27,9 @@ public struct Timeliness: Hashable, Sendable {
     private var new: Int { newOnline + newDirect + newPostal }
     /// Shares of the new dossiers (percent).
     public var onlineShare: Double { new == 0 ? 0 : Double(newOnline) * 100 / Double(new) }
+    /// The postal share.
     public var postalShare: Double { new == 0 ? 0 : Double(newPostal) * 100 / Double(new) }
+    /// The online payment share.
     public var onlinePaymentShare: Double { feesRequested == 0 ? 0 : Double(feesPaidOnline) * 100 / Double(feesRequested) }
 
     mutating func add(_ o: Timeliness) {
@@ -33,10 +42,14 @@ public struct Timeliness: Hashable, Sendable {
 
 /// The key of a timeliness line.
 public struct TimelinessKey: Hashable, Sendable, Comparable {
+    /// The unit's id.
     public var unit: String
+    /// The field (sector) code.
     public var field: String
+    /// The procedure code.
     public var procedure: String
 
+    /// Orders by the key fields.
     public static func < (a: TimelinessKey, b: TimelinessKey) -> Bool {
         (a.unit, a.field, a.procedure) < (b.unit, b.field, b.procedure)
     }

@@ -142,6 +142,7 @@ public enum Period: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// A readable rendering.
     public var description: String {
         switch self {
         case .day(let d): "\(d)"

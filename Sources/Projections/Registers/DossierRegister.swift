@@ -8,13 +8,17 @@ import Ledger
 /// Databases: `rows` (dossier id → row), `queue` (`agency 0 unit 0 tab 0 due(u64 BE) id` → empty), `subjects`
 /// (`subject 0 dossier id` → empty).
 public struct DossierRegister: Projection {
+    /// The projection's stable name.
     public var name = "dossiers"
+    /// The projection's code version.
     public var version: UInt32 = 1
+    /// The databases it keeps.
     public var databases = ["rows", "queue", "subjects"]
 
     /// The register.
     public init() {}
 
+    /// Folds one event (see ``Projection``).
     public func fold(_ event: ProjectedEvent, _ txn: borrowing StateTransaction, _ dbs: ProjectionDatabases) throws {
         let record = event.record
         if record.leafType == .admin {

@@ -3,40 +3,64 @@ public import Ledger
 /// One dossier as the read side keeps it (the dossier register's row): what queues, statistics, the apology
 /// register, evaluations and the heads' accountability are computed from. Instants are domain time (UTC seconds).
 public struct DossierRow: Hashable, Sendable {
+    /// Its id.
     public var id = ""
+    /// The agency's id.
     public var agency = ""
     /// The unit holding it (the desk, then the processing unit).
     public var unit = ""
+    /// The staff id of the official who holds it ("" when nobody).
     public var assignee = ""
     /// Assignments in order: who, and from when (who held it when its deadline passed).
     public var assignments: [String] = []
+    /// The assigned at.
     public var assignedAt: [Int64] = []
+    /// Where it stands.
     public var status: DossierStatus = .submitted
     /// How processing ended: resolved, refused, withdrawn, intakeRefused ("" while open); kept after the result
     /// is returned.
     public var outcome = ""
+    /// The procedure code.
     public var procedure = ""
+    /// The field (sector) code.
     public var field = ""
+    /// How it reached the desk.
     public var channel: Channel = .online
+    /// The receipt code `<agency>-<yyMMdd>-<seq>`.
     public var receiptCode = ""
+    /// When it was submitted (UTC seconds).
     public var submittedAt: Int64 = 0
+    /// When the clock started (UTC seconds).
     public var receivedAt: Int64?
+    /// The statistical due instant (moved only by supplementation pauses).
     public var dueAt: Int64?
+    /// The citizen's appointment (moved by an apology).
     public var appointmentAt: Int64?
+    /// When processing finished, if it has.
     public var finishedAt: Int64?
+    /// When the result was handed back.
     public var returnedAt: Int64?
+    /// The calendar version it was received under.
     public var calendarVersion = 0
+    /// Supplementation requests so far.
     public var supplements = 0
     /// When the open supplementation request was made.
     public var pausedSince: Int64?
+    /// When an apology was issued.
     public var apologyAt: Int64?
+    /// Who signed the apology.
     public var apologyBy = ""
+    /// Drafts returned for revision.
     public var revisions = 0
+    /// Whether a fee was requested.
     public var feeRequested = false
+    /// Whether the fee was paid online.
     public var paidOnline = false
+    /// Whether the scheduler recorded the deadline breach.
     public var breachRecorded = false
     /// Personal: dropped when the subject is erased.
     public var applicantName = ""
+    /// The applicant's pseudonymous data-subject id.
     public var subject = ""
 
     /// An empty row.

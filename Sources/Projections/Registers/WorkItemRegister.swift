@@ -4,13 +4,17 @@ import Ledger
 /// Work items other than dossiers (domain.md §3.4): one row per item (`rows`: task id → agency, unit, kind,
 /// registeredAt, dueAt, assignee, assignedAt, completedAt).
 public struct WorkItemRegister: Projection {
+    /// The projection's stable name.
     public var name = "work-items"
+    /// The projection's code version.
     public var version: UInt32 = 1
+    /// The databases it keeps.
     public var databases = ["rows"]
 
     /// The register.
     public init() {}
 
+    /// Folds one event (see ``Projection``).
     public func fold(_ event: ProjectedEvent, _ txn: borrowing StateTransaction, _ dbs: ProjectionDatabases) throws {
         let record = event.record
         guard record.streamBytes.starts(with: "task-".utf8), let facts = event.facts else { return }

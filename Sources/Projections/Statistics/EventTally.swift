@@ -3,13 +3,17 @@ public import EventStore
 /// Events per type and per category: the log's own statistics, and the simplest projection (used by the engine's
 /// tests and benchmarks because it depends on nothing but the records).
 public struct EventTally: Projection {
+    /// The projection's stable name.
     public var name = "event-tally"
+    /// The projection's code version.
     public var version: UInt32 = 1
+    /// The databases it keeps.
     public var databases = ["byType", "byCategory"]
 
     /// The tally.
     public init() {}
 
+    /// Folds one event (see ``Projection``).
     public func fold(_ event: ProjectedEvent, _ txn: borrowing StateTransaction, _ dbs: ProjectionDatabases) throws {
         try Self.increment(dbs["byType"], Array(event.record.eventTypeBytes), txn)
         try Self.increment(dbs["byCategory"], Array(EventRecord.category(of: event.record.stream).utf8), txn)
