@@ -91,6 +91,31 @@ struct ServiceTests {
         let onLeave = try await s.refusal("attendance.checkIn", "a-5", .specialist, "2020-04-06T07:40:00+07:00",
                                           ["location": "REMOTE"])
         #expect(onLeave?.code == .invalidState && onLeave?.message.contains("leave") == true)
+        // Nobody decides an exception for themselves, even one a colleague asked for them.
+        let forHead = UUID().uuidString
+        try await s.run("exception.request", "a-3", .specialist, "2020-04-03T09:00:00+07:00", [
+            "exception": .string(forHead), "person": "a-1", "date": "2020-04-06", "reason": "ESSENTIAL"])
+        let own = try await s.refusal("exception.grant", "a-1", .agencyHead, "2020-04-03T09:05:00+07:00", [
+            "exception": .string(forHead), "person": "a-1"])
+        #expect(own?.code == .notPermitted)
+    }
+
+    @Test("receipt codes given by a client must be the agency-day's next; anything else is refused")
+    func receiptCodes() async throws {
+        let s = try await Scenario.make("receipt")
+        defer { s.remove() }
+        let dossier = JSONValue.string(UUID().uuidString)
+        try await s.run("dossier.submit", "portal", .applicant, "2020-04-01T09:00:00+07:00", [
+            "dossier": dossier, "procedure": "P1", "agency": "A", "channel": "online", "applicantName": "X",
+            "applicantId": "1"])
+        let shaped = try await s.refusal("dossier.receive", "a-7", .oneStopOfficer, "2020-04-01T10:00:00+07:00",
+                                         ["dossier": dossier, "receiptCode": "A-200401-Nguyen-0001"], unit: "A.MC")
+        #expect(shaped?.code == .invalidCommand)
+        let skipped = try await s.refusal("dossier.receive", "a-7", .oneStopOfficer, "2020-04-01T10:00:00+07:00",
+                                          ["dossier": dossier, "receiptCode": "A-200401-0007"], unit: "A.MC")
+        #expect(skipped?.code == .invalidState && skipped?.message.contains("A-200401-0001") == true)
+        try await s.run("dossier.receive", "a-7", .oneStopOfficer, "2020-04-01T10:00:00+07:00",
+                        ["dossier": dossier, "receiptCode": "A-200401-0001"], unit: "A.MC")
     }
 
     @Test("the end-of-day check records no-shows and missing reports once; a retried command keeps its positions")
@@ -121,6 +146,12 @@ struct ServiceTests {
         let again = try await s.run("system.endOfDay", "scheduler", .system, "2020-04-03T18:00:00+07:00",
                                     ["agency": "A", "date": "2020-04-03"])
         #expect(again == nil)
+        let byClerk = try await s.refusal("system.endOfDay", "a-7", .clerk, "2020-04-06T18:00:00+07:00",
+                                          ["agency": "A", "date": "2020-04-06"])
+        #expect(byClerk?.code == .notPermitted)
+        let early = try await s.refusal("system.endOfDay", "scheduler", .system, "2020-04-06T10:00:00+07:00",
+                                        ["agency": "A", "date": "2020-04-06"])
+        #expect(early?.code == .invalidCommand && early?.message.contains("has not ended") == true)
     }
 }
 

@@ -107,6 +107,15 @@ struct ServeTests {
         let huge = try d.client.request("POST", "/commands/dossier.submit",
                                         body: Data(repeating: 0x61, count: (4 << 20) + 65_536))
         #expect(huge.status == 413)
+        // Hostile numbers and raw events on domain streams are refused; the daemon keeps serving.
+        #expect(try d.call("GET", "/queues?agency=HBC&limit=18446744073709551615").status == 200)
+        #expect(try d.call("GET", "/subscribe", headers: [("Last-Event-ID", "18446744073709551615")]).status == 400)
+        #expect(try d.call("POST", "/streams/note-2/events", #"{"expectedVersion":1e20,"events":[{"type":"N.v1"}]}"#).status == 400)
+        let domain = try d.call("POST", "/streams/eod-HBC-20200401/events", #"{"events":[{"type":"Note.v1","facts":{}}]}"#)
+        #expect(domain.status == 422 && domain.text.contains("domain_stream"))
+        let reused = try d.call("POST", "/commands/dossier.withdraw", #"{"commandId":"\#(id)","actor":{"staff":"x","role":"clerk"},"body":{"dossier":"\#(dossier)","reason":"r"}}"#)
+        #expect(reused.status == 409 && reused.text.contains("idempotency_conflict"), "\(reused.text)")
+        #expect(try d.call("GET", "/health").status == 200)
         let metrics = try d.call("GET", "/metrics").text
         #expect(metrics.contains(#"ledgerd_request_duration_seconds_count{route="/commands/{type}",method="POST",status="201"} 1"#)
                 || metrics.contains(#"route="/commands/{type}""#), "\(metrics.prefix(400))")

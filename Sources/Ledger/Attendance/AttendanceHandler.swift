@@ -47,12 +47,15 @@ public struct AttendanceHandler: Sendable {
     }
 
     /// The shares of an ONSITE check-in: the place on the unit-day and the check-in on the person's stream, each at
-    /// the version read, plus `guarding` (streams the caller read to build the request, such as the roster).
-    public func plan(_ request: OnsiteCheckIn, guarding: [PlannedAppend]) throws -> [PlannedAppend] {
+    /// the version read, plus `guarding` (streams the caller read to build the request, such as the roster). Pass the
+    /// person stream's version when the caller read it to build the request (leave, exceptions, earlier check-ins).
+    public func plan(_ request: OnsiteCheckIn, personVersion read: UInt64? = nil, guarding: [PlannedAppend]) throws
+        -> [PlannedAppend]
+    {
         let (day, version) = try load(unit: request.unit, date: request.date)
         let events = try UnitDay.decide(day, request, calendar: calendar)
         let personStream = "person-\(request.person)"
-        let personVersion = try store.streamInfo(personStream)?.version ?? 0
+        let personVersion = try read ?? store.streamInfo(personStream)?.version ?? 0
         let checkIn = PersonEvent.checkedIn(unit: request.unit, location: .onsite, date: request.date, at: request.at)
         return [
             PlannedAppend(stream: personStream, readVersion: personVersion, events: [checkIn.new]),

@@ -153,13 +153,15 @@ public enum AttendanceRules {
 
     /// A duty-exception decision: within the cap by the agency head; beyond the cap only by the superior agency's
     /// head; never by the requester.
-    public static func decideException(_ record: PersonRecord, id: UUID, grant: Bool, agencyHead: String?,
-                                       superiorHead: String?, by actor: String, at: Int64) throws(LedgerError)
-        -> PersonEvent
+    public static func decideException(_ record: PersonRecord, person: String, id: UUID, grant: Bool,
+                                       agencyHead: String?, superiorHead: String?, by actor: String, at: Int64)
+        throws(LedgerError) -> PersonEvent
     {
         guard let e = record.exceptions[id] else { throw LedgerError(.notFound, "no duty-exception request \(id)") }
         guard e.granted == nil else { throw LedgerError(.invalidState, "exception \(id) was already decided") }
-        guard actor != e.requestedBy else { throw LedgerError(.notPermitted, "nobody decides their own exception") }
+        guard actor != e.requestedBy, actor != person else {
+            throw LedgerError(.notPermitted, "nobody decides their own exception")
+        }
         if e.beyondCap {
             guard actor == superiorHead else {
                 throw LedgerError(.notPermitted, "an exception beyond the cap is decided by the superior agency's head "

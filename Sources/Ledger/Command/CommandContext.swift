@@ -18,10 +18,13 @@ public struct CommandContext: Sendable, Hashable {
     public var onBehalfOf: String?
     /// The Decree-30 signing capacity (KT, TL, TUQ, Q; metadata `capacity`).
     public var capacity: String?
+    /// The command's type (metadata `command_type`): a command id reused for another command is refused.
+    public var commandType: String?
 
     /// A command's context.
     public init(commandID: UUID, actor: Actor, principal: String, occurredAt: Int64, unit: String? = nil,
-                onBehalfOf: String? = nil, capacity: String? = nil) {
+                onBehalfOf: String? = nil, capacity: String? = nil, commandType: String? = nil) {
+        self.commandType = commandType
         self.commandID = commandID
         self.actor = actor
         self.principal = principal

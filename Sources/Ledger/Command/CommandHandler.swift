@@ -34,7 +34,7 @@ public struct CommandHandler: Sendable {
     ///   ``maximumAttempts``).
     @discardableResult
     public func execute(_ context: CommandContext, decide: () throws -> [PlannedAppend]) async throws -> AppendResult {
-        if let applied = try appliedBefore(context.commandID) { return applied }
+        if let applied = try appliedBefore(context) { return applied }
         var attempt = 0
         while true {
             attempt += 1
@@ -47,7 +47,7 @@ public struct CommandHandler: Sendable {
                 return try await store.append(shares, durability: durability)
             } catch let error as StoreError where error.code == .wrongExpectedVersion && attempt < maximumAttempts {
                 // Someone moved a stream the decision read — or this very command, sent twice, landed meanwhile.
-                if let applied = try appliedBefore(context.commandID) { return applied }
+                if let applied = try appliedBefore(context) { return applied }
                 continue
             }
         }
@@ -62,6 +62,7 @@ public struct CommandHandler: Sendable {
         if let unit = context.unit { metadata["unit"] = unit }
         if let on = context.onBehalfOf { metadata["on_behalf_of"] = on }
         if let capacity = context.capacity { metadata["capacity"] = capacity }
+        if let type = context.commandType { metadata["command_type"] = type }
         var index: UInt32 = 0
         return planned.map { share in
             StreamAppend(
@@ -75,6 +76,19 @@ public struct CommandHandler: Sendable {
                                      actor: context.actor.staffID, metadata: m)
                 })
         }
+    }
+
+    /// The original result of a command already applied, or `nil`; a command id already used for another command
+    /// type is refused (`idempotency_conflict`) rather than answered with the other command's positions.
+    public func appliedBefore(_ context: CommandContext) throws -> AppendResult? {
+        guard let result = try appliedBefore(context.commandID) else { return nil }
+        if let type = context.commandType,
+           let first = try store.event(id: CommandEventIDs.eventID(command: context.commandID, index: 0), payloads: .none),
+           let used = first.record.metadata["command_type"], used != type {
+            throw StoreError(.idempotencyConflict, "command id \(context.commandID) was used for a \(used) command; send "
+                + "this \(type) with a new command id")
+        }
+        return result
     }
 
     /// The original result of a command already applied (its events carry the ids derived from it, 0, 1, …), or

@@ -59,10 +59,11 @@ public struct DossierHandler: Sendable {
         }
     }
 
-    /// The shares a command appends: the dossier's events, and for a receipt the agency-day counter's.
+    /// The shares a command appends: the dossier's events, and for a receipt the agency-day counter's. Pass `loaded`
+    /// when the caller read the dossier to build the command, so the append expects the version that was read.
     public func plan(_ command: DossierCommand, dossier: UUID, by actor: Actor, commandID: UUID,
-                     subject: UUID? = nil) throws -> [PlannedAppend] {
-        let (state, version) = try load(dossier)
+                     subject: UUID? = nil, loaded: (state: Dossier, version: UInt64)? = nil) throws -> [PlannedAppend] {
+        let (state, version) = try loaded ?? load(dossier)
         let command = try withReceiptCode(command, state)
         let events = try Dossier.decide(state, command, by: actor)
         var shares = [PlannedAppend(stream: Self.stream(dossier), readVersion: version, events: [])]
@@ -88,9 +89,14 @@ public struct DossierHandler: Sendable {
                             calendar: calendar, calendarVersion: calendarVersion, at: at)
         }
         let prefix = "\(state.agencyID)-" + String(format: "%02d%02d%02d-", day.year % 100, day.month, day.day)
-        guard code.hasPrefix(prefix) else {
-            throw LedgerError(.invalidCommand, "receipt code \(code) is not of agency \(state.agencyID) on \(day); leave "
-                + "it empty to take the next one")
+        guard code.count == prefix.count + 4, code.hasPrefix(prefix), let seq = Int(code.suffix(4)), seq >= 1 else {
+            throw LedgerError(.invalidCommand, "receipt code \(code) is not \(prefix)NNNN of agency \(state.agencyID) on "
+                + "\(day); leave it empty to take the next one")
+        }
+        let next = try nextReceiptCode(agency: state.agencyID, day: day)
+        guard code == next else {
+            throw LedgerError(.invalidState, "receipt code \(code) is not the next of \(state.agencyID) on \(day) (that is "
+                + "\(next)); leave it empty to take it")
         }
         return command
     }

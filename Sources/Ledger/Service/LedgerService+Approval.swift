@@ -11,16 +11,23 @@ extension LedgerService {
         let b = c.body
         if c.envelope.type == "delegation.grant" {
             return try await handler.execute(c.context) {
-                let all = try store.readCategory("delegation", limit: .max, payloads: .facts)
-                    .map { try Delegation(facts: $0.facts ?? []) }
+                let read = try store.readCategory("delegation", limit: .max, payloads: .facts)
+                let all = try read.map { try Delegation(facts: $0.facts ?? []) }
+                // The checks read every delegation: guard every stream read, and the delegate's own (a concurrent
+                // grant back would close a cycle).
+                var versions = [String: UInt64]()
+                for e in read { versions[e.record.stream] = max(versions[e.record.stream] ?? 0, e.record.streamVersion) }
                 let new = Delegation(from: c.actor.staffID, to: try b.string("to"),
                                      capacity: try b.choice("capacity", Delegation.Capacity.self),
                                      validFrom: try b.instant("validFrom"), validTo: try b.instant("validTo"),
                                      recordedAt: c.at)
                 try Delegation.validate(new, existing: all)
                 let stream = Delegation.stream(from: new.from)
-                return [PlannedAppend(stream: stream, readVersion: try store.streamInfo(stream)?.version ?? 0,
-                                      events: [new.new])]
+                let target = Delegation.stream(from: new.to)
+                versions[target] = versions[target] ?? 0
+                let guards = versions.filter { $0.key != stream }.sorted { $0.key < $1.key }
+                    .map { PlannedAppend(stream: $0.key, readVersion: $0.value, events: []) }
+                return [PlannedAppend(stream: stream, readVersion: versions[stream] ?? 0, events: [new.new])] + guards
             }
         }
         let id = try b.uuid("approval")

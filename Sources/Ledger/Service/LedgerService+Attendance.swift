@@ -81,7 +81,8 @@ extension LedgerService {
                 let request = OnsiteCheckIn(person: me, unit: assignment.unit, date: today, at: c.at,
                                             headcount: headcount, ratio: policy.ratio, rostered: rostered,
                                             exception: record.exception(on: today))
-                return try AttendanceHandler(store: store, calendar: calendar).plan(request, guarding: guards)
+                return try AttendanceHandler(store: store, calendar: calendar).plan(request, personVersion: personVersion,
+                                                                                     guarding: guards)
 
             case "attendance.checkOut":
                 return try onPerson(me) { r in try AttendanceRules.decideCheckOut(r, date: today, at: c.at) }
@@ -141,14 +142,19 @@ extension LedgerService {
                 let superiorHead = agency.flatMap { c.reference.agencies[$0]?.superior }
                     .flatMap { c.reference.head(of: $0, on: date) }
                 return try onPerson(person) { r in
-                    try AttendanceRules.decideException(r, id: id, grant: c.envelope.type == "exception.grant",
+                    try AttendanceRules.decideException(r, person: person, id: id, grant: c.envelope.type == "exception.grant",
                                                         agencyHead: agencyHead, superiorHead: superiorHead, by: me,
                                                         at: c.at)
                 }
 
             default:  // system.endOfDay
+                try c.requireSystem()
                 let agency = try b.string("agency")
                 let date = try b.optionalString("date").map { _ in try b.date("date") } ?? today
+                let minute = calendar.local(c.at).minute
+                guard date < today || (date == today && minute >= calendar.sessions.last!.end) else {
+                    throw LedgerError(.invalidCommand, "the working day \(date) of \(agency) has not ended yet")
+                }
                 guard c.reference.agencies[agency] != nil else { throw LedgerError(.notFound, "no agency \(agency)") }
                 let attendance = AttendanceHandler(store: store, calendar: calendar)
                 var units = [EndOfDay.UnitInput]()

@@ -15,7 +15,7 @@ extension LedgerService {
         let id = try b.uuid("dossier")
         let dossiers = DossierHandler(store: store)
         return try await handler.execute(c.context) {
-            let (state, _) = try dossiers.load(id)
+            let (state, version) = try dossiers.load(id)
             func pinned() throws -> WorkingCalendar {
                 guard let versions = c.reference.calendars[calendarID], versions.indices.contains(state.calendarVersion - 1)
                 else { return try c.workingCalendar().calendar }
@@ -69,6 +69,9 @@ extension LedgerService {
             case "dossier.payFee": command = .payFee(amount: try b.int("amount"), online: try b.bool("online"), at: c.at)
             case "dossier.submitForApproval":
                 let approval = try b.uuid("approval")
+                guard try store.streamInfo("approval-\(approval.uuidString.lowercased())") == nil else {
+                    throw LedgerError(.invalidCommand, "approval \(approval) already exists; a new draft takes a new id")
+                }
                 let sha = try b.string("draftSha256")
                 command = .submitForApproval(approvalID: approval, draftSha256: sha,
                                              outcome: try b.choice("outcome", ProposedOutcome.self), at: c.at)
@@ -91,12 +94,14 @@ extension LedgerService {
                 command = .issueApology(newAppointmentAt: try b.instant("newAppointmentAt"), at: c.at)
             case "dossier.withdraw": command = .withdraw(reason: try b.string("reason"), at: c.at)
             case "dossier.returnResult": command = .returnResult(method: try Self.channel(b, "method"), at: c.at)
-            case "system.deadlineCheck": command = .checkDeadline(calendar: try pinned(), at: c.at)
+            case "system.deadlineCheck":
+                try c.requireSystem()
+                command = .checkDeadline(calendar: try pinned(), at: c.at)
             default: throw LedgerError(.notFound, "unknown dossier command \(c.envelope.type)")
             }
             let subject = try b.optionalString("subject").flatMap(UUID.init(uuidString:))
             return try dossiers.plan(command, dossier: id, by: c.actor, commandID: c.context.commandID,
-                                     subject: subject) + extra
+                                     subject: subject, loaded: (state, version)) + extra
         }
     }
 

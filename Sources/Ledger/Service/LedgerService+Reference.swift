@@ -69,8 +69,12 @@ extension LedgerService {
                 throw LedgerError(.badField, "body.durationUnit must be sameDay, workingDays or workingHours (got "
                     + "\"\(other)\")", field: "body.durationUnit")
             }
-            if case .workingDays(let n) = duration, n <= 0 { throw LedgerError(.badField, "body.duration must be positive", field: "body.duration") }
-            if case .workingHours(let n) = duration, n <= 0 { throw LedgerError(.badField, "body.duration must be positive", field: "body.duration") }
+            if case .workingDays(let n) = duration, !(1...365).contains(n) {
+                throw LedgerError(.badField, "body.duration must be 1 to 365 working days", field: "body.duration")
+            }
+            if case .workingHours(let n) = duration, !(1...2_920).contains(n) {
+                throw LedgerError(.badField, "body.duration must be 1 to 2 920 working hours", field: "body.duration")
+            }
             let code = try b.string("code")
             let version = (ref.procedures[code]?.count ?? 0) + 1
             return .procedurePublished(
@@ -90,8 +94,8 @@ extension LedgerService {
                                       WorkingCalendar(holidays: try dates("holidays"), makeUpDays: try dates("makeUpDays")))
         default:
             let n = Int(try b.int("ratioNumerator")), d = Int(try b.int("ratioDenominator"))
-            guard n > 0, d >= n else {
-                throw LedgerError(.badField, "the on-site ratio \(n)/\(d) must be a fraction in (0, 1]",
+            guard n > 0, d >= n, d <= 100 else {
+                throw LedgerError(.badField, "the on-site ratio \(n)/\(d) must be a fraction in (0, 1] with a denominator up to 100",
                                   field: "body.ratioNumerator")
             }
             let from = try b.date("validFrom"), to = try b.date("validTo")

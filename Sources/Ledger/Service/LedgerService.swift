@@ -61,10 +61,10 @@ public final class LedgerService: Sendable {
         let at = trustedTime ? (envelope.occurredAt ?? now) : now
         let context = CommandContext(commandID: envelope.commandID, actor: envelope.actor, principal: principal,
                                      occurredAt: at, unit: envelope.actor.unit, onBehalfOf: envelope.onBehalfOf,
-                                     capacity: envelope.capacity)
+                                     capacity: envelope.capacity, commandType: envelope.type)
         let ref = try referenceData()
         let command = Command(envelope: envelope, context: context, reference: ref,
-                              calendar: ref.calendar(calendarID))
+                              calendar: ref.calendar(calendarID), trusted: trustedTime)
         do {
             let result: AppendResult
             let type = envelope.type
@@ -94,6 +94,8 @@ public final class LedgerService: Sendable {
         let context: CommandContext
         let reference: ReferenceData
         let calendar: (calendar: WorkingCalendar, version: Int)?
+        /// Whether the sender is an import or system principal (its time is honoured; it may send system checks).
+        let trusted: Bool
 
         var body: CommandBody { envelope.body }
         var actor: Actor { envelope.actor }
@@ -105,6 +107,14 @@ public final class LedgerService: Sendable {
                 throw LedgerError(.notFound, "no working calendar is published; send calendar.publish first")
             }
             return calendar
+        }
+
+        /// Refuses a system check from anyone but a trusted principal acting as the system.
+        func requireSystem() throws(LedgerError) {
+            guard trusted, actor.role == .system else {
+                throw LedgerError(.notPermitted, "\(envelope.type) is sent by the scheduler (a system or import "
+                    + "principal acting in the role system)")
+            }
         }
 
         /// The local date of the command.

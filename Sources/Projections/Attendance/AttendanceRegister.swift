@@ -11,7 +11,7 @@ public struct AttendanceRegister: Projection {
     /// The projection's stable name.
     public var name = "attendance"
     /// The projection's code version.
-    public var version: UInt32 = 1
+    public var version: UInt32 = 2
     /// The databases it keeps.
     public var databases = ["personDays", "unitDays", "agencyDays", "leaves", "granters"]
 
@@ -54,15 +54,20 @@ public struct AttendanceRegister: Projection {
                     $0["approved"] = .bool(approved)
                     $0["decidedBy"] = .string(by)
                 }
-            case .exceptionRequested(_, let date, let beyondCap, let reason, _):
+            case .exceptionRequested(let id, let date, let beyondCap, let reason, _):
+                try txn.put(dbs["granters"], key: Array("request \(id.uuidString.lowercased())".utf8),
+                            value: Array("\(date)".utf8))
                 try StateRows.update(dbs["personDays"], StateRows.key(person, "\(date)"), txn) {
                     $0["exceptionRequested"] = .bool(true)
                     $0["exceptionBeyondCap"] = .bool(beyondCap)
                     $0["exceptionReason"] = .string(reason)
                 }
-            case .exceptionDecided(_, let granted, let by, _):
-                // Who granted the person's latest exception: named beside the place it admits.
-                if granted { try txn.put(dbs["granters"], key: Array(person.utf8), value: Array(by.utf8)) }
+            case .exceptionDecided(let id, let granted, let by, _):
+                // Who granted the person's exception for its day: named beside the place it admits.
+                if granted, let date = try txn.get(dbs["granters"], key: Array("request \(id.uuidString.lowercased())".utf8)) {
+                    try txn.put(dbs["granters"], key: StateRows.key(person, String(decoding: date, as: UTF8.self)),
+                                value: Array(by.utf8))
+                }
             }
         case "unitday":
             // unitday-<unit>-<yyyyMMdd>
@@ -73,7 +78,8 @@ public struct AttendanceRegister: Projection {
             let (person, beyondCap) = try Facts.decode(facts) { r throws(Facts.DecodingError) in
                 (try r.string("person"), try r.bool("beyondCap") ?? false)
             }
-            let granter = try txn.get(dbs["granters"], key: Array(person.utf8)).map { String(decoding: $0, as: UTF8.self) } ?? ""
+            let granter = try txn.get(dbs["granters"], key: StateRows.key(person, date))
+                .map { String(decoding: $0, as: UTF8.self) } ?? ""
 
             try StateRows.update(dbs["unitDays"], StateRows.key(unit, date), txn) { row in
                 row.add("onsite")
@@ -86,8 +92,14 @@ public struct AttendanceRegister: Projection {
                 if beyondCap { row["beyondCapGrantedBy"] = .string(granter) }
             }
         case "roster":
-            let scope = try Facts.decode(facts) { r throws(Facts.DecodingError) in try r.string("scope") }
+            let (scope, week) = try Facts.decode(facts) { r throws(Facts.DecodingError) in
+                (try r.string("scope"), try r.string("week"))
+            }
             var onsite = [String: Int]()
+            // An amendment replaces the whole week: every day starts from zero.
+            if let monday = CivilDate(week) {
+                for offset in 0..<7 { onsite["\(monday.adding(days: offset))"] = 0 }
+            }
             for e in try Roster.entries(facts: facts) {
                 onsite["\(e.date)", default: 0] += e.location == .onsite ? 1 : 0
             }

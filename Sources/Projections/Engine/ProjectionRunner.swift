@@ -76,6 +76,12 @@ public final class ProjectionRunner: Sendable {
         // Never past the log's head: a checkpoint beyond it would skip the events that arrive there later.
         let head = min(end ?? store.head, store.head)
         var positions = try projections.map { try checkpoint(of: $0) }
+        // A checkpoint past the log's head means the log was replaced (a restore of an older backup): the state
+        // reflects events the log no longer holds, so that projection starts again from zero.
+        for (i, projection) in projections.enumerated() where positions[i] > store.head {
+            try clear(projection)
+            positions[i] = 0
+        }
         let dbs = projections.map { databases(of: $0) }
         var next = positions.min() ?? head
         while next < head {
@@ -134,11 +140,15 @@ public final class ProjectionRunner: Sendable {
     /// Empties a projection's current version and its checkpoint in one transaction, so the next catch-up rebuilds
     /// it from zero (an operator's `rebuild`; queries see it fill up again).
     public func reset(_ projection: any Projection) throws {
+        try folding.withLock { _ in try clear(projection) }
+    }
+
+    private func clear(_ projection: any Projection) throws {
         let dbs = databases(of: projection)
-        try folding.withLock { _ in try state.write { txn in
+        try state.write { txn in
             for (_, db) in dbs.all { try txn.clear(db) }
             _ = try txn.delete(checkpoints, key: Array("\(projection.name).v\(projection.version)".utf8))
-        } }
+        }
     }
 
     /// Catches up, then follows the log: folds each commit as it lands, until the task is cancelled or the store

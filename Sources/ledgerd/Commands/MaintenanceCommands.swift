@@ -97,6 +97,9 @@ struct RestoreCommand: AsyncParsableCommand {
             let aside = StoreLocation.trimmed(location.store) + ".before-restore-\(Int(Date().timeIntervalSince1970))"
             try fm.moveItem(atPath: location.store, toPath: aside)
             print("moved the current store aside to \(aside)")
+            // The projections reflect the replaced log: they go aside too and are rebuilt from the backup.
+            let state = StoreLocation.trimmed(location.store) + ".state"
+            if fm.fileExists(atPath: state) { try fm.moveItem(atPath: state, toPath: aside + ".state") }
         }
         try fm.copyItem(atPath: from, toPath: location.store)
         let store = try location.open()

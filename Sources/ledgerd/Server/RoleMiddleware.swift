@@ -22,18 +22,13 @@ struct RoleMiddleware: RouterMiddleware {
             }
             var context = context
             context.role = role
-            context.principal = Self.accountName(peer.uid)
+            context.principal = peer.account
             return try await next(request, context)
         } catch {
             return APIError.from(error).response
         }
     }
 
-    /// The account name of a uid, or `uid:N`.
-    static func accountName(_ uid: UInt32) -> String {
-        guard let entry = getpwuid(uid), let name = entry.pointee.pw_name else { return "uid:\(uid)" }
-        return String(cString: name)
-    }
 }
 
 /// Refuses a route to a role that may not call it.

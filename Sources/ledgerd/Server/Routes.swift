@@ -18,6 +18,11 @@ struct Route: Sendable {
 /// Every route; `openapi.yaml` lists exactly these (a test compares them).
 enum Routes {
     static let readers: Set<Role> = [.clerk, .analyst, .admin]
+    /// The categories the command handlers own.
+    static let domainCategories: Set<String> = [
+        "dossier", "approval", "person", "unitday", "roster", "leaderroster", "eod", "task", "delegation", "receipts",
+        "agency", "unit", "staff", "procedure", "calendar", "policy", "subject", "log",
+    ]
     static let auditors: Set<Role> = [.auditor, .admin]
 
     static var table: [Route] { base + AdminRoutes.table }
@@ -160,11 +165,11 @@ enum Routes {
             }
             tab = parsed
         }
-        let limit = Int(try number(request, "limit", default: 50)!)
+        let limit = Int(min(max(try number(request, "limit", default: 50)!, 1), 500))
         let page = try daemon.model.queue(
             QueueFilter(agency: try required(request, "agency"), unit: query(request, "unit"),
                         assignee: query(request, "assignee"), tab: tab),
-            asOf: try asOf(request), limit: min(max(limit, 1), 500), cursor: query(request, "cursor"))
+            asOf: try asOf(request), limit: limit, cursor: query(request, "cursor"))
         return list(page.items.map(Render.queueItem), next: page.next)
     }
 
@@ -258,6 +263,12 @@ enum Routes {
         -> Response
     {
         let stream = context.parameters.get("stream") ?? ""
+        // Domain streams are written by the command handlers (facts v1), never raw: a raw event there would be one
+        // the aggregates and projections cannot read.
+        guard !Self.domainCategories.contains(EventRecord.category(of: stream)) else {
+            throw APIError(.unprocessableContent, "domain_stream", "\(stream) is a domain stream; send a command to "
+                + "/commands/{type}, or import exact exports with `ledgerd import --events`")
+        }
         let buffer = try await request.body.collect(upTo: context.maxUploadSize)
         guard case .object(let top)? = try? JSONDecoder().decode(JSONValue.self, from: Data(buffer: buffer)) else {
             throw APIError(.badRequest, "bad_field", "the body must be a JSON object {expectedVersion, events}")
@@ -267,7 +278,7 @@ enum Routes {
         case nil, .string("any")?: expected = .any
         case .string("noStream")?: expected = .noStream
         case .string("streamExists")?: expected = .streamExists
-        case .number(let n)? where n >= 0 && n.rounded() == n: expected = n == 0 ? .noStream : .exact(UInt64(n))
+        case .number(let n)? where n >= 0 && n < 9e15 && n.rounded() == n: expected = n == 0 ? .noStream : .exact(UInt64(n))
         default:
             throw APIError(.badRequest, "bad_field", "expectedVersion must be a version, \"any\", \"noStream\" or "
                 + "\"streamExists\"", details: ["field": "expectedVersion"])
@@ -313,7 +324,7 @@ enum Routes {
     static func subscribe(_ request: Request, _: LedgerRequestContext, _ daemon: Daemon) async throws -> Response {
         var start = try number(request, "from", default: 0)!
         if let last = request.headers[HTTPField.Name("Last-Event-ID")!] {
-            guard let n = UInt64(last) else {
+            guard let n = UInt64(last), n < .max else {
                 throw APIError(.badRequest, "bad_field", "Last-Event-ID must be a log position",
                                details: ["field": "Last-Event-ID"])
             }

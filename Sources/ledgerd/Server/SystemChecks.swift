@@ -60,6 +60,9 @@ struct SystemChecks: Sendable {
             }
         } catch let error as LedgerError {
             report.refused.append("\(type) \(key): \(error.code)")
+        } catch let error as StoreError {
+            // One check's conflict must not stop the round.
+            report.refused.append("\(type) \(key): \(error.code)")
         }
     }
 }
