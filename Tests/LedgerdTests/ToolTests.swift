@@ -29,7 +29,13 @@ struct ToolTests {
         let again = try await ledgerd("rebuild", "--store", store, "--socket", dir + "/no.sock")
         #expect(again.1 == rebuilt.1, "a rebuild gives the same digests")
 
+        let unknown = try await ledgerd("rebuild", "--store", store, "--projection", "weather", "--socket", dir + "/no.sock")
+        #expect(unknown.0 != 0 && unknown.2.contains("no projection weather"))
         #expect(try await ledgerd("backup", "--store", store, "--to", dir + "/backup", "--socket", dir + "/no.sock").0 == 0)
+        let twice = try await ledgerd("backup", "--store", store, "--to", dir + "/backup", "--socket", dir + "/no.sock")
+        #expect(twice.0 != 0 && twice.2.contains("already holds a store"), "\(twice.2)")
+        let notBackup = try await ledgerd("restore", "--store", store, "--from", dir)
+        #expect(notBackup.0 != 0 && notBackup.2.contains("holds no backup"))
         let restore = try await ledgerd("restore", "--store", store, "--from", dir + "/backup")
         #expect(restore.0 == 0 && restore.1.contains("checks passed"), "\(restore.2)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir).contains { $0.hasPrefix("store.before-restore-") })
@@ -77,6 +83,11 @@ struct ToolTests {
         let more = try await ledgerd("import", "--store", d.dir + "/store", "--commands", d.dir + "/more.ndjson",
                                      "--socket", d.socket)
         #expect(more.0 == 0 && more.1.contains("through the daemon"), "\(more.1)\(more.2)")
+        let refused = try await ledgerd("submit", "dossier.submit", "--socket", d.socket, "--data", command)
+        #expect(refused.0 == 0 && refused.1.contains("\"retry\":true"), "the same command again is a retry")
+        let invalid = try await ledgerd("submit", "dossier.submit", "--socket", d.socket, "--data",
+                                        ServeTests.command(UUID(), dossier: UUID()).replacingOccurrences(of: "1.001193", with: "0.000"))
+        #expect(invalid.0 != 0 && invalid.2.contains("404") && invalid.2.contains("no procedure"))
         let bad = try await ledgerd("query", "weather", "--socket", d.socket, "--agency", "HBC")
         #expect(bad.0 != 0 && bad.2.contains("unknown query"))
         let rebuild = try await ledgerd("rebuild", "--store", d.dir + "/store", "--socket", d.socket, "--projection", "audit")
