@@ -152,6 +152,7 @@ struct ServeTests {
         #expect(try d.call("GET", "/queues?agency=HBC&tab=sideways").status == 400)
         #expect(try d.call("GET", "/statistics/timeliness?agency=HBC&period=2020-04").status == 200)
         #expect(try d.call("GET", "/statistics/timeliness?agency=HBC&period=last-week").status == 400)
+        #expect(try d.call("GET", "/attendance/unit-days?agency=HBC&period=0001-01-01..9999-12-31").status == 400)
 
         // The description served and the router's table list the same paths and methods.
         let yaml = try d.call("GET", "/openapi.yaml").text

@@ -63,8 +63,6 @@ struct ImportCommand: AsyncParsableCommand {
             if (200..<300).contains(response.status) {
                 accepted += 1
                 if response.text.contains("\"recorded\":false") { outcome = "check" }
-            } else if response.status == 400 {
-                throw ValidationError("line \(index + 1): \(response.text)")
             } else {
                 let code = response.text.components(separatedBy: "\"code\":\"").dropFirst().first?
                     .prefix { $0 != "\"" } ?? "http_\(response.status)"

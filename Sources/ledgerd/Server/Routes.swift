@@ -96,6 +96,11 @@ enum Routes {
             throw APIError(.badRequest, "bad_field", "period must be 2020-04-03, 2020-04, 2020-Q2, 2020 or "
                 + "2020-04-01..2020-04-15 (got \"\(text)\")", details: ["field": "period"])
         }
+        // Day-by-day queries (attendance, evaluations) walk every day of the period: at most a year and a bit.
+        guard p.dates.last.daysSinceEpoch - p.dates.first.daysSinceEpoch <= 400 else {
+            throw APIError(.badRequest, "bad_field", "period \(text) is longer than 400 days; ask year by year",
+                           details: ["field": "period"])
+        }
         return p
     }
 
