@@ -92,6 +92,16 @@ struct ToolTests {
         #expect(bad.0 != 0 && bad.2.contains("unknown query"))
         let rebuild = try await ledgerd("rebuild", "--store", d.dir + "/store", "--socket", d.socket, "--projection", "audit")
         #expect(rebuild.0 == 0 && rebuild.1.contains("digest"), "\(rebuild.2)")
+        // Writes of the operator's commands go through the daemon too: sign, erase.
+        let signed = try await ledgerd("checkpoint", "sign", "--store", d.dir + "/store", "--socket", d.socket)
+        #expect(signed.0 == 0 && signed.1.contains("serve.example/log"), "\(signed.2)")
+        let subject = UUID()
+        let withSubject = ServeTests.command(UUID(), dossier: UUID(), name: "Đinh Erase").replacingOccurrences(
+            of: #""applicantId":"079200000001""#, with: #""applicantId":"079200000001","subject":"\#(subject)""#)
+        #expect(try await ledgerd("submit", "dossier.submit", "--socket", d.socket, "--data", withSubject).0 == 0)
+        let erased = try await ledgerd("erase", "--store", d.dir + "/store", "--socket", d.socket, "--subject",
+                                       subject.uuidString, "--reason", "Decree 13 request")
+        #expect(erased.0 == 0 && erased.1.contains("position"), "\(erased.2)")
         let backup = try await ledgerd("backup", "--store", d.dir + "/store", "--socket", d.socket, "--to", d.dir + "/bk")
         #expect(backup.0 == 0 && FileManager.default.fileExists(atPath: d.dir + "/bk/data.mdb"), "\(backup.2)")
         #expect(await d.stop() == 0)

@@ -13,8 +13,14 @@ struct CheckpointCommand: AsyncParsableCommand {
     struct Sign: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Sign a checkpoint of the whole log now.")
         @OptionGroup var location: StoreLocation
+        @Option(help: "A running daemon's socket (default: the store's config); signing goes through it when it answers.")
+        var socket: String?
 
         func run() async throws {
+            if let daemon = runningDaemon(location, socket: socket) {
+                try viaDaemon(daemon, "POST", "/admin/checkpoints")
+                return
+            }
             let store = try location.open()
             defer { store.close() }
             let signed = try await store.signCheckpoint(with: try location.signer(),
@@ -51,8 +57,19 @@ struct CheckpointCommand: AsyncParsableCommand {
         @Option(name: .customLong("witness-key"),
                 help: "A witness verifier key (type 0x04) besides the config's witness_keys; repeatable.")
         var witnessKeys: [String] = []
+        @Option(help: "A running daemon's socket (default: the store's config); the note goes through it when it answers.")
+        var socket: String?
 
         func run() async throws {
+            if let daemon = runningDaemon(location, socket: socket) {
+                guard witnessKeys.isEmpty else {
+                    throw ValidationError("a daemon is running: it verifies against the config's witness_keys only; add "
+                        + "the key there and restart it, or pass no --witness-key")
+                }
+                try viaDaemon(daemon, "POST", "/admin/checkpoints/cosignatures",
+                              body: try String(contentsOfFile: note, encoding: .utf8))
+                return
+            }
             let witnesses = (try location.loadConfig()?.witnessVerifiers() ?? []) + (try witnessKeys.map(verifierKey))
             guard !witnesses.isEmpty else {
                 throw ValidationError("no witness keys: list them in witness_keys of \(location.configPath), or pass "
@@ -74,8 +91,14 @@ struct CheckpointCommand: AsyncParsableCommand {
         @OptionGroup var location: StoreLocation
         @Option(help: "Why (recorded in the log).")
         var reason: String
+        @Option(help: "A running daemon's socket (default: the store's config); the entry goes through it when it answers.")
+        var socket: String?
 
         func run() async throws {
+            if let daemon = runningDaemon(location, socket: socket) {
+                try viaDaemon(daemon, "POST", "/admin/checkpoints/rollbacks", body: encodeJSONLine(["reason": reason]))
+                return
+            }
             let store = try location.open()
             defer { store.close() }
             let result = try await store.recordRollback(reason: reason, state: try SigningState(path: try location.statePath()),

@@ -19,8 +19,15 @@ struct EraseCommand: AsyncParsableCommand {
     @Option(help: "Why (recorded in the log).")
     var reason: String
 
+    @Option(help: "A running daemon's socket (default: the store's config); the erasure goes through it when it answers.")
+    var socket: String?
+
     func run() async throws {
         guard let id = UUID(uuidString: subject) else { throw ValidationError("--subject must be a UUID") }
+        if let daemon = runningDaemon(location, socket: socket) {
+            try viaDaemon(daemon, "POST", "/admin/erasures", body: encodeJSONLine(["subject": id.uuidString, "reason": reason]))
+            return
+        }
         let store = try location.open()
         defer { store.close() }
         let result = try await store.eraseSubject(id, reason: reason,

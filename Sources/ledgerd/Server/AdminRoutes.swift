@@ -14,6 +14,7 @@ enum AdminRoutes {
             Route(method: .post, path: "/admin/checks", roles: [.admin], handler: checks),
             Route(method: .post, path: "/admin/checkpoints", roles: [.admin], handler: sign),
             Route(method: .post, path: "/admin/checkpoints/cosignatures", roles: [.admin], handler: cosign),
+            Route(method: .post, path: "/admin/checkpoints/rollbacks", roles: [.admin], handler: rollback),
             Route(method: .post, path: "/admin/erasures", roles: [.admin], handler: erase),
             Route(method: .post, path: "/admin/backups", roles: [.admin], handler: backup),
             Route(method: .post, path: "/admin/projections/{name}/rebuild", roles: [.admin], handler: rebuild),
@@ -55,6 +56,15 @@ enum AdminRoutes {
         let note = String(buffer: try await request.body.collect(upTo: context.maxUploadSize))
         let stored = try await daemon.store.addCosignatures(note, witnesses: daemon.witnesses)
         return text(stored.note.formatted, status: .ok)
+    }
+
+    static func rollback(_ request: Request, _ context: LedgerRequestContext, _ daemon: Daemon) async throws -> Response {
+        guard let state = daemon.signingState else {
+            throw APIError(.conflict, "no_signing_key", "the daemon has no readable signing key; check the config's key")
+        }
+        let reason = try await body(request, context).string("reason")
+        let result = try await daemon.store.recordRollback(reason: reason, state: state, actor: context.principal)
+        return JSONResponse.make(.object(["position": Render.int(result.positions[0])]), status: .created)
     }
 
     static func erase(_ request: Request, _ context: LedgerRequestContext, _ daemon: Daemon) async throws -> Response {
