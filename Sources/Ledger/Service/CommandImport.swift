@@ -19,6 +19,19 @@ public struct ImportTally: Sendable, Hashable {
 
     /// Nothing yet.
     public init() {}
+
+    /// The `expect` a command line carries (`accepted`, `refused:<code>`, `check`), if any.
+    public static func expectation(ofLine line: Data) -> String? {
+        guard case .object(let o)? = try? JSONDecoder().decode(JSONValue.self, from: line),
+              case .string(let text)? = o["expect"]
+        else { return nil }
+        return text
+    }
+
+    /// Whether an outcome (`accepted`, `refused:<code>`, `check`) meets an expectation; a check may also record.
+    public static func meets(_ expected: String, _ outcome: String) -> Bool {
+        expected == "check" ? (outcome == "check" || outcome == "accepted") : outcome == expected
+    }
 }
 
 extension LedgerService {
@@ -43,6 +56,7 @@ extension LedgerService {
             do { envelope = try CommandEnvelope(json: line) } catch {
                 throw LedgerError(.badField, "line \(index + 1): \(error.message)", field: error.field)
             }
+            let expected = ImportTally.expectation(ofLine: line)
             var outcome: String
             do {
                 if try await execute(envelope, principal: principal, trustedTime: trustedTime) == nil {
@@ -55,15 +69,10 @@ extension LedgerService {
             } catch let error as LedgerError {
                 tally.refused[error.code.rawValue, default: 0] += 1
                 outcome = "refused:\(error.code.rawValue)"
-                if Self.expectation(line) == nil || Self.expectation(line) == "accepted" {
-                    outcome += " (\(error.message))"
-                }
+                if expected == nil || expected == "accepted" { outcome += " (\(error.message))" }
             }
-            if let expected = Self.expectation(line) {
-                let met = expected == "check" ? (outcome == "check" || outcome == "accepted") : outcome == expected
-                if !met {
-                    tally.unexpected.append("line \(index + 1) \(envelope.type): expected \(expected), got \(outcome)")
-                }
+            if let expected, !ImportTally.meets(expected, outcome) {
+                tally.unexpected.append("line \(index + 1) \(envelope.type): expected \(expected), got \(outcome)")
             }
             if tally.lines % 1_000 == 0 { progress(index + 1, total) }
         }
@@ -71,10 +80,4 @@ extension LedgerService {
         return tally
     }
 
-    private static func expectation(_ line: Data) -> String? {
-        guard case .object(let o)? = try? JSONDecoder().decode(JSONValue.self, from: line),
-              case .string(let text)? = o["expect"]
-        else { return nil }
-        return text
-    }
 }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// A JSON value: what command bodies are decoded into before their fields are read by name (so an error can name
 /// the field), and what API renderings are built from.
 public enum JSONValue: Hashable, Sendable, Codable {
@@ -53,4 +55,26 @@ extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, Ex
     public init(integerLiteral value: Int) { self = .number(Double(value)) }
     /// A boolean.
     public init(booleanLiteral value: Bool) { self = .bool(value) }
+}
+
+extension JSONValue {
+    /// A facts payload as a JSON value, with the same renderings as ``Facts/json(_:)`` (instants RFC 3339 UTC, UUIDs
+    /// lowercase, bytes base64), without going through JSON text.
+    public init(facts bytes: [UInt8]) throws(Facts.DecodingError) {
+        self = .init(Facts.Value.map(try Facts.decode(bytes) { r throws(Facts.DecodingError) in try r.entries() }))
+    }
+
+    init(_ value: Facts.Value) {
+        switch value {
+        case .null: self = .null
+        case .bool(let b): self = .bool(b)
+        case .int(let i): self = .number(Double(i))
+        case .string(let s): self = .string(s)
+        case .bytes(let b): self = .string(Facts.base64(b))
+        case .uuid(let u): self = .string(u.uuidString.lowercased())
+        case .instant(let t): self = .string(Facts.rfc3339(t))
+        case .array(let items): self = .array(items.map(JSONValue.init))
+        case .map(let entries): self = .object(Dictionary(entries.map { ($0.0, JSONValue($0.1)) }, uniquingKeysWith: { a, _ in a }))
+        }
+    }
 }

@@ -95,8 +95,10 @@ struct ExportCommand: AsyncParsableCommand {
             var count = 0
             func emit(_ e: RecordedEvent) throws {
                 guard e.record.leafType == .event else { return }
-                let factsJSON = e.facts.flatMap { try? Facts.json($0) }
-                    ?? e.facts.map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+                // Facts v1 (domain events), else the JSON bytes of a raw append.
+                func factsText() -> String {
+                    e.facts.flatMap { try? Facts.json($0) } ?? e.facts.map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+                }
                 let at = e.facts.flatMap { f in try? Facts.decode(f) { r throws(Facts.DecodingError) in try r.instant("at") } }
                 if let (start, end) = bounds { guard let at, at >= start, at < end else { return } }
                 count += 1
@@ -106,7 +108,7 @@ struct ExportCommand: AsyncParsableCommand {
                     text += csv(["\(e.position)", e.record.stream, "\(e.record.streamVersion)", e.record.eventType,
                                  e.record.eventID.uuidString.lowercased(), e.record.actor, utc(at), local(at),
                                  utc(recorded), m["principal"] ?? "", m["role"] ?? "", m["unit"] ?? "",
-                                 m["command"] ?? "", m["subject"] ?? "", factsJSON])
+                                 m["command"] ?? "", m["subject"] ?? "", factsText()])
                 } else {
                     var o: [String: JSONValue] = [
                         "position": .number(Double(e.position)), "stream": .string(e.record.stream),
@@ -114,7 +116,8 @@ struct ExportCommand: AsyncParsableCommand {
                         "eventId": .string(e.record.eventID.uuidString.lowercased()), "actor": .string(e.record.actor),
                         "occurredAt": at.map { .string(utc($0)) } ?? .null, "occurredAtLocal": at.map { .string(local($0)) } ?? .null,
                         "recordedAt": .string(utc(recorded)),
-                        "facts": (try? JSONDecoder().decode(JSONValue.self, from: Data(factsJSON.utf8))) ?? .string(factsJSON),
+                        "facts": e.facts.flatMap { try? JSONValue(facts: $0) }
+                            ?? e.facts.flatMap { try? JSONDecoder().decode(JSONValue.self, from: Data($0)) } ?? .object([:]),
                     ]
                     var metadata = [String: JSONValue]()
                     for (k, v) in m.entries { metadata[k] = .string(String(decoding: v, as: UTF8.self)) }
@@ -222,9 +225,9 @@ struct ExportCommand: AsyncParsableCommand {
                         "position": .number(Double(e.position)), "stream": .string(e.record.stream),
                         "type": .string(e.record.eventType), "eventId": .string(e.record.eventID.uuidString.lowercased()),
                     ]
-                    if let f = e.facts, let json = try? Facts.json(f) { o["facts"] = (try? JSONDecoder().decode(JSONValue.self, from: Data(json.utf8))) ?? .null }
-                    if let p = e.personal, let json = try? Facts.json(p) {
-                        o["personal"] = (try? JSONDecoder().decode(JSONValue.self, from: Data(json.utf8))) ?? .null
+                    if let f = e.facts { o["facts"] = (try? JSONValue(facts: f)) ?? .null }
+                    if let p = e.personal, let personal = try? JSONValue(facts: p) {
+                        o["personal"] = personal
                     } else if e.record.leafType == .event {
                         o["personal"] = .string(e.record.personalLength > 0 ? "erased" : "none")
                     }

@@ -69,9 +69,7 @@ struct ImportCommand: AsyncParsableCommand {
                 refused[String(code), default: 0] += 1
                 outcome = "refused:\(code)"
             }
-            if case .object(let o)? = try? JSONDecoder().decode(JSONValue.self, from: Data(line)),
-               case .string(let expected)? = o["expect"],
-               !(expected == outcome || (expected == "check" && outcome == "accepted")) {
+            if let expected = ImportTally.expectation(ofLine: Data(line)), !ImportTally.meets(expected, outcome) {
                 unexpected.append("line \(index + 1) \(envelope.type): expected \(expected), got \(outcome)")
             }
         }

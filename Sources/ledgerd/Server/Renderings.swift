@@ -20,7 +20,7 @@ enum Render {
         for (k, v) in e.record.metadata.entries { metadata[k] = .string(String(decoding: v, as: UTF8.self)) }
         o["metadata"] = .object(metadata)
         if let facts = e.facts {
-            if let json = try? Facts.json(facts), let value = try? JSONDecoder().decode(JSONValue.self, from: Data(json.utf8)) {
+            if let value = try? JSONValue(facts: facts) {
                 o["facts"] = value
             } else if let value = try? JSONDecoder().decode(JSONValue.self, from: Data(facts)) {
                 o["facts"] = value  // a raw append's JSON facts
