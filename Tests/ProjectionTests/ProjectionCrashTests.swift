@@ -82,7 +82,7 @@ struct ProjectionCrashTests {
         }
         #expect(try await runner.waitUntil(EventTally(), reflects: last, timeout: .seconds(10)))
         #expect(try runner.status(of: EventTally()).lag == 0)
-        let count = try runner.state.read { txn in
+        let count = try runner.state(of: EventTally()).read { txn in
             try EventTally.count(runner.databases(of: EventTally())["byType"], "A.v1", txn)
         }
         #expect(count == 50)

@@ -55,7 +55,7 @@ struct ProjectionRunnerTests {
         try rebuilt.catchUp()
         #expect(try resumed.checkpoint(of: TallyProjection()) == 700)
         #expect(try resumed.digest(of: TallyProjection()) == rebuilt.digest(of: TallyProjection()))
-        let counts = try resumed.state.read { txn in
+        let counts = try resumed.state(of: TallyProjection()).read { txn in
             try txn.get(resumed.databases(of: TallyProjection())["byCategory"], key: Array("dossier".utf8))
         }
         #expect(counts.map { $0.reduce(UInt64(0)) { $0 << 8 | UInt64($1) } } == 234)  // i % 3 == 0 for i < 700
@@ -85,5 +85,32 @@ struct ProjectionRunnerTests {
         let fresh = try ProjectionRunner(store: store, statePath: root + "/fresh", projections: [next])
         try fresh.catchUp()
         #expect(try v2.digest(of: next) == fresh.digest(of: next))
+    }
+
+    @Test("lanes: projections folded on parallel threads reach the digests of one thread, each in its own environment")
+    func lanes() async throws {
+        let root = Self.temporary("lanes")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let store = try Store.create(at: root + "/log", origin: "o.example/log")
+        defer { store.close() }
+        try await Self.append(store, 0..<900)
+        let projections: [any Projection] = [TallyProjection(), TallyProjection(name: "tally2", version: 2),
+                                             TallyProjection(name: "tally3")]
+        let serial = try ProjectionRunner(store: store, statePath: root + "/serial", projections: projections,
+                                          batchSize: 100, lanes: 1)
+        let parallel = try ProjectionRunner(store: store, statePath: root + "/parallel", projections: projections,
+                                            batchSize: 64, lanes: 3)
+        var reported = [(UInt64, UInt64)]()
+        #expect(try serial.catchUp() == 900)
+        let reached = try parallel.catchUp { done, total in reported.append((done, total)) }
+        #expect(reached == 900 && reported.allSatisfy { $0.1 == 900 })
+        #expect(reported.last?.0 == 900 && reported.map(\.0) == reported.map(\.0).sorted(),
+                "progress is the slowest lane's, never going back")
+        for p in projections {
+            #expect(try parallel.checkpoint(of: p) == 900)
+            #expect(try parallel.digest(of: p) == serial.digest(of: p))
+            #expect(FileManager.default.fileExists(atPath: root + "/parallel/\(p.name)/data.mdb"))
+        }
+        #expect(try parallel.digest(of: projections[0]) != parallel.digest(of: projections[1]), "the states differ")
     }
 }

@@ -18,6 +18,9 @@ final class LMDBEnvironment: @unchecked Sendable {
         var readOnly: Bool = false
         /// `MDB_NOSYNC`: for environments that can be rebuilt (derived state); never for the log.
         var noSync: Bool = false
+        /// `MDB_WRITEMAP`: write transactions change the map in place (no copies of dirty pages, no `pwrite` at
+        /// commit); a stray write through a bad pointer could reach the file, so only for rebuildable environments.
+        var writeMap: Bool = false
     }
 
     private(set) var handle: OpaquePointer?
@@ -31,6 +34,7 @@ final class LMDBEnvironment: @unchecked Sendable {
         var flags = UInt32(MDB_NOTLS) | UInt32(MDB_NORDAHEAD)
         if options.readOnly { flags |= UInt32(MDB_RDONLY) }
         if options.noSync { flags |= UInt32(MDB_NOSYNC) }
+        if options.writeMap { flags |= UInt32(MDB_WRITEMAP) }
         do throws(LMDBError) {
             try check(mdb_env_set_mapsize(env, options.mapSize))
             try check(mdb_env_set_maxdbs(env, options.maxDatabases))

@@ -54,7 +54,7 @@ struct ByteReader {
     mutating func string8(_ what: String) throws(Malformed) -> String {
         let start = offset
         let raw = try b8(what)
-        guard let s = String(validating: raw, as: UTF8.self) else { throw Malformed(what: what, offset: start) }
-        return s
+        guard UTF8Text.isValid(raw) else { throw Malformed(what: what, offset: start) }
+        return String(decoding: raw, as: UTF8.self)
     }
 }

@@ -34,7 +34,7 @@ public struct RecordView {
             guard at < n, at + 1 + Int(bytes[at]) <= n else { throw fail(what, at) }
             let start = at
             at += 1 + Int(bytes[at])
-            guard String(validating: UnsafeRawBufferPointer(rebasing: bytes[(start + 1)..<at]), as: UTF8.self) != nil
+            guard UTF8Text.isValid(UnsafeRawBufferPointer(rebasing: bytes[(start + 1)..<at]))
             else { throw fail(what, start) }
             return start
         }

@@ -5,8 +5,11 @@ import Synchronization
 /// A domain-blind store for derived state: an LMDB environment of its own with named databases and
 /// transactions, so the read side keeps state (and its checkpoints, in the same transaction) without touching C.
 ///
-/// It is opened `MDB_NOSYNC` by default: everything in it can be rebuilt from the log, and a lost tail after a
-/// power cut is caught up again from the checkpoint stored with it. Appends to the log never wait on it.
+/// It is opened `MDB_NOSYNC` and `MDB_WRITEMAP` by default: everything in it can be rebuilt from the log, and a lost
+/// tail after a power cut is caught up again from the checkpoint stored with it. Appends to the log never wait on
+/// it. With `MDB_WRITEMAP` a commit changes the map in place instead of writing copies of its pages (the file is a
+/// sparse file of the map's size); on a full disk the kernel cannot back a page and the process dies with `SIGBUS`
+/// rather than getting an error, which costs a restart and nothing acknowledged (the log is another environment).
 ///
 /// ```swift
 /// let state = try StateStore(path: dir + "/state", databases: ["queues", "checkpoints"])
@@ -28,7 +31,7 @@ public final class StateStore: Sendable {
     ///   - path: A directory, created when missing.
     ///   - databases: Every database name the caller will use (opened once, at start).
     ///   - mapSize: The map's size (sparse); default 64 GiB.
-    ///   - durable: fsync each commit (default `false`: state is rebuildable).
+    ///   - durable: fsync each commit and write pages with `pwrite` (default `false`: state is rebuildable).
     /// - Throws: ``StoreError``.
     public init(path: String, databases: [String], mapSize: Int = 64 << 30, durable: Bool = false) throws {
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true,
@@ -36,7 +39,8 @@ public final class StateStore: Sendable {
         lock = try StoreLock(directory: path, exclusive: true)
         do {
             env = try LMDBEnvironment(path: path, options: .init(
-                mapSize: mapSize, maxDatabases: UInt32(databases.count + 1), maxReaders: 512, noSync: !durable))
+                mapSize: mapSize, maxDatabases: UInt32(databases.count + 1), maxReaders: 512, noSync: !durable,
+                writeMap: !durable))
             var handles = [String: StateDatabase]()
             for name in databases { handles[name] = StateDatabase(name: name, dbi: try env.openDatabase(name)) }
             self.handles = handles

@@ -1,4 +1,5 @@
 public import Foundation
+import EventStore
 
 extension Facts {
     /// Reads a facts payload in place: the hot path of the read side. Fields are found by key without allocating;
@@ -190,7 +191,7 @@ extension Facts {
             let n = try readLength(b, &at)
             guard at + n <= b.count else { throw DecodingError(what: "length", offset: start) }
             if tag == .string,
-               String(validating: UnsafeRawBufferPointer(rebasing: b[at..<(at + n)]), as: UTF8.self) == nil {
+               !UTF8Text.isValid(UnsafeRawBufferPointer(rebasing: b[at..<(at + n)])) {
                 throw DecodingError(what: "UTF-8", offset: at)
             }
             at += n

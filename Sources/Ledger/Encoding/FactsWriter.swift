@@ -111,9 +111,10 @@ extension Facts {
     }
 
     static func isValidKey(_ key: String) -> Bool {
-        let n = key.utf8.count
-        return n >= 1 && n <= 255 && key.utf8.allSatisfy {
-            (0x30...0x39).contains($0) || (0x41...0x5A).contains($0) || (0x61...0x7A).contains($0) || $0 == 0x5F
+        var key = key
+        return key.withUTF8 { b in
+            b.count >= 1 && b.count <= 255
+                && b.allSatisfy { ($0 &- 0x30) < 10 || (($0 | 0x20) &- 0x61) < 26 || $0 == 0x5F }
         }
     }
 

@@ -12,6 +12,8 @@ public struct AttendanceRegister: Projection {
     public var name = "attendance"
     /// The projection's code version.
     public var version: UInt32 = 2
+    /// Its relative folding cost (measured on the province fixtures).
+    public var foldWeight: Int { 2 }
     /// The databases it keeps.
     public var databases = ["personDays", "unitDays", "agencyDays", "leaves", "granters"]
 

@@ -14,6 +14,14 @@ public protocol Projection: Sendable {
     var databases: [String] { get }
     /// Folds one event into the state, through `txn`, in the databases `dbs`.
     func fold(_ event: ProjectedEvent, _ txn: borrowing StateTransaction, _ dbs: ProjectionDatabases) throws
+    /// What folding the log costs this projection relative to others (default 1): the runner balances its lanes by
+    /// it.
+    var foldWeight: Int { get }
+}
+
+extension Projection {
+    /// Every projection weighs 1 unless it says otherwise.
+    public var foldWeight: Int { 1 }
 }
 
 /// An event as a projection sees it: the zero-copy record and its decoded parts. Valid only during the fold.

@@ -1,48 +1,108 @@
 public import EventStore
 import Crypto
+import Dispatch
 import Foundation
 import Synchronization
 
-/// Runs projections over a store into a state store: catch-up from each checkpoint in batches (each batch one state
+/// Where each lane of a catch-up stands, and the first error a lane met.
+private final class LaneProgress: Sendable {
+    private let state: Mutex<(reached: [UInt64], failure: (any Error)?)>
+
+    init(start: [UInt64]) { state = Mutex((start, nil)) }
+
+    /// Records a lane's position; returns the slowest lane's.
+    @discardableResult
+    func reached(_ lane: Int, _ position: UInt64) -> UInt64 {
+        state.withLock { $0.reached[lane] = position; return $0.reached.min() ?? position }
+    }
+
+    var slowest: UInt64 { state.withLock { $0.reached.min() ?? 0 } }
+
+    func failed(_ error: any Error) { state.withLock { if $0.failure == nil { $0.failure = error } } }
+
+    var failure: (any Error)? { state.withLock { $0.failure } }
+}
+
+/// Runs projections over a store into state stores: catch-up from each checkpoint in batches (each batch one state
 /// transaction with the checkpoint), following the log as it grows, rebuilding a new version beside the old one,
 /// and digesting the state.
 ///
-/// Database names are `<projection>.v<version>.<database>` plus one `checkpoints` database; the checkpoint of a
-/// version is keyed `<projection>.v<version>`, and `<projection>` names the version that serves.
+/// Each projection keeps its state in an LMDB environment of its own (`<statePath>/<name>`), so projections fold in
+/// parallel: they are spread over lanes (one thread each, balanced by ``Projection/foldWeight``), and each lane reads
+/// the log once for all its projections. Within an environment, database names are
+/// `<projection>.v<version>.<database>` plus one `checkpoints` database; the checkpoint of a version is keyed
+/// `<projection>.v<version>`, and `<projection>` names the version that serves.
 public final class ProjectionRunner: Sendable {
     /// The log.
     public let store: Store
-    /// The derived state.
-    public let state: StateStore
     /// The projections, each at its current version.
     public let projections: [any Projection]
     /// Events per state transaction.
     public let batchSize: Int
-    private let checkpoints: StateDatabase
+    /// The state environment of each projection, in the order of ``projections``.
+    private let states: [StateStore]
+    /// Indexes into ``projections``: the projections each lane folds.
+    let lanes: [[Int]]
     /// One catch-up at a time: two would both fold the batch after the same checkpoint.
     private let folding = Mutex<Void>(())
 
-    /// Opens the state store at `path` with the databases of `projections` (current and, for a rebuild, previous
-    /// versions, as `previousVersions` names them).
+    /// Opens the state stores under `statePath` with the databases of `projections` (current and, for a rebuild,
+    /// previous versions, as `previousVersions` names them).
+    ///
+    /// - Parameters:
+    ///   - lanes: Threads folding at once (default: the processor count, at most one per projection).
     public init(store: Store, statePath: String, projections: [any Projection], previousVersions: [String: UInt32] = [:],
-                batchSize: Int = 2_048, mapSize: Int = 64 << 30) throws {
-        var names = ["checkpoints"]
-        for p in projections {
-            for version in Set([p.version] + (previousVersions[p.name].map { [$0] } ?? [])) {
+                batchSize: Int = 8_192, mapSize: Int = 64 << 30, lanes: Int? = nil) throws {
+        try FileManager.default.createDirectory(atPath: statePath, withIntermediateDirectories: true,
+                                                attributes: [.posixPermissions: 0o750])
+        // The single-environment layout of earlier versions: derived state, so it is dropped and rebuilt.
+        for legacy in ["data.mdb", "lock.mdb"] where FileManager.default.fileExists(atPath: statePath + "/" + legacy) {
+            try FileManager.default.removeItem(atPath: statePath + "/" + legacy)
+        }
+        self.states = try projections.map { p in
+            var names = ["checkpoints"]
+            for version in Set([p.version] + (previousVersions[p.name].map { [$0] } ?? [])).sorted() {
                 names += p.databases.map { Self.prefix(p.name, version) + $0 }
             }
+            return try StateStore(path: statePath + "/" + p.name, databases: names, mapSize: mapSize)
         }
         self.store = store
-        self.state = try StateStore(path: statePath, databases: names, mapSize: mapSize)
         self.projections = projections
-        self.batchSize = batchSize
-        self.checkpoints = state["checkpoints"]
+        self.batchSize = max(1, batchSize)
+        self.lanes = Self.balance(projections, lanes: lanes ?? ProcessInfo.processInfo.activeProcessorCount)
+    }
+
+    /// Spreads projections over at most `lanes` lanes, heaviest first onto the lightest lane.
+    static func balance(_ projections: [any Projection], lanes: Int) -> [[Int]] {
+        let count = max(1, min(lanes, projections.count))
+        var out = Array(repeating: [Int](), count: count)
+        var load = Array(repeating: 0, count: count)
+        let order = projections.indices.sorted { projections[$0].foldWeight > projections[$1].foldWeight }
+        for i in order {
+            let lane = load.indices.min { load[$0] < load[$1] }!
+            out[lane].append(i)
+            load[lane] += max(1, projections[i].foldWeight)
+        }
+        return out.filter { !$0.isEmpty }.map { $0.sorted() }
     }
 
     static func prefix(_ name: String, _ version: UInt32) -> String { "\(name).v\(version)." }
 
+    private func index(of projection: any Projection) -> Int {
+        guard let i = projections.firstIndex(where: { $0.name == projection.name }) else {
+            preconditionFailure("projection \(projection.name) is not run by this runner")
+        }
+        return i
+    }
+
+    /// The state store that holds a projection (every version of it).
+    public func state(of projection: any Projection) -> StateStore { states[index(of: projection)] }
+
+    private func checkpoints(_ i: Int) -> StateDatabase { states[i]["checkpoints"] }
+
     /// The databases of a projection at a version.
     public func databases(of projection: any Projection, version: UInt32? = nil) -> ProjectionDatabases {
+        let state = self.state(of: projection)
         let v = version ?? projection.version
         return ProjectionDatabases(handles: Dictionary(uniqueKeysWithValues: projection.databases.map {
             ($0, state[Self.prefix(projection.name, v) + $0])
@@ -51,22 +111,26 @@ public final class ProjectionRunner: Sendable {
 
     /// Where a projection version stands (the next position it folds; 0 = nothing yet).
     public func checkpoint(of projection: any Projection, version: UInt32? = nil) throws -> UInt64 {
+        let i = index(of: projection)
         let key = "\(projection.name).v\(version ?? projection.version)"
-        return try state.read { txn in
-            try ProjectionCheckpoint.load(key, in: checkpoints, txn)?.position ?? 0
+        return try states[i].read { txn in
+            try ProjectionCheckpoint.load(key, in: checkpoints(i), txn)?.position ?? 0
         }
     }
 
     /// The version that serves queries (the current one once it has caught up; before that, the previous one).
     public func servingVersion(of projection: any Projection) throws -> UInt32? {
-        try state.read { txn in try ProjectionCheckpoint.load(projection.name, in: checkpoints, txn)?.version }
+        let i = index(of: projection)
+        return try states[i].read { txn in
+            try ProjectionCheckpoint.load(projection.name, in: checkpoints(i), txn)?.version
+        }
     }
 
-    /// Folds every event up to the head into every projection; returns the position reached. One scan of the log
-    /// serves all projections: each batch is read once and folded into every projection whose checkpoint is behind
-    /// it, in one state transaction with all their checkpoints. A projection whose current version is new starts
-    /// from zero in its own databases; when it reaches the head it becomes the serving version (blue/green), and the
-    /// old version's databases are emptied.
+    /// Folds every event up to the head into every projection; returns the position reached. Lanes run in
+    /// parallel; each reads every batch of the log once and folds it into each of its projections whose checkpoint
+    /// is behind it, one state transaction per projection with its checkpoint. A projection whose current version
+    /// is new starts from zero in its own databases; when it reaches the head it becomes the serving version
+    /// (blue/green), and the old version's databases are emptied. `progress` gets the slowest lane's position.
     @discardableResult
     public func catchUp(until end: UInt64? = nil, progress: (UInt64, UInt64) -> Void = { _, _ in }) throws -> UInt64 {
         try folding.withLock { _ in try foldAll(until: end, progress: progress) }
@@ -75,64 +139,96 @@ public final class ProjectionRunner: Sendable {
     private func foldAll(until end: UInt64?, progress: (UInt64, UInt64) -> Void) throws -> UInt64 {
         // Never past the log's head: a checkpoint beyond it would skip the events that arrive there later.
         let head = min(end ?? store.head, store.head)
-        var positions = try projections.map { try checkpoint(of: $0) }
+        var start = try projections.map { try checkpoint(of: $0) }
         // A checkpoint past the log's head means the log was replaced (a restore of an older backup): the state
         // reflects events the log no longer holds, so that projection starts again from zero.
-        for (i, projection) in projections.enumerated() where positions[i] > store.head {
+        for (i, projection) in projections.enumerated() where start[i] > store.head {
             try clear(projection)
-            positions[i] = 0
+            start[i] = 0
         }
-        let dbs = projections.map { databases(of: $0) }
-        var next = positions.min() ?? head
-        while next < head {
-            let stop = min(head, next + UInt64(batchSize))
-            var events = [OwnedEvent]()
-            try store.scanRecords(from: next, to: stop) { record, facts, personal in
-                events.append(OwnedEvent(record: Array(record.bytes), position: record.position,
-                                         facts: facts.map(Array.init), personal: personal.map(Array.init)))
-                return true
-            }
-            try state.write { txn in
-                for e in events {
-                    try e.record.withUnsafeBytes { bytes in
-                        let view = try RecordView(bytes, position: e.position)
-                        try Self.withParts(e) { facts, personal in
-                            let event = ProjectedEvent(record: view, facts: facts, personal: personal)
-                            for (i, projection) in projections.enumerated() where positions[i] <= e.position {
-                                try projection.fold(event, txn, dbs[i])
-                            }
-                        }
-                    }
-                }
-                for (i, projection) in projections.enumerated() where positions[i] < stop {
-                    try ProjectionCheckpoint(name: "\(projection.name).v\(projection.version)", version: projection.version,
-                                             position: stop).save(in: checkpoints, txn)
+        // A short catch-up (following the log commit by commit) folds on this thread alone: a thread per lane costs
+        // more than it saves there.
+        if head - min(head, start.min() ?? head) <= UInt64(batchSize) {
+            for lane in lanes { try foldLane(lane, from: start, to: head) { _ in } }
+            progress(head, head)
+            for projection in projections { try promote(projection) }
+            return head
+        }
+        // Lane 0 folds on this thread and reports progress (the slowest lane's position); the others on threads
+        // of their own.
+        let shared = LaneProgress(start: lanes.map { lane in lane.map { start[$0] }.min() ?? head })
+        let others = DispatchGroup()
+        for lane in lanes.indices.dropFirst() {
+            others.enter()
+            let members = lanes[lane]
+            Thread.detachNewThread { [self, start] in
+                defer { others.leave() }
+                do {
+                    try foldLane(members, from: start, to: head) { shared.reached(lane, $0) }
+                    shared.reached(lane, head)
+                } catch {
+                    shared.failed(error)
                 }
             }
-            for i in positions.indices where positions[i] < stop { positions[i] = stop }
-            next = stop
-            progress(next, head)
         }
+        do {
+            try foldLane(lanes[0], from: start, to: head) { progress(shared.reached(0, $0), head) }
+            shared.reached(0, head)
+        } catch {
+            shared.failed(error)
+        }
+        while others.wait(timeout: .now() + .milliseconds(200)) == .timedOut { progress(shared.slowest, head) }
+        if let failure = shared.failure { throw failure }
+        if lanes.count > 1 { progress(head, head) }
         for projection in projections { try promote(projection) }
         return head
     }
 
+    /// Folds the log from the lowest checkpoint of `members` up to `head` into them.
+    private func foldLane(_ members: [Int], from start: [UInt64], to head: UInt64,
+                          progress: (UInt64) -> Void) throws {
+        var positions = members.map { start[$0] }
+        let dbs = members.map { databases(of: projections[$0]) }
+        var next = positions.min() ?? head
+        while next < head {
+            let stop = min(head, next + UInt64(batchSize))
+            let batch = try EventBatch(store, from: next, to: stop)
+            try batch.withEvents { events in
+                for (m, i) in members.enumerated() where positions[m] < stop {
+                    let projection = projections[i]
+                    try states[i].write { txn in
+                        for event in events where positions[m] <= event.record.position {
+                            try projection.fold(event, txn, dbs[m])
+                        }
+                        try ProjectionCheckpoint(name: "\(projection.name).v\(projection.version)",
+                                                 version: projection.version, position: stop)
+                            .save(in: checkpoints(i), txn)
+                    }
+                    positions[m] = stop
+                }
+            }
+            next = stop
+            progress(next)
+        }
+    }
+
     /// Makes the current version the serving one once it has caught up with the serving one, and empties the old.
     private func promote(_ projection: any Projection) throws {
+        let i = index(of: projection)
         let serving = try servingVersion(of: projection)
         guard serving != projection.version else { return }
         let current = try checkpoint(of: projection)
         if let serving, try checkpoint(of: projection, version: serving) > current { return }
-        try state.write { txn in
+        try states[i].write { txn in
             try ProjectionCheckpoint(name: projection.name, version: projection.version, position: current)
-                .save(in: checkpoints, txn)
+                .save(in: checkpoints(i), txn)
             if let serving, serving != projection.version {
                 for name in projection.databases {
                     let old = Self.prefix(projection.name, serving) + name
-                    if let db = self.state.database(named: old) { try txn.clear(db) }
+                    if let db = self.states[i].database(named: old) { try txn.clear(db) }
                 }
                 // The old version's checkpoint goes with its state, so going back to it rebuilds from zero.
-                try txn.delete(checkpoints, key: Array("\(projection.name).v\(serving)".utf8))
+                try txn.delete(checkpoints(i), key: Array("\(projection.name).v\(serving)".utf8))
             }
         }
     }
@@ -144,10 +240,11 @@ public final class ProjectionRunner: Sendable {
     }
 
     private func clear(_ projection: any Projection) throws {
+        let i = index(of: projection)
         let dbs = databases(of: projection)
-        try state.write { txn in
+        try states[i].write { txn in
             for (_, db) in dbs.all { try txn.clear(db) }
-            _ = try txn.delete(checkpoints, key: Array("\(projection.name).v\(projection.version)".utf8))
+            _ = try txn.delete(checkpoints(i), key: Array("\(projection.name).v\(projection.version)".utf8))
         }
     }
 
@@ -185,7 +282,7 @@ public final class ProjectionRunner: Sendable {
     /// `u32 BE key length · key · u32 BE value length · value`. Equal states give equal digests.
     public func digest(of projection: any Projection, version: UInt32? = nil) throws -> String {
         let dbs = databases(of: projection, version: version)
-        return try state.read { txn in
+        return try state(of: projection).read { txn in
             var hasher = SHA256()
             for (name, db) in dbs.all {
                 hasher.update(data: withUnsafeBytes(of: UInt16(name.utf8.count).bigEndian, Array.init) + Array(name.utf8))
@@ -200,21 +297,5 @@ public final class ProjectionRunner: Sendable {
             }
             return hasher.finalize().map { String(format: "%02x", $0) }.joined()
         }
-    }
-
-    /// An event copied out of the read transaction, so the fold runs in the state store's transaction.
-    private struct OwnedEvent {
-        let record: [UInt8]
-        let position: UInt64
-        let facts: [UInt8]?
-        let personal: [UInt8]?
-    }
-
-    private static func withParts(_ e: OwnedEvent,
-                                  _ body: (UnsafeRawBufferPointer?, UnsafeRawBufferPointer?) throws -> Void) throws {
-        func personal(_ facts: UnsafeRawBufferPointer?) throws {
-            if let p = e.personal { try p.withUnsafeBytes { try body(facts, $0) } } else { try body(facts, nil) }
-        }
-        if let f = e.facts { try f.withUnsafeBytes { try personal($0) } } else { try personal(nil) }
     }
 }

@@ -67,8 +67,7 @@ extension ReadModel {
 
     /// Approved leave of a person, as date ranges.
     func approvedLeave(_ person: String) throws -> [(CivilDate, CivilDate)] {
-        let db = databases(AttendanceRegister())["leaves"]
-        return try rows(db, prefix: Array(person.utf8) + [0]).compactMap { _, f in
+        return try rows(AttendanceRegister(), "leaves", prefix: Array(person.utf8) + [0]).compactMap { _, f in
             guard f.bool("approved"), let a = CivilDate(f.string("from")), let b = CivilDate(f.string("to")) else { return nil }
             return (a, b)
         }
@@ -78,10 +77,9 @@ extension ReadModel {
     public func unitDays(agency: String, period: Period) throws -> [UnitDayTally] {
         let reference = try reference()
         let cal = calendar(reference)
-        let dbs = databases(AttendanceRegister())
         var out = [UnitDayTally]()
         for unit in reference.units(of: agency) {
-            let rows = Dictionary(try rows(dbs["unitDays"], prefix: Array(unit.id.utf8) + [0]).map { ($0.key, $0.fields) },
+            let rows = Dictionary(try rows(AttendanceRegister(), "unitDays", prefix: Array(unit.id.utf8) + [0]).map { ($0.key, $0.fields) },
                                   uniquingKeysWith: { a, _ in a })
             for date in workingDays(period, cal) {
                 let staff = reference.staff(of: unit.id, on: date)
@@ -103,8 +101,7 @@ extension ReadModel {
     /// Agency-day tallies over a period.
     public func agencyDays(agency: String, period: Period) throws -> [AgencyDayTally] {
         let cal = calendar(try reference())
-        let db = databases(AttendanceRegister())["agencyDays"]
-        let rows = Dictionary(try rows(db, prefix: Array(agency.utf8) + [0]).map { ($0.key, $0.fields) },
+        let rows = Dictionary(try rows(AttendanceRegister(), "agencyDays", prefix: Array(agency.utf8) + [0]).map { ($0.key, $0.fields) },
                               uniquingKeysWith: { a, _ in a })
         return workingDays(period, cal).map { date in
             let f = rows["\(date)"] ?? [:]
@@ -116,10 +113,9 @@ extension ReadModel {
     /// A person's attendance over a period.
     public func personAttendance(_ person: String, period: Period) throws -> PersonAttendance {
         let cal = calendar(try reference())
-        let db = databases(AttendanceRegister())["personDays"]
         let days = Set(workingDays(period, cal).map { "\($0)" })
         var out = PersonAttendance(person: person)
-        for (date, f) in try rows(db, prefix: Array(person.utf8) + [0]) where days.contains(date) {
+        for (date, f) in try rows(AttendanceRegister(), "personDays", prefix: Array(person.utf8) + [0]) where days.contains(date) {
             switch f.string("location") {
             case "ONSITE": out.onsiteDays += 1
             case "REMOTE": out.remoteDays += 1

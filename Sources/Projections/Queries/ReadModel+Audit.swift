@@ -41,50 +41,41 @@ public struct ControlStep: Hashable, Sendable {
 }
 
 extension ReadModel {
-    /// The audit trail of a stream (a dossier's: `dossier-<id>`), in log order.
+    /// The audit trail of a stream (a dossier's: `dossier-<id>`), in log order, read from the log itself (empty
+    /// for a stream outside the audited categories).
     public func auditTrail(stream: String) throws -> [AuditEntry] {
-        try entries(databases(AuditTrail())["byStream"], Array(stream.utf8) + [0])
+        guard AuditTrail.categories.contains(EventRecord.category(of: stream)) else { return [] }
+        return try runner.store.readStream(stream, limit: .max, payloads: .facts).map(Self.auditEntry)
     }
 
-    /// Everything an official did, in log order.
+    /// Everything an official did, in log order (the positions from the trail's index, the lines from the log).
     public func auditTrail(actor: String) throws -> [AuditEntry] {
         let dbs = databases(AuditTrail())
         let prefix = Array(actor.utf8) + [0]
-        return try runner.state.read { txn in
-            var lines = [AuditEntry]()
-            try txn.forEach(dbs["byActor"], from: prefix) { key, value in
-                guard key.starts(with: prefix), key.count == prefix.count + 8 else { return key.starts(with: prefix) }
-                let position = Array(key[prefix.count...])
-                if let line = try txn.get(dbs["byStream"], key: Array(value) + [0] + position) {
-                    lines.append(try Self.auditEntry(position, line))
+        let positions = try read(AuditTrail()) { txn in
+            var positions = [UInt64]()
+            try txn.forEach(dbs["byActor"], from: prefix) { key, _ in
+                guard key.starts(with: prefix) else { return false }
+                if key.count == prefix.count + 8 {
+                    positions.append(key[prefix.count...].reduce(UInt64(0)) { $0 << 8 | UInt64($1) })
                 }
                 return true
             }
-            return lines
+            return positions
         }
+        return try positions.compactMap { try runner.store.event(at: $0, payloads: .facts).map(Self.auditEntry) }
     }
 
-    static func auditEntry(_ positionBytes: [UInt8], _ value: [UInt8]) throws -> AuditEntry {
-        let position = positionBytes.reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
-        let f = try StateRows.decode(value)
-        var facts = "{}"
-        if case .bytes(let bytes)? = f["facts"] { facts = (try? Facts.json(bytes)) ?? "{}" }
-        return AuditEntry(position: position, stream: f.string("stream"), type: f.string("type"), actor: f.string("actor"),
-                          principal: f.string("principal"), role: f.string("role"), unit: f.string("unit"),
-                          capacity: f.string("capacity"), onBehalfOf: f.string("on_behalf_of"), at: f.instant("at"),
-                          facts: facts)
-    }
-
-    private func entries(_ db: StateDatabase, _ prefix: [UInt8]) throws -> [AuditEntry] {
-        try runner.state.read { txn in
-            var out = [AuditEntry]()
-            try txn.forEach(db, from: prefix) { key, value in
-                guard key.starts(with: prefix), key.count == prefix.count + 8 else { return key.starts(with: prefix) }
-                out.append(try Self.auditEntry(Array(key[prefix.count...]), Array(value)))
-                return true
-            }
-            return out
-        }
+    static func auditEntry(_ event: RecordedEvent) -> AuditEntry {
+        let record = event.record
+        let facts = event.facts ?? []
+        let at = try? Facts.decode(facts) { r throws(Facts.DecodingError) in try r.instant("at") }
+        return AuditEntry(position: record.position, stream: record.stream, type: record.eventType,
+                          actor: record.actor, principal: record.metadata["principal"] ?? "",
+                          role: record.metadata["role"] ?? "", unit: record.metadata["unit"] ?? "",
+                          capacity: record.metadata["capacity"] ?? "",
+                          onBehalfOf: record.metadata["on_behalf_of"] ?? "", at: at,
+                          facts: (try? Facts.json(facts)) ?? "{}")
     }
 
     /// The process control sheet of a dossier: each handover with giver, receiver and time.

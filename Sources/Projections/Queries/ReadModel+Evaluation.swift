@@ -82,7 +82,7 @@ public struct ApologyEntry: Hashable, Sendable {
 extension ReadModel {
     /// Work items as rows.
     func workItems() throws -> [[String: Facts.Value]] {
-        try rows(databases(WorkItemRegister())["rows"], prefix: []).map(\.fields)
+        try rows(WorkItemRegister(), "rows", prefix: []).map(\.fields)
     }
 
     /// The evaluation of every official of an agency over a period, by unit and staff id.

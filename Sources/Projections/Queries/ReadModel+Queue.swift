@@ -57,7 +57,7 @@ extension ReadModel {
         var ids = [[UInt8]]()
         var last: [UInt8]?
         var more = false
-        try runner.state.read { txn in
+        try read(DossierRegister()) { txn in
             try txn.forEach(dbs["queue"], from: start) { key, _ in
                 guard key.starts(with: prefix) else { return false }
                 let parts = key.split(separator: 0, maxSplits: 3, omittingEmptySubsequences: false)
@@ -73,7 +73,7 @@ extension ReadModel {
             }
         }
         var items = [QueueItem]()
-        try runner.state.read { txn in
+        try read(DossierRegister()) { txn in
             for id in ids {
                 guard let bytes = try txn.get(dbs["rows"], key: id) else { continue }
                 let row = try DossierRow(bytes: bytes)

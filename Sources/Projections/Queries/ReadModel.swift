@@ -27,7 +27,7 @@ public final class ReadModel: Sendable {
     private let cachedReference: Mutex<ReferenceData>
 
     /// Opens (or creates) the projection state at `statePath`.
-    public init(store: Store, statePath: String, calendarID: String = "VN", batchSize: Int = 2_048) throws {
+    public init(store: Store, statePath: String, calendarID: String = "VN", batchSize: Int = 8_192) throws {
         runner = try ProjectionRunner(store: store, statePath: statePath, projections: Self.projections,
                                       batchSize: batchSize)
         self.calendarID = calendarID
@@ -52,10 +52,15 @@ public final class ReadModel: Sendable {
 
     func databases(_ projection: any Projection) -> ProjectionDatabases { runner.databases(of: projection) }
 
+    /// Runs `body` in a read transaction of the state store that holds `projection`.
+    func read<T>(_ projection: any Projection, _ body: (borrowing StateTransaction) throws -> T) throws -> T {
+        try runner.state(of: projection).read(body)
+    }
+
     /// Every dossier row, optionally of one agency, in id order.
     public func dossiers(agency: String? = nil) throws -> [DossierRow] {
         let db = databases(DossierRegister())["rows"]
-        return try runner.state.read { txn in
+        return try read(DossierRegister()) { txn in
             var rows = [DossierRow]()
             try txn.forEach(db) { _, value in
                 let row = try DossierRow(bytes: value)
@@ -69,14 +74,15 @@ public final class ReadModel: Sendable {
     /// One dossier's row.
     public func dossier(_ id: String) throws -> DossierRow? {
         let db = databases(DossierRegister())["rows"]
-        return try runner.state.read { txn in try txn.get(db, key: Array(id.lowercased().utf8)).map { try DossierRow(bytes: $0) } }
+        return try read(DossierRegister()) { txn in try txn.get(db, key: Array(id.lowercased().utf8)).map { try DossierRow(bytes: $0) } }
     }
 
-    /// Rows of a database whose key starts with `prefix`, decoded as field maps, with the key's rest.
-    func rows(_ db: StateDatabase, prefix: [UInt8], from: [UInt8] = [], through: [UInt8]? = nil) throws
-        -> [(key: String, fields: [String: Facts.Value])]
+    /// Rows of a projection's database whose key starts with `prefix`, decoded as field maps, with the key's rest.
+    func rows(_ projection: any Projection, _ database: String, prefix: [UInt8], from: [UInt8] = [],
+              through: [UInt8]? = nil) throws -> [(key: String, fields: [String: Facts.Value])]
     {
-        try runner.state.read { txn in
+        let db = databases(projection)[database]
+        return try read(projection) { txn in
             var out = [(String, [String: Facts.Value])]()
             try txn.forEach(db, from: prefix + from) { key, value in
                 guard key.starts(with: prefix) else { return false }

@@ -12,6 +12,8 @@ public struct DossierRegister: Projection {
     public var name = "dossiers"
     /// The projection's code version.
     public var version: UInt32 = 1
+    /// Its relative folding cost (measured on the province fixtures).
+    public var foldWeight: Int { 4 }
     /// The databases it keeps.
     public var databases = ["rows", "queue", "subjects"]
 
@@ -45,8 +47,13 @@ public struct DossierRegister: Projection {
             row.subject = subject
             try txn.put(dbs["subjects"], key: Array(subject.utf8) + [0] + key, value: [])
         }
-        if !before.id.isEmpty { try txn.delete(dbs["queue"], key: Self.queueKey(before)) }
-        try txn.put(dbs["queue"], key: Self.queueKey(row), value: [])
+        // The queue index moves only when the row's agency, unit, tab or due instant does.
+        let queueKey = Self.queueKey(row)
+        let oldKey = before.id.isEmpty ? nil : Self.queueKey(before)
+        if oldKey != queueKey {
+            if let oldKey { try txn.delete(dbs["queue"], key: oldKey) }
+            try txn.put(dbs["queue"], key: queueKey, value: [])
+        }
         try txn.put(dbs["rows"], key: key, value: row.encoded)
     }
 
