@@ -18,6 +18,20 @@ struct TallyProjection: Projection {
     }
 }
 
+/// Fails on every event whose type is `Poison.v1`: a projection meeting an event it cannot fold.
+struct PoisonedProjection: Projection {
+    var name = "poisoned"
+    var version: UInt32 = 1
+    var databases = ["seen"]
+
+    struct Unfoldable: Error {}
+
+    func fold(_ event: ProjectedEvent, _ txn: borrowing StateTransaction, _ dbs: ProjectionDatabases) throws {
+        if event.record.eventType == "Poison.v1" { throw Unfoldable() }
+        try txn.put(dbs["seen"], key: withUnsafeBytes(of: event.record.position.bigEndian, Array.init), value: [])
+    }
+}
+
 @Suite("Projection engine")
 struct ProjectionRunnerTests {
     static func temporary(_ label: String) -> String {
@@ -112,5 +126,36 @@ struct ProjectionRunnerTests {
             #expect(FileManager.default.fileExists(atPath: root + "/parallel/\(p.name)/data.mdb"))
         }
         #expect(try parallel.digest(of: projections[0]) != parallel.digest(of: projections[1]), "the states differ")
+    }
+
+    @Test("an event a projection cannot fold stops that projection alone, at its checkpoint, until it is rebuilt")
+    func stopsAlone() async throws {
+        let root = Self.temporary("poison")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let store = try Store.create(at: root + "/log", origin: "o.example/log")
+        defer { store.close() }
+        try await Self.append(store, 0..<250)
+        try await store.append(to: "dossier-x", [EventData(type: "Poison.v1", facts: [1])])  // position 250
+        try await Self.append(store, 251..<400)
+        let tally = TallyProjection(), poisoned = PoisonedProjection()
+        for lanes in [1, 2] {
+            let runner = try ProjectionRunner(store: store, statePath: root + "/state-\(lanes)",
+                                              projections: [tally, poisoned], batchSize: 100, lanes: lanes)
+            let head = store.head
+            #expect(throws: ProjectionStopped.self) { try runner.catchUp() }
+            #expect(try runner.checkpoint(of: tally) == head, "the other projection went on")
+            #expect(try runner.checkpoint(of: poisoned) == 200, "the failed batch (200..<300) left nothing behind")
+            let status = try runner.status(of: poisoned)
+            #expect(status.lag == head - 200 && status.stopped?.contains("200..<300") == true)
+            #expect(try runner.status(of: tally).stopped == nil && runner.status(of: tally).rate > 0)
+            // Later catch-ups skip it without failing again; the others follow the log.
+            try await Self.append(store, 400 + lanes * 10..<410 + lanes * 10)
+            #expect(try runner.catchUp() == store.head)
+            #expect(try runner.checkpoint(of: tally) == store.head && runner.checkpoint(of: poisoned) == 200)
+            // A rebuild clears the stop and meets the same event again.
+            try runner.reset(poisoned)
+            #expect(try runner.status(of: poisoned).stopped == nil)
+            #expect(throws: ProjectionStopped.self) { try runner.catchUp() }
+        }
     }
 }

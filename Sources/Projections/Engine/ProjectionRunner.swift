@@ -45,6 +45,8 @@ public final class ProjectionRunner: Sendable {
     let lanes: [[Int]]
     /// One catch-up at a time: two would both fold the batch after the same checkpoint.
     private let folding = Mutex<Void>(())
+    /// Each projection's recent commits and failure, in the order of ``projections``.
+    private let health: Mutex<[ProjectionHealth]>
 
     /// Opens the state stores under `statePath` with the databases of `projections` (current and, for a rebuild,
     /// previous versions, as `previousVersions` names them).
@@ -69,6 +71,7 @@ public final class ProjectionRunner: Sendable {
         self.store = store
         self.projections = projections
         self.batchSize = max(1, batchSize)
+        self.health = Mutex(Array(repeating: ProjectionHealth(), count: projections.count))
         self.lanes = Self.balance(projections, lanes: lanes ?? ProcessInfo.processInfo.activeProcessorCount)
     }
 
@@ -146,12 +149,21 @@ public final class ProjectionRunner: Sendable {
             try clear(projection)
             start[i] = 0
         }
+        // A stopped projection is skipped (it stays where it failed) until it is rebuilt.
+        let stopped = health.withLock { h in h.map { $0.stopped != nil } }
+        for i in start.indices where stopped[i] { start[i] = max(start[i], head) }
+        defer { for projection in projections { try? promote(projection) } }
         // A short catch-up (following the log commit by commit) folds on this thread alone: a thread per lane costs
         // more than it saves there.
         if head - min(head, start.min() ?? head) <= UInt64(batchSize) {
-            for lane in lanes { try foldLane(lane, from: start, to: head) { _ in } }
+            var failure: ProjectionStopped?
+            for lane in lanes {
+                do { try foldLane(lane, from: start, to: head) { _ in } } catch let stop as ProjectionStopped {
+                    failure = failure ?? stop
+                }
+            }
+            if let failure { throw failure }
             progress(head, head)
-            for projection in projections { try promote(projection) }
             return head
         }
         // Lane 0 folds on this thread and reports progress (the slowest lane's position); the others on threads
@@ -180,7 +192,6 @@ public final class ProjectionRunner: Sendable {
         while others.wait(timeout: .now() + .milliseconds(200)) == .timedOut { progress(shared.slowest, head) }
         if let failure = shared.failure { throw failure }
         if lanes.count > 1 { progress(head, head) }
-        for projection in projections { try promote(projection) }
         return head
     }
 
@@ -190,26 +201,39 @@ public final class ProjectionRunner: Sendable {
         var positions = members.map { start[$0] }
         let dbs = members.map { databases(of: projections[$0]) }
         var next = positions.min() ?? head
+        var failure: ProjectionStopped?
         while next < head {
             let stop = min(head, next + UInt64(batchSize))
             let batch = try EventBatch(store, from: next, to: stop)
             try batch.withEvents { events in
                 for (m, i) in members.enumerated() where positions[m] < stop {
                     let projection = projections[i]
-                    try states[i].write { txn in
-                        for event in events where positions[m] <= event.record.position {
-                            try projection.fold(event, txn, dbs[m])
+                    do {
+                        try states[i].write { txn in
+                            for event in events where positions[m] <= event.record.position {
+                                try projection.fold(event, txn, dbs[m])
+                            }
+                            try ProjectionCheckpoint(name: "\(projection.name).v\(projection.version)",
+                                                     version: projection.version, position: stop)
+                                .save(in: checkpoints(i), txn)
                         }
-                        try ProjectionCheckpoint(name: "\(projection.name).v\(projection.version)",
-                                                 version: projection.version, position: stop)
-                            .save(in: checkpoints(i), txn)
+                        health.withLock { $0[i].committed(stop) }
+                        positions[m] = stop
+                    } catch {
+                        // The batch's transaction is aborted: the projection stays at its checkpoint, and stops.
+                        let reason = "\(projection.name) v\(projection.version) stopped folding positions "
+                            + "\(positions[m])..<\(stop): \(error)"
+                        health.withLock { $0[i].stopped = reason }
+                        positions[m] = head
+                        failure = failure ?? ProjectionStopped(projection: projection.name, reason: reason)
                     }
-                    positions[m] = stop
                 }
             }
-            next = stop
+            next = positions.min() ?? head
             progress(next)
         }
+        // The lane went on with its other projections; the stop is reported once they are done.
+        if let failure { throw failure }
     }
 
     /// Makes the current version the serving one once it has caught up with the serving one, and empties the old.
@@ -236,7 +260,11 @@ public final class ProjectionRunner: Sendable {
     /// Empties a projection's current version and its checkpoint in one transaction, so the next catch-up rebuilds
     /// it from zero (an operator's `rebuild`; queries see it fill up again).
     public func reset(_ projection: any Projection) throws {
-        try folding.withLock { _ in try clear(projection) }
+        try folding.withLock { _ in
+            try clear(projection)
+            let i = index(of: projection)
+            health.withLock { $0[i] = ProjectionHealth() }
+        }
     }
 
     private func clear(_ projection: any Projection) throws {
@@ -249,19 +277,30 @@ public final class ProjectionRunner: Sendable {
     }
 
     /// Catches up, then follows the log: folds each commit as it lands, until the task is cancelled or the store
-    /// closes.
-    public func follow() async throws {
+    /// closes. A projection that stops (``ProjectionStopped``) is reported to `stopped` and left behind; the others
+    /// go on following.
+    public func follow(stopped: (ProjectionStopped) -> Void = { _ in }) async throws {
         while !Task.isCancelled {
-            let reached = try catchUp()
+            let reached: UInt64
+            do {
+                reached = try catchUp()
+            } catch let failure as ProjectionStopped {
+                stopped(failure)
+                continue
+            }
             guard await store.waitForEvent(atPosition: reached) else { return }
         }
     }
 
-    /// Where a projection stands: its next position and how far behind the log's head it is.
-    public func status(of projection: any Projection) throws -> (position: UInt64, lag: UInt64) {
+    /// Where a projection stands: its next position, its lag behind the log's head, its recent rate, and why it
+    /// stopped if it did.
+    public func status(of projection: any Projection) throws -> ProjectionStatus {
         let position = try checkpoint(of: projection)
         let head = store.head
-        return (position, head > position ? head - position : 0)
+        let i = index(of: projection)
+        let (rate, stopped) = health.withLock { ($0[i].rate(), $0[i].stopped) }
+        return ProjectionStatus(position: position, lag: head > position ? head - position : 0, rate: rate,
+                                stopped: stopped)
     }
 
     /// Waits, at most `timeout`, until a projection reflects the log up to `position` (its checkpoint is past it):

@@ -45,9 +45,11 @@ enum DaemonMetrics {
         gauge("ledgerd_reader_slots_used", Double(store.readerSlots.used))
         gauge("ledgerd_reader_slots_max", Double(store.readerSlots.max))
         for projection in ReadModel.projections {
-            let (position, lag) = try daemon.model.runner.status(of: projection)
-            gauge("ledgerd_projection_position", Double(position), [("projection", projection.name)])
-            gauge("ledgerd_projection_lag", Double(lag), [("projection", projection.name)])
+            let status = try daemon.model.runner.status(of: projection)
+            gauge("ledgerd_projection_position", Double(status.position), [("projection", projection.name)])
+            gauge("ledgerd_projection_lag", Double(status.lag), [("projection", projection.name)])
+            gauge("ledgerd_projection_events_per_second", status.rate, [("projection", projection.name)])
+            gauge("ledgerd_projection_stopped", status.stopped == nil ? 0 : 1, [("projection", projection.name)])
         }
         return registry.emitToString()
     }

@@ -137,9 +137,9 @@ enum Routes {
         var lags = [String: JSONValue]()
         var ready = true
         for p in ReadModel.projections {
-            let (_, lag) = try daemon.model.runner.status(of: p)
-            lags[p.name] = .number(Double(lag))
-            if lag > daemon.readyLag { ready = false }
+            let status = try daemon.model.runner.status(of: p)
+            lags[p.name] = .number(Double(status.lag))
+            if status.lag > daemon.readyLag || status.stopped != nil { ready = false }
         }
         return JSONResponse.make(.object(["ready": .bool(ready), "lag": .object(lags)]),
                                  status: ready ? .ok : .serviceUnavailable)
@@ -407,9 +407,13 @@ enum Routes {
     static func projections(_: Request, _: LedgerRequestContext, _ daemon: Daemon) async throws -> Response {
         var items = [JSONValue]()
         for p in ReadModel.projections {
-            let (position, lag) = try daemon.model.runner.status(of: p)
-            items.append(.object(["name": .string(p.name), "version": Render.int(p.version),
-                                  "position": Render.int(position), "lag": Render.int(lag)]))
+            let status = try daemon.model.runner.status(of: p)
+            var item: [String: JSONValue] = [
+                "name": .string(p.name), "version": Render.int(p.version), "position": Render.int(status.position),
+                "lag": Render.int(status.lag), "rate": .number(status.rate.rounded()),
+            ]
+            if let stopped = status.stopped { item["stopped"] = .string(stopped) }
+            items.append(.object(item))
         }
         return list(items)
     }

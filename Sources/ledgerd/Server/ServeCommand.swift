@@ -104,7 +104,7 @@ struct ServeCommand: AsyncParsableCommand {
             logger: logger
         )
         let services: [any Service] = [
-            ProjectionFollower(runner: model.runner), Scheduler(daemon: daemon, interval: .seconds(max(1, checkInterval))),
+            ProjectionFollower(runner: model.runner, logger: logger), Scheduler(daemon: daemon, interval: .seconds(max(1, checkInterval))),
             app, ShutdownWatcher(signal: daemon.shutdown),
         ]
         let serviceGroup = ServiceGroup(configuration: .init(
@@ -133,10 +133,16 @@ struct ServeCommand: AsyncParsableCommand {
 /// Keeps the projections following the log while the daemon runs.
 struct ProjectionFollower: Service {
     let runner: ProjectionRunner
+    let logger: Logger
 
+    /// Follows the log; a projection that cannot fold an event stops alone (logged, shown by `/projections`, and
+    /// `/ready` answers 503) while the daemon and the other projections go on.
     func run() async throws {
         try await cancelWhenGracefulShutdown {
-            try await runner.follow()
+            try await runner.follow { stop in
+                logger.error("projection stopped; rebuild it once the cause is fixed",
+                             metadata: ["projection": "\(stop.projection)", "reason": "\(stop.reason)"])
+            }
         }
     }
 }
