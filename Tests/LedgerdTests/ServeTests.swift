@@ -17,7 +17,7 @@ final class RunningDaemon: @unchecked Sendable {
     let output = Pipe()
 
     /// Creates a store with the first `lines` commands of the sample and serves it; `roles` go into the config.
-    init(lines: Int = 400, roles: [UInt32: String] = [:]) async throws {
+    init(lines: Int = 400, roles: [UInt32: String] = [:], arguments: [String] = []) async throws {
         dir = temporaryPath("serve")
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         socket = dir + "/ledgerd.sock"
@@ -32,7 +32,7 @@ final class RunningDaemon: @unchecked Sendable {
             .write(toFile: dir + "/part.ndjson", atomically: true, encoding: .utf8)
         _ = try await ledgerd("import", "--store", dir + "/store", "--commands", dir + "/part.ndjson")
         process.executableURL = builtExecutable("ledgerd")
-        process.arguments = ["serve", "--store", dir + "/store", "--socket", socket]
+        process.arguments = ["serve", "--store", dir + "/store", "--socket", socket] + arguments
         process.standardOutput = output
         process.standardError = output
         try process.run()
@@ -286,6 +286,53 @@ struct ServeTests {
         if case .array(let items)? = events["items"] { #expect(items.count == 320) } else { Issue.record("no items") }
         #expect(await d.stop() == 0)
     }
+
+    @Test("limits: huge headers get 400, a trickled request and a client that stops reading are cut off, others go on")
+    func limits() async throws {
+        let d = try await RunningDaemon(lines: 50, arguments: ["--request-timeout", "1", "--stall-timeout", "1"])
+        // Headers over the limit: 400, the connection closed, nothing else disturbed.
+        let huge = try RawConnection(d.socket)
+        huge.send("GET /health HTTP/1.1\r\nHost: ledgerd\r\nX-Big: \(String(repeating: "a", count: 100_000))\r\n\r\n")
+        let refused = huge.drain(for: 5)
+        #expect(refused.closed && refused.text.hasPrefix("HTTP/1.1 400"), "\(refused.text.prefix(80))")
+        // A body announced and never finished: closed after the request timeout, not the idle timeout (60 s).
+        let trickle = try RawConnection(d.socket)
+        let started = Date()
+        trickle.send("POST /commands/dossier.receive HTTP/1.1\r\nHost: ledgerd\r\nContent-Length: 1000\r\n\r\n{\"command")
+        let cut = trickle.drain(for: 10)
+        #expect(cut.closed && Date().timeIntervalSince(started) < 5)
+        // A client that asks for megabytes and reads none of it: the daemon answers others meanwhile, then closes it.
+        let big = String(repeating: "x", count: 60_000)
+        for i in 0..<40 {
+            let body = #"{"events":[{"type":"Bulk.v1","facts":{"i":\#(i),"pad":"\#(big)"}}]}"#
+            #expect(try d.call("POST", "/streams/bulk-1/events", body).status == 201)
+        }
+        let slow = try RawConnection(d.socket, receiveBuffer: 4_096)
+        slow.send("GET /subscribe?from=0 HTTP/1.1\r\nHost: ledgerd\r\n\r\n")
+        try await Task.sleep(for: .milliseconds(300))
+        let during = Date()
+        #expect(try d.call("GET", "/health").status == 200)
+        #expect(try d.call("GET", "/streams/bulk-1/events?limit=2").status == 200)
+        #expect(Date().timeIntervalSince(during) < 2, "other clients do not wait on the one that stopped reading")
+        try await Task.sleep(for: .seconds(3))
+        let stalled = slow.drain(for: 10)
+        #expect(stalled.closed && stalled.bytes < 40 * 60_000, "closed before the stream was delivered: \(stalled.bytes)")
+        #expect(await d.stop() == 0)
+    }
+
+    @Test("SIGTERM with a request stuck mid-body and a stream whose client stopped reading: exit 0 within seconds")
+    func shutdownWithStragglers() async throws {
+        let d = try await RunningDaemon(lines: 50)
+        let stuck = try RawConnection(d.socket)
+        stuck.send("POST /commands/dossier.receive HTTP/1.1\r\nHost: ledgerd\r\nContent-Length: 1000\r\n\r\n{")
+        let reader = try RawConnection(d.socket, receiveBuffer: 4_096)
+        reader.send("GET /subscribe?from=0 HTTP/1.1\r\nHost: ledgerd\r\n\r\n")
+        try await Task.sleep(for: .milliseconds(300))
+        let started = Date()
+        #expect(await d.stop() == 0)
+        #expect(Date().timeIntervalSince(started) < 20)
+        #expect(!FileManager.default.fileExists(atPath: d.socket))
+    }
 }
 
 /// A counter for threads.
@@ -294,4 +341,51 @@ final class Mutex64: @unchecked Sendable {
     private var count = 0
     func add() { lock.withLock { count += 1 } }
     var value: Int { lock.withLock { count } }
+}
+
+/// A raw client on the daemon's socket, for what a well-behaved client never does: send huge headers, trickle a
+/// request, stop reading.
+final class RawConnection {
+    let fd: Int32
+
+    init(_ path: String, receiveBuffer: Int32? = nil) throws {
+        fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        if var size = receiveBuffer { setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size)) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            for (i, byte) in path.utf8.prefix(raw.count - 1).enumerated() { raw[i] = byte }
+        }
+        let rc = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        guard rc == 0 else { throw UnixHTTPClient.Failure(description: "connect: errno \(errno)") }
+    }
+
+    func send(_ text: String) {
+        let bytes = Array(text.utf8)
+        var sent = 0
+        while sent < bytes.count {
+            let n = bytes[sent...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            if n <= 0 { return }
+            sent += n
+        }
+    }
+
+    /// Reads until the server closes the connection or `seconds` pass; returns what came and whether it closed.
+    func drain(for seconds: Double) -> (bytes: Int, text: String, closed: Bool) {
+        var data = [UInt8]()
+        let deadline = Date().addingTimeInterval(seconds)
+        var buffer = [UInt8](repeating: 0, count: 65_536)
+        while Date() < deadline {
+            var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            guard poll(&poller, 1, 50) > 0 else { continue }
+            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if n <= 0 { return (data.count, String(decoding: data.prefix(4_096), as: UTF8.self), true) }
+            data += buffer[0..<n]
+        }
+        return (data.count, String(decoding: data.prefix(4_096), as: UTF8.self), false)
+    }
+
+    deinit { close(fd) }
 }

@@ -34,6 +34,15 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "The most connections served at once.")
     var maxConnections = 1_024
 
+    @Option(help: "Seconds a request may take to arrive whole (head, body and end) before its connection is closed.")
+    var requestTimeout = 30
+
+    @Option(help: "Seconds a connection may stay unwritable (its client not reading) before it is closed.")
+    var stallTimeout = 10
+
+    @Option(help: "Seconds without a complete request part (headers, a body chunk) before a connection is closed.")
+    var idleTimeout = 60
+
     @Option(help: "Seconds between the scheduler's system checks (end of day, deadlines) and checkpoint signing.")
     var checkInterval = 60
 
@@ -92,7 +101,13 @@ struct ServeCommand: AsyncParsableCommand {
         let group = getgrnam(config?.socketGroup ?? "").map { $0.pointee.gr_gid }
         let app = Application(
             router: router,
-            server: .http1(configuration: .init(idleTimeout: .seconds(60))),
+            server: .http1(configuration: .init(
+                additionalChannelHandlers: [ConnectionDeadlines(request: .seconds(Int64(requestTimeout)),
+                                                                stall: .seconds(Int64(stallTimeout)))],
+                idleTimeout: .seconds(Int64(idleTimeout)),
+                // Over a limit: 400 and the connection closed.
+                httpDecoderConfiguration: .init(maxHeaderFieldSize: Self.maxHeaderField,
+                                                maxHeaderListSize: Self.maxHeaders, maxHeaderFieldCount: 100))),
             configuration: .init(address: .unixDomainSocket(path: socketPath), serverName: "ledgerd",
                                  availableConnectionsDelegate: MaximumAvailableConnections(maxConnections)),
             onServerRunning: { _ in
@@ -107,10 +122,16 @@ struct ServeCommand: AsyncParsableCommand {
             ProjectionFollower(runner: model.runner, logger: logger), Scheduler(daemon: daemon, interval: .seconds(max(1, checkInterval))),
             app, ShutdownWatcher(signal: daemon.shutdown),
         ]
-        let serviceGroup = ServiceGroup(configuration: .init(
-            services: services.map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        var groupConfiguration = ServiceGroupConfiguration(
+            services: services.map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        // In-flight requests get this long to finish after SIGTERM; then their tasks are cancelled.
+        groupConfiguration.maximumGracefulShutdownDuration = .seconds(10)
+        groupConfiguration.maximumCancellationDuration = .seconds(5)
         do {
-            try await serviceGroup.run()
+            try await ServiceGroup(configuration: groupConfiguration).run()
+        } catch where daemon.shutdown.fired {
+            // A shutdown that had to cancel a straggler is still a shutdown: sync, remove the socket, exit 0.
+            logger.warning("shutdown cancelled requests that did not finish in time", metadata: ["error": "\(error)"])
         } catch {
             unlink(socketPath)
             throw error
@@ -119,6 +140,11 @@ struct ServeCommand: AsyncParsableCommand {
         unlink(socketPath)
         print("ledgerd stopped")
     }
+
+    /// The largest header field (name and value) accepted.
+    static let maxHeaderField = 16 << 10
+    /// The largest header block accepted.
+    static let maxHeaders = 64 << 10
 
     /// Refuses a socket another process listens on; removes a stale one.
     static func claimSocket(_ path: String) throws {
