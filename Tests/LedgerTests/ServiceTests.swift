@@ -153,6 +153,42 @@ struct ServiceTests {
                                         ["agency": "A", "date": "2020-04-06"])
         #expect(early?.code == .invalidCommand && early?.message.contains("has not ended") == true)
     }
+
+    @Test("a returned dossier draft resubmitted to its approval puts the dossier back in it; signed, it resolves")
+    func resubmission() async throws {
+        let s = try await Scenario.make("resubmit")
+        defer { s.remove() }
+        let dossier = UUID()
+        try await s.openDossier(dossier, submit: "2020-04-01T09:00:00", receive: "2020-04-01T10:00:00", assignee: "a-3")
+        let approvalID = UUID()
+        let d = JSONValue.string(dossier.uuidString), approval = JSONValue.string(approvalID.uuidString)
+        let (first, revised) = (String(repeating: "a", count: 64), String(repeating: "b", count: 64))
+        try await s.run("dossier.submitForApproval", "a-3", .specialist, "2020-04-03T09:00:00+07:00",
+                        ["dossier": d, "approval": approval, "draftSha256": .string(first), "outcome": "grant"])
+        try await s.run("approval.return", "a-2", .unitHead, "2020-04-03T10:00:00+07:00",
+                        ["approval": approval, "comments": .array(["sửa căn cứ pháp lý"])])
+        let handler = DossierHandler(store: s.store)
+        #expect(try handler.load(dossier).state.status == .inProcess)
+        // Without the outcome, or by someone else than the submitter: refused, nothing appended.
+        let head = s.store.head
+        let noOutcome = try await s.refusal("approval.resubmit", "a-3", .specialist, "2020-04-03T11:00:00+07:00",
+                                            ["approval": approval, "draftSha256": .string(revised)])
+        #expect(noOutcome?.code == .badField && noOutcome?.field == "body.outcome")
+        let other = try await s.refusal("approval.resubmit", "a-4", .specialist, "2020-04-03T11:00:00+07:00",
+                                        ["approval": approval, "draftSha256": .string(revised), "outcome": "grant"])
+        #expect(other?.code == .notPermitted && s.store.head == head)
+        try await s.run("approval.resubmit", "a-3", .specialist, "2020-04-03T11:00:00+07:00",
+                        ["approval": approval, "draftSha256": .string(revised), "outcome": "grant"])
+        let back = try handler.load(dossier).state
+        #expect(back.status == .pendingApproval && back.approvalID == approvalID && back.revisions == 1)
+        try await s.run("approval.approve", "a-2", .unitHead, "2020-04-03T14:00:00+07:00", ["approval": approval])
+        try await s.run("approval.approve", "a-1", .agencyHead, "2020-04-03T15:00:00+07:00", ["approval": approval])
+        try await s.run("approval.sign", "a-1", .agencyHead, "2020-04-03T15:30:00+07:00",
+                        ["approval": approval, "signedSha256": .string(revised)])
+        try await s.run("dossier.resolve", "a-7", .oneStopOfficer, "2020-04-03T16:00:00+07:00",
+                        ["dossier": d, "resultNumber": "7/QĐ-A"], unit: "A.MC")
+        #expect(try handler.load(dossier).state.status == .resolved)
+    }
 }
 
 @Suite("Schema versions")

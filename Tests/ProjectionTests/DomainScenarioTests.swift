@@ -12,29 +12,14 @@ struct DomainScenarioTests {
     static let cal = WorkingCalendar(holidays: [CivilDate("2020-04-02")!])
     static func t(_ s: String) -> Int64 { Instant.parse(s + "+07:00")! }
 
-    static func dossier(_ s: Scenario, _ id: UUID, submit: String, receive: String, assignee: String) async throws {
-        let d = JSONValue.string(id.uuidString)
-        try await s.run("dossier.submit", "portal", .applicant, submit + "+07:00", [
-            "dossier": d, "procedure": "P1", "agency": "A", "channel": "online", "applicantName": "Trần Thị Bình",
-            "applicantId": "079190000001"])
-        try await s.run("dossier.receive", "a-7", .oneStopOfficer, receive + "+07:00", ["dossier": d], unit: "A.MC")
-        let at = Self.t(receive)
-        try await s.run("dossier.transfer", "a-7", .oneStopOfficer, Instant.format(at + 300, utcOffset: 25_200),
-                        ["dossier": d, "unit": "A.P1"], unit: "A.MC")
-        try await s.run("dossier.assign", "a-2", .unitHead, Instant.format(at + 600, utcOffset: 25_200),
-                        ["dossier": d, "assignee": .string(assignee)])
-        try await s.run("dossier.startProcessing", .init(assignee), .specialist,
-                        Instant.format(at + 900, utcOffset: 25_200), ["dossier": d])
-    }
-
     @Test("queues, timeliness, apologies, attendance, accountability and scores match the hand count")
     func fortnight() async throws {
         let s = try await Scenario.make("fortnight")
         defer { s.remove() }
         let (d1, d2, d3) = (UUID(), UUID(), UUID())
-        try await Self.dossier(s, d1, submit: "2020-04-01T09:00:00", receive: "2020-04-01T10:00:00", assignee: "a-3")
-        try await Self.dossier(s, d2, submit: "2020-04-01T09:30:00", receive: "2020-04-01T11:00:00", assignee: "a-4")
-        try await Self.dossier(s, d3, submit: "2020-04-01T13:00:00", receive: "2020-04-01T14:00:00", assignee: "a-5")
+        try await s.openDossier(d1, submit: "2020-04-01T09:00:00", receive: "2020-04-01T10:00:00", assignee: "a-3")
+        try await s.openDossier(d2, submit: "2020-04-01T09:30:00", receive: "2020-04-01T11:00:00", assignee: "a-4")
+        try await s.openDossier(d3, submit: "2020-04-01T13:00:00", receive: "2020-04-01T14:00:00", assignee: "a-5")
         // D1: approved by the unit head and the chairman, signed, resolved 8 Apr 16:00 (due 9 Apr 10:00: on time).
         let approval = JSONValue.string(UUID().uuidString)
         let draft = JSONValue.string(String(repeating: "c", count: 64))

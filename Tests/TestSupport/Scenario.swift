@@ -70,6 +70,23 @@ public struct Scenario: Sendable {
         }
     }
 
+    /// Submits a dossier of `P1` online at `submit` (local time, `2020-04-01T09:00:00`), receives it at `receive`,
+    /// transfers it to `A.P1`, assigns it to `assignee` and starts processing, five minutes apart.
+    public func openDossier(_ id: UUID, submit: String, receive: String, assignee: String) async throws {
+        let d = JSONValue.string(id.uuidString)
+        try await run("dossier.submit", "portal", .applicant, submit + "+07:00", [
+            "dossier": d, "procedure": "P1", "agency": "A", "channel": "online", "applicantName": "Trần Thị Bình",
+            "applicantId": "079190000001"])
+        try await run("dossier.receive", "a-7", .oneStopOfficer, receive + "+07:00", ["dossier": d], unit: "A.MC")
+        let at = Instant.parse(receive + "+07:00")!
+        try await run("dossier.transfer", "a-7", .oneStopOfficer, Instant.format(at + 300, utcOffset: 25_200),
+                      ["dossier": d, "unit": "A.P1"], unit: "A.MC")
+        try await run("dossier.assign", "a-2", .unitHead, Instant.format(at + 600, utcOffset: 25_200),
+                      ["dossier": d, "assignee": .string(assignee)])
+        try await run("dossier.startProcessing", .init(assignee), .specialist,
+                      Instant.format(at + 900, utcOffset: 25_200), ["dossier": d])
+    }
+
     /// Closes the store and removes the directory.
     public func remove() {
         store.close()

@@ -54,19 +54,25 @@ extension LedgerService {
             let events = try Approval.decide(state, command, by: c.actor.staffID, delegations: delegations)
             var shares = [PlannedAppend(stream: "approval-\(id.uuidString.lowercased())", readVersion: version,
                                         events: events.map { $0.new() })]
-            // A return or a rejection sends a dossier's draft back to its processor.
+            // A return or a rejection sends a dossier's draft back to its processor; a revised draft resubmitted to
+            // the same approval puts the dossier back in it (awaiting approval, with the new draft's hash).
             if let subject, subject.hasPrefix("dossier-"), let dossier = UUID(uuidString: String(subject.dropFirst(8))),
                let event = events.first
             {
-                var rejected: Bool?
-                if case .returnedForRevision = event { rejected = false }
-                if case .rejected = event { rejected = true }
-                if let rejected {
+                var change: DossierCommand?
+                switch event {
+                case .returnedForRevision: change = .approvalReturned(approvalID: id, rejected: false, at: c.at)
+                case .rejected: change = .approvalReturned(approvalID: id, rejected: true, at: c.at)
+                case .resubmitted(let sha, _):
+                    change = .submitForApproval(approvalID: id, draftSha256: sha,
+                                                outcome: try b.choice("outcome", ProposedOutcome.self), at: c.at)
+                default: break
+                }
+                if let change {
                     let (dossierState, dossierVersion) = try DossierHandler(store: store).load(dossier)
-                    let back = try Dossier.decide(dossierState, .approvalReturned(approvalID: id, rejected: rejected,
-                                                                                   at: c.at), by: c.actor)
+                    let moved = try Dossier.decide(dossierState, change, by: c.actor)
                     shares.append(PlannedAppend(stream: subject, readVersion: dossierVersion,
-                                                events: back.map { NewEvent(type: $0.type, facts: $0.encoded.facts) }))
+                                                events: moved.map { NewEvent(type: $0.type, facts: $0.encoded.facts) }))
                 }
             }
             return shares + guards
