@@ -189,6 +189,30 @@ struct ServiceTests {
                         ["dossier": d, "resultNumber": "7/QĐ-A"], unit: "A.MC")
         #expect(try handler.load(dossier).state.status == .resolved)
     }
+
+    @Test("events carry the command's correlation and causation ids, the command id when the client sends none")
+    func correlation() async throws {
+        let s = try await Scenario.make("correlation")
+        defer { s.remove() }
+        let (workflow, cause, first, second, followUp) = (UUID(), UUID(), UUID(), UUID(), UUID())
+        let at = Instant.parse("2020-04-01T09:00:00+07:00")!
+        let submit = """
+            {"commandId": "\(first)", "type": "dossier.submit", "correlationId": "\(workflow)", "causationId": "\(cause)",
+             "actor": {"staff": "portal", "role": "applicant"}, "body": {"dossier": "\(second)", "procedure": "P1",
+             "agency": "A", "channel": "online", "applicantName": "Trần Thị Bình", "applicantId": "079190000001"}}
+            """
+        let envelope = try CommandEnvelope(json: Data(submit.utf8))
+        let result = try #require(try await s.service.execute(envelope, principal: "test", trustedTime: true, now: at))
+        let event = try #require(try s.store.event(at: result.positions[0]))
+        #expect(event.record.correlationID == workflow && event.record.causationID == cause)
+        let receive = try #require(try await s.run("dossier.receive", "a-7", .oneStopOfficer, "2020-04-01T10:00:00+07:00",
+                                                   ["dossier": .string(second.uuidString)], unit: "A.MC", id: followUp))
+        let received = try #require(try s.store.event(at: receive.positions[0]))
+        #expect(received.record.correlationID == followUp && received.record.causationID == followUp)
+        let bad = #"{"commandId": "\#(UUID())", "type": "dossier.receive", "correlationId": "x", "actor": {"staff": "a", "role": "applicant"}}"#
+        let error = #expect(throws: LedgerError.self) { try CommandEnvelope(json: Data(bad.utf8)) }
+        #expect(error?.field == "command.correlationId")
+    }
 }
 
 @Suite("Schema versions")

@@ -20,11 +20,18 @@ public struct CommandContext: Sendable, Hashable {
     public var capacity: String?
     /// The command's type (metadata `command_type`): a command id reused for another command is refused.
     public var commandType: String?
+    /// The events' correlation id (the record's): the client's workflow id, else the command id.
+    public var correlationID: UUID?
+    /// The events' causation id (the record's): the event that prompted the command, else the command id.
+    public var causationID: UUID?
 
     /// A command's context.
     public init(commandID: UUID, actor: Actor, principal: String, occurredAt: Int64, unit: String? = nil,
-                onBehalfOf: String? = nil, capacity: String? = nil, commandType: String? = nil) {
+                onBehalfOf: String? = nil, capacity: String? = nil, commandType: String? = nil,
+                correlationID: UUID? = nil, causationID: UUID? = nil) {
         self.commandType = commandType
+        self.correlationID = correlationID
+        self.causationID = causationID
         self.commandID = commandID
         self.actor = actor
         self.principal = principal

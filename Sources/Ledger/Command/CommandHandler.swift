@@ -73,7 +73,9 @@ public struct CommandHandler: Sendable {
                     defer { index += 1 }
                     return EventData(id: CommandEventIDs.eventID(command: context.commandID, index: index),
                                      type: event.type, facts: event.facts, personal: event.personal,
-                                     actor: context.actor.staffID, metadata: m)
+                                     actor: context.actor.staffID, metadata: m,
+                                     correlationID: context.correlationID ?? context.commandID,
+                                     causationID: context.causationID ?? context.commandID)
                 })
         }
     }

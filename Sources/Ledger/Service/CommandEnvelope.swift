@@ -9,6 +9,9 @@ public import Foundation
 ///  "body": {"dossier": "…"}}
 /// ```
 ///
+/// Optional `correlationId` and `causationId` (UUIDs) tie the command's events to a workflow and to the event that
+/// prompted it; without them both are the command id.
+///
 /// `occurredAt` is honoured only for import and system principals (design.md, "Clocks"); others get the server's
 /// time.
 public struct CommandEnvelope: Sendable, Hashable {
@@ -26,11 +29,19 @@ public struct CommandEnvelope: Sendable, Hashable {
     public var occurredAt: Int64?
     /// The body.
     public var body: CommandBody
+    /// The workflow the command belongs to (its events' correlation id; the command id when absent).
+    public var correlationID: UUID?
+    /// The event that caused the command, when one did (e.g. the approval step an officer answers); the events'
+    /// causation id is the command id when absent.
+    public var causationID: UUID?
 
     /// An envelope.
     public init(commandID: UUID, type: String, actor: Actor, onBehalfOf: String? = nil, capacity: String? = nil,
-                occurredAt: Int64? = nil, body: [String: JSONValue]) {
+                occurredAt: Int64? = nil, correlationID: UUID? = nil, causationID: UUID? = nil,
+                body: [String: JSONValue]) {
         self.commandID = commandID
+        self.correlationID = correlationID
+        self.causationID = causationID
         self.type = type
         self.actor = actor
         self.onBehalfOf = onBehalfOf
@@ -61,10 +72,13 @@ public struct CommandEnvelope: Sendable, Hashable {
         guard case .object(let body)? = top["body"] ?? .object([:]) else {
             throw LedgerError(.badField, "command.body must be an object", field: "body")
         }
+        var correlation: UUID?, causation: UUID?
+        if top["correlationId"] != nil, top["correlationId"] != .null { correlation = try root.uuid("correlationId") }
+        if top["causationId"] != nil, top["causationId"] != .null { causation = try root.uuid("causationId") }
         self.init(commandID: try root.uuid("commandId"), type: type,
                   actor: Actor(staffID: try actor.string("staff"), role: role, unit: try actor.optionalString("unit")),
                   onBehalfOf: try actor.optionalString("onBehalfOf"), capacity: try actor.optionalString("capacity"),
-                  occurredAt: occurredAt, body: body)
+                  occurredAt: occurredAt, correlationID: correlation, causationID: causation, body: body)
     }
 
     private static func parse(_ json: Data) -> Result<JSONValue, LedgerError> {

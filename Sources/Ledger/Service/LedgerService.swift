@@ -61,7 +61,8 @@ public final class LedgerService: Sendable {
         let at = trustedTime ? (envelope.occurredAt ?? now) : now
         let context = CommandContext(commandID: envelope.commandID, actor: envelope.actor, principal: principal,
                                      occurredAt: at, unit: envelope.actor.unit, onBehalfOf: envelope.onBehalfOf,
-                                     capacity: envelope.capacity, commandType: envelope.type)
+                                     capacity: envelope.capacity, commandType: envelope.type,
+                                     correlationID: envelope.correlationID, causationID: envelope.causationID)
         let ref = try referenceData()
         let command = Command(envelope: envelope, context: context, reference: ref,
                               calendar: ref.calendar(calendarID), trusted: trustedTime)
