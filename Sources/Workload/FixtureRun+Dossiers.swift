@@ -76,16 +76,31 @@ extension Run {
         t = wm(t, 5)
         emit(t, "dossier.transfer", clerk, .oneStopOfficer, unit: deskUnit, ["dossier": dossier, "unit": .string(division.id)])
         let officers = division.members.count > 1 ? Array(division.members.dropFirst()) : division.members
-        let assignee = pick(officers)
+        var assignee = pick(officers)
         t = wm(t, 10)
         emit(t, "dossier.assign", division.head, .unitHead, ["dossier": dossier, "assignee": .string(assignee)])
         t = wm(t, 5)
+        // About one dossier in forty changes hands before work starts (the first holder is needed elsewhere); a
+        // reassignment needs its reason, and one without is refused. Chosen from the id, so no extra draw.
+        if officers.count > 1, id.uuid.11 % 40 < 2 {
+            let next = officers[(officers.firstIndex(of: assignee)! + 1) % officers.count]
+            if id.uuid.11 % 40 == 1 {
+                emit(t, "dossier.assign", division.head, .unitHead, ["dossier": dossier, "assignee": .string(next)],
+                     expect: .refused(.invalidCommand))
+                t = wm(t, 5)
+            }
+            emit(t, "dossier.assign", division.head, .unitHead, [
+                "dossier": dossier, "assignee": .string(next), "reason": "Cán bộ được điều động hỗ trợ bộ phận khác"])
+            assignee = next
+            t = wm(t, 5)
+        }
         emit(t, "dossier.startProcessing", assignee, .specialist, ["dossier": dossier])
 
         let sameDay = p.workingDays == nil
         if !sameDay && rng.chance(0.10) {
             var requests = rng.chance(0.1) ? 2 : 1
-            if requests == 1 && !refusedSecondSupplement && rng.chance(0.3) { requests = 2 }
+            // The first dossier with a supplementation request also shows the refused second request.
+            if requests == 1 && !refusedSecondSupplement { requests = 2 }
             for n in 1...requests {
                 t = wm(t, rng.int(30...240))
                 if n == 2 && !refusedSecondSupplement {
@@ -180,8 +195,14 @@ extension Run {
         }
         running.append((id, received, finished))
         t = wm(t, rng.int(10...240))
-        emit(t, "dossier.returnResult", clerk, .oneStopOfficer, unit: deskUnit,
-             ["dossier": dossier, "method": .string(channel)])
+        var returned: [String: JSONValue] = ["dossier": dossier, "method": .string(channel)]
+        if channel == "postal" {
+            // A VNPost tracking number (UPU S10 shape) from the dossier's id, so the random stream does not shift.
+            let n = (UInt32(id.uuid.12) << 24 | UInt32(id.uuid.13) << 16 | UInt32(id.uuid.14) << 8 | UInt32(id.uuid.15))
+                % 1_000_000_000
+            returned["trackingNumber"] = .string("EB" + String(n).leftPadded(9) + "VN")
+        }
+        emit(t, "dossier.returnResult", clerk, .oneStopOfficer, unit: deskUnit, returned)
     }
 
     /// The scheduler's deadline checks: each working day at 16:45, every dossier received and still open.

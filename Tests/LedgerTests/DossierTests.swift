@@ -53,7 +53,7 @@ struct DossierTests {
             (.submitForApproval(approvalID: Self.approvalID, draftSha256: Self.draft, outcome: .grant,
                                 at: Self.at("2020-04-08", 9)), Self.officer),
             (.resolve(resultNumber: "123/GP-SNV", approval: Self.signed, at: Self.at("2020-04-08", 16)), Self.clerk),
-            (.returnResult(method: .postal, at: Self.at("2020-04-09", 9)), Self.clerk),
+            (.returnResult(method: .postal, trackingNumber: "EB123456789VN", at: Self.at("2020-04-09", 9)), Self.clerk),
         ])
         #expect(state.status == .returned && state.status?.nationalCode == 10)
         #expect(state.dueAt == Self.at("2020-04-09", 10))
@@ -160,6 +160,41 @@ struct DossierTests {
         let receiveByHead = DossierCommand.receive(receiptCode: "X", procedure: Self.license, calendar: Self.calendar,
                                                    calendarVersion: 1, at: 0)
         #expect(throws: LedgerError.self) { try Dossier.decide(submitted, receiveByHead, by: Self.head) }
+    }
+
+    @Test("a reassignment names its reason; a postal return its tracking number, and only a postal one has one")
+    func reassignAndReturn() throws {
+        let (assigned, _) = try Self.run([
+            Self.submitLicense(),
+            (.receive(receiptCode: "SNV-200401-0001", procedure: Self.license, calendar: Self.calendar,
+                      calendarVersion: 1, at: Self.at("2020-04-01", 10)), Self.clerk),
+            (.assign(assignee: "staff-3", at: Self.at("2020-04-01", 11)), Self.head),
+        ])
+        let bare = #expect(throws: LedgerError.self) {
+            try Dossier.decide(assigned, .assign(assignee: "staff-4", at: Self.at("2020-04-01", 12)), by: Self.head)
+        }
+        #expect(bare?.code == .invalidCommand && bare?.message.contains("reason") == true)
+        let moved = try Dossier.decide(assigned, .assign(assignee: "staff-4", reason: "  nghỉ ốm ",
+                                                         at: Self.at("2020-04-01", 12)), by: Self.head)
+        #expect(moved == [.reassigned(from: "staff-3", to: "staff-4", by: Self.head.staffID, reason: "nghỉ ốm",
+                                      at: Self.at("2020-04-01", 12))])
+        let now = Dossier.evolve(assigned, moved[0])
+        #expect(now.assignee == "staff-4" && now.processors == ["staff-3", "staff-4"])
+
+        var resolved = now
+        resolved.status = .resolved
+        for (method, tracking) in [(Channel.postal, nil), (.postal, "EB-1"), (.direct, "EB123456789VN")] as [(Channel, String?)] {
+            #expect(throws: LedgerError.self) {
+                try Dossier.decide(resolved, .returnResult(method: method, trackingNumber: tracking, at: 0), by: Self.clerk)
+            }
+        }
+        let posted = try Dossier.decide(resolved, .returnResult(method: .postal, trackingNumber: "EB123456789VN", at: 5),
+                                        by: Self.clerk)
+        #expect(posted == [.resultReturned(method: .postal, trackingNumber: "EB123456789VN", at: 5)])
+        for event in moved + posted {
+            let (facts, personal) = event.encoded
+            #expect(try DossierEvent(type: event.type, facts: facts, personal: personal) == event)
+        }
     }
 
     @Test("every event round-trips through its payload parts; an erased applicant reads as empty")

@@ -77,7 +77,7 @@ public struct Dossier: Hashable, Sendable {
             d.unit = unit
             d.assignee = nil
             if d.status == .assigned { d.status = .received }
-        case .assigned(let assignee, _, _):
+        case .assigned(let assignee, _, _), .reassigned(_, let assignee, _, _, _):
             d.assignee = assignee
             if !d.processors.contains(assignee) { d.processors.append(assignee) }
             if d.status == .received { d.status = .assigned }

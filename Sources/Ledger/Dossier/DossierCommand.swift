@@ -15,7 +15,8 @@ public enum DossierCommand: Hashable, Sendable {
                  at: Int64)
     /// Hand the dossier over to the competent unit (its head then assigns it).
     case transfer(toUnit: String, at: Int64)
-    case assign(assignee: String, at: Int64)
+    /// Assign; when someone already holds the dossier it is a reassignment and needs a reason.
+    case assign(assignee: String, reason: String? = nil, at: Int64)
     case startProcessing(at: Int64)
     /// A second request needs the unit head's override and is flagged (Decision 766 counts it overdue).
     case requestSupplement(items: [String], headOverride: Bool, at: Int64)
@@ -34,7 +35,8 @@ public enum DossierCommand: Hashable, Sendable {
     case checkDeadline(calendar: WorkingCalendar, at: Int64)
     case issueApology(newAppointmentAt: Int64, at: Int64)
     case withdraw(reason: String, at: Int64)
-    case returnResult(method: Channel, at: Int64)
+    /// Hand the result back; by post with the postal service's tracking number.
+    case returnResult(method: Channel, trackingNumber: String? = nil, at: Int64)
 }
 
 extension Dossier {
@@ -113,13 +115,17 @@ extension Dossier {
                         "name the unit to hand the dossier to (it is at \(state.unit ?? "the desk"))")
             return [.transferred(toUnit: unit, at: at)]
 
-        case .assign(let assignee, let at):
+        case .assign(let assignee, let reason, let at):
             try requireStatus([.received, .assigned, .inProcess], "assign")
             try require([.unitHead, .deputyHead].contains(actor.role), .notPermitted,
                         "only the unit head (or a deputy) assigns dossiers")
             try require(!assignee.isEmpty && assignee != state.assignee, .invalidCommand,
                         "name a new assignee (the dossier is with \(state.assignee ?? "nobody"))")
-            return [.assigned(assignee: assignee, by: actor.staffID, at: at)]
+            guard let holder = state.assignee else { return [.assigned(assignee: assignee, by: actor.staffID, at: at)] }
+            let why = reason?.trimmingCharacters(in: .whitespaces) ?? ""
+            try require(!why.isEmpty, .invalidCommand,
+                        "the dossier is with \(holder): a reassignment records its reason (body.reason)")
+            return [.reassigned(from: holder, to: assignee, by: actor.staffID, reason: why, at: at)]
 
         case .startProcessing(let at):
             try requireStatus([.assigned], "start processing")
@@ -219,9 +225,22 @@ extension Dossier {
             try require(!reason.isEmpty, .invalidCommand, "a withdrawal records the applicant's reason")
             return [.withdrawn(reason: reason, at: at)]
 
-        case .returnResult(let method, let at):
+        case .returnResult(let method, let tracking, let at):
             try requireStatus([.resolved, .refused], "return the result")
-            return [.resultReturned(method: method, at: at)]
+            if method == .postal {
+                try require(tracking.map(Self.isTrackingNumber) ?? false, .invalidCommand,
+                            "a postal return records the postal tracking number: 4–40 letters and digits (body.trackingNumber)")
+            } else {
+                try require(tracking == nil, .invalidCommand, "only a postal return has a tracking number")
+            }
+            return [.resultReturned(method: method, trackingNumber: tracking, at: at)]
         }
+    }
+}
+
+extension Dossier {
+    /// A postal tracking number as the postal services print them (e.g. UPU S10 `EB123456789VN`).
+    static func isTrackingNumber(_ text: String) -> Bool {
+        (4...40).contains(text.count) && text.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber) }
     }
 }

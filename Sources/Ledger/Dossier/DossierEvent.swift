@@ -18,8 +18,10 @@ public enum DossierEvent: Hashable, Sendable {
     case received(Received)
     /// Handed over to the competent unit (a process-control-sheet step).
     case transferred(toUnit: String, at: Int64)
-    /// Assigned (or reassigned) to an officer by the unit head.
+    /// Assigned to an officer by the unit head.
     case assigned(assignee: String, by: String, at: Int64)
+    /// Taken from one officer and given to another by the unit head, with the reason (a control-sheet step).
+    case reassigned(from: String, to: String, by: String, reason: String, at: Int64)
     /// The assignee started processing.
     case processingStarted(by: String, at: Int64)
     /// Supplementation requested from the applicant; the clock pauses.
@@ -46,8 +48,8 @@ public enum DossierEvent: Hashable, Sendable {
     case apologyIssued(newAppointmentAt: Int64, signedBy: String, at: Int64)
     /// Withdrawn at the applicant's request (status 7).
     case withdrawn(reason: String, at: Int64)
-    /// The result handed back (status 10).
-    case resultReturned(method: Channel, at: Int64)
+    /// The result handed back (status 10): at the counter, online, or by post with the postal tracking number.
+    case resultReturned(method: Channel, trackingNumber: String? = nil, at: Int64)
 
     /// The facts of a submission.
     public struct Submitted: Hashable, Sendable {
@@ -130,6 +132,7 @@ public enum DossierEvent: Hashable, Sendable {
         case .deadlineApproaching: "DossierDeadlineApproaching.v1"
         case .deadlineBreached: "DossierDeadlineBreached.v1"
         case .assigned: "DossierAssigned.v1"
+        case .reassigned: "DossierReassigned.v1"
         case .processingStarted: "DossierProcessingStarted.v1"
         case .supplementRequested: "DossierSupplementRequested.v1"
         case .supplementReceived: "DossierSupplementReceived.v1"
@@ -226,8 +229,15 @@ public enum DossierEvent: Hashable, Sendable {
             w.field("newAppointmentAt", instant: appointment)
             w.field("signedBy", signedBy)
             w.field("at", instant: at)
-        case .resultReturned(let method, let at):
+        case .reassigned(let from, let to, let by, let reason, let at):
+            w.field("fromAssignee", from)
+            w.field("toAssignee", to)
+            w.field("by", by)
+            w.field("reason", reason)
+            w.field("at", instant: at)
+        case .resultReturned(let method, let tracking, let at):
             w.field("method", method.rawValue)
+            if let tracking { w.field("postalTrackingNo", tracking) }
             w.field("at", instant: at)
         }
         return (w.finish(), personal)
@@ -293,6 +303,9 @@ public enum DossierEvent: Hashable, Sendable {
         case "DossierDeadlineBreached.v1": return .deadlineBreached(dueAt: try r.instant("dueAt"), at: try r.instant("at"))
         case "DossierAssigned.v1":
             return .assigned(assignee: try r.string("assignee"), by: try r.string("by"), at: try r.instant("at"))
+        case "DossierReassigned.v1":
+            return .reassigned(from: try r.string("fromAssignee"), to: try r.string("toAssignee"), by: try r.string("by"),
+                               reason: try r.string("reason"), at: try r.instant("at"))
         case "DossierProcessingStarted.v1": return .processingStarted(by: try r.string("by"), at: try r.instant("at"))
         case "DossierSupplementRequested.v1":
             guard case .array(let items)? = try r.value("items") else { throw Facts.DecodingError(what: "items", offset: 0) }
@@ -318,7 +331,8 @@ public enum DossierEvent: Hashable, Sendable {
             guard let method = Channel(rawValue: Int(try r.int("method"))) else {
                 throw Facts.DecodingError(what: "method", offset: 0)
             }
-            return .resultReturned(method: method, at: try r.instant("at"))
+            return .resultReturned(method: method, trackingNumber: try r.optionalString("postalTrackingNo"),
+                                   at: try r.instant("at"))
         default:
             throw Facts.DecodingError(what: "unknown dossier event type \(type)", offset: 0)
         }

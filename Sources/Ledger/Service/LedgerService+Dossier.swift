@@ -59,7 +59,7 @@ extension LedgerService {
                 if let unit = state.unit, c.reference.assignment(of: assignee, on: day)?.unit != unit {
                     throw LedgerError(.invalidCommand, "\(assignee) is not on the staff of \(unit) on \(day)")
                 }
-                command = .assign(assignee: assignee, at: c.at)
+                command = .assign(assignee: assignee, reason: try b.optionalString("reason"), at: c.at)
             case "dossier.startProcessing": command = .startProcessing(at: c.at)
             case "dossier.requestSupplement":
                 command = .requestSupplement(items: try b.strings("items"), headOverride: try b.bool("headOverride"),
@@ -93,7 +93,9 @@ extension LedgerService {
             case "dossier.issueApology":
                 command = .issueApology(newAppointmentAt: try b.instant("newAppointmentAt"), at: c.at)
             case "dossier.withdraw": command = .withdraw(reason: try b.string("reason"), at: c.at)
-            case "dossier.returnResult": command = .returnResult(method: try Self.channel(b, "method"), at: c.at)
+            case "dossier.returnResult":
+                command = .returnResult(method: try Self.channel(b, "method"),
+                                        trackingNumber: try b.optionalString("trackingNumber"), at: c.at)
             case "system.deadlineCheck":
                 try c.requireSystem()
                 command = .checkDeadline(calendar: try pinned(), at: c.at)

@@ -95,6 +95,10 @@ extension ReadModel {
             case "DossierTransferred.v1":
                 steps.append(ControlStep(step: "transferred", giver: holder, receiver: field("toUnit"), at: at))
                 holder = field("toUnit")
+            case "DossierReassigned.v1":
+                steps.append(ControlStep(step: "reassigned", giver: field("fromAssignee"), receiver: field("toAssignee"),
+                                         at: at))
+                holder = field("toAssignee")
             case "DossierAssigned.v1":
                 steps.append(ControlStep(step: "assigned", giver: e.actor, receiver: field("assignee"), at: at))
                 holder = field("assignee")

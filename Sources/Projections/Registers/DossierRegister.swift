@@ -92,7 +92,7 @@ public struct DossierRegister: Projection {
             row.unit = unit
             row.assignee = ""
             if row.status == .assigned { row.status = .received }
-        case .assigned(let assignee, _, let at):
+        case .assigned(let assignee, _, let at), .reassigned(_, let assignee, _, _, let at):
             row.assignee = assignee
             row.assignments.append(assignee)
             row.assignedAt.append(at)
@@ -135,7 +135,7 @@ public struct DossierRegister: Projection {
             row.status = .withdrawn
             row.outcome = "withdrawn"
             if row.receivedAt != nil { row.finishedAt = at }
-        case .resultReturned(_, let at):
+        case .resultReturned(_, _, let at):
             row.status = .returned
             row.returnedAt = at
         }
