@@ -213,6 +213,28 @@ struct ServiceTests {
         let error = #expect(throws: LedgerError.self) { try CommandEnvelope(json: Data(bad.utf8)) }
         #expect(error?.field == "command.correlationId")
     }
+
+    @Test("a submission is under the procedure version in force: a superseded version is refused, nothing appended")
+    func procedureVersionInForce() async throws {
+        let s = try await Scenario.make("versions")
+        defer { s.remove() }
+        try await s.run("procedure.publish", "hr", .system, "2020-03-31T09:00:00+07:00", [
+            "code": "P1", "name": "Thủ tục một", "field": "HT", "onlineLevel": 3, "durationUnit": "workingDays",
+            "duration": 3, "channels": .array(["online", "direct"])])
+        func submit(_ version: Int?) async throws -> LedgerError? {
+            var body: [String: JSONValue] = [
+                "dossier": .string(UUID().uuidString), "procedure": "P1", "agency": "A", "channel": "online",
+                "applicantName": "Trần Thị Bình", "applicantId": "079190000001"]
+            if let version { body["version"] = .number(Double(version)) }
+            return try await s.refusal("dossier.submit", "portal", .applicant, "2020-04-01T09:00:00+07:00", body)
+        }
+        let head = s.store.head
+        let superseded = try await submit(1)
+        #expect(superseded?.code == .invalidCommand && superseded?.field == "body.version"
+            && superseded?.message.contains("superseded by version 2") == true && s.store.head == head)
+        let (current, unnamed, unknown) = (try await submit(2), try await submit(nil), try await submit(3))
+        #expect(current == nil && unnamed == nil && unknown?.code == .notFound)
+    }
 }
 
 @Suite("Schema versions")

@@ -27,8 +27,14 @@ extension LedgerService {
             case "dossier.submit":
                 let code = try b.string("procedure")
                 let version = b.fields["version"] == nil ? nil : Int(try b.int("version"))
-                guard let procedure = c.reference.procedure(code, version: version) else {
+                guard let procedure = c.reference.procedure(code, version: version),
+                      let current = c.reference.procedures[code]?.count else {
                     throw LedgerError(.notFound, "no procedure \(code)" + (version.map { " version \($0)" } ?? ""))
+                }
+                // A dossier is received under the version in force; a superseded one is no longer applied for.
+                if let version, version != current {
+                    throw LedgerError(.invalidCommand, "procedure \(code) version \(version) is superseded by version "
+                        + "\(current); submit under the version in force (omit body.version)", field: "body.version")
                 }
                 let agency = try b.string("agency")
                 guard c.reference.agencies[agency] != nil else { throw LedgerError(.notFound, "no agency \(agency)") }
