@@ -110,10 +110,13 @@ extension Run {
                          expect: .refused(.secondSupplementNeedsOverride))
                     t += 60
                 }
+                if n == 2 {
+                    emit(t, "dossier.approveSecondSupplement", division.head, .unitHead, ["dossier": dossier])
+                    t += 60
+                }
                 let requested = t
                 emit(t, "dossier.requestSupplement", assignee, .specialist, [
-                    "dossier": dossier, "items": .array([.string("Bản sao có chứng thực giấy tờ")]),
-                    "headOverride": .bool(n == 2)])
+                    "dossier": dossier, "items": .array([.string("Bản sao có chứng thực giấy tờ")])])
                 t = wm(t, rng.int(120...900))
                 emit(t, "dossier.receiveSupplement", clerk, .oneStopOfficer, unit: deskUnit, ["dossier": dossier])
                 let paused = cal.workingMinutes(from: requested, to: t)

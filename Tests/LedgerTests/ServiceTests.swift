@@ -235,6 +235,33 @@ struct ServiceTests {
         let (current, unnamed, unknown) = (try await submit(2), try await submit(nil), try await submit(3))
         #expect(current == nil && unnamed == nil && unknown?.code == .notFound)
     }
+
+    @Test("a second supplementation request needs the unit head's own override, once per request beyond the first")
+    func secondSupplementOverride() async throws {
+        let s = try await Scenario.make("override")
+        defer { s.remove() }
+        let dossier = UUID()
+        try await s.openDossier(dossier, submit: "2020-04-01T09:00:00", receive: "2020-04-01T10:00:00", assignee: "a-3")
+        let d: [String: JSONValue] = ["dossier": .string(dossier.uuidString)]
+        let request = d.merging(["items": .array(["Tờ khai"])]) { a, _ in a }
+        try await s.run("dossier.requestSupplement", "a-3", .specialist, "2020-04-03T09:00:00+07:00", request)
+        try await s.run("dossier.receiveSupplement", "a-7", .oneStopOfficer, "2020-04-06T09:00:00+07:00", d, unit: "A.MC")
+        // The requester's own say-so counts for nothing.
+        let claimed = try await s.refusal("dossier.requestSupplement", "a-3", .specialist, "2020-04-07T09:00:00+07:00",
+                                          request.merging(["headOverride": true]) { a, _ in a })
+        #expect(claimed?.code == .secondSupplementNeedsOverride)
+        let notHead = try await s.refusal("dossier.approveSecondSupplement", "a-1", .unitHead, "2020-04-07T09:05:00+07:00", d)
+        #expect(notHead?.code == .notPermitted, "the agency head is not the head of A.P1")
+        try await s.run("dossier.approveSecondSupplement", "a-2", .unitHead, "2020-04-07T09:10:00+07:00", d)
+        let twice = try await s.refusal("dossier.approveSecondSupplement", "a-2", .unitHead, "2020-04-07T09:11:00+07:00", d)
+        #expect(twice?.code == .invalidCommand)
+        try await s.run("dossier.requestSupplement", "a-3", .specialist, "2020-04-07T09:20:00+07:00", request)
+        let state = try DossierHandler(store: s.store).load(dossier).state
+        #expect(state.supplementRequests == 2 && state.secondSupplementApprovedBy == nil)
+        try await s.run("dossier.receiveSupplement", "a-7", .oneStopOfficer, "2020-04-08T09:00:00+07:00", d, unit: "A.MC")
+        let third = try await s.refusal("dossier.requestSupplement", "a-3", .specialist, "2020-04-08T10:00:00+07:00", request)
+        #expect(third?.code == .secondSupplementNeedsOverride, "each request beyond the first needs its own override")
+    }
 }
 
 @Suite("Schema versions")

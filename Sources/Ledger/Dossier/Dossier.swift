@@ -40,6 +40,8 @@ public struct Dossier: Hashable, Sendable {
     public var deadlineBreachedRecorded = false
     /// The supplement requests.
     public var supplementRequests = 0
+    /// The unit head who allowed the next supplementation request beyond the first, until it is made.
+    public var secondSupplementApprovedBy: String?
     /// When the open supplementation request was made, if one is open.
     public var supplementOpenSince: Int64?
     /// The apology issued at.
@@ -87,6 +89,9 @@ public struct Dossier: Hashable, Sendable {
             d.status = .awaitingSupplement
             d.supplementRequests = ordinal
             d.supplementOpenSince = at
+            if ordinal > 1 { d.secondSupplementApprovedBy = nil }
+        case .secondSupplementApproved(let by, _):
+            d.secondSupplementApprovedBy = by
         case .supplementReceived(_, _, let newDue):
             d.status = .inProcess
             d.supplementOpenSince = nil

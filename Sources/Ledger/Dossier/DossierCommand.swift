@@ -18,8 +18,11 @@ public enum DossierCommand: Hashable, Sendable {
     /// Assign; when someone already holds the dossier it is a reassignment and needs a reason.
     case assign(assignee: String, reason: String? = nil, at: Int64)
     case startProcessing(at: Int64)
-    /// A second request needs the unit head's override and is flagged (Decision 766 counts it overdue).
+    /// A second request needs the unit head's override (``approveSecondSupplement(at:)`` first; the service passes
+    /// `headOverride` from the dossier's state) and is flagged (Decision 766 counts it overdue).
     case requestSupplement(items: [String], headOverride: Bool, at: Int64)
+    /// The unit head's override for one more supplementation request.
+    case approveSecondSupplement(at: Int64)
     case receiveSupplement(calendar: WorkingCalendar, at: Int64)
     case requestPayment(amount: Int64, at: Int64)
     case payFee(amount: Int64, online: Bool, at: Int64)
@@ -145,6 +148,16 @@ extension Dossier {
                 }
             }
             return [.supplementRequested(items: items, ordinal: ordinal, secondRequest: ordinal > 1, at: at)]
+
+        case .approveSecondSupplement(let at):
+            try requireStatus([.inProcess], "allow another supplementation request")
+            try require([.unitHead, .deputyHead].contains(actor.role), .notPermitted,
+                        "only the unit head (or a deputy) allows a second supplementation request")
+            try require(state.supplementRequests >= 1, .invalidCommand,
+                        "no supplementation was requested yet: the first request needs no override")
+            try require(state.secondSupplementApprovedBy == nil, .invalidCommand,
+                        "another request was already allowed by \(state.secondSupplementApprovedBy ?? "")")
+            return [.secondSupplementApproved(by: actor.staffID, at: at)]
 
         case .receiveSupplement(let calendar, let at):
             try requireStatus([.awaitingSupplement], "receive a supplement")

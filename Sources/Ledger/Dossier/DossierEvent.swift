@@ -24,6 +24,8 @@ public enum DossierEvent: Hashable, Sendable {
     case reassigned(from: String, to: String, by: String, reason: String, at: Int64)
     /// The assignee started processing.
     case processingStarted(by: String, at: Int64)
+    /// The unit head allows one more supplementation request (the override a second request needs).
+    case secondSupplementApproved(by: String, at: Int64)
     /// Supplementation requested from the applicant; the clock pauses.
     case supplementRequested(items: [String], ordinal: Int, secondRequest: Bool, at: Int64)
     /// The supplement arrived; the due instant moves by the paused working time.
@@ -135,6 +137,7 @@ public enum DossierEvent: Hashable, Sendable {
         case .reassigned: "DossierReassigned.v1"
         case .processingStarted: "DossierProcessingStarted.v1"
         case .supplementRequested: "DossierSupplementRequested.v1"
+        case .secondSupplementApproved: "DossierSecondSupplementApproved.v1"
         case .supplementReceived: "DossierSupplementReceived.v1"
         case .resolved: "DossierResolved.v1"
         case .refused: "DossierRefused.v1"
@@ -208,6 +211,9 @@ public enum DossierEvent: Hashable, Sendable {
             w.field("by", by)
             w.field("at", instant: at)
         case .processingStarted(let by, let at):
+            w.field("by", by)
+            w.field("at", instant: at)
+        case .secondSupplementApproved(let by, let at):
             w.field("by", by)
             w.field("at", instant: at)
         case .supplementRequested(let items, let ordinal, let second, let at):
@@ -307,6 +313,8 @@ public enum DossierEvent: Hashable, Sendable {
             return .reassigned(from: try r.string("fromAssignee"), to: try r.string("toAssignee"), by: try r.string("by"),
                                reason: try r.string("reason"), at: try r.instant("at"))
         case "DossierProcessingStarted.v1": return .processingStarted(by: try r.string("by"), at: try r.instant("at"))
+        case "DossierSecondSupplementApproved.v1":
+            return .secondSupplementApproved(by: try r.string("by"), at: try r.instant("at"))
         case "DossierSupplementRequested.v1":
             guard case .array(let items)? = try r.value("items") else { throw Facts.DecodingError(what: "items", offset: 0) }
             return .supplementRequested(

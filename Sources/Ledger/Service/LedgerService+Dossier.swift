@@ -4,7 +4,7 @@ import Foundation
 extension LedgerService {
     static let dossierCommands: Set<String> = [
         "dossier.submit", "dossier.refuseIntake", "dossier.requestIntakeSupplement", "dossier.receive",
-        "dossier.transfer", "dossier.assign", "dossier.startProcessing", "dossier.requestSupplement",
+        "dossier.transfer", "dossier.assign", "dossier.startProcessing", "dossier.requestSupplement", "dossier.approveSecondSupplement",
         "dossier.receiveSupplement", "dossier.requestPayment", "dossier.payFee", "dossier.submitForApproval",
         "dossier.resolve", "dossier.refuse", "dossier.issueApology", "dossier.withdraw", "dossier.returnResult",
         "system.deadlineCheck",
@@ -68,8 +68,20 @@ extension LedgerService {
                 command = .assign(assignee: assignee, reason: try b.optionalString("reason"), at: c.at)
             case "dossier.startProcessing": command = .startProcessing(at: c.at)
             case "dossier.requestSupplement":
-                command = .requestSupplement(items: try b.strings("items"), headOverride: try b.bool("headOverride"),
+                // The override is the unit head's own act (dossier.approveSecondSupplement), never the requester's say.
+                command = .requestSupplement(items: try b.strings("items"),
+                                             headOverride: state.secondSupplementApprovedBy != nil,
                                              at: c.at)
+            case "dossier.approveSecondSupplement":
+                let day = try c.today()
+                let unit = state.unit ?? ""
+                let head = c.reference.head(ofUnit: unit, on: day)
+                let deputy = c.actor.role == .deputyHead && c.reference.assignment(of: c.actor.staffID, on: day)?.unit == unit
+                guard c.actor.staffID == head || deputy else {
+                    throw LedgerError(.notPermitted, "only the head of \(unit) (\(head ?? "none") on \(day)) or a deputy "
+                        + "of that unit allows a second supplementation request")
+                }
+                command = .approveSecondSupplement(at: c.at)
             case "dossier.receiveSupplement": command = .receiveSupplement(calendar: try pinned(), at: c.at)
             case "dossier.requestPayment": command = .requestPayment(amount: try b.int("amount"), at: c.at)
             case "dossier.payFee": command = .payFee(amount: try b.int("amount"), online: try b.bool("online"), at: c.at)
