@@ -65,9 +65,10 @@ extension Run {
         var due = p.workingDays.map { cal.addingWorkingMinutes($0 * cal.minutesPerDay, to: received) }
             ?? cal.sameDayDue(receivedAt: received)
         if rng.chance(0.005) {
-            let w = wm(t, 60)
-            emit(w, "dossier.withdraw", clerk, .oneStopOfficer, unit: deskUnit,
+            emit(wm(t, 30), "dossier.requestWithdrawal", clerk, .oneStopOfficer, unit: deskUnit,
                  ["dossier": dossier, "reason": .string("Công dân xin rút hồ sơ")])
+            let w = wm(t, 60)
+            emit(w, "dossier.withdraw", clerk, .oneStopOfficer, unit: deskUnit, ["dossier": dossier])
             running.append((id, received, w))
             return
         }

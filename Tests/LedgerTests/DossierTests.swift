@@ -197,6 +197,38 @@ struct DossierTests {
         }
     }
 
+    @Test("a withdrawal: the applicant asks with a reason, an officer confirms; never after the dossier is resolved")
+    func withdrawal() throws {
+        let (received, _) = try Self.run([
+            Self.submitLicense(),
+            (.receive(receiptCode: "SNV-200401-0001", procedure: Self.license, calendar: Self.calendar,
+                      calendarVersion: 1, at: Self.at("2020-04-01", 10)), Self.clerk),
+        ])
+        let applicant = Actor(staffID: "portal", role: .applicant)
+        let unasked = #expect(throws: LedgerError.self) { try Dossier.decide(received, .withdraw(reason: "", at: 1), by: Self.clerk) }
+        #expect(unasked?.code == .invalidState)
+        #expect(throws: LedgerError.self) {
+            try Dossier.decide(received, .requestWithdrawal(reason: "đổi ý", at: 1), by: Self.officer)
+        }
+        #expect(throws: LedgerError.self) { try Dossier.decide(received, .requestWithdrawal(reason: " ", at: 1), by: applicant) }
+        let asked = try Dossier.decide(received, .requestWithdrawal(reason: "Công dân xin rút", at: 2), by: applicant)
+        let pending = Dossier.evolve(received, asked[0])
+        #expect(pending.status == .received && pending.withdrawalReason == "Công dân xin rút")
+        #expect(throws: LedgerError.self) { try Dossier.decide(pending, .withdraw(reason: "", at: 3), by: applicant) }
+        let confirmed = try Dossier.decide(pending, .withdraw(reason: "", at: 3), by: Self.clerk)
+        #expect(confirmed == [.withdrawn(reason: "Công dân xin rút", at: 3)])
+        #expect(Dossier.evolve(pending, confirmed[0]).status == .withdrawn)
+        var resolved = received
+        resolved.status = .resolved
+        #expect(throws: LedgerError.self) {
+            try Dossier.decide(resolved, .requestWithdrawal(reason: "muộn", at: 4), by: applicant)
+        }
+        for event in asked + confirmed {
+            let (facts, personal) = event.encoded
+            #expect(try DossierEvent(type: event.type, facts: facts, personal: personal) == event)
+        }
+    }
+
     @Test("every event round-trips through its payload parts; an erased applicant reads as empty")
     func payloadRoundTrip() throws {
         let (_, events) = try Self.run([

@@ -262,6 +262,24 @@ struct ServiceTests {
         let third = try await s.refusal("dossier.requestSupplement", "a-3", .specialist, "2020-04-08T10:00:00+07:00", request)
         #expect(third?.code == .secondSupplementNeedsOverride, "each request beyond the first needs its own override")
     }
+
+    @Test("an apology slip is signed by the agency head, or by an official the head delegated to at that time")
+    func apologySigner() async throws {
+        let s = try await Scenario.make("apology")
+        defer { s.remove() }
+        let dossier = UUID()
+        try await s.openDossier(dossier, submit: "2020-04-01T09:00:00", receive: "2020-04-01T10:00:00", assignee: "a-3")
+        let body: [String: JSONValue] = ["dossier": .string(dossier.uuidString), "newAppointmentAt": "2020-04-15T17:00:00+07:00"]
+        let head = s.store.head
+        let undelegated = try await s.refusal("dossier.issueApology", "a-2", .deputyHead, "2020-04-07T09:00:00+07:00", body)
+        #expect(undelegated?.code == .notPermitted && undelegated?.message.contains("a-1") == true && s.store.head == head)
+        try await s.run("delegation.grant", "a-1", .agencyHead, "2020-04-07T08:00:00+07:00", [
+            "to": "a-2", "capacity": "KT", "validFrom": "2020-04-07T08:00:00+07:00", "validTo": "2020-04-07T23:59:00+07:00"])
+        let late = try await s.refusal("dossier.issueApology", "a-2", .deputyHead, "2020-04-08T09:00:00+07:00", body)
+        #expect(late?.code == .notPermitted, "the delegation ended the day before")
+        try await s.run("dossier.issueApology", "a-2", .deputyHead, "2020-04-07T09:00:00+07:00", body)
+        #expect(try DossierHandler(store: s.store).load(dossier).state.apologyIssuedAt != nil)
+    }
 }
 
 @Suite("Schema versions")

@@ -40,6 +40,8 @@ public struct Dossier: Hashable, Sendable {
     public var deadlineBreachedRecorded = false
     /// The supplement requests.
     public var supplementRequests = 0
+    /// The reason of the applicant's pending withdrawal request.
+    public var withdrawalReason: String?
     /// The unit head who allowed the next supplementation request beyond the first, until it is made.
     public var secondSupplementApprovedBy: String?
     /// When the open supplementation request was made, if one is open.
@@ -123,6 +125,8 @@ public struct Dossier: Hashable, Sendable {
         case .apologyIssued(let appointment, _, let at):
             d.apologyIssuedAt = at
             d.appointmentAt = appointment
+        case .withdrawalRequested(let reason, _):
+            d.withdrawalReason = reason
         case .withdrawn(_, let at):
             d.status = .withdrawn
             if d.receiptCode != nil { d.finishedAt = at }

@@ -37,6 +37,9 @@ public enum DossierCommand: Hashable, Sendable {
     /// The scheduler's deadline check: records "approaching" (≤ 1 working day left) and "breached", each once.
     case checkDeadline(calendar: WorkingCalendar, at: Int64)
     case issueApology(newAppointmentAt: Int64, at: Int64)
+    /// The applicant's request to withdraw, with the reason (not after the dossier is resolved or refused).
+    case requestWithdrawal(reason: String, at: Int64)
+    /// An officer confirms the applicant's withdrawal request (status 7); `reason` is the request's when empty.
     case withdraw(reason: String, at: Int64)
     /// Hand the result back; by post with the postal service's tracking number.
     case returnResult(method: Channel, trackingNumber: String? = nil, at: Int64)
@@ -232,11 +235,23 @@ extension Dossier {
             try require(appointment > due, .deadlineRule, "the new appointment must be after the current one")
             return [.apologyIssued(newAppointmentAt: appointment, signedBy: actor.staffID, at: at)]
 
+        case .requestWithdrawal(let reason, let at):
+            try requireStatus(Self.withdrawable, "request a withdrawal")
+            try require([.applicant, .oneStopOfficer].contains(actor.role), .notPermitted,
+                        "the applicant asks to withdraw (online, or at the counter through a one-stop officer)")
+            try require(state.withdrawalReason == nil, .invalidCommand, "a withdrawal is already requested")
+            try require(!reason.trimmingCharacters(in: .whitespaces).isEmpty, .invalidCommand,
+                        "a withdrawal request records the applicant's reason")
+            return [.withdrawalRequested(reason: reason, at: at)]
+
         case .withdraw(let reason, let at):
-            try requireStatus([.submitted, .received, .assigned, .inProcess, .awaitingSupplement, .awaitingPayment,
-                               .pendingApproval], "withdraw")
-            try require(!reason.isEmpty, .invalidCommand, "a withdrawal records the applicant's reason")
-            return [.withdrawn(reason: reason, at: at)]
+            try requireStatus(Self.withdrawable, "withdraw")
+            try require(actor.role != .applicant && actor.role != .system, .notPermitted,
+                        "an officer confirms a withdrawal the applicant asked for")
+            guard let requested = state.withdrawalReason else {
+                throw LedgerError(.invalidState, "the applicant has not asked to withdraw (dossier.requestWithdrawal)")
+            }
+            return [.withdrawn(reason: reason.isEmpty ? requested : reason, at: at)]
 
         case .returnResult(let method, let tracking, let at):
             try requireStatus([.resolved, .refused], "return the result")
@@ -252,6 +267,10 @@ extension Dossier {
 }
 
 extension Dossier {
+    /// The states a withdrawal may be asked for and confirmed in: not after the dossier is resolved or refused.
+    static let withdrawable: Set<DossierStatus> = [.submitted, .received, .assigned, .inProcess, .awaitingSupplement,
+                                                .awaitingPayment, .pendingApproval]
+
     /// A postal tracking number as the postal services print them (e.g. UPU S10 `EB123456789VN`).
     static func isTrackingNumber(_ text: String) -> Bool {
         (4...40).contains(text.count) && text.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber) }

@@ -50,6 +50,8 @@ public enum DossierEvent: Hashable, Sendable {
     case apologyIssued(newAppointmentAt: Int64, signedBy: String, at: Int64)
     /// Withdrawn at the applicant's request (status 7).
     case withdrawn(reason: String, at: Int64)
+    /// The applicant asked to withdraw (online, or at the counter through a one-stop officer); an officer confirms.
+    case withdrawalRequested(reason: String, at: Int64)
     /// The result handed back (status 10): at the counter, online, or by post with the postal tracking number.
     case resultReturned(method: Channel, trackingNumber: String? = nil, at: Int64)
 
@@ -143,6 +145,7 @@ public enum DossierEvent: Hashable, Sendable {
         case .refused: "DossierRefused.v1"
         case .apologyIssued: "DossierApologyIssued.v1"
         case .withdrawn: "DossierWithdrawn.v1"
+        case .withdrawalRequested: "DossierWithdrawalRequested.v1"
         case .resultReturned: "DossierResultReturned.v1"
         }
     }
@@ -166,7 +169,7 @@ public enum DossierEvent: Hashable, Sendable {
             p.field("applicantName", s.applicantName)
             p.field("applicantID", s.applicantID)
             personal = p.finish()
-        case .intakeRefused(let reason, let at), .withdrawn(let reason, let at):
+        case .intakeRefused(let reason, let at), .withdrawn(let reason, let at), .withdrawalRequested(let reason, let at):
             w.field("reason", reason)
             w.field("at", instant: at)
         case .received(let r):
@@ -335,6 +338,8 @@ public enum DossierEvent: Hashable, Sendable {
             return .apologyIssued(newAppointmentAt: try r.instant("newAppointmentAt"), signedBy: try r.string("signedBy"),
                                   at: try r.instant("at"))
         case "DossierWithdrawn.v1": return .withdrawn(reason: try r.string("reason"), at: try r.instant("at"))
+        case "DossierWithdrawalRequested.v1":
+            return .withdrawalRequested(reason: try r.string("reason"), at: try r.instant("at"))
         case "DossierResultReturned.v1":
             guard let method = Channel(rawValue: Int(try r.int("method"))) else {
                 throw Facts.DecodingError(what: "method", offset: 0)

@@ -6,7 +6,7 @@ extension LedgerService {
         "dossier.submit", "dossier.refuseIntake", "dossier.requestIntakeSupplement", "dossier.receive",
         "dossier.transfer", "dossier.assign", "dossier.startProcessing", "dossier.requestSupplement", "dossier.approveSecondSupplement",
         "dossier.receiveSupplement", "dossier.requestPayment", "dossier.payFee", "dossier.submitForApproval",
-        "dossier.resolve", "dossier.refuse", "dossier.issueApology", "dossier.withdraw", "dossier.returnResult",
+        "dossier.resolve", "dossier.refuse", "dossier.issueApology", "dossier.requestWithdrawal", "dossier.withdraw", "dossier.returnResult",
         "system.deadlineCheck",
     ]
 
@@ -109,8 +109,27 @@ extension LedgerService {
                     ? .resolve(resultNumber: try b.string("resultNumber"), approval: approval, at: c.at)
                     : .refuse(reasons: try b.strings("reasons"), approval: approval, at: c.at)
             case "dossier.issueApology":
+                // The agency head signs, or an official the head delegated to (KT, TL, TUQ, Q) at that instant; the
+                // head's delegation stream is guarded as read.
+                let day = try c.today()
+                guard let head = c.reference.head(of: state.agencyID, on: day) else {
+                    throw LedgerError(.notPermitted, "agency \(state.agencyID) has no head on \(day) to sign apology slips")
+                }
+                if c.actor.staffID != head {
+                    let stream = Delegation.stream(from: head)
+                    let (given, version) = try handler.load(stream, [Delegation]()) { list, e in
+                        list + [try Delegation(facts: e.facts ?? [])]
+                    }
+                    guard given.contains(where: { $0.to == c.actor.staffID && $0.covers(c.at) }) else {
+                        throw LedgerError(.notPermitted, "apology slips are signed by the head of \(state.agencyID) "
+                            + "(\(head)) or an official \(head) delegated to at that time; \(c.actor.staffID) holds no "
+                            + "such delegation")
+                    }
+                    extra.append(PlannedAppend(stream: stream, readVersion: version, events: []))
+                }
                 command = .issueApology(newAppointmentAt: try b.instant("newAppointmentAt"), at: c.at)
-            case "dossier.withdraw": command = .withdraw(reason: try b.string("reason"), at: c.at)
+            case "dossier.requestWithdrawal": command = .requestWithdrawal(reason: try b.string("reason"), at: c.at)
+            case "dossier.withdraw": command = .withdraw(reason: try b.optionalString("reason") ?? "", at: c.at)
             case "dossier.returnResult":
                 command = .returnResult(method: try Self.channel(b, "method"),
                                         trackingNumber: try b.optionalString("trackingNumber"), at: c.at)

@@ -117,7 +117,7 @@ public struct DossierRegister: Projection {
         case .approvalReturned(_, let rejected, _):
             row.status = .inProcess
             if !rejected { row.revisions += 1 }
-        case .deadlineApproaching, .secondSupplementApproved: break
+        case .deadlineApproaching, .secondSupplementApproved, .withdrawalRequested: break
         case .deadlineBreached: row.breachRecorded = true
         case .resolved(_, let at):
             row.status = .resolved
