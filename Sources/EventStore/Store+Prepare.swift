@@ -13,15 +13,15 @@ extension Store {
     {
         guard !appends.isEmpty else { throw StoreError(.invalidArgument, "an append names no stream") }
         if !admin {
-            // Admin entries (rollbacks, erasures) come only from the store's own operations.
+            // Admin entries (rollbacks, erasures) and attestations come only from the store's own operations.
             for append in appends {
                 guard !Self.reservedStreams.contains(append.stream) else {
                     throw StoreError(.invalidArgument, "stream \"\(append.stream)\" is reserved for the store's own "
                         + "admin entries", stream: append.stream)
                 }
-                guard !append.events.contains(where: { $0.leafType == .admin }) else {
-                    throw StoreError(.invalidArgument, "admin entries (leaf type 2) are written only by the store's "
-                        + "own operations (erasure, rollback)", stream: append.stream)
+                guard append.events.allSatisfy({ $0.leafType == .event }) else {
+                    throw StoreError(.invalidArgument, "admin entries and attestations (leaf types 2 and 3) are written "
+                        + "only by the store's own operations (erasure, rollback, attest)", stream: append.stream)
                 }
             }
         }
@@ -143,7 +143,7 @@ extension Store {
     }
 
     /// Streams only the store's own operations write.
-    static let reservedStreams: Set<String> = [rollbackStream, erasureStream]
+    static let reservedStreams: Set<String> = [rollbackStream, erasureStream, attestationStream]
 
     /// Appends admin entries (the store's own operations).
     func appendAdmin(_ append: StreamAppend) async throws -> AppendResult {

@@ -13,7 +13,7 @@ struct Ledgerd: AsyncParsableCommand {
         subcommands: [
             InitCommand.self, VerifyCommand.self, CheckpointCommand.self, AuditCommand.self, EraseCommand.self,
             ServeCommand.self, CallCommand.self, CompactCommand.self, DemoCommand.self, FixturesCommand.self,
-            ImportCommand.self, ExportCommand.self, ReplayCommand.self, RebuildCommand.self, BackupCommand.self,
+            ImportCommand.self, ExportCommand.self, ReplayCommand.self, RebuildCommand.self, AttestCommand.self, BackupCommand.self,
             RestoreCommand.self, QueryCommand.self, SubmitCommand.self, BenchCommand.self,
         ]
     )

@@ -262,7 +262,18 @@ struct ServeTests {
         #expect(rebuilt.status == 200 && rebuilt.text.contains("digest"))
         #expect(try d.call("GET", "/queues?agency=HBC&tab=new&limit=500").text.contains(dossier.uuidString.lowercased()))
         #expect(try d.call("POST", "/admin/projections/nothing/rebuild").status == 404)
+        let attested = try d.json(try d.call("POST", "/admin/projections/dossiers/attestations"))
+        #expect(attested["digest"] != nil && attested["logPosition"] != nil)
         #expect(await d.stop() == 0)
+        // An auditor rebuilds each attested projection to its position and compares; a false digest is named.
+        let (ok, out, _) = try await ledgerd("attest", "--check", "--store", d.dir + "/store")
+        #expect(ok == 0 && out.contains("dossiers v1 at") && out.contains("matches"), "\(out)")
+        let store = try Store.open(at: d.dir + "/store")
+        try await store.attest(Store.Attestation(projection: "work-items", version: 1, position: 10,
+                                                 digest: String(repeating: "0", count: 64)))
+        store.close()
+        let (failed, _, err) = try await ledgerd("attest", "--check", "--store", d.dir + "/store")
+        #expect(failed == 1 && err.contains("work-items v1 at position 10"), "\(err)")
     }
 
     @Test("64 concurrent clients append and read")

@@ -321,20 +321,36 @@ public final class ProjectionRunner: Sendable {
     /// `u32 BE key length · key · u32 BE value length · value`. Equal states give equal digests.
     public func digest(of projection: any Projection, version: UInt32? = nil) throws -> String {
         let dbs = databases(of: projection, version: version)
-        return try state(of: projection).read { txn in
-            var hasher = SHA256()
-            for (name, db) in dbs.all {
-                hasher.update(data: withUnsafeBytes(of: UInt16(name.utf8.count).bigEndian, Array.init) + Array(name.utf8))
-                hasher.update(data: withUnsafeBytes(of: UInt64(try txn.count(db)).bigEndian, Array.init))
-                try txn.forEach(db) { key, value in
-                    hasher.update(data: withUnsafeBytes(of: UInt32(key.count).bigEndian, Array.init))
-                    hasher.update(bufferPointer: key)
-                    hasher.update(data: withUnsafeBytes(of: UInt32(value.count).bigEndian, Array.init))
-                    hasher.update(bufferPointer: value)
-                    return true
-                }
-            }
-            return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        return try state(of: projection).read { txn in try Self.digest(dbs, txn) }
+    }
+
+    /// The serving state's digest together with the position it reflects, read in one transaction (so the pair is
+    /// consistent while the follower folds on): what ``Store/attest(_:actor:)`` records.
+    public func attestation(of projection: any Projection) throws -> Store.Attestation {
+        let i = index(of: projection)
+        let version = try servingVersion(of: projection) ?? projection.version
+        let dbs = databases(of: projection, version: version)
+        return try states[i].read { txn in
+            let position = try ProjectionCheckpoint.load("\(projection.name).v\(version)", in: checkpoints(i), txn)?
+                .position ?? 0
+            return Store.Attestation(projection: projection.name, version: version, position: position,
+                                     digest: try Self.digest(dbs, txn))
         }
+    }
+
+    private static func digest(_ dbs: ProjectionDatabases, _ txn: borrowing StateTransaction) throws -> String {
+        var hasher = SHA256()
+        for (name, db) in dbs.all {
+            hasher.update(data: withUnsafeBytes(of: UInt16(name.utf8.count).bigEndian, Array.init) + Array(name.utf8))
+            hasher.update(data: withUnsafeBytes(of: UInt64(try txn.count(db)).bigEndian, Array.init))
+            try txn.forEach(db) { key, value in
+                hasher.update(data: withUnsafeBytes(of: UInt32(key.count).bigEndian, Array.init))
+                hasher.update(bufferPointer: key)
+                hasher.update(data: withUnsafeBytes(of: UInt32(value.count).bigEndian, Array.init))
+                hasher.update(bufferPointer: value)
+                return true
+            }
+        }
+        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
     }
 }

@@ -18,6 +18,7 @@ enum AdminRoutes {
             Route(method: .post, path: "/admin/erasures", roles: [.admin], handler: erase),
             Route(method: .post, path: "/admin/backups", roles: [.admin], handler: backup),
             Route(method: .post, path: "/admin/projections/{name}/rebuild", roles: [.admin], handler: rebuild),
+            Route(method: .post, path: "/admin/projections/{name}/attestations", roles: [.admin], handler: attest),
         ]
     }
 
@@ -90,6 +91,23 @@ enum AdminRoutes {
         let head = try daemon.model.runner.catchUp()
         return JSONResponse.make(.object(["projection": .string(name), "position": Render.int(head),
                                           "digest": .string(try daemon.model.runner.digest(of: projection))]))
+    }
+
+    /// Catches the projection up and records its state digest in the log (leaf type 3).
+    static func attest(_ request: Request, _ context: LedgerRequestContext, _ daemon: Daemon) async throws -> Response {
+        let name = context.parameters.get("name") ?? ""
+        guard let projection = ReadModel.projections.first(where: { $0.name == name }) else {
+            throw APIError(.notFound, "not_found", "no projection \(name); they are "
+                + ReadModel.projections.map(\.name).joined(separator: ", "))
+        }
+        try daemon.model.runner.catchUp()
+        let attestation = try daemon.model.runner.attestation(of: projection)
+        let result = try await daemon.store.attest(attestation, actor: context.principal)
+        return JSONResponse.make(.object([
+            "projection": .string(name), "version": Render.int(attestation.version),
+            "position": Render.int(attestation.position), "digest": .string(attestation.digest),
+            "logPosition": Render.int(result.positions[0]),
+        ]), status: .created)
     }
 
     static func text(_ body: String, status: HTTPResponse.Status) -> Response {

@@ -35,7 +35,13 @@ struct SystemChecks: Sendable {
                                body: ["agency": .string(agency), "date": .string("\(day)")], into: &report, eod: true)
             }
         }
-        // Deadlines: open, received, not waiting on the citizen, due within a working day or past.
+        // Deadlines: open, received, not waiting on the citizen, due within a working day or past. The candidates
+        // come from the dossier register, so it must first reflect the whole log (this run's end-of-day findings and
+        // an earlier run's deadline findings included), or a dossier would be missed or checked twice.
+        let head = daemon.store.head
+        if head > 0 {
+            _ = try await daemon.model.runner.waitUntil(DossierRegister(), reflects: head - 1, timeout: .seconds(30))
+        }
         for row in try daemon.model.dossiers() where row.finishedAt == nil && row.pausedSince == nil {
             guard let due = row.dueAt, !row.breachRecorded else { continue }
             let soon = instant > due || calendar.workingMinutes(from: instant, to: due) <= calendar.minutesPerDay
