@@ -25,6 +25,14 @@ struct DossierTests {
     }
 
     /// Runs commands in order from an empty dossier, returning the state and every event.
+    /// Every event decodes from its own payload parts to itself.
+    static func expectRoundTrip(_ events: [DossierEvent]) throws {
+        for event in events {
+            let (facts, personal) = event.encoded
+            #expect(try DossierEvent(type: event.type, facts: facts, personal: personal) == event)
+        }
+    }
+
     static func run(_ steps: [(DossierCommand, Actor)]) throws -> (Dossier, [DossierEvent]) {
         var state = Dossier()
         var events = [DossierEvent]()
@@ -191,10 +199,7 @@ struct DossierTests {
         let posted = try Dossier.decide(resolved, .returnResult(method: .postal, trackingNumber: "EB123456789VN", at: 5),
                                         by: Self.clerk)
         #expect(posted == [.resultReturned(method: .postal, trackingNumber: "EB123456789VN", at: 5)])
-        for event in moved + posted {
-            let (facts, personal) = event.encoded
-            #expect(try DossierEvent(type: event.type, facts: facts, personal: personal) == event)
-        }
+        try Self.expectRoundTrip(moved + posted)
     }
 
     @Test("a withdrawal: the applicant asks with a reason, an officer confirms; never after the dossier is resolved")
@@ -223,10 +228,7 @@ struct DossierTests {
         #expect(throws: LedgerError.self) {
             try Dossier.decide(resolved, .requestWithdrawal(reason: "muộn", at: 4), by: applicant)
         }
-        for event in asked + confirmed {
-            let (facts, personal) = event.encoded
-            #expect(try DossierEvent(type: event.type, facts: facts, personal: personal) == event)
-        }
+        try Self.expectRoundTrip(asked + confirmed)
     }
 
     @Test("every event round-trips through its payload parts; an erased applicant reads as empty")
@@ -244,10 +246,7 @@ struct DossierTests {
             (.refuse(reasons: ["Không đủ điều kiện"], approval: Self.signed, at: Self.at("2020-04-07", 9)), Self.clerk),
             (.returnResult(method: .online, at: Self.at("2020-04-07", 10)), Self.clerk),
         ])
-        for event in events {
-            let (facts, personal) = event.encoded
-            #expect(try DossierEvent(type: event.type, facts: facts, personal: personal) == event)
-        }
+        try Self.expectRoundTrip(events)
         let (facts, _) = events[0].encoded
         guard case .submitted(let erased) = try DossierEvent(type: events[0].type, facts: facts, personal: nil) else {
             Issue.record("not a submission"); return
