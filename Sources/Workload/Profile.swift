@@ -46,25 +46,26 @@ public struct Profile: Sendable {
                ratio: (1, 2)),
     ])
 
-    /// Province-M (domain.md §5.2): 20 departments, 10 districts, 150 wards — about 180 agencies, 5 500 staff and
-    /// 2 000 dossiers per working day.
+    /// Province-M (domain.md §5.2): 20 departments, 10 districts, 150 wards — 181 agencies, 5 391 staff (wards of
+    /// 13 officials plus their leaders) and about 2 000 dossiers per working day. Wards keep a desk and two divisions,
+    /// so there are about 900 units where domain.md counts 450 (a commune there is one desk).
     public static let province: Profile = {
         var agencies = [Agency(id: "UBND-T", name: "Ủy ban nhân dân tỉnh", level: "province", superior: nil,
                                divisions: [("Văn phòng", 8)], deskSize: 0, dossiersPerDay: 0, ratio: (1, 3))]
         for d in 1...20 {
             agencies.append(Agency(id: "S\(d)", name: "Sở \(d)", level: "department", superior: "UBND-T",
-                                   divisions: (1...6).map { ("Phòng \($0)", 10) }, deskSize: 4, dossiersPerDay: 12,
+                                   divisions: (1...6).map { ("Phòng \($0)", 12) }, deskSize: 4, dossiersPerDay: 12,
                                    ratio: (1, 3)))
         }
         for q in 1...10 {
             agencies.append(Agency(id: "Q\(q)", name: "Ủy ban nhân dân huyện \(q)", level: "district",
-                                   superior: "UBND-T", divisions: (1...12).map { ("Phòng \($0)", 9) }, deskSize: 5,
+                                   superior: "UBND-T", divisions: (1...12).map { ("Phòng \($0)", 11) }, deskSize: 5,
                                    dossiersPerDay: 40, ratio: (1, 3)))
             for p in 1...15 {
                 agencies.append(Agency(id: "Q\(q)P\(p)", name: "Ủy ban nhân dân xã \(q)-\(p)", level: "ward",
-                                       superior: "Q\(q)", divisions: [("Tư pháp - Hộ tịch", 6), ("Địa chính", 6),
-                                                                       ("Văn hóa - Xã hội", 6)],
-                                       deskSize: 4, dossiersPerDay: 9, ratio: (1, 2)))
+                                       superior: "Q\(q)", divisions: [("Tư pháp - Hộ tịch", 5),
+                                                                       ("Địa chính - Văn hóa - Xã hội", 5)],
+                                       deskSize: 3, dossiersPerDay: 9, ratio: (1, 2)))
             }
         }
         return Profile(name: "province", agencies: agencies)

@@ -280,6 +280,28 @@ struct ServiceTests {
         try await s.run("dossier.issueApology", "a-2", .deputyHead, "2020-04-07T09:00:00+07:00", body)
         #expect(try DossierHandler(store: s.store).load(dossier).state.apologyIssuedAt != nil)
     }
+
+    @Test("a calendar publishes its office hours and same-day cut-off; malformed hours are refused naming the field")
+    func officeHours() async throws {
+        let s = try await Scenario.make("hours")
+        defer { s.remove() }
+        let at = "2020-03-31T09:00:00+07:00"
+        try await s.run("calendar.publish", "hr", .system, at, [
+            "id": "VN", "holidays": .array(["2020-04-30"]), "sessions": .array(["08:00-12:00", "13:00-17:30"]),
+            "sameDayCutoff": "16:00"])
+        let published = try #require(try s.service.referenceData().calendar("VN"))
+        #expect(published.version == 2 && published.calendar.minutesPerDay == 8 * 60 + 30
+            && published.calendar.sameDayCutoff == 16 * 60)
+        for (sessions, cutoff, field) in [(["08:00-12:00", "11:00-17:00"], "15:00", "body.sessions"),
+                                          (["8:00-12:00"], "09:00", "body.sessions"),
+                                          (["08:00-12:00"], "12:30", "body.sameDayCutoff")] {
+            let refused = try await s.refusal("calendar.publish", "hr", .system, at, [
+                "id": "VN", "holidays": .array([]), "sessions": .array(sessions.map(JSONValue.string)),
+                "sameDayCutoff": .string(cutoff)])
+            #expect(refused?.code == .badField && refused?.field == field, "\(sessions) \(cutoff)")
+        }
+        #expect(try s.service.referenceData().calendar("VN")?.version == 2, "nothing published by the refused ones")
+    }
 }
 
 @Suite("Schema versions")

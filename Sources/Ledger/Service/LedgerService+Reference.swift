@@ -90,8 +90,41 @@ extension LedgerService {
                     return d
                 })
             }
+            // Office hours: "HH:mm-HH:mm" sessions in order, not overlapping (default 07:30–11:30, 13:30–17:00),
+            // and the same-day cut-off "HH:mm" (default 15:00) inside them.
+            func minute(_ text: Substring) -> Int? {
+                let hm = text.split(separator: ":")
+                guard hm.count == 2, hm[0].count == 2, hm[1].count == 2, let h = Int(hm[0]), let m = Int(hm[1]),
+                      (0...24).contains(h), (0..<60).contains(m), h * 60 + m <= 24 * 60 else { return nil }
+                return h * 60 + m
+            }
+            var sessions = WorkingCalendar.defaultSessions
+            if b.fields["sessions"] != nil {
+                sessions = []
+                for (i, text) in try b.strings("sessions").enumerated() {
+                    let ends = text.split(separator: "-")
+                    guard ends.count == 2, let start = minute(ends[0]), let end = minute(ends[1]), start < end,
+                          start >= (sessions.last?.end ?? 0) else {
+                        throw LedgerError(.badField, "body.sessions[\(i)] must be \"HH:mm-HH:mm\", after the session "
+                            + "before it (got \"\(text)\")", field: "body.sessions")
+                    }
+                    sessions.append(.init(start: start, end: end))
+                }
+                guard !sessions.isEmpty else {
+                    throw LedgerError(.badField, "body.sessions must name at least one office session", field: "body.sessions")
+                }
+            }
+            var cutoff = 15 * 60
+            if let text = try b.optionalString("sameDayCutoff") {
+                guard let m = minute(Substring(text)), sessions.contains(where: { $0.start <= m && m <= $0.end }) else {
+                    throw LedgerError(.badField, "body.sameDayCutoff must be \"HH:mm\" within the office hours (got "
+                        + "\"\(text)\")", field: "body.sameDayCutoff")
+                }
+                cutoff = m
+            }
             return .calendarPublished(id: try b.string("id"),
-                                      WorkingCalendar(holidays: try dates("holidays"), makeUpDays: try dates("makeUpDays")))
+                                      WorkingCalendar(holidays: try dates("holidays"), makeUpDays: try dates("makeUpDays"),
+                                                      sessions: sessions, sameDayCutoff: cutoff))
         default:
             let n = Int(try b.int("ratioNumerator")), d = Int(try b.int("ratioDenominator"))
             guard n > 0, d >= n, d <= 100 else {
