@@ -22,6 +22,21 @@ public struct AttendanceRegister: Projection {
 
     /// Folds one event (see ``Projection``).
     public func fold(_ event: ProjectedEvent, _ txn: borrowing StateTransaction, _ dbs: ProjectionDatabases) throws {
+        try fold(batch: [event], txn, dbs)
+    }
+
+    /// Folds a batch: the day and leave rows it touches stay decoded for the batch and are written once (a unit-day
+    /// counted by every check-in of the unit that day, a person-day by the check-in, the report and the day's end).
+    public func fold(batch events: [ProjectedEvent], _ txn: borrowing StateTransaction, _ dbs: ProjectionDatabases)
+        throws
+    {
+        let rows = BatchRows<[String: Facts.Value]>()
+        for event in events { try fold(event, rows, txn, dbs) }
+        try rows.flush(txn)
+    }
+
+    private func fold(_ event: ProjectedEvent, _ rows: BatchRows<[String: Facts.Value]>,
+                      _ txn: borrowing StateTransaction, _ dbs: ProjectionDatabases) throws {
         let record = event.record
         guard record.leafType == .event, let factsBuffer = event.facts else { return }
         let stream = record.stream
@@ -35,31 +50,31 @@ public struct AttendanceRegister: Projection {
             guard let decoded = try PersonEvent(type: type, facts: facts) else { return }
             switch decoded {
             case .checkedIn(let unit, let location, let date, _):
-                try StateRows.update(dbs["personDays"], StateRows.key(person, "\(date)"), txn) {
+                try rows.update(dbs["personDays"], StateRows.key(person, "\(date)"), txn) {
                     $0["unit"] = .string(unit)
                     $0["location"] = .string(location.rawValue)
                 }
                 if location == .remote {
-                    try StateRows.update(dbs["unitDays"], StateRows.key(unit, "\(date)"), txn) { $0.add("remote") }
+                    try rows.update(dbs["unitDays"], StateRows.key(unit, "\(date)"), txn) { $0.add("remote") }
                 }
             case .checkedOut: break
             case .progressReported(let date, _, _, _):
-                try StateRows.update(dbs["personDays"], StateRows.key(person, "\(date)"), txn) { $0["report"] = .bool(true) }
+                try rows.update(dbs["personDays"], StateRows.key(person, "\(date)"), txn) { $0["report"] = .bool(true) }
             case .leaveRequested(let id, let kind, let from, let to, _):
-                try StateRows.update(dbs["leaves"], StateRows.key(person, id.uuidString.lowercased()), txn) {
+                try rows.update(dbs["leaves"], StateRows.key(person, id.uuidString.lowercased()), txn) {
                     $0["kind"] = .string(kind)
                     $0["from"] = .string("\(from)")
                     $0["to"] = .string("\(to)")
                 }
             case .leaveDecided(let id, let approved, let by, _):
-                try StateRows.update(dbs["leaves"], StateRows.key(person, id.uuidString.lowercased()), txn) {
+                try rows.update(dbs["leaves"], StateRows.key(person, id.uuidString.lowercased()), txn) {
                     $0["approved"] = .bool(approved)
                     $0["decidedBy"] = .string(by)
                 }
             case .exceptionRequested(let id, let date, let beyondCap, let reason, _):
                 try txn.put(dbs["granters"], key: Array("request \(id.uuidString.lowercased())".utf8),
                             value: Array("\(date)".utf8))
-                try StateRows.update(dbs["personDays"], StateRows.key(person, "\(date)"), txn) {
+                try rows.update(dbs["personDays"], StateRows.key(person, "\(date)"), txn) {
                     $0["exceptionRequested"] = .bool(true)
                     $0["exceptionBeyondCap"] = .bool(beyondCap)
                     $0["exceptionReason"] = .string(reason)
@@ -83,14 +98,14 @@ public struct AttendanceRegister: Projection {
             let granter = try txn.get(dbs["granters"], key: StateRows.key(person, date))
                 .map { String(decoding: $0, as: UTF8.self) } ?? ""
 
-            try StateRows.update(dbs["unitDays"], StateRows.key(unit, date), txn) { row in
+            try rows.update(dbs["unitDays"], StateRows.key(unit, date), txn) { row in
                 row.add("onsite")
                 if beyondCap {
                     row["beyondCap"] = .array((row.strings("beyondCap") + [person]).map(Facts.Value.string))
                     row["grantedBy"] = .array((row.strings("grantedBy") + [granter]).map(Facts.Value.string))
                 }
             }
-            try StateRows.update(dbs["personDays"], StateRows.key(person, date), txn) { row in
+            try rows.update(dbs["personDays"], StateRows.key(person, date), txn) { row in
                 if beyondCap { row["beyondCapGrantedBy"] = .string(granter) }
             }
         case "roster":
@@ -106,30 +121,30 @@ public struct AttendanceRegister: Projection {
                 onsite["\(e.date)", default: 0] += e.location == .onsite ? 1 : 0
             }
             for (date, count) in onsite.sorted(by: { $0.key < $1.key }) {
-                try StateRows.update(dbs["unitDays"], StateRows.key(scope, date), txn) { $0["rostered"] = .int(Int64(count)) }
+                try rows.update(dbs["unitDays"], StateRows.key(scope, date), txn) { $0["rostered"] = .int(Int64(count)) }
             }
         default:  // eod
             let f = try StateRows.decode(facts)
             switch type {
             case "NoShowDetected.v1":
-                try StateRows.update(dbs["personDays"], StateRows.key(f.string("person"), f.string("date")), txn) {
+                try rows.update(dbs["personDays"], StateRows.key(f.string("person"), f.string("date")), txn) {
                     $0["noShow"] = .string(f.string("expected"))
                     $0["unit"] = .string(f.string("unit"))
                 }
-                try StateRows.update(dbs["unitDays"], StateRows.key(f.string("unit"), f.string("date")), txn) {
+                try rows.update(dbs["unitDays"], StateRows.key(f.string("unit"), f.string("date")), txn) {
                     $0.add("noShows")
                 }
             case "MissingReportDetected.v1":
-                try StateRows.update(dbs["personDays"], StateRows.key(f.string("person"), f.string("date")), txn) {
+                try rows.update(dbs["personDays"], StateRows.key(f.string("person"), f.string("date")), txn) {
                     $0["missingReport"] = .bool(true)
                     $0["unit"] = .string(f.string("unit"))
                 }
             case "LeaderAbsenceRecorded.v1":
-                try StateRows.update(dbs["agencyDays"], StateRows.key(f.string("agency"), f.string("date")), txn) {
+                try rows.update(dbs["agencyDays"], StateRows.key(f.string("agency"), f.string("date")), txn) {
                     $0["leaderAbsent"] = .bool(true)
                 }
             case "DayClosed.v1":
-                try StateRows.update(dbs["agencyDays"], StateRows.key(f.string("agency"), f.string("date")), txn) { row in
+                try rows.update(dbs["agencyDays"], StateRows.key(f.string("agency"), f.string("date")), txn) { row in
                     row["closed"] = .bool(true)
                     for k in ["onsite", "remote", "leave", "leadersOnsite"] { row[k] = .int(Int64(f.int(k))) }
                 }

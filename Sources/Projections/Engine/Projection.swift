@@ -14,6 +14,10 @@ public protocol Projection: Sendable {
     var databases: [String] { get }
     /// Folds one event into the state, through `txn`, in the databases `dbs`.
     func fold(_ event: ProjectedEvent, _ txn: borrowing StateTransaction, _ dbs: ProjectionDatabases) throws
+    /// Folds a batch of events, in order, in one transaction (what the runner calls). The default folds them one by
+    /// one; a projection may keep the rows it touches decoded for the batch (``BatchRows``) and write each once.
+    /// Either way the result must equal folding the events one at a time.
+    func fold(batch events: [ProjectedEvent], _ txn: borrowing StateTransaction, _ dbs: ProjectionDatabases) throws
     /// What folding the log costs this projection relative to others (default 1): the runner balances its lanes by
     /// it.
     var foldWeight: Int { get }
@@ -22,6 +26,13 @@ public protocol Projection: Sendable {
 extension Projection {
     /// Every projection weighs 1 unless it says otherwise.
     public var foldWeight: Int { 1 }
+
+    /// Folds the events one by one.
+    public func fold(batch events: [ProjectedEvent], _ txn: borrowing StateTransaction, _ dbs: ProjectionDatabases)
+        throws
+    {
+        for event in events { try fold(event, txn, dbs) }
+    }
 }
 
 /// An event as a projection sees it: the zero-copy record and its decoded parts. Valid only during the fold.

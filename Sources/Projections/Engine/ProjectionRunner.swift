@@ -210,9 +210,10 @@ public final class ProjectionRunner: Sendable {
                     let projection = projections[i]
                     do {
                         try states[i].write { txn in
-                            for event in events where positions[m] <= event.record.position {
-                                try projection.fold(event, txn, dbs[m])
-                            }
+                            let from = positions[m]
+                            try projection.fold(batch: from <= events.first?.record.position ?? 0
+                                                    ? events : events.filter { $0.record.position >= from },
+                                                txn, dbs[m])
                             try ProjectionCheckpoint(name: "\(projection.name).v\(projection.version)",
                                                      version: projection.version, position: stop)
                                 .save(in: checkpoints(i), txn)

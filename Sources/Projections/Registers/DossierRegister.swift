@@ -22,39 +22,58 @@ public struct DossierRegister: Projection {
 
     /// Folds one event (see ``Projection``).
     public func fold(_ event: ProjectedEvent, _ txn: borrowing StateTransaction, _ dbs: ProjectionDatabases) throws {
-        let record = event.record
-        if record.leafType == .admin {
-            guard record.eventType == Store.erasureType, let subject = record.metadataValue("subject") else { return }
-            try erase(subject: subject, txn, dbs)
-            return
+        try fold(batch: [event], txn, dbs)
+    }
+
+    /// Folds a batch: each dossier's row is read and decoded once, changed by all its events in the batch, and
+    /// written once, with one move in the queue index (see ``Projection``).
+    public func fold(batch events: [ProjectedEvent], _ txn: borrowing StateTransaction, _ dbs: ProjectionDatabases)
+        throws
+    {
+        let rows = BatchRows<DossierRow>(decode: { try DossierRow(bytes: $0) }, encode: { $0.encoded })
+        // The queue key each row had before the batch touched it (nil for a new dossier).
+        var queued = [[UInt8]: [UInt8]?]()
+        func flush(_ txn: borrowing StateTransaction) throws {
+            for (_, key, row) in rows.changed {
+                let now = Self.queueKey(row)
+                if let before = queued[key], before != now {
+                    if let before { try txn.delete(dbs["queue"], key: before) }
+                    try txn.put(dbs["queue"], key: now, value: [])
+                }
+            }
+            try rows.flush(txn)
+            queued.removeAll(keepingCapacity: true)
         }
-        let stream = record.streamBytes
-        guard stream.count > 8, stream.starts(with: "dossier-".utf8) else { return }
-        let id = String(decoding: UnsafeRawBufferPointer(rebasing: stream[8...]), as: UTF8.self)
-        let decoded: DossierEvent
-        do {
-            decoded = try DossierEvent(type: record.eventType, facts: event.facts.map(Array.init) ?? [],
-                                       personal: event.personal.map(Array.init))
-        } catch {
-            throw StoreError(.corrupt, "dossier event at \(record.position): \(error)", position: record.position)
+        for event in events {
+            let record = event.record
+            if record.leafType == .admin {
+                guard record.eventType == Store.erasureType, let subject = record.metadataValue("subject") else { continue }
+                try flush(txn)
+                try erase(subject: subject, txn, dbs)
+                continue
+            }
+            let stream = record.streamBytes
+            guard stream.count > 8, stream.starts(with: "dossier-".utf8) else { continue }
+            let id = String(decoding: UnsafeRawBufferPointer(rebasing: stream[8...]), as: UTF8.self)
+            let decoded: DossierEvent
+            do {
+                decoded = try DossierEvent(type: record.eventType, facts: event.facts.map(Array.init) ?? [],
+                                           personal: event.personal.map(Array.init))
+            } catch {
+                throw StoreError(.corrupt, "dossier event at \(record.position): \(error)", position: record.position)
+            }
+            let key = Array(id.utf8)
+            var row = try rows.get(dbs["rows"], key, txn) ?? DossierRow()
+            if queued[key] == nil { queued[key] = .some(row.id.isEmpty ? nil : Self.queueKey(row)) }
+            row.id = id
+            Self.apply(decoded, to: &row)
+            if case .submitted = decoded, let subject = record.metadataValue("subject") {
+                row.subject = subject
+                try txn.put(dbs["subjects"], key: Array(subject.utf8) + [0] + key, value: [])
+            }
+            rows.set(dbs["rows"], key, row)
         }
-        let key = Array(id.utf8)
-        var row = try txn.get(dbs["rows"], key: key).map { try DossierRow(bytes: $0) } ?? DossierRow()
-        let before = row
-        row.id = id
-        Self.apply(decoded, to: &row)
-        if case .submitted = decoded, let subject = record.metadataValue("subject") {
-            row.subject = subject
-            try txn.put(dbs["subjects"], key: Array(subject.utf8) + [0] + key, value: [])
-        }
-        // The queue index moves only when the row's agency, unit, tab or due instant does.
-        let queueKey = Self.queueKey(row)
-        let oldKey = before.id.isEmpty ? nil : Self.queueKey(before)
-        if oldKey != queueKey {
-            if let oldKey { try txn.delete(dbs["queue"], key: oldKey) }
-            try txn.put(dbs["queue"], key: queueKey, value: [])
-        }
-        try txn.put(dbs["rows"], key: key, value: row.encoded)
+        try flush(txn)
     }
 
     /// The queue index key of a row.

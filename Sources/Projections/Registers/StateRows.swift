@@ -83,3 +83,18 @@ extension Dictionary where Key == String, Value == Facts.Value {
     /// Adds `n` to an integer field.
     mutating func add(_ key: String, _ n: Int = 1) { self[key] = .int(Int64(int(key) + n)) }
 }
+
+extension BatchRows where Row == [String: Facts.Value] {
+    /// Field-map rows (``StateRows``): absent rows read as empty.
+    convenience init() {
+        self.init(decode: { try StateRows.decode($0) }, encode: StateRows.encode)
+    }
+
+    /// Reads the row under `key` (empty when absent), changes it and keeps it for the batch's end.
+    func update(_ db: StateDatabase, _ key: [UInt8], _ txn: borrowing StateTransaction,
+                _ change: (inout [String: Facts.Value]) -> Void) throws {
+        var fields = try get(db, key, txn) ?? [:]
+        change(&fields)
+        set(db, key, fields)
+    }
+}
