@@ -302,6 +302,42 @@ struct ServiceTests {
         }
         #expect(try s.service.referenceData().calendar("VN")?.version == 2, "nothing published by the refused ones")
     }
+
+    @Test("delegations: only a leader grants; the delegator or their direct head revokes, from then on")
+    func delegationRevoked() async throws {
+        let s = try await Scenario.make("revoke")
+        defer { s.remove() }
+        let (first, second) = (UUID(), UUID())
+        try await s.openDossier(first, submit: "2020-04-01T09:00:00", receive: "2020-04-01T10:00:00", assignee: "a-3")
+        try await s.openDossier(second, submit: "2020-04-01T09:10:00", receive: "2020-04-01T10:10:00", assignee: "a-4")
+        let grant: [String: JSONValue] = ["to": "a-2", "capacity": "KT", "validFrom": "2020-04-07T08:00:00+07:00",
+                                          "validTo": "2020-04-10T23:59:00+07:00"]
+        let byOfficer = try await s.refusal("delegation.grant", "a-3", .specialist, "2020-04-07T08:00:00+07:00",
+                                            grant.merging(["to": "a-4"]) { _, b in b })
+        #expect(byOfficer?.code == .notPermitted, "a-3 is no leader")
+        try await s.run("delegation.grant", "a-1", .agencyHead, "2020-04-07T08:00:00+07:00", grant)
+        func apology(_ dossier: UUID, _ at: String) async throws -> LedgerError? {
+            try await s.refusal("dossier.issueApology", "a-2", .deputyHead, at, [
+                "dossier": .string(dossier.uuidString), "newAppointmentAt": "2020-04-15T17:00:00+07:00"])
+        }
+        #expect(try await apology(first, "2020-04-07T09:00:00+07:00") == nil)
+        let revoke: [String: JSONValue] = ["from": "a-1", "to": "a-2", "capacity": "KT"]
+        let stranger = try await s.refusal("delegation.revoke", "a-4", .specialist, "2020-04-07T10:00:00+07:00", revoke)
+        #expect(stranger?.code == .notPermitted)
+        try await s.run("delegation.revoke", "a-1", .agencyHead, "2020-04-07T10:00:00+07:00", revoke)
+        let again = try await s.refusal("delegation.revoke", "a-1", .agencyHead, "2020-04-07T10:05:00+07:00", revoke)
+        #expect(again?.code == .invalidCommand, "nothing left in force to revoke")
+        #expect(try await apology(second, "2020-04-07T11:00:00+07:00")?.code == .notPermitted, "revoked at 10:00")
+        // A unit head's delegation, ended by the head above them.
+        try await s.run("delegation.grant", "a-2", .unitHead, "2020-04-07T08:00:00+07:00", [
+            "to": "a-3", "capacity": "TL", "validFrom": "2020-04-08T08:00:00+07:00", "validTo": "2020-04-09T17:00:00+07:00"])
+        try await s.run("delegation.revoke", "a-1", .agencyHead, "2020-04-07T12:00:00+07:00",
+                        ["from": "a-2", "to": "a-3", "capacity": "TL"])
+        let left = try s.store.readStream(Delegation.stream(from: "a-2"), payloads: .facts).reduce([Delegation]()) {
+            try Delegation.apply($1.record.eventType, $1.facts ?? [], to: $0)
+        }
+        #expect(left.isEmpty, "a delegation revoked before it started is gone")
+    }
 }
 
 @Suite("Schema versions")

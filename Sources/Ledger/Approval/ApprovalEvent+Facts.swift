@@ -91,6 +91,36 @@ extension Delegation {
         return NewEvent("DelegationGranted.v1", w)
     }
 
+    /// A revocation of the delegations from `from` to `to` in `capacity` (`DelegationRevoked.v1`): from `at` on
+    /// they no longer cover anything (never retroactive).
+    public static func revocation(from: String, to: String, capacity: Capacity, by: String, at: Int64) -> NewEvent {
+        var w = Facts.Writer()
+        w.field("from", from)
+        w.field("to", to)
+        w.field("capacity", capacity.rawValue)
+        w.field("by", by)
+        w.field("at", instant: at)
+        return NewEvent("DelegationRevoked.v1", w)
+    }
+
+    /// Folds one event of a `delegation-<from>` stream into the delegations it gave: a grant adds one, a revocation
+    /// ends the matching ones at its instant (one that had not started yet is dropped).
+    public static func apply(_ type: String, _ facts: [UInt8], to list: [Delegation]) throws(Facts.DecodingError)
+        -> [Delegation]
+    {
+        guard type == "DelegationRevoked.v1" else { return list + [try Delegation(facts: facts)] }
+        let (to, capacity, at) = try Facts.decode(facts) { r throws(Facts.DecodingError) in
+            (try r.string("to"), try r.string("capacity"), try r.instant("at"))
+        }
+        return list.compactMap { d in
+            guard d.to == to, d.capacity.rawValue == capacity, d.validTo > at else { return d }
+            guard d.validFrom < at else { return nil }
+            var ended = d
+            ended.validTo = at
+            return ended
+        }
+    }
+
     /// Decodes a stored delegation.
     public init(facts: [UInt8]) throws(Facts.DecodingError) {
         self = try Facts.decode(facts) { r throws(Facts.DecodingError) in

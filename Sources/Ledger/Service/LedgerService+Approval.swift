@@ -4,15 +4,26 @@ import Foundation
 extension LedgerService {
     static let approvalCommands: Set<String> = [
         "approval.approve", "approval.return", "approval.reject", "approval.resubmit", "approval.sign",
-        "delegation.grant",
+        "delegation.grant", "delegation.revoke",
     ]
 
     func executeApproval(_ c: Command) async throws -> AppendResult {
         let b = c.body
         if c.envelope.type == "delegation.grant" {
             return try await handler.execute(c.context) {
+                // Only a leader gives away signing authority (it is theirs to give).
+                let day = try c.today()
+                guard c.reference.assignment(of: c.actor.staffID, on: day)?.isLeader == true else {
+                    throw LedgerError(.notPermitted, "\(c.actor.staffID) is not a leader on \(day): only a leader "
+                        + "delegates signing authority")
+                }
                 let read = try store.readCategory("delegation", limit: .max, payloads: .facts)
-                let all = try read.map { try Delegation(facts: $0.facts ?? []) }
+                var byStream = [String: [Delegation]]()
+                for e in read {
+                    byStream[e.record.stream] = try Delegation.apply(e.record.eventType, e.facts ?? [],
+                                                                      to: byStream[e.record.stream] ?? [])
+                }
+                let all = byStream.keys.sorted().flatMap { byStream[$0]! }
                 // The checks read every delegation: guard every stream read, and the delegate's own (a concurrent
                 // grant back would close a cycle).
                 var versions = [String: UInt64]()
@@ -28,6 +39,32 @@ extension LedgerService {
                 let guards = versions.filter { $0.key != stream }.sorted { $0.key < $1.key }
                     .map { PlannedAppend(stream: $0.key, readVersion: $0.value, events: []) }
                 return [PlannedAppend(stream: stream, readVersion: versions[stream] ?? 0, events: [new.new])] + guards
+            }
+        }
+        if c.envelope.type == "delegation.revoke" {
+            // The delegator, or their direct head, ends a delegation from now on.
+            let from = try b.optionalString("from") ?? c.actor.staffID
+            if from != c.actor.staffID {
+                let head = c.reference.assignment(of: from, on: try c.today())?.directHead
+                guard head == c.actor.staffID else {
+                    throw LedgerError(.notPermitted, "only \(from) or their direct head (\(head ?? "none")) revokes "
+                        + "\(from)'s delegations")
+                }
+            }
+            let to = try b.string("to")
+            let capacity = try b.choice("capacity", Delegation.Capacity.self)
+            return try await handler.execute(c.context) {
+                let stream = Delegation.stream(from: from)
+                let (given, version) = try handler.load(stream, [Delegation]()) { list, e in
+                    try Delegation.apply(e.record.eventType, e.facts ?? [], to: list)
+                }
+                guard given.contains(where: { $0.to == to && $0.capacity == capacity && $0.validTo > c.at }) else {
+                    throw LedgerError(.invalidCommand, "\(from) has no \(capacity.rawValue) delegation to \(to) in force "
+                        + "or to come")
+                }
+                return [PlannedAppend(stream: stream, readVersion: version,
+                                      events: [Delegation.revocation(from: from, to: to, capacity: capacity,
+                                                                     by: c.actor.staffID, at: c.at)])]
             }
         }
         let id = try b.uuid("approval")
@@ -46,7 +83,7 @@ extension LedgerService {
             var guards = [PlannedAppend]()
             for holder in Set(state.chain).sorted() {
                 let (given, v) = try handler.load(Delegation.stream(from: holder), [Delegation]()) { list, e in
-                    list + [try Delegation(facts: e.facts ?? [])]
+                    try Delegation.apply(e.record.eventType, e.facts ?? [], to: list)
                 }
                 delegations += given
                 if v > 0 { guards.append(PlannedAppend(stream: Delegation.stream(from: holder), readVersion: v, events: [])) }

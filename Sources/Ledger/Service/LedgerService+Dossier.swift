@@ -118,7 +118,7 @@ extension LedgerService {
                 if c.actor.staffID != head {
                     let stream = Delegation.stream(from: head)
                     let (given, version) = try handler.load(stream, [Delegation]()) { list, e in
-                        list + [try Delegation(facts: e.facts ?? [])]
+                        try Delegation.apply(e.record.eventType, e.facts ?? [], to: list)
                     }
                     guard given.contains(where: { $0.to == c.actor.staffID && $0.covers(c.at) }) else {
                         throw LedgerError(.notPermitted, "apology slips are signed by the head of \(state.agencyID) "
