@@ -338,6 +338,26 @@ struct ServiceTests {
         }
         #expect(left.isEmpty, "a delegation revoked before it started is gone")
     }
+
+    @Test("a duty exception's reason must be one the duty policy allows; a policy names its reasons in UPPER_CASE")
+    func onsiteReasons() async throws {
+        let s = try await Scenario.make("reasons")
+        defer { s.remove() }
+        var policy: [String: JSONValue] = [
+            "scope": "A", "ratioNumerator": 1, "ratioDenominator": 3, "minLeaders": 1, "validFrom": "2020-04-01",
+            "validTo": "2020-04-30", "directive16Intake": true, "allowedOnsiteReasons": .array(["classified"])]
+        let lower = try await s.refusal("policy.declare", "hr", .system, "2020-03-31T10:00:00+07:00", policy)
+        #expect(lower?.code == .badField && lower?.field == "body.allowedOnsiteReasons")
+        policy["allowedOnsiteReasons"] = .array(["CLASSIFIED"])
+        try await s.run("policy.declare", "hr", .system, "2020-03-31T10:00:00+07:00", policy)
+        func request(_ reason: String) async throws -> LedgerError? {
+            try await s.refusal("exception.request", "a-4", .specialist, "2020-04-03T07:40:00+07:00", [
+                "exception": .string(UUID().uuidString), "date": "2020-04-03", "reason": .string(reason)])
+        }
+        let essential = try await request("ESSENTIAL")
+        #expect(essential?.field == "body.reason" && essential?.message.contains("CLASSIFIED") == true)
+        #expect(try await request("CLASSIFIED") == nil)
+    }
 }
 
 @Suite("Schema versions")

@@ -89,10 +89,17 @@ public struct ReferenceData: Sendable {
         public var validTo: CivilDate
         /// Directive-16 intake: online only for level 3/4, other channels only for the urgent list.
         public var directive16Intake: Bool
+        /// The reasons for which someone may be on site beyond the roster (a duty exception's reason must be one).
+        public var allowedOnsiteReasons: [String]
+
+        /// Directive 16's reasons for being on site beyond the roster (domain.md §3.2).
+        public static let directive16Reasons = ["CLASSIFIED", "ESSENTIAL", "URGENT_DOSSIER", "OTHER"]
 
         /// A policy.
         public init(scope: String, ratio: (numerator: Int, denominator: Int), minimumLeaders: Int,
-                    validFrom: CivilDate, validTo: CivilDate, directive16Intake: Bool) {
+                    validFrom: CivilDate, validTo: CivilDate, directive16Intake: Bool,
+                    allowedOnsiteReasons: [String] = directive16Reasons) {
+            self.allowedOnsiteReasons = allowedOnsiteReasons
             self.scope = scope
             self.ratio = ratio
             self.minimumLeaders = minimumLeaders
@@ -105,6 +112,7 @@ public struct ReferenceData: Sendable {
         public static func == (a: DutyPolicy, b: DutyPolicy) -> Bool {
             a.scope == b.scope && a.ratio == b.ratio && a.minimumLeaders == b.minimumLeaders
                 && a.validFrom == b.validFrom && a.validTo == b.validTo && a.directive16Intake == b.directive16Intake
+                && a.allowedOnsiteReasons == b.allowedOnsiteReasons
         }
 
         /// Hashes the identifying fields.

@@ -95,6 +95,7 @@ public enum ReferenceEvent: Hashable, Sendable {
             w.field("validFrom", p.validFrom.description)
             w.field("validTo", p.validTo.description)
             w.field("directive16Intake", p.directive16Intake)
+            w.field("allowedOnsiteReasons", p.allowedOnsiteReasons)
         }
         return w.finish()
     }
@@ -163,7 +164,10 @@ public enum ReferenceEvent: Hashable, Sendable {
                     minimumLeaders: Int(try r.int("minLeaders")),
                     validFrom: try date(try r.string("validFrom"), "validFrom"),
                     validTo: try date(try r.string("validTo"), "validTo"),
-                    directive16Intake: try r.bool("directive16Intake") ?? false))
+                    directive16Intake: try r.bool("directive16Intake") ?? false,
+                    // Policies declared before the field existed allowed Directive 16's reasons.
+                    allowedOnsiteReasons: r.contains("allowedOnsiteReasons")
+                        ? try r.strings("allowedOnsiteReasons") : ReferenceData.DutyPolicy.directive16Reasons))
             default:
                 return nil
             }

@@ -119,6 +119,12 @@ extension LedgerService {
                     throw LedgerError(.notFound, "\(person) is on no unit's staff on \(date)")
                 }
                 let reason = try b.string("reason")
+                if let policy = c.reference.policy(for: c.reference.agency(ofUnit: unit) ?? "", on: date),
+                   !policy.allowedOnsiteReasons.contains(reason) {
+                    throw LedgerError(.badField, "body.reason must be one of the duty policy's on-site reasons ("
+                        + policy.allowedOnsiteReasons.joined(separator: ", ") + "); got \"\(reason)\"",
+                                      field: "body.reason")
+                }
                 let (roster, rosterVersion) = try roster(Roster.stream(unit: unit, week: date))
                 let (cap, _, _) = try AttendanceRules.cap(unit: unit, on: date, reference: c.reference)
                 let beyondCap = roster.onsite(on: date).count >= cap

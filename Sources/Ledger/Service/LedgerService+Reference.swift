@@ -135,9 +135,21 @@ extension LedgerService {
             guard from <= to else { throw LedgerError(.badField, "body.validTo is before body.validFrom", field: "body.validTo") }
             let scope = try b.string("scope")
             guard scope == "*" || ref.agencies[scope] != nil else { throw LedgerError(.notFound, "no agency \(scope)") }
+            var reasons = ReferenceData.DutyPolicy.directive16Reasons
+            if b.fields["allowedOnsiteReasons"] != nil {
+                reasons = try b.strings("allowedOnsiteReasons")
+                guard !reasons.isEmpty, reasons.allSatisfy({ r in
+                    !r.isEmpty && r.count <= 40 && r.allSatisfy { $0.isASCII && ($0.isUppercase || $0 == "_") }
+                }) else {
+                    throw LedgerError(.badField, "body.allowedOnsiteReasons must list reasons in UPPER_CASE (e.g. "
+                        + ReferenceData.DutyPolicy.directive16Reasons.joined(separator: ", ") + ")",
+                                      field: "body.allowedOnsiteReasons")
+                }
+            }
             return .dutyPolicyDeclared(.init(scope: scope, ratio: (n, d), minimumLeaders: Int(try b.int("minLeaders")),
                                              validFrom: from, validTo: to,
-                                             directive16Intake: try b.bool("directive16Intake")))
+                                             directive16Intake: try b.bool("directive16Intake"),
+                                             allowedOnsiteReasons: reasons))
         }
     }
 }
