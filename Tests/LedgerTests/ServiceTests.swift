@@ -252,6 +252,11 @@ struct ServiceTests {
         #expect(claimed?.code == .secondSupplementNeedsOverride)
         let notHead = try await s.refusal("dossier.approveSecondSupplement", "a-1", .unitHead, "2020-04-07T09:05:00+07:00", d)
         #expect(notHead?.code == .notPermitted, "the agency head is not the head of A.P1")
+        for officer in ["a-3", "a-4"] {
+            let claimedRole = try await s.refusal("dossier.approveSecondSupplement", officer, .deputyHead,
+                                                  "2020-04-07T09:06:00+07:00", d)
+            #expect(claimedRole?.code == .notPermitted, "\(officer) is no leader, whatever role the envelope claims")
+        }
         try await s.run("dossier.approveSecondSupplement", "a-2", .unitHead, "2020-04-07T09:10:00+07:00", d)
         let twice = try await s.refusal("dossier.approveSecondSupplement", "a-2", .unitHead, "2020-04-07T09:11:00+07:00", d)
         #expect(twice?.code == .invalidCommand)
@@ -327,7 +332,8 @@ struct ServiceTests {
         try await s.run("delegation.revoke", "a-1", .agencyHead, "2020-04-07T10:00:00+07:00", revoke)
         let again = try await s.refusal("delegation.revoke", "a-1", .agencyHead, "2020-04-07T10:05:00+07:00", revoke)
         #expect(again?.code == .invalidCommand, "nothing left in force to revoke")
-        #expect(try await apology(second, "2020-04-07T11:00:00+07:00")?.code == .notPermitted, "revoked at 10:00")
+        #expect(try await apology(second, "2020-04-07T10:00:00+07:00")?.code == .notPermitted, "revoked at 10:00")
+        #expect(try await apology(second, "2020-04-07T11:00:00+07:00")?.code == .notPermitted)
         // A unit head's delegation, ended by the head above them.
         try await s.run("delegation.grant", "a-2", .unitHead, "2020-04-07T08:00:00+07:00", [
             "to": "a-3", "capacity": "TL", "validFrom": "2020-04-08T08:00:00+07:00", "validTo": "2020-04-09T17:00:00+07:00"])

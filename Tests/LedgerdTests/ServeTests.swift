@@ -300,6 +300,8 @@ struct ServeTests {
 
     @Test("limits: huge headers get 400, a trickled request and a client that stops reading are cut off, others go on")
     func limits() async throws {
+        let (zero, _, zeroErr) = try await ledgerd("serve", "--store", "/nonexistent", "--request-timeout", "0")
+        #expect(zero == 64 && zeroErr.contains("--request-timeout must be 1 to 86400"))
         let d = try await RunningDaemon(lines: 50, arguments: ["--request-timeout", "1", "--stall-timeout", "1"])
         // Headers over the limit: 400, the connection closed, nothing else disturbed.
         let huge = try RawConnection(d.socket)

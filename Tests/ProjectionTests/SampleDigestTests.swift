@@ -42,6 +42,10 @@ struct SampleDigestTests {
         let rebuilt = try ReadModel(store: store, statePath: root + "/rebuilt")
         try rebuilt.runner.catchUp()
         #expect(try Self.digests(incremental) == Self.digests(rebuilt))
+        // Batches of one event: the batch folds (rows kept decoded for a batch) equal folding event by event.
+        let single = try ReadModel(store: store, statePath: root + "/single", batchSize: 1)
+        try single.runner.catchUp()
+        #expect(try Self.digests(single) == Self.digests(rebuilt))
 
         // Erase one applicant: the incremental run folds the erasure; a rebuild from zero agrees.
         let row = try #require(try incremental.dossiers().first { !$0.applicantName.isEmpty && !$0.subject.isEmpty })
@@ -53,6 +57,16 @@ struct SampleDigestTests {
         try afterErasure.runner.catchUp()
         #expect(try Self.digests(incremental) == Self.digests(afterErasure))
         #expect(try Self.digests(incremental) != Self.digests(rebuilt))
+        // The erased applicant's dossier moves on after the erasure: a rebuild whose one batch holds the erasure and
+        // the later event agrees with folding event by event.
+        let later = DossierEvent.deadlineBreached(dueAt: row.dueAt ?? 0, at: (row.dueAt ?? 0) + 60)
+        try await store.append(to: "dossier-\(row.id)", [EventData(type: later.type, facts: later.encoded.facts)])
+        let oneBatch = try ReadModel(store: store, statePath: root + "/one-batch")
+        let eventByEvent = try ReadModel(store: store, statePath: root + "/event-by-event", batchSize: 1)
+        try oneBatch.runner.catchUp()
+        try eventByEvent.runner.catchUp()
+        #expect(try Self.digests(oneBatch) == Self.digests(eventByEvent))
+        #expect(try oneBatch.dossier(row.id)?.breachRecorded == true && oneBatch.dossier(row.id)?.applicantName == "")
     }
 
     @Test("a new projection version rebuilds beside the old one, which serves until the switch")

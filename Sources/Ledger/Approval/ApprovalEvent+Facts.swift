@@ -116,7 +116,7 @@ extension Delegation {
             guard d.to == to, d.capacity.rawValue == capacity, d.validTo > at else { return d }
             guard d.validFrom < at else { return nil }
             var ended = d
-            ended.validTo = at
+            ended.validTo = at - 1  // `covers` includes validTo: nothing at or after the revocation
             return ended
         }
     }

@@ -76,7 +76,11 @@ extension LedgerService {
                 let day = try c.today()
                 let unit = state.unit ?? ""
                 let head = c.reference.head(ofUnit: unit, on: day)
-                let deputy = c.actor.role == .deputyHead && c.reference.assignment(of: c.actor.staffID, on: day)?.unit == unit
+                let mine = c.reference.assignment(of: c.actor.staffID, on: day)
+                let deputy = c.actor.role == .deputyHead && mine?.unit == unit && mine?.isLeader == true
+                guard c.actor.staffID != state.assignee else {
+                    throw LedgerError(.notPermitted, "the dossier's assignee cannot allow their own second request")
+                }
                 guard c.actor.staffID == head || deputy else {
                     throw LedgerError(.notPermitted, "only the head of \(unit) (\(head ?? "none") on \(day)) or a deputy "
                         + "of that unit allows a second supplementation request")

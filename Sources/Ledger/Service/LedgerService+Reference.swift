@@ -114,13 +114,11 @@ extension LedgerService {
                     throw LedgerError(.badField, "body.sessions must name at least one office session", field: "body.sessions")
                 }
             }
-            var cutoff = 15 * 60
-            if let text = try b.optionalString("sameDayCutoff") {
-                guard let m = minute(Substring(text)), sessions.contains(where: { $0.start <= m && m <= $0.end }) else {
-                    throw LedgerError(.badField, "body.sameDayCutoff must be \"HH:mm\" within the office hours (got "
-                        + "\"\(text)\")", field: "body.sameDayCutoff")
-                }
-                cutoff = m
+            let text = try b.optionalString("sameDayCutoff") ?? "15:00"
+            guard let cutoff = minute(Substring(text)), sessions.contains(where: { $0.start <= cutoff && cutoff <= $0.end })
+            else {
+                throw LedgerError(.badField, "body.sameDayCutoff must be \"HH:mm\" within the office hours (got "
+                    + "\"\(text)\"; the default is 15:00)", field: "body.sameDayCutoff")
             }
             return .calendarPublished(id: try b.string("id"),
                                       WorkingCalendar(holidays: try dates("holidays"), makeUpDays: try dates("makeUpDays"),

@@ -21,11 +21,17 @@ public protocol Projection: Sendable {
     /// What folding the log costs this projection relative to others (default 1): the runner balances its lanes by
     /// it.
     var foldWeight: Int { get }
+    /// Whether its state holds fields from personal parts (default `false`): an erasure then changes what a rebuild
+    /// of an earlier position yields, so attestations from before an erasure cannot be re-derived.
+    var keepsPersonalData: Bool { get }
 }
 
 extension Projection {
     /// Every projection weighs 1 unless it says otherwise.
     public var foldWeight: Int { 1 }
+
+    /// Projections keep no personal data unless they say so.
+    public var keepsPersonalData: Bool { false }
 
     /// Folds the events one by one.
     public func fold(batch events: [ProjectedEvent], _ txn: borrowing StateTransaction, _ dbs: ProjectionDatabases)

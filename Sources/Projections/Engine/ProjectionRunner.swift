@@ -6,9 +6,15 @@ import Synchronization
 
 /// Where each lane of a catch-up stands, and the first error a lane met.
 private final class LaneProgress: Sendable {
-    private let state: Mutex<(reached: [UInt64], failure: (any Error)?)>
+    private let state: Mutex<(reached: [UInt64], failure: (any Error)?, cancelled: Bool)>
 
-    init(start: [UInt64]) { state = Mutex((start, nil)) }
+    init(start: [UInt64]) { state = Mutex((start, nil, false)) }
+
+    /// Whether the catch-up was cancelled (seen by lane 0 on the caller's thread).
+    var cancelled: Bool { state.withLock { $0.cancelled } }
+
+    /// Records a cancellation when `yes`; returns whether the catch-up is cancelled.
+    func cancel(if yes: Bool) -> Bool { state.withLock { $0.cancelled = $0.cancelled || yes; return $0.cancelled } }
 
     /// Records a lane's position; returns the slowest lane's.
     @discardableResult
@@ -140,6 +146,16 @@ public final class ProjectionRunner: Sendable {
     }
 
     private func foldAll(until end: UInt64?, progress: (UInt64, UInt64) -> Void) throws -> UInt64 {
+        // Whatever the fold reached is promoted, even when a projection stopped or the caller was cancelled; the
+        // fold's own error comes first, then a promotion's.
+        let folded = Result { try fold(until: end, progress: progress) }
+        for projection in projections {
+            do { try promote(projection) } catch { if case .success = folded { throw error } }
+        }
+        return try folded.get()
+    }
+
+    private func fold(until end: UInt64?, progress: (UInt64, UInt64) -> Void) throws -> UInt64 {
         // Never past the log's head: a checkpoint beyond it would skip the events that arrive there later.
         let head = min(end ?? store.head, store.head)
         var start = try projections.map { try checkpoint(of: $0) }
@@ -152,13 +168,14 @@ public final class ProjectionRunner: Sendable {
         // A stopped projection is skipped (it stays where it failed) until it is rebuilt.
         let stopped = health.withLock { h in h.map { $0.stopped != nil } }
         for i in start.indices where stopped[i] { start[i] = max(start[i], head) }
-        defer { for projection in projections { try? promote(projection) } }
         // A short catch-up (following the log commit by commit) folds on this thread alone: a thread per lane costs
         // more than it saves there.
         if head - min(head, start.min() ?? head) <= UInt64(batchSize) {
             var failure: ProjectionStopped?
             for lane in lanes {
-                do { try foldLane(lane, from: start, to: head) { _ in } } catch let stop as ProjectionStopped {
+                do {
+                    try foldLane(lane, from: start, to: head, stopping: { Task.isCancelled }) { _ in }
+                } catch let stop as ProjectionStopped {
                     failure = failure ?? stop
                 }
             }
@@ -176,7 +193,9 @@ public final class ProjectionRunner: Sendable {
             Thread.detachNewThread { [self, start] in
                 defer { others.leave() }
                 do {
-                    try foldLane(members, from: start, to: head) { shared.reached(lane, $0) }
+                    try foldLane(members, from: start, to: head, stopping: { shared.cancelled }) {
+                        shared.reached(lane, $0)
+                    }
                     shared.reached(lane, head)
                 } catch {
                     shared.failed(error)
@@ -184,7 +203,10 @@ public final class ProjectionRunner: Sendable {
             }
         }
         do {
-            try foldLane(lanes[0], from: start, to: head) { progress(shared.reached(0, $0), head) }
+            // The caller's task is visible on this thread only: its cancellation is passed on to the other lanes.
+            try foldLane(lanes[0], from: start, to: head, stopping: { shared.cancel(if: Task.isCancelled) }) {
+                progress(shared.reached(0, $0), head)
+            }
             shared.reached(0, head)
         } catch {
             shared.failed(error)
@@ -195,14 +217,16 @@ public final class ProjectionRunner: Sendable {
         return head
     }
 
-    /// Folds the log from the lowest checkpoint of `members` up to `head` into them.
-    private func foldLane(_ members: [Int], from start: [UInt64], to head: UInt64,
+    /// Folds the log from the lowest checkpoint of `members` up to `head` into them; between batches, stops with a
+    /// `CancellationError` when `stopping` says so (every committed batch stays, with its checkpoint).
+    private func foldLane(_ members: [Int], from start: [UInt64], to head: UInt64, stopping: () -> Bool,
                           progress: (UInt64) -> Void) throws {
         var positions = members.map { start[$0] }
         let dbs = members.map { databases(of: projections[$0]) }
         var next = positions.min() ?? head
         var failure: ProjectionStopped?
         while next < head {
+            if stopping() { throw CancellationError() }
             let stop = min(head, next + UInt64(batchSize))
             let batch = try EventBatch(store, from: next, to: stop)
             try batch.withEvents { events in
@@ -288,6 +312,8 @@ public final class ProjectionRunner: Sendable {
             } catch let failure as ProjectionStopped {
                 stopped(failure)
                 continue
+            } catch is CancellationError {
+                return
             }
             guard await store.waitForEvent(atPosition: reached) else { return }
         }

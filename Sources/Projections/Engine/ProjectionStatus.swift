@@ -20,7 +20,7 @@ struct ProjectionHealth {
 
     mutating func committed(_ position: UInt64, at now: ContinuousClock.Instant = .now) {
         samples.append((now, position))
-        if let cut = samples.firstIndex(where: { now - $0.0 <= Self.window }), cut > 0 { samples.removeFirst(cut - 1) }
+        samples.removeAll { now - $0.0 > Self.window }
     }
 
     /// Events per second between the oldest and the newest commit still inside the window (0 when idle).

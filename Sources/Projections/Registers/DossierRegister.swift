@@ -14,6 +14,8 @@ public struct DossierRegister: Projection {
     public var version: UInt32 = 1
     /// Its relative folding cost (measured on the province fixtures).
     public var foldWeight: Int { 4 }
+    /// Rows keep the applicant's name (dropped by an erasure).
+    public var keepsPersonalData: Bool { true }
     /// The databases it keeps.
     public var databases = ["rows", "queue", "subjects"]
 

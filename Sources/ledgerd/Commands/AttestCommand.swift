@@ -50,15 +50,26 @@ struct AttestCommand: AsyncParsableCommand {
         options.readOnly = true
         let store = try Store.open(at: location.store, options: options)
         defer { store.close() }
-        let recorded = try store.attestations().filter { names.contains($0.projection) }
+        let entries = try store.readStream(Store.attestationStream, limit: .max, payloads: .facts)
+        let recorded = try entries.map { (position: $0.position,
+                                          attestation: try JSONDecoder().decode(Store.Attestation.self,
+                                                                                from: Data($0.facts ?? []))) }
+            .filter { names.contains($0.attestation.projection) }
         guard !recorded.isEmpty else { return print("no attestations recorded") }
+        let erasures = try store.readStream(Store.erasureStream, limit: .max, payloads: .none).map(\.position)
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("ledgerd-attest-\(UUID())").path
         defer { try? FileManager.default.removeItem(atPath: scratch) }
         // One rebuild per projection, folded forward through its attestations in log order.
-        for name in Set(recorded.map(\.projection)).sorted() {
+        for name in Set(recorded.map(\.attestation.projection)).sorted() {
             guard let p = ReadModel.projections.first(where: { $0.name == name }) else { continue }
             let runner = try ProjectionRunner(store: store, statePath: scratch + "/" + name, projections: [p])
-            for a in recorded where a.projection == name {
+            for (recordedAt, a) in recorded where a.projection == name {
+                let since = erasures.filter { $0 > recordedAt }.count
+                if p.keepsPersonalData && since > 0 {
+                    print("\(name) v\(a.version) at \(a.position): not comparable, \(since) subject erasure(s) since took "
+                        + "personal fields it keeps out of the log")
+                    continue
+                }
                 guard a.version == p.version else {
                     print("\(name) at \(a.position): attested under version \(a.version), this build has \(p.version); skipped")
                     continue

@@ -100,7 +100,7 @@ enum AdminRoutes {
             throw APIError(.notFound, "not_found", "no projection \(name); they are "
                 + ReadModel.projections.map(\.name).joined(separator: ", "))
         }
-        try daemon.model.runner.catchUp()
+        // The state as the follower last committed it, with the position it reflects (one read transaction).
         let attestation = try daemon.model.runner.attestation(of: projection)
         let result = try await daemon.store.attest(attestation, actor: context.principal)
         return JSONResponse.make(.object([

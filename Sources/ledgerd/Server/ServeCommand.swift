@@ -52,6 +52,16 @@ struct ServeCommand: AsyncParsableCommand {
     @Flag(help: "Print the routes (method and path) and exit.")
     var listRoutes = false
 
+    func validate() throws {
+        for (name, value) in [("--request-timeout", requestTimeout), ("--stall-timeout", stallTimeout),
+                              ("--idle-timeout", idleTimeout)] where !(1...86_400).contains(value) {
+            throw ValidationError("\(name) must be 1 to 86400 seconds (got \(value))")
+        }
+        guard (1...100_000).contains(maxConnections) else {
+            throw ValidationError("--max-connections must be 1 to 100000 (got \(maxConnections))")
+        }
+    }
+
     func run() async throws {
         if listRoutes {
             for route in Routes.table { print("\(route.method.rawValue) \(route.path)") }
@@ -124,9 +134,9 @@ struct ServeCommand: AsyncParsableCommand {
         ]
         var groupConfiguration = ServiceGroupConfiguration(
             services: services.map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
-        // In-flight requests get this long to finish after SIGTERM; then their tasks are cancelled.
+        // In-flight requests get this long to finish after SIGTERM; then their tasks are cancelled (a catch-up in
+        // progress stops at its next batch, everything it committed kept).
         groupConfiguration.maximumGracefulShutdownDuration = .seconds(10)
-        groupConfiguration.maximumCancellationDuration = .seconds(5)
         do {
             try await ServiceGroup(configuration: groupConfiguration).run()
         } catch where daemon.shutdown.fired {
@@ -177,8 +187,10 @@ struct ProjectionFollower: Service {
 struct ShutdownWatcher: Service {
     let signal: ShutdownSignal
 
+    /// Fires only on a graceful shutdown (SIGTERM/SIGINT): when the group is cancelled because a service failed,
+    /// `gracefulShutdown()` throws and the failure stays a failure.
     func run() async throws {
-        try? await gracefulShutdown()
+        guard (try? await gracefulShutdown()) != nil else { return }
         signal.fire()
     }
 }

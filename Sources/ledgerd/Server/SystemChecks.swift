@@ -39,8 +39,11 @@ struct SystemChecks: Sendable {
         // come from the dossier register, so it must first reflect the whole log (this run's end-of-day findings and
         // an earlier run's deadline findings included), or a dossier would be missed or checked twice.
         let head = daemon.store.head
-        if head > 0 {
-            _ = try await daemon.model.runner.waitUntil(DossierRegister(), reflects: head - 1, timeout: .seconds(30))
+        if head > 0, try await !daemon.model.runner.waitUntil(DossierRegister(), reflects: head - 1,
+                                                                timeout: .seconds(30)) {
+            report.refused.append("deadline checks skipped: the dossier register does not reflect the log "
+                + "(stopped or rebuilding; see /projections)")
+            return report
         }
         for row in try daemon.model.dossiers() where row.finishedAt == nil && row.pausedSince == nil {
             guard let due = row.dueAt, !row.breachRecorded else { continue }
