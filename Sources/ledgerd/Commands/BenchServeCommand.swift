@@ -1,9 +1,11 @@
 import ArgumentParser
 import EventStore
 import Foundation
+import Ledger
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import Workload
 
 /// `ledgerd bench serve`: N SwiftNIO client connections to a daemon on a socket, each appending one durable event
 /// per request through the raw append route, beside `bench append --writers N --batch 1` in the same run.
@@ -17,10 +19,17 @@ struct BenchServeCommand: AsyncParsableCommand {
     var clients = 256
     @Option(help: "Events to append in all (each run).")
     var events = 20_000
+    @Flag(help: "Send domain commands (dossier.submit through /commands) instead of raw appends.")
+    var commands = false
+    @Option(help: "Measure queue queries (GET /queues) against the daemon serving this store instead of appending.")
+    var queries: String?
+    @Option(help: "Queue queries to send in all (with --queries).")
+    var requests = 20_000
     @Flag(help: "Print the result as one JSON object on the last line.")
     var json = false
 
     func run() async throws {
+        if let queries { return try await runQueries(store: queries) }
         let root = NSTemporaryDirectory() + "ledger-bench-serve-\(getpid())"
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: root) }
@@ -36,18 +45,10 @@ struct BenchServeCommand: AsyncParsableCommand {
         let store = root + "/served"
         _ = try InitCommand.initialise(store: store, origin: "bench.example/served", keyPath: store + ".key",
                                        configPath: store + ".toml")
+        let submit = commands ? try await Self.publishReference(into: store) : nil
         let socket = root + "/ledgerd.sock"
-        let daemon = Process()
-        daemon.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-        daemon.arguments = ["serve", "--store", store, "--socket", socket, "--max-connections", "\(clients + 16)"]
-        daemon.standardOutput = FileHandle.nullDevice
-        try daemon.run()
+        let daemon = try await Self.startDaemon(store: store, socket: socket, clients: clients)
         defer { if daemon.isRunning { daemon.terminate(); daemon.waitUntilExit() } }
-        let deadline = Date().addingTimeInterval(30)
-        while !((try? UnixHTTPClient(socketPath: socket).probe()) ?? false) {
-            guard Date() < deadline, daemon.isRunning else { throw ValidationError("the daemon did not start") }
-            try await Task.sleep(for: .milliseconds(50))
-        }
 
         progress("served: \(events) appends over \(clients) connections…")
         let perClient = (events + clients - 1) / clients
@@ -55,7 +56,13 @@ struct BenchServeCommand: AsyncParsableCommand {
         let start = clock.now
         let latencies = try await withThrowingTaskGroup(of: [Double].self) { group in
             for c in 0..<clients {
-                group.addTask { try await Self.client(socket: socket, index: c, requests: perClient) }
+                group.addTask {
+                    try await Self.client(socket: socket, requests: perClient, expect: 201) { r in
+                        if let submit { return Self.submitRequest(client: c, n: r, submit) }
+                        return ("/streams/bench-\(c)/events",
+                                #"{"events":[{"type":"Bench.v1","facts":{"client":\#(c),"n":\#(r)}}]}"#)
+                    }
+                }
             }
             var all = [Double]()
             for try await l in group { all += l }
@@ -78,13 +85,15 @@ struct BenchServeCommand: AsyncParsableCommand {
         let result = Result(clients: clients, events: sorted.count, events_per_sec: Int(rate),
                             direct_events_per_sec: Int(directRate), ratio: (rate / directRate * 1000).rounded() / 1000,
                             p50_ms: (percentile(0.5) * 1e5).rounded() / 100, p99_ms: (percentile(0.99) * 1e5).rounded() / 100)
-        print("served \(result.events) durable appends over \(clients) connections: \(result.events_per_sec) events/s "
+        print("served \(result.events) durable \(commands ? "dossier.submit commands" : "appends") over \(clients) connections: \(result.events_per_sec) events/s "
             + "(direct \(result.direct_events_per_sec), ratio \(result.ratio)); p50 \(result.p50_ms) ms, p99 \(result.p99_ms) ms")
         if json { print(encodeJSONLine(result)) }
     }
 
-    /// One keep-alive connection sending `requests` raw appends one after another; returns each latency in seconds.
-    static func client(socket: String, index: Int, requests: Int) async throws -> [Double] {
+    /// One keep-alive connection sending `requests` requests one after another (`request(n)` gives the path and,
+    /// for a POST, the body); returns each latency in seconds.
+    static func client(socket: String, requests: Int, expect: Int,
+                       _ request: @Sendable (Int) -> (path: String, body: String?)) async throws -> [Double] {
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .connect(unixDomainSocketPath: socket) { channel in
                 channel.eventLoop.makeCompletedFuture {
@@ -99,24 +108,129 @@ struct BenchServeCommand: AsyncParsableCommand {
             var responses = inbound.makeAsyncIterator()
             let clock = ContinuousClock()
             for r in 0..<requests {
-                let body = ByteBuffer(string: #"{"events":[{"type":"Bench.v1","facts":{"client":\#(index),"n":\#(r)}}]}"#)
-                var head = HTTPRequestHead(version: .http1_1, method: .POST, uri: "/streams/bench-\(index)/events")
+                let (path, text) = request(r)
+                var head = HTTPRequestHead(version: .http1_1, method: text == nil ? .GET : .POST, uri: path)
                 head.headers.add(name: "host", value: "ledgerd")
-                head.headers.add(name: "content-type", value: "application/json")
-                head.headers.add(name: "content-length", value: "\(body.readableBytes)")
+                let body = text.map { ByteBuffer(string: $0) }
+                if let body {
+                    head.headers.add(name: "content-type", value: "application/json")
+                    head.headers.add(name: "content-length", value: "\(body.readableBytes)")
+                }
                 let start = clock.now
                 try await outbound.write(.head(head))
-                try await outbound.write(.body(.byteBuffer(body)))
+                if let body { try await outbound.write(.body(.byteBuffer(body))) }
                 try await outbound.write(.end(nil))
                 var status = 0
                 while let part = try await responses.next() {
                     if case .head(let h) = part { status = Int(h.status.code) }
                     if case .end = part { break }
                 }
-                guard status == 201 else { throw ValidationError("an append was answered \(status)") }
+                guard status == expect else { throw ValidationError("\(path) was answered \(status), not \(expect)") }
                 latencies.append((clock.now - start).seconds)
             }
         }
         return latencies
+    }
+
+    /// Starts `ledgerd serve` as its own process and waits for its socket.
+    static func startDaemon(store: String, socket: String, clients: Int) async throws -> Process {
+        let daemon = Process()
+        daemon.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        daemon.arguments = ["serve", "--store", store, "--socket", socket, "--max-connections", "\(clients + 16)"]
+        daemon.standardOutput = FileHandle.nullDevice
+        try daemon.run()
+        let deadline = Date().addingTimeInterval(30)
+        while !((try? UnixHTTPClient(socketPath: socket).probe()) ?? false) {
+            guard Date() < deadline, daemon.isRunning else { throw ValidationError("the daemon did not start") }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        return daemon
+    }
+
+    /// Publishes the sample profile's reference data into a store (through the handlers) and returns a procedure
+    /// received online and its agency, for `dossier.submit`.
+    static func publishReference(into path: String) async throws -> (procedure: String, agency: String) {
+        let sample = String(decoding: FixtureGenerator(profile: .sample, days: 1, seed: 2020).ndjson(), as: UTF8.self)
+        let reference = sample.split(separator: "\n").filter { line in
+            ["agency.define", "unit.define", "staff.assign", "procedure.publish", "calendar.publish", "policy.declare"]
+                .contains { line.contains("\"type\":\"\($0)\"") }
+        }
+        let store = try Store.open(at: path)
+        defer { store.close() }
+        _ = try await CommandReplay.run(store: store, ndjson: Data(reference.joined(separator: "\n").utf8),
+                                        principal: "import", quiet: true)
+        let model = try LedgerService(store: store, durability: .durable).referenceData()
+        guard let procedure = model.procedures.values.compactMap(\.last)
+            .filter({ $0.onlineLevel >= 3 && $0.channels.contains(.online) }).map(\.code).sorted().first,
+              let agency = model.agencies.keys.sorted().first
+        else { throw ValidationError("the sample has no procedure received online") }
+        return (procedure, agency)
+    }
+
+    /// A `dossier.submit` of a new dossier, as the portal sends it.
+    static func submitRequest(client: Int, n: Int, _ submit: (procedure: String, agency: String)) -> (String, String?) {
+        ("/commands/dossier.submit", """
+            {"commandId":"\(UUID())","actor":{"staff":"portal","role":"applicant"},"body":{"dossier":"\(UUID())",\
+            "procedure":"\(submit.procedure)","agency":"\(submit.agency)","channel":"online",\
+            "applicantName":"Nguyễn Văn \(client)-\(n)","applicantId":"0790900\(client % 10)\(n % 10)"}}
+            """)
+    }
+
+    /// Queue queries against a daemon serving an existing store (its projections caught up first): latency
+    /// percentiles of `GET /queues` for each agency's processing tab in turn.
+    func runQueries(store: String) async throws {
+        var options = StoreOptions()
+        options.readOnly = true
+        let log = try Store.open(at: store, options: options)
+        let events = log.head
+        let agencies = try log.streams(prefix: "agency-", limit: 10_000).map { String($0.name.dropFirst(7)) }
+        log.close()
+        guard !agencies.isEmpty else { throw ValidationError("\(store) has no agencies to query") }
+        let root = NSTemporaryDirectory() + "ledger-bench-queries-\(getpid())"
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let socket = root + "/ledgerd.sock"
+        let daemon = try await Self.startDaemon(store: store, socket: socket, clients: clients)
+        defer { if daemon.isRunning { daemon.terminate(); daemon.waitUntilExit() } }
+        progress("waiting for the projections to reflect \(events) events…")
+        let client = UnixHTTPClient(socketPath: socket)
+        while (try? client.request("GET", "/ready"))?.status != 200 {
+            guard daemon.isRunning else { throw ValidationError("the daemon stopped") }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        progress("\(requests) queue queries over \(clients) connections…")
+        let perClient = (requests + clients - 1) / clients
+        let clock = ContinuousClock()
+        let start = clock.now
+        let latencies = try await withThrowingTaskGroup(of: [Double].self) { group in
+            for c in 0..<clients {
+                group.addTask {
+                    try await Self.client(socket: socket, requests: perClient, expect: 200) { r in
+                        let agency = agencies[(c * 7 + r) % agencies.count]
+                        return ("/queues?agency=\(agency)&tab=processing&limit=50&asOf=2020-05-06T10:00:00%2B07:00", nil)
+                    }
+                }
+            }
+            var all = [Double]()
+            for try await l in group { all += l }
+            return all
+        }
+        let seconds = (clock.now - start).seconds
+        let sorted = latencies.sorted()
+        func percentile(_ p: Double) -> Double { sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))] }
+        struct Result: Encodable {
+            var events: UInt64
+            var clients: Int
+            var requests: Int
+            var requests_per_sec: Int
+            var p50_ms: Double
+            var p99_ms: Double
+        }
+        let result = Result(events: events, clients: clients, requests: sorted.count,
+                            requests_per_sec: Int(Double(sorted.count) / seconds),
+                            p50_ms: (percentile(0.5) * 1e5).rounded() / 100, p99_ms: (percentile(0.99) * 1e5).rounded() / 100)
+        print("\(result.requests) queue queries over \(clients) connections at \(events) events: "
+            + "\(result.requests_per_sec)/s; p50 \(result.p50_ms) ms, p99 \(result.p99_ms) ms")
+        if json { print(encodeJSONLine(result)) }
     }
 }
