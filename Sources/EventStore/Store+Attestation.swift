@@ -47,10 +47,10 @@ extension Store {
         ]))
     }
 
-    /// Every attestation recorded, in log order.
-    public func attestations() throws -> [Attestation] {
+    /// Every attestation recorded, in log order, with the log position of its own record.
+    public func attestations() throws -> [(position: UInt64, attestation: Attestation)] {
         try readStream(Self.attestationStream, limit: .max, payloads: .facts).map {
-            try JSONDecoder().decode(Attestation.self, from: Data($0.facts ?? []))
+            ($0.position, try JSONDecoder().decode(Attestation.self, from: Data($0.facts ?? [])))
         }
     }
 }

@@ -59,6 +59,31 @@ public struct RecordView {
         guard bytes[at] == EventRecord.commitmentAlgorithm else { throw fail("commitment algorithm \(bytes[at])", at) }
     }
 
+    /// Where the fields lie, as located by ``init(_:position:)``: enough to view a byte-for-byte copy of the record
+    /// without locating and checking them again (``init(copy:layout:)``).
+    public struct Layout: Sendable, Hashable {
+        let count: Int, originAt: Int, streamAt: Int, typeAt: Int, actorAt: Int, metadataAt: Int, commitmentsAt: Int
+    }
+
+    /// This record's layout.
+    public var layout: Layout {
+        Layout(count: bytes.count, originAt: originAt, streamAt: streamAt, typeAt: typeAt, actorAt: actorAt,
+               metadataAt: metadataAt, commitmentsAt: commitmentsAt)
+    }
+
+    /// Views a copy of a record already parsed (e.g. copied out of its read transaction) with the layout found
+    /// then: nothing is located or checked again. `copy` must be that record's bytes, byte for byte.
+    public init(copy: UnsafeRawBufferPointer, layout: Layout) {
+        precondition(copy.count == layout.count, "a record copy of \(copy.count) bytes, not \(layout.count)")
+        bytes = copy
+        originAt = layout.originAt
+        streamAt = layout.streamAt
+        typeAt = layout.typeAt
+        actorAt = layout.actorAt
+        metadataAt = layout.metadataAt
+        commitmentsAt = layout.commitmentsAt
+    }
+
     private func u64(_ at: Int) -> UInt64 { UInt64(bigEndian: bytes.loadUnaligned(fromByteOffset: at, as: UInt64.self)) }
     private func u32(_ at: Int) -> UInt32 { UInt32(bigEndian: bytes.loadUnaligned(fromByteOffset: at, as: UInt32.self)) }
     private func field(_ at: Int) -> UnsafeRawBufferPointer {

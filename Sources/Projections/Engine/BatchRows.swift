@@ -18,6 +18,8 @@ final class BatchRows<Row> {
     private let decode: ([UInt8]) throws -> Row
     private let encode: (Row) -> [UInt8]
     private var rows: [Key: Row] = [:]
+    /// Each row as it was stored before the batch (`nil` when absent), for those read from the transaction.
+    private var stored: [Key: Row?] = [:]
     private var dirty: [Key] = []
 
     init(decode: @escaping ([UInt8]) throws -> Row, encode: @escaping (Row) -> [UInt8]) {
@@ -27,8 +29,12 @@ final class BatchRows<Row> {
 
     /// The row under `key`: the batch's copy, else the stored one, else `nil`.
     func get(_ db: StateDatabase, _ key: [UInt8], _ txn: borrowing StateTransaction) throws -> Row? {
-        if let row = rows[Key(dbi: db, key: key)] { return row }
-        return try txn.get(db, key: key).map(decode)
+        let k = Key(dbi: db, key: key)
+        if let row = rows[k] { return row }
+        if let row = stored[k] { return row }
+        let row = try txn.get(db, key: key).map(decode)
+        stored[k] = .some(row)
+        return row
     }
 
     /// Replaces the row under `key` until ``flush(_:)``.
@@ -37,15 +43,17 @@ final class BatchRows<Row> {
         if rows.updateValue(row, forKey: k) == nil { dirty.append(k) }
     }
 
-    /// Every row changed in the batch, in first-change order, as they stand now.
-    var changed: [(db: StateDatabase, key: [UInt8], row: Row)] {
-        dirty.map { ($0.dbi, $0.key, rows[$0]!) }
+    /// Every row changed in the batch, in first-change order: as it was stored before the batch (`nil` when new)
+    /// and as it stands now.
+    var changed: [(db: StateDatabase, key: [UInt8], before: Row?, row: Row)] {
+        dirty.map { ($0.dbi, $0.key, stored[$0] ?? nil, rows[$0]!) }
     }
 
     /// Writes every changed row and forgets them.
     func flush(_ txn: borrowing StateTransaction) throws {
         for k in dirty { try txn.put(k.dbi, key: k.key, value: encode(rows[k]!)) }
         rows.removeAll(keepingCapacity: true)
+        stored.removeAll(keepingCapacity: true)
         dirty.removeAll(keepingCapacity: true)
     }
 }

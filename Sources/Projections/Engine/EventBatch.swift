@@ -5,7 +5,7 @@ import EventStore
 /// into it (no allocation per event).
 struct EventBatch {
     private struct Entry {
-        var position: UInt64
+        var layout: RecordView.Layout
         var record: Range<Int>
         var facts: Range<Int>?
         var personal: Range<Int>?
@@ -25,7 +25,7 @@ struct EventBatch {
                 return start..<bytes.count
             }
             let recordRange = take(record.bytes)!
-            entries.append(Entry(position: record.position, record: recordRange, facts: take(facts),
+            entries.append(Entry(layout: record.layout, record: recordRange, facts: take(facts),
                                  personal: take(personal)))
             return true
         }
@@ -37,8 +37,9 @@ struct EventBatch {
             func slice(_ range: Range<Int>?) -> UnsafeRawBufferPointer? {
                 range.map { UnsafeRawBufferPointer(rebasing: base[$0]) }
             }
-            let events = try entries.map { e in
-                ProjectedEvent(record: try RecordView(slice(e.record)!, position: e.position), facts: slice(e.facts),
+            // The records were located and checked while scanning: their copies are viewed with the same layout.
+            let events = entries.map { e in
+                ProjectedEvent(record: RecordView(copy: slice(e.record)!, layout: e.layout), facts: slice(e.facts),
                                personal: slice(e.personal))
             }
             try body(events)

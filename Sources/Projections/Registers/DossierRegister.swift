@@ -33,18 +33,15 @@ public struct DossierRegister: Projection {
         throws
     {
         let rows = BatchRows<DossierRow>(decode: { try DossierRow(bytes: $0) }, encode: { $0.encoded })
-        // The queue key each row had before the batch touched it (nil for a new dossier).
-        var queued = [[UInt8]: [UInt8]?]()
+        // Each changed row moves in the queue index once: from where it stood before the batch to where it ends.
         func flush(_ txn: borrowing StateTransaction) throws {
-            for (_, key, row) in rows.changed {
-                let now = Self.queueKey(row)
-                if let before = queued[key], before != now {
-                    if let before { try txn.delete(dbs["queue"], key: before) }
-                    try txn.put(dbs["queue"], key: now, value: [])
-                }
+            for (_, _, before, row) in rows.changed {
+                let (old, now) = (before.map(Self.queueKey), Self.queueKey(row))
+                guard old != now else { continue }
+                if let old { try txn.delete(dbs["queue"], key: old) }
+                try txn.put(dbs["queue"], key: now, value: [])
             }
             try rows.flush(txn)
-            queued.removeAll(keepingCapacity: true)
         }
         for event in events {
             let record = event.record
@@ -66,7 +63,6 @@ public struct DossierRegister: Projection {
             }
             let key = Array(id.utf8)
             var row = try rows.get(dbs["rows"], key, txn) ?? DossierRow()
-            if queued[key] == nil { queued[key] = .some(row.id.isEmpty ? nil : Self.queueKey(row)) }
             row.id = id
             Self.apply(decoded, to: &row)
             if case .submitted = decoded, let subject = record.metadataValue("subject") {

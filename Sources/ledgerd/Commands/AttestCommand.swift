@@ -50,11 +50,7 @@ struct AttestCommand: AsyncParsableCommand {
         options.readOnly = true
         let store = try Store.open(at: location.store, options: options)
         defer { store.close() }
-        let entries = try store.readStream(Store.attestationStream, limit: .max, payloads: .facts)
-        let recorded = try entries.map { (position: $0.position,
-                                          attestation: try JSONDecoder().decode(Store.Attestation.self,
-                                                                                from: Data($0.facts ?? []))) }
-            .filter { names.contains($0.attestation.projection) }
+        let recorded = try store.attestations().filter { names.contains($0.attestation.projection) }
         guard !recorded.isEmpty else { return print("no attestations recorded") }
         let erasures = try store.readStream(Store.erasureStream, limit: .max, payloads: .none).map(\.position)
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("ledgerd-attest-\(UUID())").path

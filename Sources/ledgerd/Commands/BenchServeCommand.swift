@@ -52,25 +52,10 @@ struct BenchServeCommand: AsyncParsableCommand {
 
         progress("served: \(events) appends over \(clients) connections…")
         let perClient = (events + clients - 1) / clients
-        let clock = ContinuousClock()
-        let start = clock.now
-        let latencies = try await withThrowingTaskGroup(of: [Double].self) { group in
-            for c in 0..<clients {
-                group.addTask {
-                    try await Self.client(socket: socket, requests: perClient, expect: 201) { r in
-                        if let submit { return Self.submitRequest(client: c, n: r, submit) }
-                        return ("/streams/bench-\(c)/events",
-                                #"{"events":[{"type":"Bench.v1","facts":{"client":\#(c),"n":\#(r)}}]}"#)
-                    }
-                }
-            }
-            var all = [Double]()
-            for try await l in group { all += l }
-            return all
+        let run = try await Self.measure(socket: socket, clients: clients, perClient: perClient, expect: 201) { c, r in
+            if let submit { return Self.submitRequest(client: c, n: r, submit) }
+            return ("/streams/bench-\(c)/events", #"{"events":[{"type":"Bench.v1","facts":{"client":\#(c),"n":\#(r)}}]}"#)
         }
-        let seconds = (clock.now - start).seconds
-        let sorted = latencies.sorted()
-        func percentile(_ p: Double) -> Double { sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))] }
         struct Result: Encodable {
             var clients: Int
             var events: Int
@@ -80,14 +65,47 @@ struct BenchServeCommand: AsyncParsableCommand {
             var p50_ms: Double
             var p99_ms: Double
         }
-        let rate = Double(sorted.count) / seconds
+        let rate = Double(run.count) / run.seconds
         let directRate = Double(events) / directSeconds
-        let result = Result(clients: clients, events: sorted.count, events_per_sec: Int(rate),
+        let result = Result(clients: clients, events: run.count, events_per_sec: Int(rate),
                             direct_events_per_sec: Int(directRate), ratio: (rate / directRate * 1000).rounded() / 1000,
-                            p50_ms: (percentile(0.5) * 1e5).rounded() / 100, p99_ms: (percentile(0.99) * 1e5).rounded() / 100)
+                            p50_ms: run.milliseconds(at: 0.5), p99_ms: run.milliseconds(at: 0.99))
         print("served \(result.events) durable \(commands ? "dossier.submit commands" : "appends") over \(clients) connections: \(result.events_per_sec) events/s "
             + "(direct \(result.direct_events_per_sec), ratio \(result.ratio)); p50 \(result.p50_ms) ms, p99 \(result.p99_ms) ms")
         if json { print(encodeJSONLine(result)) }
+    }
+
+    /// Every request's latency of a run, sorted, and how long the run took.
+    struct Latencies {
+        let sorted: [Double]
+        let seconds: Double
+
+        var count: Int { sorted.count }
+
+        /// The latency at quantile `q`, in milliseconds rounded to 0.01.
+        func milliseconds(at q: Double) -> Double {
+            guard !sorted.isEmpty else { return 0 }
+            return (sorted[min(sorted.count - 1, Int(Double(sorted.count) * q))] * 1e5).rounded() / 100
+        }
+    }
+
+    /// `clients` connections at once, each sending `perClient` requests (`request(client, n)`), all expecting
+    /// `expect`.
+    static func measure(socket: String, clients: Int, perClient: Int, expect: Int,
+                        _ request: @escaping @Sendable (Int, Int) -> (path: String, body: String?)) async throws
+        -> Latencies
+    {
+        let clock = ContinuousClock()
+        let start = clock.now
+        let latencies = try await withThrowingTaskGroup(of: [Double].self) { group in
+            for c in 0..<clients {
+                group.addTask { try await Self.client(socket: socket, requests: perClient, expect: expect) { request(c, $0) } }
+            }
+            var all = [Double]()
+            for try await l in group { all += l }
+            return all
+        }
+        return Latencies(sorted: latencies.sorted(), seconds: (clock.now - start).seconds)
     }
 
     /// One keep-alive connection sending `requests` requests one after another (`request(n)` gives the path and,
@@ -200,24 +218,10 @@ struct BenchServeCommand: AsyncParsableCommand {
         }
         progress("\(requests) queue queries over \(clients) connections…")
         let perClient = (requests + clients - 1) / clients
-        let clock = ContinuousClock()
-        let start = clock.now
-        let latencies = try await withThrowingTaskGroup(of: [Double].self) { group in
-            for c in 0..<clients {
-                group.addTask {
-                    try await Self.client(socket: socket, requests: perClient, expect: 200) { r in
-                        let agency = agencies[(c * 7 + r) % agencies.count]
-                        return ("/queues?agency=\(agency)&tab=processing&limit=50&asOf=2020-05-06T10:00:00%2B07:00", nil)
-                    }
-                }
-            }
-            var all = [Double]()
-            for try await l in group { all += l }
-            return all
+        let run = try await Self.measure(socket: socket, clients: clients, perClient: perClient, expect: 200) { c, r in
+            let agency = agencies[(c * 7 + r) % agencies.count]
+            return ("/queues?agency=\(agency)&tab=processing&limit=50&asOf=2020-05-06T10:00:00%2B07:00", nil)
         }
-        let seconds = (clock.now - start).seconds
-        let sorted = latencies.sorted()
-        func percentile(_ p: Double) -> Double { sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))] }
         struct Result: Encodable {
             var events: UInt64
             var clients: Int
@@ -226,9 +230,9 @@ struct BenchServeCommand: AsyncParsableCommand {
             var p50_ms: Double
             var p99_ms: Double
         }
-        let result = Result(events: events, clients: clients, requests: sorted.count,
-                            requests_per_sec: Int(Double(sorted.count) / seconds),
-                            p50_ms: (percentile(0.5) * 1e5).rounded() / 100, p99_ms: (percentile(0.99) * 1e5).rounded() / 100)
+        let result = Result(events: events, clients: clients, requests: run.count,
+                            requests_per_sec: Int(Double(run.count) / run.seconds),
+                            p50_ms: run.milliseconds(at: 0.5), p99_ms: run.milliseconds(at: 0.99))
         print("\(result.requests) queue queries over \(clients) connections at \(events) events: "
             + "\(result.requests_per_sec)/s; p50 \(result.p50_ms) ms, p99 \(result.p99_ms) ms")
         if json { print(encodeJSONLine(result)) }
