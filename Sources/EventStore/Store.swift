@@ -33,6 +33,8 @@ public final class Store: Sendable {
     let writer: Writer?
     private let lock: StoreLock
     private let closed = Atomic<Bool>(false)
+    /// Nanoseconds callers spent preparing appends (validation, salts, commitments, compression, records).
+    let encodeNanoseconds = Atomic<Int>(0)
     let training = DictionaryTraining()
     /// Waiters for the head to pass a position (subscriptions, projections).
     let commits = CommitSignal()
@@ -272,7 +274,9 @@ public final class Store: Sendable {
         try checkOpen()
         guard let writer else { throw StoreError(.readOnly, "the store at \(path) is open read-only; appends go "
             + "through the process that holds it for writing (ledgerd)") }
+        let started = ContinuousClock.now
         let prepared = try prepare(appends, durability: durability)
+        encodeNanoseconds.add((ContinuousClock.now - started).nanoseconds, ordering: .relaxed)
         return try await withCheckedThrowingContinuation { writer.enqueue(.append(prepared, $0)) }
     }
 
@@ -306,12 +310,17 @@ public final class Store: Sendable {
     public var writerQueueDepth: Int { writer?.queueDepth.load(ordering: .relaxed) ?? 0 }
 
     /// The writer's work since the store was opened: commits (each one transaction and one fsync when durable),
-    /// events appended, and seconds spent in write transactions (the fsync included). Zeros when read-only.
-    public var writerStatistics: (commits: Int, events: Int, commitSeconds: Double) {
-        guard let writer else { return (0, 0, 0) }
+    /// events appended, seconds spent in write transactions (the fsync included) and, of those, seconds spent
+    /// applying appends before LMDB's commit. Zeros when read-only.
+    public var writerStatistics: (commits: Int, events: Int, commitSeconds: Double, applySeconds: Double) {
+        guard let writer else { return (0, 0, 0, 0) }
         return (writer.commits.load(ordering: .relaxed), writer.appendedEvents.load(ordering: .relaxed),
-                Double(writer.commitNanoseconds.load(ordering: .relaxed)) / 1e9)
+                Double(writer.commitNanoseconds.load(ordering: .relaxed)) / 1e9,
+                Double(writer.applyNanoseconds.load(ordering: .relaxed)) / 1e9)
     }
+
+    /// Seconds callers have spent preparing appends before queueing them to the writer (summed over callers).
+    public var encodingSeconds: Double { Double(encodeNanoseconds.load(ordering: .relaxed)) / 1e9 }
 
     /// Reader slots in use and available.
     public var readerSlots: (used: Int, max: Int) {

@@ -64,11 +64,14 @@ struct BenchAppendCommand: AsyncParsableCommand {
         progress("appending with \(writers) writer(s), batch \(batch), \(durability.rawValue)…")
         let seconds = try await Self.append(chunks, to: store, writers: writers, durability: mode)
         let storage = try store.payloadStorage()
+        let writer = store.writerStatistics
         let result = BenchAppendResult(
             events: events, writers: writers, batch: batch, durability: durability.rawValue, seconds: seconds,
             eventsPerSec: Double(events) / seconds, bytesOnDisk: store.bytesInUse,
             payloadRawBytes: workload.rawPayloadBytes, payloadStoredBytes: storage.storedBytes - storage.saltBytes,
-            saltBytes: storage.saltBytes, dictionaryID: Int(store.currentDictionaryID), tree: !noTree)
+            saltBytes: storage.saltBytes, dictionaryID: Int(store.currentDictionaryID), tree: !noTree,
+            commits: writer.commits, writerApplySeconds: writer.applySeconds,
+            writerCommitSeconds: writer.commitSeconds - writer.applySeconds, encodingSeconds: store.encodingSeconds)
         store.close()
         result.print(json: json)
     }
@@ -121,6 +124,14 @@ struct BenchAppendResult: Encodable {
     var saltBytes: Int
     var dictionaryID: Int
     var tree: Bool
+    /// Write transactions committed.
+    var commits: Int
+    /// Seconds the writer thread spent applying appends inside its transactions.
+    var writerApplySeconds: Double
+    /// Seconds spent in LMDB's commits (page writes and fsync).
+    var writerCommitSeconds: Double
+    /// Seconds the appenders spent encoding (summed over appenders).
+    var encodingSeconds: Double
 
     enum CodingKeys: String, CodingKey {
         case events, writers, batch, durability, seconds
@@ -130,7 +141,10 @@ struct BenchAppendResult: Encodable {
         case payloadStoredBytes = "payload_stored_bytes"
         case saltBytes = "salt_bytes"
         case dictionaryID = "dictionary_id"
-        case tree
+        case tree, commits
+        case writerApplySeconds = "writer_apply_seconds"
+        case writerCommitSeconds = "writer_commit_seconds"
+        case encodingSeconds = "encoding_seconds"
     }
 
     func print(json: Bool) {
@@ -138,6 +152,8 @@ struct BenchAppendResult: Encodable {
         Swift.print(String(format: "append: %d events, %d writer(s), batch %d, %@%@: %.2f s, %.0f events/s; "
             + "%d bytes on disk; payloads stored %.3f of raw (salts apart)",
             events, writers, batch, durability, tree ? "" : ", no tree", seconds, eventsPerSec, bytesOnDisk, ratio))
+        Swift.print(String(format: "  writer: %d commits; %.2f s applying, %.2f s in LMDB commits (page writes, fsync); "
+            + "appenders spent %.2f s encoding", commits, writerApplySeconds, writerCommitSeconds, encodingSeconds))
         if json { Swift.print(encodeJSONLine(self)) }
     }
 }

@@ -29,13 +29,14 @@ enum DaemonMetrics {
 
     static func scrape(_ daemon: Daemon) throws -> String {
         let store = daemon.store
-        let (commits, events, commitSeconds) = store.writerStatistics
+        let (commits, events, commitSeconds, applySeconds) = store.writerStatistics
         func gauge(_ name: String, _ value: Double, _ dimensions: [(String, String)] = []) {
             Gauge(label: name, dimensions: dimensions).record(value)
         }
         gauge("ledgerd_events_appended", Double(events))
         gauge("ledgerd_commits", Double(commits))
         gauge("ledgerd_commit_seconds", commitSeconds)
+        gauge("ledgerd_commit_apply_seconds", applySeconds)
         gauge("ledgerd_batch_events_mean", commits == 0 ? 0 : Double(events) / Double(commits))
         gauge("ledgerd_commit_seconds_mean", commits == 0 ? 0 : commitSeconds / Double(commits))
         gauge("ledgerd_log_head", Double(store.head))
