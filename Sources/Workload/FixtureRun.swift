@@ -138,12 +138,34 @@ struct Run {
             let id = uuid()
             emit(at(days[0], 8, 30), "leave.request", person, .specialist, [
                 "leave": .string(id.uuidString.lowercased()), "kind": .string("ANNUAL"), "from": .string("\(from)"),
-                "to": .string("\(to)"),
+                "to": .string("\(to)"), "emailMessageId": .string(Self.messageID(id, agency: a.spec.id)),
             ])
             emit(at(days[0], 9, 0), "leave.approve", division.head, .unitHead, [
                 "leave": .string(id.uuidString.lowercased()), "person": .string(person),
             ])
+            // Another asks for a morning off later on, then withdraws the request before the day.
+            let other = division.members[1 + (division.members.firstIndex(of: person)! % (division.members.count - 1))]
+            guard other != person else { continue }
+            let half = uuid()
+            emit(at(days[1], 8, 40), "leave.request", other, .specialist, [
+                "leave": .string(half.uuidString.lowercased()), "kind": .string("PERSONAL"),
+                "from": .string("\(days[4])"), "to": .string("\(days[4])"), "halfDay": .string("AM"),
+                "emailMessageId": .string(Self.messageID(half, agency: a.spec.id)),
+            ])
+            emit(at(days[2], 9, 10), "leave.cancel", other, .specialist, [
+                "leave": .string(half.uuidString.lowercased()), "person": .string(other),
+            ])
+            // A request without the official e-mail's message id is refused.
+            emit(at(days[2], 9, 20), "leave.request", other, .specialist, [
+                "leave": .string(uuid().uuidString.lowercased()), "kind": .string("SICK"),
+                "from": .string("\(days[5])"), "to": .string("\(days[5])"),
+            ], expect: .refused(.badField))
         }
+    }
+
+    /// The Message-ID of the official e-mail a leave request came by.
+    static func messageID(_ id: UUID, agency: String) -> String {
+        "<\(id.uuidString.lowercased())@mail.\(agency.lowercased()).gov.vn>"
     }
 
     func onLeave(_ person: String, _ day: CivilDate) -> Bool { leave[person]?.contains(day) == true }
@@ -193,6 +215,10 @@ struct Run {
         }
     }
 
+    /// What remote staff report on (register references) and how it stands.
+    static let workRefs = ["dossier-queue", "incoming-letters", "draft-replies", "statistics-report", "archive-review"]
+    static let reportStatuses = ["DONE", "IN_PROGRESS", "IN_PROGRESS", "BLOCKED"]
+
     mutating func attendance(_ day: CivilDate, _ index: Int) {
         // The superior head of each agency, for exceptions beyond the cap.
         let directors = Dictionary(uniqueKeysWithValues: agencies.map { ($0.spec.id, $0.director) })
@@ -229,8 +255,11 @@ struct Run {
                     if location == "REMOTE" && rng.chance(0.01) { continue }  // forgot to check in
                     emit(checkIn, "attendance.checkIn", m, .specialist, ["location": .string(location)])
                     if location == "REMOTE", people[m]?.head != nil, rng.chance(0.96) {
-                        emit(at(day, 16, rng.int(0...40)), "progress.report", m, .specialist,
-                             ["items": .number(Double(rng.int(1...5)))])
+                        let items: [JSONValue] = (0..<rng.int(1...4)).map { k in
+                            .object(["taskRef": .string(Self.workRefs[(k + index) % Self.workRefs.count]),
+                                     "status": .string(Self.reportStatuses[rng.int(0...3)])])
+                        }
+                        emit(at(day, 16, rng.int(0...40)), "progress.report", m, .specialist, ["items": .array(items)])
                     }
                     emit(at(day, 17, rng.int(0...20)), "attendance.checkOut", m, .specialist, [:])
                 }

@@ -47,7 +47,7 @@ struct DossierTests {
 
     static func submitLicense(at time: Int64 = at("2020-04-01", 9)) -> (DossierCommand, Actor) {
         (.submit(procedure: license, agencyID: "SNV", channel: .online, applicantName: "Nguyễn Văn An",
-                 applicantID: "001090012345", at: time, directive16: true), clerk)
+                 applicantID: "001090012345", at: time, intake: .directive16), clerk)
     }
 
     @Test("the happy path: received Wed 1 Apr 2020 10:00 with 5 working days is due Thu 9 Apr 10:00, and so on to status 10")
@@ -72,20 +72,20 @@ struct DossierTests {
     @Test("Directive 16 intake: online only from level 3; paper only for the urgent list")
     func directive16Intake() throws {
         let online2 = DossierCommand.submit(procedure: Self.building, agencyID: "SXD", channel: .online, applicantName: "A",
-                                            applicantID: "1", at: 0, directive16: true)
+                                            applicantID: "1", at: 0, intake: .directive16)
         #expect { _ = try Dossier.decide(Dossier(), online2, by: Self.clerk) } throws: {
             ($0 as? LedgerError)?.code == .channelNotAllowed && "\($0)".contains("level 2")
         }
         let counter = DossierCommand.submit(procedure: Self.license, agencyID: "SNV", channel: .direct, applicantName: "A",
-                                            applicantID: "1", at: 0, directive16: true)
+                                            applicantID: "1", at: 0, intake: .directive16)
         #expect { _ = try Dossier.decide(Dossier(), counter, by: Self.clerk) } throws: {
             ($0 as? LedgerError)?.code == .channelNotAllowed && "\($0)".contains("urgent")
         }
         let urgentByPost = DossierCommand.submit(procedure: Self.birth, agencyID: "UBND-HB", channel: .postal,
-                                                 applicantName: "A", applicantID: "1", at: 0, directive16: true)
+                                                 applicantName: "A", applicantID: "1", at: 0, intake: .directive16)
         #expect(try Dossier.decide(Dossier(), urgentByPost, by: Self.clerk).count == 1)
         let normalTimes = DossierCommand.submit(procedure: Self.building, agencyID: "SXD", channel: .online,
-                                                applicantName: "A", applicantID: "1", at: 0, directive16: false)
+                                                applicantName: "A", applicantID: "1", at: 0, intake: nil)
         #expect(try Dossier.decide(Dossier(), normalTimes, by: Self.clerk).count == 1)
     }
 
@@ -93,7 +93,7 @@ struct DossierTests {
     func sameDayReceipt() throws {
         let (state, _) = try Self.run([
             (.submit(procedure: Self.birth, agencyID: "UBND-HB", channel: .online, applicantName: "B", applicantID: "2",
-                     at: Self.at("2020-04-01", 15), directive16: true), Self.clerk),
+                     at: Self.at("2020-04-01", 15), intake: .directive16), Self.clerk),
             (.receive(receiptCode: "HB-200401-0007", procedure: Self.birth, calendar: Self.calendar, calendarVersion: 1,
                       at: Self.at("2020-04-01", 15, 30)), Self.clerk),
         ])

@@ -41,10 +41,28 @@ struct ServiceTests {
         #expect(holiday?.code == .invalidCommand && holiday?.message.contains("not a working day") == true)
         try await s.run("roster.publish", "a-2", .unitHead, "2020-04-01T07:00:00+07:00", [
             "unit": "A.P1", "week": "2020-04-01", "entries": .array([entry("2020-04-03", "a-3", "ONSITE")])])
-        try await s.run("roster.publish", "a-2", .unitHead, "2020-04-01T07:30:00+07:00", [
-            "unit": "A.P1", "week": "2020-04-01", "entries": .array([entry("2020-04-03", "a-4", "ONSITE")])])
-        let types = try s.store.readStream("roster-A.P1-20200330").map(\.record.eventType)
-        #expect(types == ["RosterPublished.v1", "RosterAmended.v1"])
+        let amend: [String: JSONValue] = [
+            "unit": "A.P1", "week": "2020-04-01", "entries": .array([entry("2020-04-03", "a-4", "ONSITE")])]
+        let unexplained = try await s.refusal("roster.publish", "a-2", .unitHead, "2020-04-01T07:30:00+07:00", amend)
+        #expect(unexplained?.code == .badField && unexplained?.field == "body.reason")
+        let late = try await s.refusal("roster.publish", "a-2", .unitHead, "2020-04-06T07:30:00+07:00",
+                                       amend.merging(["reason": "a-3 is ill"]) { $1 })
+        #expect(late?.code == .invalidCommand && late?.message.contains("2020-04-03, which is past") == true)
+        let stranger = try await s.refusal("roster.publish", "a-1", .unitHead, "2020-04-01T07:30:00+07:00",
+                                           amend.merging(["reason": "a-3 is ill", "unit": "A.MC"]) { $1 })
+        #expect(stranger?.code == .invalidCommand, "a-4 is not on the desk's staff")
+        let notTheirs = try await s.refusal("roster.publish", "a-7", .unitHead, "2020-04-01T07:30:00+07:00",
+                                            amend.merging(["reason": "a-3 is ill"]) { $1 })
+        #expect(notTheirs?.code == .notPermitted && notTheirs?.message.contains("leads neither") == true)
+        try await s.run("roster.publish", "a-2", .unitHead, "2020-04-01T07:30:00+07:00",
+                        amend.merging(["reason": "a-3 is ill"]) { $1 })
+        let events = try s.store.readStream("roster-A.P1-20200330", payloads: .facts)
+        #expect(events.map(\.record.eventType) == ["RosterPublished.v1", "RosterAmended.v1"])
+        let changes = try Facts.decode(events[1].facts ?? []) { r throws(Facts.DecodingError) in
+            (try r.string("reason"), try r.strings("changes"))
+        }
+        #expect(changes.0 == "a-3 is ill")
+        #expect(changes.1 == ["- 2020-04-03 a-3 ONSITE OFFICE", "+ 2020-04-03 a-4 ONSITE OFFICE"])
         let noLeader = try await s.refusal("roster.publishLeaders", "a-1", .agencyHead, "2020-04-01T07:00:00+07:00", [
             "agency": "A", "week": "2020-04-01", "entries": .array([entry("2020-04-01", "a-1", "ONSITE")])])
         #expect(noLeader?.code == .invalidCommand && noLeader?.message.contains("0 leader(s) on site on 2020-04-03") == true)
@@ -83,7 +101,8 @@ struct ServiceTests {
         // Leave: never approved by the requester; approved leave blocks check-ins.
         let leave = UUID().uuidString
         try await s.run("leave.request", "a-5", .specialist, "2020-04-03T08:00:00+07:00", [
-            "leave": .string(leave), "kind": "ANNUAL", "from": "2020-04-06", "to": "2020-04-06"])
+            "leave": .string(leave), "kind": "ANNUAL", "from": "2020-04-06", "to": "2020-04-06",
+            "emailMessageId": "<leave-1@mail.a.gov.vn>"])
         let selfApproved = try await s.refusal("leave.approve", "a-5", .specialist, "2020-04-03T08:01:00+07:00", [
             "leave": .string(leave), "person": "a-5"])
         #expect(selfApproved?.code == .notPermitted)
@@ -91,9 +110,12 @@ struct ServiceTests {
         let onLeave = try await s.refusal("attendance.checkIn", "a-5", .specialist, "2020-04-06T07:40:00+07:00",
                                           ["location": "REMOTE"])
         #expect(onLeave?.code == .invalidState && onLeave?.message.contains("leave") == true)
-        // Nobody decides an exception for themselves, even one a colleague asked for them.
+        // Only the person or their head asks; nobody decides an exception for themselves.
         let forHead = UUID().uuidString
-        try await s.run("exception.request", "a-3", .specialist, "2020-04-03T09:00:00+07:00", [
+        let colleague = try await s.refusal("exception.request", "a-3", .specialist, "2020-04-03T09:00:00+07:00", [
+            "exception": .string(forHead), "person": "a-1", "date": "2020-04-06", "reason": "ESSENTIAL"])
+        #expect(colleague?.code == .notPermitted && colleague?.message.contains("the person or their head") == true)
+        try await s.run("exception.request", "a-1", .agencyHead, "2020-04-03T09:00:00+07:00", [
             "exception": .string(forHead), "person": "a-1", "date": "2020-04-06", "reason": "ESSENTIAL"])
         let own = try await s.refusal("exception.grant", "a-1", .agencyHead, "2020-04-03T09:05:00+07:00", [
             "exception": .string(forHead), "person": "a-1"])
@@ -131,7 +153,9 @@ struct ServiceTests {
         let retry = try await s.run("attendance.checkIn", "a-4", .specialist, "2020-04-03T07:45:00+07:00",
                                     ["location": "REMOTE"], id: id)
         #expect(retry?.wasRetry == true && retry?.positions == first?.positions)
-        try await s.run("progress.report", "a-4", .specialist, "2020-04-03T16:30:00+07:00", ["items": 2])
+        try await s.run("progress.report", "a-4", .specialist, "2020-04-03T16:30:00+07:00", ["items": .array([
+            .object(["taskRef": "dossier-queue", "status": "IN_PROGRESS"]),
+            .object(["taskRef": "incoming-letters", "status": "DONE", "note": "answered two letters"])])])
         let closed = try await s.run("system.endOfDay", "scheduler", .system, "2020-04-03T17:45:00+07:00",
                                      ["agency": "A", "date": "2020-04-03"])
         #expect(closed != nil)

@@ -49,7 +49,9 @@ public struct EndOfDay: Sendable {
                 } else if session?.location == .remote {
                     remoteTotal += 1
                 }
-                let expectedOnsite = rostered.contains(person) || leaderRostered.contains(person)
+                // A granted REMOTE_INSTEAD exception lets someone rostered on site work remote that day.
+                let expectedOnsite = (rostered.contains(person) || leaderRostered.contains(person))
+                    && !record.remoteInstead(on: date)
                 if expectedOnsite && !onsite.contains(person) {
                     events.append(finding("NoShowDetected.v1", person: person, unit: input.unit, date: date,
                                           extra: ("expected", "ONSITE")))

@@ -5,20 +5,66 @@ public enum WorkLocation: String, Hashable, Sendable {
     case onsite = "ONSITE", remote = "REMOTE"
 }
 
+/// One line of a progress report: a task or dossier and how it stands.
+public struct ProgressItem: Hashable, Sendable {
+    /// The work reported on (`dossier-…`, `task-…`, or the register's reference).
+    public var taskRef: String
+    /// `DONE`, `IN_PROGRESS`, `BLOCKED` or `NOT_STARTED` (`REPORTED` for reports upcast from a count).
+    public var status: String
+    /// A short note (no personal data).
+    public var note: String?
+
+    /// The statuses a report may give.
+    public static let statuses: Set<String> = ["DONE", "IN_PROGRESS", "BLOCKED", "NOT_STARTED"]
+
+    /// An item.
+    public init(taskRef: String, status: String, note: String? = nil) {
+        self.taskRef = taskRef
+        self.status = status
+        self.note = note
+    }
+}
+
+/// The kind of a duty exception (domain.md §3.2).
+public enum ExceptionKind: String, Hashable, Sendable, CaseIterable {
+    /// On site on a day the roster has the person remote: takes a place under the cap (or beyond it, with the
+    /// superior head's grant).
+    case extraOnsite = "EXTRA_ONSITE"
+    /// On site in place of a colleague rostered on site that day (the colleague works remote): no extra place.
+    case swap = "SWAP"
+    /// Remote on a day the roster has the person on site: frees a place.
+    case remoteInstead = "REMOTE_INSTEAD"
+}
+
+/// Morning or afternoon of a half-day leave.
+public enum HalfDay: String, Hashable, Sendable {
+    case morning = "AM", afternoon = "PM"
+}
+
 /// What happens on a person's stream `person-<staff>` (domain.md §3.2): check-ins and outs, progress reports, leave
-/// and duty exceptions. Staff ids are pseudonymous; nothing here is personal data.
+/// and duty exceptions. Staff ids are pseudonymous; nothing here is personal data (a leave's free-text reason is not
+/// kept: its kind says enough, and a reason is often about health).
 ///
 /// Schema versions: `CheckedIn.v2` carries the local date; `CheckedIn.v1` (without it) is upcast when decoded, its
-/// date taken from its instant in Asia/Ho_Chi_Minh.
+/// date taken from its instant in Asia/Ho_Chi_Minh. `ProgressReported.v2` lists its items; `ProgressReported.v1`
+/// had only their number and is upcast to that many items with status `REPORTED`. Optional fields added later
+/// (a leave's half day and e-mail message id, an approval's roster conflicts, an exception's kind) keep their
+/// version: an older event reads as having none (an exception without a kind is `EXTRA_ONSITE`).
 public enum PersonEvent: Hashable, Sendable {
     case checkedIn(unit: String, location: WorkLocation, date: CivilDate, at: Int64)
     case checkedOut(date: CivilDate, at: Int64)
     /// A day's progress report to the direct head.
-    case progressReported(date: CivilDate, to: String, items: Int, at: Int64)
-    case leaveRequested(id: UUID, kind: String, from: CivilDate, to: CivilDate, at: Int64)
-    case leaveDecided(id: UUID, approved: Bool, by: String, at: Int64)
-    /// A request to work on site outside the roster (`beyondCap` when the unit's places would be full).
-    case exceptionRequested(id: UUID, date: CivilDate, beyondCap: Bool, reason: String, at: Int64)
+    case progressReported(date: CivilDate, to: String, items: [ProgressItem], at: Int64)
+    /// A leave request, sent by official e-mail (`emailMessageID`).
+    case leaveRequested(id: UUID, kind: String, from: CivilDate, to: CivilDate, halfDay: HalfDay?,
+                        emailMessageID: String?, at: Int64)
+    /// A leave decision; an approval lists the dates the person was rostered ONSITE (`rosterConflicts`), flagged for
+    /// the unit head to amend.
+    case leaveDecided(id: UUID, approved: Bool, by: String, rosterConflicts: [CivilDate], at: Int64)
+    /// A leave withdrawn before it started.
+    case leaveCancelled(id: UUID, by: String, at: Int64)
+    /// A request to work other than the roster says (`beyondCap` when an extra on-site place would pass the cap).
+    case exceptionRequested(id: UUID, date: CivilDate, kind: ExceptionKind, beyondCap: Bool, reason: String, at: Int64)
     case exceptionDecided(id: UUID, granted: Bool, by: String, at: Int64)
 
     /// The stored type.
@@ -26,9 +72,10 @@ public enum PersonEvent: Hashable, Sendable {
         switch self {
         case .checkedIn: "CheckedIn.v2"
         case .checkedOut: "CheckedOut.v1"
-        case .progressReported: "ProgressReported.v1"
+        case .progressReported: "ProgressReported.v2"
         case .leaveRequested: "LeaveRequested.v1"
-        case .leaveDecided(_, let approved, _, _): approved ? "LeaveApproved.v1" : "LeaveRejected.v1"
+        case .leaveDecided(_, let approved, _, _, _): approved ? "LeaveApproved.v1" : "LeaveRejected.v1"
+        case .leaveCancelled: "LeaveCancelled.v1"
         case .exceptionRequested: "DutyExceptionRequested.v1"
         case .exceptionDecided(_, let granted, _, _): granted ? "DutyExceptionGranted.v1" : "DutyExceptionDenied.v1"
         }
@@ -49,21 +96,39 @@ public enum PersonEvent: Hashable, Sendable {
         case .progressReported(let date, let to, let items, let at):
             w.field("date", date.description)
             w.field("to", to)
-            w.field("items", items)
+            w.field("items", maps: items.map { item in
+                var m = Facts.Writer()
+                m.field("taskRef", item.taskRef)
+                m.field("status", item.status)
+                if let note = item.note { m.field("note", note) }
+                return m
+            })
             w.field("at", instant: at)
-        case .leaveRequested(let id, let kind, let from, let to, let at):
+        case .leaveRequested(let id, let kind, let from, let to, let halfDay, let message, let at):
             w.field("leave", id)
             w.field("kind", kind)
             w.field("from", from.description)
             w.field("to", to.description)
+            if let halfDay { w.field("halfDay", halfDay.rawValue) }
+            if let message { w.field("emailMessageId", message) }
             w.field("at", instant: at)
-        case .leaveDecided(let id, _, let by, let at), .exceptionDecided(let id, _, let by, let at):
-            w.field(type.hasPrefix("Leave") ? "leave" : "exception", id)
+        case .leaveDecided(let id, let approved, let by, let conflicts, let at):
+            w.field("leave", id)
+            w.field("by", by)
+            if approved && !conflicts.isEmpty { w.field("rosterConflicts", conflicts.map(\.description)) }
+            w.field("at", instant: at)
+        case .leaveCancelled(let id, let by, let at):
+            w.field("leave", id)
             w.field("by", by)
             w.field("at", instant: at)
-        case .exceptionRequested(let id, let date, let beyondCap, let reason, let at):
+        case .exceptionDecided(let id, _, let by, let at):
+            w.field("exception", id)
+            w.field("by", by)
+            w.field("at", instant: at)
+        case .exceptionRequested(let id, let date, let kind, let beyondCap, let reason, let at):
             w.field("exception", id)
             w.field("date", date.description)
+            w.field("kind", kind.rawValue)
             w.field("beyondCap", beyondCap)
             w.field("reason", reason)
             w.field("at", instant: at)
@@ -76,10 +141,12 @@ public enum PersonEvent: Hashable, Sendable {
 
     /// Decodes a stored person event, or `nil` for another type.
     public init?(type: String, facts: [UInt8]) throws(Facts.DecodingError) {
-        func date(_ r: Facts.Reader, _ key: String) throws(Facts.DecodingError) -> CivilDate {
-            let text = try r.string(key)
+        func date(_ text: String, _ key: String) throws(Facts.DecodingError) -> CivilDate {
             guard let d = CivilDate(text) else { throw Facts.DecodingError(what: "\(key) \(text)", offset: 0) }
             return d
+        }
+        func date(_ r: Facts.Reader, _ key: String) throws(Facts.DecodingError) -> CivilDate {
+            try date(try r.string(key), key)
         }
         let decoded = try Facts.decode(facts) { r throws(Facts.DecodingError) -> PersonEvent? in
             switch type {
@@ -93,16 +160,45 @@ public enum PersonEvent: Hashable, Sendable {
                 return .checkedIn(unit: try r.string("unit"), location: location, date: day, at: at)
             case "CheckedOut.v1": return .checkedOut(date: try date(r, "date"), at: try r.instant("at"))
             case "ProgressReported.v1":
+                // Upcast: v1 counted its items without naming them.
+                let count = max(0, Int(try r.int("items")))
                 return .progressReported(date: try date(r, "date"), to: try r.string("to"),
-                                         items: Int(try r.int("items")), at: try r.instant("at"))
+                                         items: Array(repeating: ProgressItem(taskRef: "", status: "REPORTED"),
+                                                      count: count),
+                                         at: try r.instant("at"))
+            case "ProgressReported.v2":
+                var items = [ProgressItem]()
+                for m in try r.maps("items") {
+                    items.append(ProgressItem(taskRef: try m.string("taskRef"), status: try m.string("status"),
+                                              note: try m.optionalString("note")))
+                }
+                return .progressReported(date: try date(r, "date"), to: try r.string("to"), items: items,
+                                         at: try r.instant("at"))
             case "LeaveRequested.v1":
+                var halfDay: HalfDay?
+                if let text = try r.optionalString("halfDay") {
+                    guard let h = HalfDay(rawValue: text) else { throw Facts.DecodingError(what: "halfDay", offset: 0) }
+                    halfDay = h
+                }
                 return .leaveRequested(id: try r.uuid("leave"), kind: try r.string("kind"), from: try date(r, "from"),
-                                       to: try date(r, "to"), at: try r.instant("at"))
+                                       to: try date(r, "to"), halfDay: halfDay,
+                                       emailMessageID: try r.optionalString("emailMessageId"), at: try r.instant("at"))
             case "LeaveApproved.v1", "LeaveRejected.v1":
+                var conflicts = [CivilDate]()
+                if r.contains("rosterConflicts") {
+                    for text in try r.strings("rosterConflicts") { conflicts.append(try date(text, "rosterConflicts")) }
+                }
                 return .leaveDecided(id: try r.uuid("leave"), approved: type == "LeaveApproved.v1",
-                                     by: try r.string("by"), at: try r.instant("at"))
+                                     by: try r.string("by"), rosterConflicts: conflicts, at: try r.instant("at"))
+            case "LeaveCancelled.v1":
+                return .leaveCancelled(id: try r.uuid("leave"), by: try r.string("by"), at: try r.instant("at"))
             case "DutyExceptionRequested.v1":
-                return .exceptionRequested(id: try r.uuid("exception"), date: try date(r, "date"),
+                var kind = ExceptionKind.extraOnsite
+                if let text = try r.optionalString("kind") {
+                    guard let k = ExceptionKind(rawValue: text) else { throw Facts.DecodingError(what: "kind", offset: 0) }
+                    kind = k
+                }
+                return .exceptionRequested(id: try r.uuid("exception"), date: try date(r, "date"), kind: kind,
                                            beyondCap: try r.bool("beyondCap") ?? false, reason: try r.string("reason"),
                                            at: try r.instant("at"))
             case "DutyExceptionGranted.v1", "DutyExceptionDenied.v1":

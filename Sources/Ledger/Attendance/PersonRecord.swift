@@ -10,14 +10,23 @@ public struct PersonRecord: Hashable, Sendable {
         public var from: CivilDate
         /// The last day.
         public var to: CivilDate
+        /// Morning or afternoon, for a half day's leave.
+        public var halfDay: HalfDay?
         /// `nil` while pending.
         public var approved: Bool?
+        /// Whether it was withdrawn.
+        public var cancelled = false
+
+        /// Whether it is approved and not withdrawn.
+        public var inForce: Bool { approved == true && !cancelled }
     }
 
     /// A duty-exception request.
     public struct Exception: Hashable, Sendable {
         /// The local date.
         public var date: CivilDate
+        /// What it asks for.
+        public var kind: ExceptionKind
         /// Whether it asks for a place beyond the cap.
         public var beyondCap: Bool
         /// Who asked.
@@ -45,24 +54,41 @@ public struct PersonRecord: Hashable, Sendable {
         case .checkedIn(_, let location, let date, _): s.sessions[date] = (location, true)
         case .checkedOut(let date, _): s.sessions[date]?.open = false
         case .progressReported(let date, _, _, _): s.reports.insert(date)
-        case .leaveRequested(let id, let kind, let from, let to, _):
-            s.leaves[id] = Leave(kind: kind, from: from, to: to, approved: nil)
-        case .leaveDecided(let id, let approved, _, _): s.leaves[id]?.approved = approved
-        case .exceptionRequested(let id, let date, let beyondCap, _, _):
-            s.exceptions[id] = Exception(date: date, beyondCap: beyondCap, requestedBy: actor, granted: nil)
+        case .leaveRequested(let id, let kind, let from, let to, let halfDay, _, _):
+            s.leaves[id] = Leave(kind: kind, from: from, to: to, halfDay: halfDay, approved: nil)
+        case .leaveDecided(let id, let approved, _, _, _): s.leaves[id]?.approved = approved
+        case .leaveCancelled(let id, _, _): s.leaves[id]?.cancelled = true
+        case .exceptionRequested(let id, let date, let kind, let beyondCap, _, _):
+            s.exceptions[id] = Exception(date: date, kind: kind, beyondCap: beyondCap, requestedBy: actor, granted: nil)
         case .exceptionDecided(let id, let granted, _, _): s.exceptions[id]?.granted = granted
         }
         return s
     }
 
-    /// Whether approved leave covers `date`.
+    /// Whether approved leave covers the whole of `date` (a half day's leave does not: the other half is worked).
     public func onLeave(_ date: CivilDate) -> Bool {
-        leaves.values.contains { $0.approved == true && $0.from <= date && date <= $0.to }
+        leaves.values.contains { $0.inForce && $0.halfDay == nil && $0.from <= date && date <= $0.to }
     }
 
-    /// The granted duty exception for `date`, if any (beyond the cap wins).
+    /// The working days of ANNUAL leave approved or pending in `year` (half days count ½), for the balance check.
+    public func annualLeaveDays(in year: Int, calendar: WorkingCalendar) -> Double {
+        leaves.values.filter { $0.kind == "ANNUAL" && $0.approved != false && !$0.cancelled }.reduce(0) { sum, leave in
+            guard let first = CivilDate(year: year, month: 1, day: 1), let last = CivilDate(year: year, month: 12, day: 31)
+            else { return sum }
+            let from = max(leave.from, first), to = min(leave.to, last)
+            guard from <= to else { return sum }
+            return sum + (leave.halfDay == nil ? Double(calendar.workingDays(from: from, through: to)) : 0.5)
+        }
+    }
+
+    /// Whether a granted REMOTE_INSTEAD exception lets the person work remote on `date` though rostered ONSITE.
+    public func remoteInstead(on date: CivilDate) -> Bool {
+        exceptions.values.contains { $0.granted == true && $0.date == date && $0.kind == .remoteInstead }
+    }
+
+    /// The granted on-site exception (EXTRA_ONSITE or SWAP) for `date`, if any (beyond the cap wins).
     public func exception(on date: CivilDate) -> DutyException? {
-        let granted = exceptions.values.filter { $0.granted == true && $0.date == date }
+        let granted = exceptions.values.filter { $0.granted == true && $0.date == date && $0.kind != .remoteInstead }
         if granted.contains(where: \.beyondCap) { return .beyondCap }
         return granted.isEmpty ? nil : .withinCap
     }

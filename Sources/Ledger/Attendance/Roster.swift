@@ -11,14 +11,31 @@ public struct Roster: Hashable, Sendable {
         public var location: WorkLocation
         /// LEADER, ONE_STOP, CLASSIFIED, ESSENTIAL, OFFICE.
         public var duty: String
+        /// Whether the place is beyond the cap, under a duty exception granted by the superior head (set when the
+        /// roster is decided; it shows in the accountability reports).
+        public var exception: Bool
 
         /// A line.
-        public init(date: CivilDate, person: String, location: WorkLocation, duty: String) {
+        public init(date: CivilDate, person: String, location: WorkLocation, duty: String, exception: Bool = false) {
             self.date = date
             self.person = person
             self.location = location
             self.duty = duty
+            self.exception = exception
         }
+
+        /// The line as an amendment names it: `2020-04-03 a-4 ONSITE OFFICE`.
+        public var line: String { "\(date) \(person) \(location.rawValue) \(duty)" }
+    }
+
+    /// Why and how a published roster was amended.
+    public struct Amendment: Hashable, Sendable {
+        /// The reason given.
+        public var reason: String
+        /// Lines added.
+        public var added: [Entry]
+        /// Lines removed.
+        public var removed: [Entry]
     }
 
     /// The entries in force (the latest publication or amendment).
@@ -45,8 +62,9 @@ public struct Roster: Hashable, Sendable {
     /// The Monday of the week of `date`.
     public static func monday(of date: CivilDate) -> CivilDate { date.adding(days: 1 - date.weekday) }
 
-    /// The event of a publication (the first) or an amendment.
-    public static func event(scope: String, week: CivilDate, entries: [Entry], amended: Bool) -> NewEvent {
+    /// The event of a publication (no amendment) or an amendment: the whole week's entries, and for an amendment
+    /// its reason and the lines it adds and removes (`+`/`-` and the line).
+    public static func event(scope: String, week: CivilDate, entries: [Entry], amendment: Amendment?) -> NewEvent {
         var w = Facts.Writer()
         w.field("scope", scope)
         w.field("week", week.description)
@@ -56,9 +74,14 @@ public struct Roster: Hashable, Sendable {
             m.field("person", e.person)
             m.field("location", e.location.rawValue)
             m.field("duty", e.duty)
+            if e.exception { m.field("exception", true) }
             return m
         })
-        return NewEvent(amended ? "RosterAmended.v1" : "RosterPublished.v1", w)
+        if let amendment {
+            w.field("reason", amendment.reason)
+            w.field("changes", amendment.removed.map { "- " + $0.line } + amendment.added.map { "+ " + $0.line })
+        }
+        return NewEvent(amendment == nil ? "RosterPublished.v1" : "RosterAmended.v1", w)
     }
 
     /// The entries of a stored publication or amendment.
@@ -70,7 +93,7 @@ public struct Roster: Hashable, Sendable {
                       let location = WorkLocation(rawValue: try m.string("location"))
                 else { throw Facts.DecodingError(what: "roster entry", offset: 0) }
                 out.append(Entry(date: date, person: try m.string("person"), location: location,
-                                 duty: try m.string("duty")))
+                                 duty: try m.string("duty"), exception: m.bool("exception")))
             }
             return out
         }

@@ -2,10 +2,10 @@ public import Foundation
 
 /// What officials (and the applicant) ask of a dossier.
 public enum DossierCommand: Hashable, Sendable {
-    /// Submit under a procedure version through a channel; `directive16` applies the intake policy of Directive 16
-    /// (online only for level 3/4 procedures; other channels only for the urgent list).
+    /// Submit under a procedure version through a channel; `intake` is the duty policy's intake rule in force
+    /// (under Directive 16: online only for level 3/4 procedures; other channels only for the urgent list).
     case submit(procedure: ProcedureVersion, agencyID: String, channel: Channel, applicantName: String,
-                applicantID: String, at: Int64, directive16: Bool)
+                applicantID: String, at: Int64, intake: ReferenceData.DutyPolicy.Intake?)
     case refuseIntake(reason: String, at: Int64)
     /// Intake guidance: every missing item, once (the dossier stays submitted; the clock has not started).
     case requestIntakeSupplement(items: [String], at: Int64)
@@ -66,23 +66,24 @@ extension Dossier {
                 + "\(state.proposedOutcome?.rawValue ?? "nothing"), not to \(outcome.rawValue)")
         }
         switch command {
-        case .submit(let p, let agency, let channel, let name, let id, let at, let directive16):
+        case .submit(let p, let agency, let channel, let name, let id, let at, let intake):
             try require(state.status == nil, .invalidState, "the dossier was already submitted")
             try require(p.channels.contains(channel), .channelNotAllowed,
                         "procedure \(p.code) cannot be submitted \(channel) (it accepts "
                             + p.channels.map { "\($0)" }.sorted().joined(separator: ", ") + ")")
-            if directive16 {
+            if let intake {
                 if channel == .online {
-                    try require(p.onlineLevel >= 3, .channelNotAllowed, "under Directive 16 only level 3/4 procedures are "
-                        + "received online; \(p.code) is level \(p.onlineLevel)")
-                } else {
-                    try require(p.urgentWhitelist, .channelNotAllowed, "under Directive 16 \(channel) intake is only for "
-                        + "urgent procedures (birth, death, certifications, COVID-related); submit \(p.code) online")
+                    try require(p.onlineLevel >= 3, .channelNotAllowed, "under the duty policy in force only level 3/4 "
+                        + "procedures are received online; \(p.code) is level \(p.onlineLevel)")
                 }
+                try require(intake.channels.contains(channel) || intake.isUrgent(p), .channelNotAllowed,
+                            "under the duty policy in force \(channel.name) intake is only for urgent procedures (birth, "
+                                + "death, certifications, COVID-related); submit \(p.code) through "
+                                + intake.channels.map(\.name).sorted().joined(separator: " or "))
             }
             try require(!name.isEmpty && !id.isEmpty, .invalidCommand, "the applicant's name and ID number are required")
             return [.submitted(.init(procedureCode: p.code, procedureVersion: p.version, fieldCode: p.fieldCode,
-                                     agencyID: agency, channel: channel, urgent: p.urgentWhitelist, at: at,
+                                     agencyID: agency, channel: channel, urgent: intake?.isUrgent(p) ?? p.urgentWhitelist, at: at,
                                      applicantName: name, applicantID: id))]
 
         case .refuseIntake(let reason, let at):

@@ -59,6 +59,15 @@ extension Facts {
             return s
         }
 
+        /// A string field, or `nil` when absent or null.
+        public func optionalString(_ key: String) throws(Facts.DecodingError) -> String? {
+            switch self[key] {
+            case nil, .null?: return nil
+            case .string(let s)?: return s
+            default: throw Facts.DecodingError(what: "\(key) (a string)", offset: 0)
+            }
+        }
+
         /// An integer field.
         public func int(_ key: String) throws(Facts.DecodingError) -> Int64 {
             guard case .int(let v)? = self[key] else { throw Facts.DecodingError(what: "\(key) (an integer)", offset: 0) }

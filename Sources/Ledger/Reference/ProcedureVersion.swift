@@ -48,3 +48,24 @@ public enum Channel: Int, Hashable, Sendable, CaseIterable {
     /// By public postal service.
     case postal = 3
 }
+
+extension Channel {
+    /// The name commands and reference data use: `direct`, `online`, `postal`.
+    public var name: String {
+        switch self {
+        case .direct: "direct"
+        case .online: "online"
+        case .postal: "postal"
+        }
+    }
+
+    /// The channel of a name (`counter` is read as `direct`), or `nil`.
+    public init?(name: String) {
+        switch name {
+        case "direct", "counter": self = .direct
+        case "online": self = .online
+        case "postal": self = .postal
+        default: return nil
+        }
+    }
+}

@@ -87,17 +87,41 @@ public struct ReferenceData: Sendable {
         public var validFrom: CivilDate
         /// The last day in force.
         public var validTo: CivilDate
-        /// Directive-16 intake: online only for level 3/4, other channels only for the urgent list.
-        public var directive16Intake: Bool
+        /// Directive-16 intake, or `nil` when intake is bound only by each procedure's own channels.
+        public var intake: Intake?
         /// The reasons for which someone may be on site beyond the roster (a duty exception's reason must be one).
         public var allowedOnsiteReasons: [String]
 
         /// Directive 16's reasons for being on site beyond the roster (domain.md §3.2).
         public static let directive16Reasons = ["CLASSIFIED", "ESSENTIAL", "URGENT_DOSSIER", "OTHER"]
 
+        /// Which channels take dossiers while the policy is in force (domain.md §2.4): the open channels take any
+        /// procedure (online only those published at level 3 or 4); the others take only urgent procedures — those
+        /// whose version is flagged urgent, and those the policy lists.
+        public struct Intake: Hashable, Sendable {
+            /// Channels open to every procedure.
+            public var channels: Set<Channel>
+            /// Procedure codes the policy treats as urgent besides those flagged in their own versions.
+            public var urgentProcedures: Set<String>
+
+            /// An intake rule.
+            public init(channels: Set<Channel>, urgentProcedures: Set<String> = []) {
+                self.channels = channels
+                self.urgentProcedures = urgentProcedures
+            }
+
+            /// Directive 16's rule: online for every level 3/4 procedure; counter and post only for the urgent ones.
+            public static let directive16 = Intake(channels: [.online])
+
+            /// Whether `procedure` is urgent under this rule.
+            public func isUrgent(_ procedure: ProcedureVersion) -> Bool {
+                procedure.urgentWhitelist || urgentProcedures.contains(procedure.code)
+            }
+        }
+
         /// A policy.
         public init(scope: String, ratio: (numerator: Int, denominator: Int), minimumLeaders: Int,
-                    validFrom: CivilDate, validTo: CivilDate, directive16Intake: Bool,
+                    validFrom: CivilDate, validTo: CivilDate, intake: Intake?,
                     allowedOnsiteReasons: [String] = directive16Reasons) {
             self.allowedOnsiteReasons = allowedOnsiteReasons
             self.scope = scope
@@ -105,13 +129,13 @@ public struct ReferenceData: Sendable {
             self.minimumLeaders = minimumLeaders
             self.validFrom = validFrom
             self.validTo = validTo
-            self.directive16Intake = directive16Intake
+            self.intake = intake
         }
 
         /// Equality of the fields that matter.
         public static func == (a: DutyPolicy, b: DutyPolicy) -> Bool {
             a.scope == b.scope && a.ratio == b.ratio && a.minimumLeaders == b.minimumLeaders
-                && a.validFrom == b.validFrom && a.validTo == b.validTo && a.directive16Intake == b.directive16Intake
+                && a.validFrom == b.validFrom && a.validTo == b.validTo && a.intake == b.intake
                 && a.allowedOnsiteReasons == b.allowedOnsiteReasons
         }
 

@@ -38,7 +38,7 @@ public enum ReferenceEvent: Hashable, Sendable {
         case .staffAssigned: "StaffAssigned.v1"
         case .procedurePublished: "ProcedureVersionPublished.v1"
         case .calendarPublished: "CalendarPublished.v1"
-        case .dutyPolicyDeclared: "DutyPolicyDeclared.v1"
+        case .dutyPolicyDeclared: "DutyPolicyDeclared.v2"
         }
     }
 
@@ -94,7 +94,10 @@ public enum ReferenceEvent: Hashable, Sendable {
             w.field("minLeaders", p.minimumLeaders)
             w.field("validFrom", p.validFrom.description)
             w.field("validTo", p.validTo.description)
-            w.field("directive16Intake", p.directive16Intake)
+            if let intake = p.intake {
+                w.field("intakeChannels", intake.channels.sorted { $0.rawValue < $1.rawValue }.map(\.name))
+                w.field("urgentProcedures", intake.urgentProcedures.sorted())
+            }
             w.field("allowedOnsiteReasons", p.allowedOnsiteReasons)
         }
         return w.finish()
@@ -157,14 +160,28 @@ public enum ReferenceEvent: Hashable, Sendable {
                 return .calendarPublished(id: try r.string("id"), WorkingCalendar(
                     holidays: holidays, makeUpDays: makeUps, sessions: sessions,
                     utcOffset: Int(try r.int("utcOffset")), sameDayCutoff: Int(try r.int("sameDayCutoff"))))
-            case "DutyPolicyDeclared.v1":
+            case "DutyPolicyDeclared.v1", "DutyPolicyDeclared.v2":
+                // v1 had a flag for Directive 16's intake rule; v2 lists the open channels and urgent procedures.
+                var intake: ReferenceData.DutyPolicy.Intake?
+                if type == "DutyPolicyDeclared.v1" {
+                    intake = try r.bool("directive16Intake") == true ? .directive16 : nil
+                } else if r.contains("intakeChannels") {
+                    var channels = Set<Channel>()
+                    for name in try r.strings("intakeChannels") {
+                        guard let channel = Channel(name: name) else {
+                            throw Facts.DecodingError(what: "intake channel \(name)", offset: 0)
+                        }
+                        channels.insert(channel)
+                    }
+                    intake = .init(channels: channels, urgentProcedures: Set(try r.strings("urgentProcedures")))
+                }
                 return .dutyPolicyDeclared(.init(
                     scope: try r.string("scope"),
                     ratio: (Int(try r.int("ratioNumerator")), Int(try r.int("ratioDenominator"))),
                     minimumLeaders: Int(try r.int("minLeaders")),
                     validFrom: try date(try r.string("validFrom"), "validFrom"),
                     validTo: try date(try r.string("validTo"), "validTo"),
-                    directive16Intake: try r.bool("directive16Intake") ?? false,
+                    intake: intake,
                     // Policies declared before the field existed allowed Directive 16's reasons.
                     allowedOnsiteReasons: r.contains("allowedOnsiteReasons")
                         ? try r.strings("allowedOnsiteReasons") : ReferenceData.DutyPolicy.directive16Reasons))

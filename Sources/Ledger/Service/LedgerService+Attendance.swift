@@ -4,7 +4,7 @@ import Foundation
 extension LedgerService {
     static let attendanceCommands: Set<String> = [
         "roster.publish", "roster.publishLeaders", "attendance.checkIn", "attendance.checkOut", "progress.report",
-        "leave.request", "leave.approve", "leave.reject", "exception.request", "exception.grant", "exception.deny",
+        "leave.request", "leave.approve", "leave.reject", "leave.cancel", "exception.request", "exception.grant", "exception.deny",
         "system.endOfDay",
     ]
 
@@ -28,29 +28,62 @@ extension LedgerService {
                                                 location: try e.choice("location", WorkLocation.self),
                                                 duty: try e.optionalString("duty") ?? "OFFICE"))
                 }
-                if c.envelope.type == "roster.publishLeaders" {
-                    let agency = try b.string("agency")
-                    let stream = Roster.leaderStream(agency: agency, week: week)
-                    let (current, version) = try roster(stream)
-                    let event = try AttendanceRules.decideLeaderRoster(
-                        agency: agency, week: week, entries: entries, current: current, reference: c.reference,
-                        calendar: calendar, by: c.actor)
-                    return [PlannedAppend(stream: stream, readVersion: version, events: [event])]
-                }
-                let unit = try b.string("unit")
-                guard c.reference.units[unit] != nil else { throw LedgerError(.notFound, "no unit \(unit)") }
-                let stream = Roster.stream(unit: unit, week: week)
-                let (current, version) = try roster(stream)
+                let reason = try b.optionalString("reason")
                 var people = [String: PersonRecord]()
                 var guards = [PlannedAppend]()
-                for person in Set(entries.filter { $0.location == .onsite }.map(\.person)).sorted() {
-                    let (record, v) = try self.person(person)
-                    people[person] = record
-                    guards.append(PlannedAppend(stream: "person-\(person)", readVersion: v, events: []))
+                /// Reads the records of `persons` (leave, exceptions), each guarded.
+                func readPeople(_ persons: Set<String>) throws {
+                    for person in persons.subtracting(people.keys).sorted() {
+                        let (record, v) = try self.person(person)
+                        people[person] = record
+                        guards.append(PlannedAppend(stream: "person-\(person)", readVersion: v, events: []))
+                    }
                 }
+                let onsiteInEntries = Set(entries.filter { $0.location == .onsite }.map(\.person))
+                if c.envelope.type == "roster.publishLeaders" {
+                    let agency = try b.string("agency")
+                    guard c.reference.agencies[agency] != nil else { throw LedgerError(.notFound, "no agency \(agency)") }
+                    let stream = Roster.leaderStream(agency: agency, week: week)
+                    let (current, version) = try roster(stream)
+                    // The units of the leaders on site: their rosters count toward the same caps.
+                    var unitRosters = [String: Roster]()
+                    let units = Set(entries.compactMap { c.reference.assignment(of: $0.person, on: $0.date)?.unit })
+                    for unit in units.sorted() {
+                        let unitStream = Roster.stream(unit: unit, week: week)
+                        let (r, v) = try roster(unitStream)
+                        unitRosters[unit] = r
+                        guards.append(PlannedAppend(stream: unitStream, readVersion: v, events: []))
+                    }
+                    try readPeople(onsiteInEntries.union(unitRosters.values.flatMap { r in
+                        r.entries.filter { $0.location == .onsite }.map(\.person)
+                    }))
+                    let event = try AttendanceRules.decideLeaderRoster(
+                        agency: agency, week: week, entries: entries, current: current, unitRosters: unitRosters,
+                        reason: reason, today: today, reference: c.reference, calendar: calendar, people: people,
+                        by: c.actor)
+                    return [PlannedAppend(stream: stream, readVersion: version, events: [event])] + guards
+                }
+                let unit = try b.string("unit")
+                guard c.reference.units[unit] != nil, let agency = c.reference.agency(ofUnit: unit) else {
+                    throw LedgerError(.notFound, "no unit \(unit)")
+                }
+                let stream = Roster.stream(unit: unit, week: week)
+                let (current, version) = try roster(stream)
+                // The unit's leaders on the agency's leader-duty roster count toward its cap.
+                let leaderStream = Roster.leaderStream(agency: agency, week: week)
+                let (leaders, leadersVersion) = try roster(leaderStream)
+                guards.append(PlannedAppend(stream: leaderStream, readVersion: leadersVersion, events: []))
+                var leaderOnsite = [CivilDate: Set<String>]()
+                for e in leaders.entries where e.location == .onsite
+                    && c.reference.assignment(of: e.person, on: e.date)?.unit == unit
+                {
+                    leaderOnsite[e.date, default: []].insert(e.person)
+                }
+                try readPeople(onsiteInEntries.union(leaderOnsite.values.flatMap { $0 }))
                 let event = try AttendanceRules.decideRoster(
-                    unit: unit, week: week, entries: entries, current: current, reference: c.reference,
-                    calendar: calendar, people: people, by: c.actor)
+                    unit: unit, week: week, entries: entries, current: current, leaderOnsite: leaderOnsite,
+                    reason: reason, today: today, reference: c.reference, calendar: calendar, people: people,
+                    by: c.actor)
                 return [PlannedAppend(stream: stream, readVersion: version, events: [event])] + guards
 
             case "attendance.checkIn":
@@ -89,35 +122,98 @@ extension LedgerService {
 
             case "progress.report":
                 let head = c.reference.assignment(of: me, on: today)?.directHead
+                var items = [ProgressItem]()
+                guard case .array? = b.fields["items"] else {
+                    throw LedgerError(.badField, "body.items must list the work reported on: [{taskRef, status, note?}]",
+                                      field: "body.items")
+                }
+                for item in try b.objects("items") {
+                    items.append(ProgressItem(taskRef: try item.string("taskRef"), status: try item.string("status"),
+                                              note: try item.optionalString("note")))
+                }
                 return try onPerson(me) { r in
-                    try AttendanceRules.decideReport(r, date: today, to: head, items: Int(try b.int("items")), at: c.at)
+                    try AttendanceRules.decideReport(r, date: today, to: head, items: items, at: c.at)
                 }
 
             case "leave.request":
+                let halfDay = try b.optionalString("halfDay").map { (text) throws(LedgerError) -> HalfDay in
+                    guard let h = HalfDay(rawValue: text) else {
+                        throw LedgerError(.badField, "body.halfDay must be AM or PM (got \"\(text)\")", field: "body.halfDay")
+                    }
+                    return h
+                }
                 return try onPerson(me) { r in
                     try AttendanceRules.decideLeaveRequest(r, id: try b.uuid("leave"), kind: try b.string("kind"),
                                                            from: try b.date("from"), to: try b.date("to"),
+                                                           halfDay: halfDay,
+                                                           emailMessageID: try b.optionalString("emailMessageId") ?? "",
                                                            calendar: calendar, at: c.at)
                 }
 
-            case "leave.approve", "leave.reject":
+            case "leave.approve", "leave.reject", "leave.cancel":
                 let requester = try b.string("person")
+                let id = try b.uuid("leave")
                 var deciders = Set<String>()
-                if let head = c.reference.assignment(of: requester, on: today)?.directHead { deciders.insert(head) }
-                if let unit = c.reference.assignment(of: requester, on: today)?.unit,
-                   let agency = c.reference.agency(ofUnit: unit), let head = c.reference.head(of: agency, on: today)
-                { deciders.insert(head) }
-                return try onPerson(requester) { r in
-                    try AttendanceRules.decideLeave(r, id: try b.uuid("leave"), approve: c.envelope.type == "leave.approve",
-                                                    requester: requester, deciders: deciders, by: me, at: c.at)
+                var guards = [PlannedAppend]()
+                let assignment = c.reference.assignment(of: requester, on: today)
+                if let head = assignment?.directHead {
+                    deciders.insert(head)
+                    // A delegate of the direct head, in force now, decides too (domain.md §3.2).
+                    let stream = Delegation.stream(from: head)
+                    let (given, v) = try handler.load(stream, [Delegation]()) { list, e in
+                        try Delegation.apply(e.record.eventType, e.facts ?? [], to: list)
+                    }
+                    deciders.formUnion(given.filter { $0.covers(c.at) }.map(\.to))
+                    if v > 0 { guards.append(PlannedAppend(stream: stream, readVersion: v, events: [])) }
                 }
+                if let unit = assignment?.unit, let agency = c.reference.agency(ofUnit: unit),
+                   let head = c.reference.head(of: agency, on: today)
+                { deciders.insert(head) }
+                let (record, personVersion) = try person(requester)
+                if c.envelope.type == "leave.cancel" {
+                    let event = try AttendanceRules.decideLeaveCancel(record, id: id, requester: requester,
+                                                                      deciders: deciders, today: today, by: me, at: c.at)
+                    return [PlannedAppend(stream: "person-\(requester)", readVersion: personVersion, events: [event.new])]
+                        + guards
+                }
+                // The weeks the leave spans: the dates its holder is rostered ONSITE are flagged on approval.
+                var rostered = Set<CivilDate>()
+                if c.envelope.type == "leave.approve", let leave = record.leaves[id], let unit = assignment?.unit,
+                   leave.from <= leave.to, leave.to.daysSinceEpoch - leave.from.daysSinceEpoch <= 366
+                {
+                    var monday = Roster.monday(of: leave.from)
+                    while monday <= leave.to {
+                        let stream = Roster.stream(unit: unit, week: monday)
+                        let (r, v) = try roster(stream)
+                        rostered.formUnion(r.entries.filter { $0.person == requester && $0.location == .onsite }.map(\.date))
+                        if v > 0 { guards.append(PlannedAppend(stream: stream, readVersion: v, events: [])) }
+                        monday = monday.adding(days: 7)
+                    }
+                }
+                let event = try AttendanceRules.decideLeave(record, id: id, approve: c.envelope.type == "leave.approve",
+                                                            requester: requester, deciders: deciders,
+                                                            rosteredOnsite: rostered, by: me, at: c.at)
+                return [PlannedAppend(stream: "person-\(requester)", readVersion: personVersion, events: [event.new])]
+                    + guards
 
             case "exception.request":
                 let person = try b.optionalString("person") ?? me
                 let date = try b.date("date")
-                guard let unit = c.reference.assignment(of: person, on: date)?.unit else {
+                guard let assignment = c.reference.assignment(of: person, on: date) else {
                     throw LedgerError(.notFound, "\(person) is on no unit's staff on \(date)")
                 }
+                let unit = assignment.unit
+                guard person == me || assignment.directHead == me || c.reference.head(ofUnit: unit, on: date) == me else {
+                    throw LedgerError(.notPermitted, "a duty exception is requested by the person or their head, not \(me)")
+                }
+                let kind = try b.optionalString("kind").map { (text) throws(LedgerError) -> ExceptionKind in
+                    guard let k = ExceptionKind(rawValue: text) else {
+                        throw LedgerError(.badField, "body.kind must be one of "
+                            + ExceptionKind.allCases.map(\.rawValue).joined(separator: ", ") + " (got \"\(text)\")",
+                                          field: "body.kind")
+                    }
+                    return k
+                } ?? .extraOnsite
                 let reason = try b.string("reason")
                 if let policy = c.reference.policy(for: c.reference.agency(ofUnit: unit) ?? "", on: date),
                    !policy.allowedOnsiteReasons.contains(reason) {
@@ -125,17 +221,39 @@ extension LedgerService {
                         + policy.allowedOnsiteReasons.joined(separator: ", ") + "); got \"\(reason)\"",
                                       field: "body.reason")
                 }
-                let (roster, rosterVersion) = try roster(Roster.stream(unit: unit, week: date))
+                let rosterStream = Roster.stream(unit: unit, week: date)
+                let (roster, rosterVersion) = try roster(rosterStream)
+                var shares = [PlannedAppend(stream: rosterStream, readVersion: rosterVersion, events: [])]
+                var onsite = Set(roster.onsite(on: date))
+                if let agency = c.reference.agency(ofUnit: unit) {
+                    let leaderStream = Roster.leaderStream(agency: agency, week: date)
+                    let (leaders, v) = try self.roster(leaderStream)
+                    onsite.formUnion(leaders.onsite(on: date).filter {
+                        c.reference.assignment(of: $0, on: date)?.unit == unit
+                    })
+                    shares.append(PlannedAppend(stream: leaderStream, readVersion: v, events: []))
+                }
+                switch kind {
+                case .extraOnsite:
+                    guard !onsite.contains(person) else {
+                        throw LedgerError(.invalidCommand, "\(person) is already rostered ONSITE on \(date); ask for an "
+                            + "exception only to work otherwise than the roster says")
+                    }
+                case .swap, .remoteInstead:
+                    guard kind == .swap || onsite.contains(person) else {
+                        throw LedgerError(.invalidCommand, "REMOTE_INSTEAD is for a day \(person) is rostered ONSITE; "
+                            + "\(date) is not one")
+                    }
+                }
                 let (cap, _, _) = try AttendanceRules.cap(unit: unit, on: date, reference: c.reference)
-                let beyondCap = roster.onsite(on: date).count >= cap
-                var shares = try onPerson(person) { r in
+                let beyondCap = kind == .extraOnsite && onsite.count >= cap
+                shares += try onPerson(person) { r in
                     guard calendar.isWorkingDay(date) else { throw LedgerError(.invalidCommand, "\(date) is not a working day") }
                     let id = try b.uuid("exception")
                     guard r.exceptions[id] == nil else { throw LedgerError(.invalidState, "exception \(id) was already requested") }
-                    return .exceptionRequested(id: id, date: date, beyondCap: beyondCap, reason: reason, at: c.at)
+                    return .exceptionRequested(id: id, date: date, kind: kind, beyondCap: beyondCap, reason: reason,
+                                               at: c.at)
                 }
-                shares.append(PlannedAppend(stream: Roster.stream(unit: unit, week: date), readVersion: rosterVersion,
-                                            events: []))
                 return shares
 
             case "exception.grant", "exception.deny":

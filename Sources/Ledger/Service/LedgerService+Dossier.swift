@@ -42,7 +42,7 @@ extension LedgerService {
                 let day = try c.today()
                 command = .submit(procedure: procedure, agencyID: agency, channel: channel,
                                   applicantName: try b.string("applicantName"), applicantID: try b.string("applicantId"),
-                                  at: c.at, directive16: c.reference.policy(for: agency, on: day)?.directive16Intake ?? false)
+                                  at: c.at, intake: c.reference.policy(for: agency, on: day)?.intake)
             case "dossier.refuseIntake": command = .refuseIntake(reason: try b.string("reason"), at: c.at)
             case "dossier.requestIntakeSupplement":
                 command = .requestIntakeSupplement(items: try b.strings("items"), at: c.at)
@@ -180,12 +180,10 @@ extension LedgerService {
     }
 
     static func channel(_ b: CommandBody, _ key: String) throws(LedgerError) -> Channel {
-        switch try b.string(key) {
-        case "direct", "counter": return .direct
-        case "online": return .online
-        case "postal": return .postal
-        case let other:
-            throw LedgerError(.badField, "body.\(key) must be direct, online or postal (got \"\(other)\")", field: "body.\(key)")
+        let name = try b.string(key)
+        guard let channel = Channel(name: name) else {
+            throw LedgerError(.badField, "body.\(key) must be direct, online or postal (got \"\(name)\")", field: "body.\(key)")
         }
+        return channel
     }
 }

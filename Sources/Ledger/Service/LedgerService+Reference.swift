@@ -145,9 +145,39 @@ extension LedgerService {
                 }
             }
             return .dutyPolicyDeclared(.init(scope: scope, ratio: (n, d), minimumLeaders: Int(try b.int("minLeaders")),
-                                             validFrom: from, validTo: to,
-                                             directive16Intake: try b.bool("directive16Intake"),
+                                             validFrom: from, validTo: to, intake: try Self.intake(b, reference: ref),
                                              allowedOnsiteReasons: reasons))
         }
+    }
+
+    /// A policy's intake rule: `intakeChannels` (with optional `urgentProcedures`), or the flag
+    /// `directive16Intake` (online only, the urgent list on the other channels); neither means no restriction.
+    static func intake(_ b: CommandBody, reference: ReferenceData) throws(LedgerError)
+        -> ReferenceData.DutyPolicy.Intake?
+    {
+        let urgent = try b.strings("urgentProcedures")
+        if let unknown = urgent.first(where: { reference.procedure($0) == nil }) {
+            throw LedgerError(.badField, "body.urgentProcedures names \(unknown), which is no published procedure",
+                              field: "body.urgentProcedures")
+        }
+        if b.fields["intakeChannels"] != nil {
+            var channels = Set<Channel>()
+            for name in try b.strings("intakeChannels") {
+                guard let channel = Channel(name: name) else {
+                    throw LedgerError(.badField, "body.intakeChannels lists \"\(name)\"; channels are direct, online "
+                        + "and postal", field: "body.intakeChannels")
+                }
+                channels.insert(channel)
+            }
+            return .init(channels: channels, urgentProcedures: Set(urgent))
+        }
+        if try b.bool("directive16Intake") {
+            return .init(channels: [.online], urgentProcedures: Set(urgent))
+        }
+        guard urgent.isEmpty else {
+            throw LedgerError(.badField, "body.urgentProcedures needs an intake rule (intakeChannels or "
+                + "directive16Intake) to be an exception to", field: "body.urgentProcedures")
+        }
+        return nil
     }
 }

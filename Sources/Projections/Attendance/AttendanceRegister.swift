@@ -11,7 +11,7 @@ public struct AttendanceRegister: Projection {
     /// The projection's stable name.
     public var name = "attendance"
     /// The projection's code version.
-    public var version: UInt32 = 2
+    public var version: UInt32 = 3
     /// Its relative folding cost (measured on the province fixtures).
     public var foldWeight: Int { 2 }
     /// The databases it keeps.
@@ -60,22 +60,30 @@ public struct AttendanceRegister: Projection {
             case .checkedOut: break
             case .progressReported(let date, _, _, _):
                 try rows.update(dbs["personDays"], StateRows.key(person, "\(date)"), txn) { $0["report"] = .bool(true) }
-            case .leaveRequested(let id, let kind, let from, let to, _):
+            case .leaveRequested(let id, let kind, let from, let to, let halfDay, _, _):
                 try rows.update(dbs["leaves"], StateRows.key(person, id.uuidString.lowercased()), txn) {
                     $0["kind"] = .string(kind)
                     $0["from"] = .string("\(from)")
                     $0["to"] = .string("\(to)")
+                    if let halfDay { $0["halfDay"] = .string(halfDay.rawValue) }
                 }
-            case .leaveDecided(let id, let approved, let by, _):
+            case .leaveDecided(let id, let approved, let by, let conflicts, _):
                 try rows.update(dbs["leaves"], StateRows.key(person, id.uuidString.lowercased()), txn) {
                     $0["approved"] = .bool(approved)
                     $0["decidedBy"] = .string(by)
+                    if !conflicts.isEmpty { $0["rosterConflicts"] = .array(conflicts.map { .string("\($0)") }) }
                 }
-            case .exceptionRequested(let id, let date, let beyondCap, let reason, _):
+            case .leaveCancelled(let id, let by, _):
+                try rows.update(dbs["leaves"], StateRows.key(person, id.uuidString.lowercased()), txn) {
+                    $0["cancelled"] = .bool(true)
+                    $0["cancelledBy"] = .string(by)
+                }
+            case .exceptionRequested(let id, let date, let kind, let beyondCap, let reason, _):
                 try txn.put(dbs["granters"], key: Array("request \(id.uuidString.lowercased())".utf8),
                             value: Array("\(date)".utf8))
                 try rows.update(dbs["personDays"], StateRows.key(person, "\(date)"), txn) {
                     $0["exceptionRequested"] = .bool(true)
+                    $0["exceptionKind"] = .string(kind.rawValue)
                     $0["exceptionBeyondCap"] = .bool(beyondCap)
                     $0["exceptionReason"] = .string(reason)
                 }

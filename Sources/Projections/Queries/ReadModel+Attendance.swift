@@ -65,10 +65,11 @@ extension ReadModel {
         return out
     }
 
-    /// Approved leave of a person, as date ranges.
+    /// Approved leave of a person, as date ranges (whole days; withdrawn and half-day leave left out).
     func approvedLeave(_ person: String) throws -> [(CivilDate, CivilDate)] {
         return try rows(AttendanceRegister(), "leaves", prefix: Array(person.utf8) + [0]).compactMap { _, f in
-            guard f.bool("approved"), let a = CivilDate(f.string("from")), let b = CivilDate(f.string("to")) else { return nil }
+            guard f.bool("approved"), !f.bool("cancelled"), f.string("halfDay").isEmpty,
+                  let a = CivilDate(f.string("from")), let b = CivilDate(f.string("to")) else { return nil }
             return (a, b)
         }
     }

@@ -12,7 +12,7 @@ struct FixturesCommand: AsyncParsableCommand {
             abstract: "Write DIR/commands.ndjson: reference data, rosters, attendance, dossiers, approvals and the "
                 + "scheduler's checks of a Directive-16 period, deterministically from the seed.")
 
-        @Option(help: "sample (6 agencies, ~70 staff) or province (Province-M: ~180 agencies, ~6 500 staff).")
+        @Option(help: "sample (6 agencies, ~70 staff) or province (Province-M: ~180 agencies, ~5 400 staff).")
         var profile = "sample"
         @Option(help: "Working days to simulate from 1 April 2020.")
         var days = 10

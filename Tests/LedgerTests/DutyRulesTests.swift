@@ -1,0 +1,199 @@
+import EventStore
+import Foundation
+import Ledger
+import TestSupport
+import Testing
+
+/// Directive 16's duty rules through the command handlers and real streams: the policy's intake channels, the cap
+/// counted with leaders, rosters beyond the cap, amendments, leave and duty exceptions of every kind.
+@Suite("Duty rules under Directive 16")
+struct DutyRulesTests {
+    static func entry(_ date: String, _ person: String, _ location: String = "ONSITE") -> JSONValue {
+        .object(["date": .string(date), "person": .string(person), "location": .string(location)])
+    }
+
+    @Test("a policy's intake channels take any procedure; the others only urgent ones, flagged or listed by the policy")
+    func intakeChannels() async throws {
+        let s = try await Scenario.make("intake")
+        defer { s.remove() }
+        try await s.run("procedure.publish", "hr", .system, "2020-03-31T09:00:00+07:00", [
+            "code": "P2", "name": "Chứng thực hợp đồng", "field": "CT", "onlineLevel": 2, "durationUnit": "workingDays",
+            "duration": 2, "channels": .array(["direct", "postal"])])
+        var policy: [String: JSONValue] = [
+            "scope": "A", "ratioNumerator": 1, "ratioDenominator": 3, "minLeaders": 1, "validFrom": "2020-04-01",
+            "validTo": "2020-04-30", "intakeChannels": .array(["online", "fax"])]
+        let fax = try await s.refusal("policy.declare", "hr", .system, "2020-03-31T10:00:00+07:00", policy)
+        #expect(fax?.code == .badField && fax?.field == "body.intakeChannels")
+        policy["intakeChannels"] = .array(["online", "postal"])
+        policy["urgentProcedures"] = .array(["P9"])
+        let unknown = try await s.refusal("policy.declare", "hr", .system, "2020-03-31T10:00:00+07:00", policy)
+        #expect(unknown?.code == .badField && unknown?.message.contains("P9") == true)
+        policy["urgentProcedures"] = .array(["P2"])
+        try await s.run("policy.declare", "hr", .system, "2020-03-31T10:00:00+07:00", policy)
+
+        func submit(_ procedure: String, _ channel: String) async throws -> LedgerError? {
+            try await s.refusal("dossier.submit", "portal", .applicant, "2020-04-01T09:00:00+07:00", [
+                "dossier": .string(UUID().uuidString), "procedure": .string(procedure), "agency": "A",
+                "channel": .string(channel), "applicantName": "Lê Văn Cường", "applicantId": "079190000002"])
+        }
+        let counter = try await submit("P1", "direct")
+        #expect(counter?.code == .channelNotAllowed
+            && counter?.message.contains("submit P1 through online or postal") == true)
+        #expect(try await submit("P1", "online") == nil)
+        #expect(try await submit("P2", "direct") == nil, "P2 is on the policy's urgent list")
+        // Where no policy restricts intake (agency S has none of its own after April), the procedure's channels rule.
+        let v1 = Facts.Writer().with { w in
+            w.field("scope", "A")
+            w.field("ratioNumerator", 1)
+            w.field("ratioDenominator", 3)
+            w.field("minLeaders", 1)
+            w.field("validFrom", "2020-04-01")
+            w.field("validTo", "2020-04-30")
+            w.field("directive16Intake", true)
+        }
+        guard case .dutyPolicyDeclared(let old)? = try ReferenceEvent(type: "DutyPolicyDeclared.v1", facts: v1) else {
+            Issue.record("a v1 policy did not decode")
+            return
+        }
+        #expect(old.intake == .directive16, "a v1 policy's flag reads as Directive 16's rule")
+    }
+
+    @Test("the cap counts leaders on the leader roster; a place beyond it needs a granted exception and is marked")
+    func capWithLeaders() async throws {
+        let s = try await Scenario.make("leadercap")
+        defer { s.remove() }
+        // a-2 leads A.P1 (cap 1 of 5) and is the agency's leader on duty on Friday 3 April.
+        try await s.run("roster.publishLeaders", "a-1", .agencyHead, "2020-04-01T06:00:00+07:00", [
+            "agency": "A", "week": "2020-04-01",
+            "entries": .array([Self.entry("2020-04-01", "a-1"), Self.entry("2020-04-03", "a-2")])])
+        let full = try await s.refusal("roster.publish", "a-2", .unitHead, "2020-04-01T07:00:00+07:00", [
+            "unit": "A.P1", "week": "2020-04-01", "entries": .array([Self.entry("2020-04-03", "a-3")])])
+        #expect(full?.code == .capReached && full?.message.contains("2 ONSITE in unit A.P1 on 2020-04-03 (leaders included)") == true)
+
+        // The superior head grants a-3 a place beyond the cap; the roster then takes a-3, marked.
+        let exception = UUID().uuidString
+        try await s.run("exception.request", "a-3", .specialist, "2020-04-01T07:10:00+07:00", [
+            "exception": .string(exception), "date": "2020-04-03", "kind": "EXTRA_ONSITE", "reason": "CLASSIFIED"])
+        try await s.run("exception.grant", "s-1", .superiorHead, "2020-04-01T07:20:00+07:00", [
+            "exception": .string(exception), "person": "a-3"])
+        try await s.run("roster.publish", "a-2", .unitHead, "2020-04-01T07:30:00+07:00", [
+            "unit": "A.P1", "week": "2020-04-01",
+            "entries": .array([Self.entry("2020-04-03", "a-3"), Self.entry("2020-04-03", "a-4", "REMOTE")])])
+        let roster = try s.store.readStream("roster-A.P1-20200330", payloads: .facts)
+        let entries = try Roster.entries(facts: roster.last?.facts ?? [])
+        #expect(entries.map(\.exception) == [true, false])
+
+        // A leader roster that fills a unit already full is refused too.
+        try await s.run("roster.publish", "a-2", .unitHead, "2020-04-03T07:00:00+07:00", [
+            "unit": "A.P1", "week": "2020-04-06", "entries": .array([Self.entry("2020-04-06", "a-4")])])
+        let week = ["2020-04-06", "2020-04-07", "2020-04-08", "2020-04-09", "2020-04-10"].map { Self.entry($0, "a-1") }
+        let leaders = try await s.refusal("roster.publishLeaders", "a-1", .agencyHead, "2020-04-03T08:00:00+07:00", [
+            "agency": "A", "week": "2020-04-06", "entries": .array(week + [Self.entry("2020-04-06", "a-2")])])
+        #expect(leaders?.code == .capReached && leaders?.message.contains("unit A.P1 on 2020-04-06") == true)
+        let byOfficer = try await s.refusal("roster.publishLeaders", "a-3", .deputyHead, "2020-04-03T08:00:00+07:00", [
+            "agency": "A", "week": "2020-04-06", "entries": .array(week)])
+        #expect(byOfficer?.code == .notPermitted, "a-3 claims a deputy's role but leads nothing")
+        try await s.run("roster.publishLeaders", "a-1", .agencyHead, "2020-04-03T08:00:00+07:00", [
+            "agency": "A", "week": "2020-04-06", "entries": .array(week)])
+    }
+
+    @Test("leave: by official e-mail, within the annual allowance; half days; a delegate decides; conflicts flagged; withdrawal")
+    func leave() async throws {
+        let s = try await Scenario.make("leave")
+        defer { s.remove() }
+        let at = "2020-04-03T08:00:00+07:00"
+        func request(_ body: [String: JSONValue]) async throws -> LedgerError? {
+            try await s.refusal("leave.request", "a-4", .specialist, at, [
+                "leave": .string(UUID().uuidString), "kind": "ANNUAL", "emailMessageId": "<l@mail.a.gov.vn>",
+            ].merging(body) { $1 })
+        }
+        let noMail = try await s.refusal("leave.request", "a-4", .specialist, at, [
+            "leave": .string(UUID().uuidString), "kind": "ANNUAL", "from": "2020-04-13", "to": "2020-04-13"])
+        #expect(noMail?.code == .badField && noMail?.field == "body.emailMessageId")
+        let tooLong = try await request(["from": "2020-04-06", "to": "2020-04-24"])
+        #expect(tooLong?.code == .invalidCommand && tooLong?.message.contains("15 day(s) of annual leave in 2020") == true)
+        let halfTwoDays = try await request(["from": "2020-04-06", "to": "2020-04-07", "halfDay": "AM"])
+        #expect(halfTwoDays?.field == "body.halfDay")
+
+        // a-4 is rostered on site on Tuesday 14 April; the leave covers it.
+        try await s.run("roster.publish", "a-2", .unitHead, at, [
+            "unit": "A.P1", "week": "2020-04-13", "entries": .array([Self.entry("2020-04-14", "a-4")])])
+        let leave = UUID().uuidString, half = UUID().uuidString
+        #expect(try await request(["leave": .string(leave), "from": "2020-04-13", "to": "2020-04-14"]) == nil)
+        #expect(try await request(["leave": .string(half), "from": "2020-04-07", "to": "2020-04-07", "halfDay": "PM"]) == nil)
+        let decide: [String: JSONValue] = ["leave": .string(leave), "person": "a-4"]
+        let colleague = try await s.refusal("leave.approve", "a-3", .specialist, "2020-04-03T09:00:00+07:00", decide)
+        #expect(colleague?.code == .notPermitted)
+        // The direct head delegates to a-3 for the day; a-3 then decides.
+        try await s.run("delegation.grant", "a-2", .unitHead, "2020-04-03T09:00:00+07:00", [
+            "to": "a-3", "capacity": "TL", "validFrom": "2020-04-03T09:00:00+07:00", "validTo": "2020-04-03T17:00:00+07:00"])
+        try await s.run("leave.approve", "a-3", .specialist, "2020-04-03T09:10:00+07:00", decide)
+        try await s.run("leave.approve", "a-2", .unitHead, "2020-04-03T09:20:00+07:00", ["leave": .string(half), "person": "a-4"])
+        let person = try s.store.readStream("person-a-4", payloads: .facts)
+        let approval = try person.compactMap { try PersonEvent(type: $0.record.eventType, facts: $0.facts ?? []) }
+            .first { if case .leaveDecided(_, true, "a-3", _, _) = $0 { true } else { false } }
+        #expect(approval == .leaveDecided(id: UUID(uuidString: leave)!, approved: true, by: "a-3",
+                                          rosterConflicts: [CivilDate("2020-04-14")!],
+                                          at: Instant.parse("2020-04-03T09:10:00+07:00")!))
+        // A half day's leave leaves the rest of the day to work: a-4 checks in on 7 April.
+        try await s.run("attendance.checkIn", "a-4", .specialist, "2020-04-07T07:40:00+07:00", ["location": "REMOTE"])
+        let begun = try await s.refusal("leave.cancel", "a-4", .specialist, "2020-04-08T08:00:00+07:00",
+                                        ["leave": .string(half), "person": "a-4"])
+        #expect(begun?.code == .invalidState && begun?.message.contains("not yet begun") == true)
+        let stranger = try await s.refusal("leave.cancel", "a-5", .specialist, "2020-04-08T08:00:00+07:00", decide)
+        #expect(stranger?.code == .notPermitted)
+        try await s.run("leave.cancel", "a-4", .specialist, "2020-04-10T08:00:00+07:00", decide)
+        let again = try await s.refusal("leave.cancel", "a-4", .specialist, "2020-04-10T08:05:00+07:00", decide)
+        #expect(again?.code == .invalidState)
+        // Withdrawn, it no longer keeps a-4 from work, nor counts against the allowance.
+        try await s.run("attendance.checkIn", "a-4", .specialist, "2020-04-13T07:40:00+07:00", ["location": "REMOTE"])
+        #expect(try await request(["from": "2020-04-20", "to": "2020-05-06"]) == nil, "11.5 of 12 days")
+    }
+
+    @Test("duty exceptions by kind: REMOTE_INSTEAD excuses an on-site place at day's end; progress reports list their items")
+    func exceptionKinds() async throws {
+        let s = try await Scenario.make("kinds")
+        defer { s.remove() }
+        try await s.run("roster.publish", "a-2", .unitHead, "2020-04-03T07:00:00+07:00", [
+            "unit": "A.P1", "week": "2020-04-03", "entries": .array([Self.entry("2020-04-03", "a-3")])])
+        func ask(_ person: String, _ kind: String) async throws -> LedgerError? {
+            try await s.refusal("exception.request", .init(person), .specialist, "2020-04-03T07:10:00+07:00", [
+                "exception": .string(UUID().uuidString), "date": "2020-04-03", "kind": .string(kind),
+                "reason": "ESSENTIAL"])
+        }
+        #expect(try await ask("a-3", "EXTRA_ONSITE")?.code == .invalidCommand, "a-3 is rostered on site already")
+        #expect(try await ask("a-4", "REMOTE_INSTEAD")?.code == .invalidCommand, "a-4 is not rostered on site")
+        #expect(try await ask("a-4", "LATER")?.field == "body.kind")
+        let remote = UUID().uuidString
+        try await s.run("exception.request", "a-3", .specialist, "2020-04-03T07:10:00+07:00", [
+            "exception": .string(remote), "date": "2020-04-03", "kind": "REMOTE_INSTEAD", "reason": "ESSENTIAL"])
+        try await s.run("exception.grant", "a-1", .agencyHead, "2020-04-03T07:15:00+07:00", [
+            "exception": .string(remote), "person": "a-3"])
+        try await s.run("attendance.checkIn", "a-3", .specialist, "2020-04-03T07:40:00+07:00", ["location": "REMOTE"])
+
+        let numbered = try await s.refusal("progress.report", "a-3", .specialist, "2020-04-03T16:00:00+07:00", ["items": 2])
+        #expect(numbered?.field == "body.items")
+        let status = try await s.refusal("progress.report", "a-3", .specialist, "2020-04-03T16:00:00+07:00", [
+            "items": .array([.object(["taskRef": "dossier-queue", "status": "ALMOST"])])])
+        #expect(status?.field == "body.items[0].status")
+        try await s.run("progress.report", "a-3", .specialist, "2020-04-03T16:00:00+07:00", [
+            "items": .array([.object(["taskRef": "dossier-queue", "status": "DONE", "note": "three dossiers"])])])
+
+        try await s.run("system.endOfDay", "scheduler", .system, "2020-04-03T17:45:00+07:00", ["agency": "A", "date": "2020-04-03"])
+        let findings = try s.store.readStream("eod-A-20200403", payloads: .facts).filter {
+            $0.record.eventType == "NoShowDetected.v1"
+        }
+        let people = try findings.map { e in try Facts.decode(e.facts ?? []) { r throws(Facts.DecodingError) in try r.string("person") } }
+        #expect(!people.contains("a-3"), "a-3 worked remote under a granted REMOTE_INSTEAD")
+        #expect(people.contains("a-4"), "a-4 never checked in")
+    }
+}
+
+extension Facts.Writer {
+    /// The bytes of a writer filled by `fill`.
+    fileprivate func with(_ fill: (inout Facts.Writer) -> Void) -> [UInt8] {
+        var w = self
+        fill(&w)
+        return w.finish()
+    }
+}
