@@ -283,8 +283,18 @@ struct Run {
             if rng.chance(0.05) { continue }  // never assigned: an omission
             let assignee = pick(Array(u.members.dropFirst()))
             emit(wm(registered, 5), "task.assign", u.head, .unitHead, ["task": .string(id), "assignee": .string(assignee)])
-            let done = rng.chance(0.9) ? wm(registered, rng.int(60...(3 * cal.minutesPerDay - 30)))
-                : wm(due, rng.int(60...600))
+            if u.members.count > 2, rng.chance(0.3) {
+                // A colleague works on it too, or is kept informed.
+                let other = u.members.dropFirst().first { $0 != assignee }!
+                emit(wm(registered, 6), "task.assign", u.head, .unitHead, [
+                    "task": .string(id), "assignee": .string(other), "role": .string(rng.chance(0.5) ? "CO" : "FOR_INFO")])
+            }
+            let late = !rng.chance(0.9)
+            let done = late ? wm(due, rng.int(60...600)) : wm(registered, rng.int(60...(3 * cal.minutesPerDay - 30)))
+            if late {
+                // The scheduler finds it open past due before it is done.
+                emit(wm(due, 30), "system.taskCheck", "scheduler", .system, ["task": .string(id)], expect: .check)
+            }
             emit(done, "task.complete", assignee, .specialist, ["task": .string(id)])
         }
     }

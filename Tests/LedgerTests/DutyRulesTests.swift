@@ -189,6 +189,57 @@ struct DutyRulesTests {
     }
 }
 
+@Suite("Work items")
+struct WorkItemTests {
+    @Test("registered by a clerk or head; assigned by the unit's head as MAIN, CO or FOR_INFO; overdue found once")
+    func workItems() async throws {
+        let s = try await Scenario.make("tasks")
+        defer { s.remove() }
+        let taskID = UUID()
+        let task = JSONValue.string(taskID.uuidString)
+        let register: [String: JSONValue] = ["task": task, "unit": "A.P1", "kind": "incoming letter",
+                                             "dueAt": "2020-04-06T10:00:00+07:00"]
+        let bySpecialist = try await s.refusal("task.register", "a-3", .specialist, "2020-04-01T08:00:00+07:00", register)
+        #expect(bySpecialist?.code == .notPermitted)
+        let fromAbroad = try await s.refusal("task.register", "s-1", .clerk, "2020-04-01T08:00:00+07:00", register)
+        #expect(fromAbroad?.code == .notPermitted, "s-1 works for agency S")
+        try await s.run("task.register", "a-7", .clerk, "2020-04-01T08:00:00+07:00", register)
+        let byDesk = try await s.refusal("task.assign", "a-7", .unitHead, "2020-04-01T08:05:00+07:00",
+                                         ["task": task, "assignee": "a-3"])
+        #expect(byDesk?.code == .notPermitted && byDesk?.message.contains("does not lead it") == true)
+        let late = try await s.refusal("task.assign", "a-2", .unitHead, "2020-04-01T08:05:00+07:00", [
+            "task": task, "assignee": "a-3", "dueAt": "2020-04-07T10:00:00+07:00"])
+        #expect(late?.field == "body.dueAt")
+        try await s.run("task.assign", "a-2", .unitHead, "2020-04-01T08:05:00+07:00", [
+            "task": task, "assignee": "a-3", "dueAt": "2020-04-03T10:00:00+07:00"])
+        try await s.run("task.assign", "a-2", .unitHead, "2020-04-01T08:06:00+07:00",
+                        ["task": task, "assignee": "a-4", "role": "CO"])
+        try await s.run("task.assign", "a-2", .unitHead, "2020-04-01T08:07:00+07:00",
+                        ["task": task, "assignee": "a-5", "role": "FOR_INFO"])
+        let twice = try await s.refusal("task.assign", "a-2", .unitHead, "2020-04-01T08:08:00+07:00",
+                                        ["task": task, "assignee": "a-5", "role": "FOR_INFO"])
+        #expect(twice?.code == .invalidCommand)
+        let coCompletes = try await s.refusal("task.complete", "a-4", .specialist, "2020-04-02T08:00:00+07:00", ["task": task])
+        #expect(coCompletes?.code == .notPermitted)
+        // The step's due instant (3 April 10:00) rules the overdue check, not the item's.
+        let early = try await s.run("system.taskCheck", "scheduler", .system, "2020-04-03T09:00:00+07:00", ["task": task])
+        #expect(early == nil)
+        let found = try await s.run("system.taskCheck", "scheduler", .system, "2020-04-03T11:00:00+07:00", ["task": task])
+        #expect(found?.positions.count == 1)
+        let again = try await s.run("system.taskCheck", "scheduler", .system, "2020-04-03T12:00:00+07:00", ["task": task])
+        #expect(again == nil, "an item is found overdue once")
+        let byClerk = try await s.refusal("system.taskCheck", "a-7", .clerk, "2020-04-03T12:00:00+07:00", ["task": task])
+        #expect(byClerk?.code == .notPermitted)
+        try await s.run("task.complete", "a-3", .specialist, "2020-04-03T15:00:00+07:00", ["task": task])
+        let events = try s.store.readStream("task-\(taskID.uuidString.lowercased())", payloads: .facts)
+        #expect(events.map(\.record.eventType) == ["IncomingDocumentRegistered.v1", "TaskAssigned.v1", "TaskAssigned.v1",
+                                                  "TaskAssigned.v1", "TaskOverdue.v1", "TaskCompleted.v1"])
+        let roles = try events.compactMap { try WorkItem.Event(type: $0.record.eventType, facts: $0.facts ?? []) }
+            .compactMap { e -> WorkItem.Role? in if case .assigned(_, let role, _, _, _) = e { role } else { nil } }
+        #expect(roles == [.main, .co, .forInfo])
+    }
+}
+
 extension Facts.Writer {
     /// The bytes of a writer filled by `fill`.
     fileprivate func with(_ fill: (inout Facts.Writer) -> Void) -> [UInt8] {

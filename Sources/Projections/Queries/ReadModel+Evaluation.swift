@@ -85,6 +85,16 @@ extension ReadModel {
         try rows(WorkItemRegister(), "rows", prefix: []).map(\.fields)
     }
 
+    /// The work items open past their due instant at `asOf` and not yet found overdue (task ids, sorted): what the
+    /// scheduler's overdue check sends.
+    public func overdueWorkItems(asOf: Int64) throws -> [String] {
+        try rows(WorkItemRegister(), "rows", prefix: []).compactMap { key, row in
+            guard row["completedAt"] == nil, row["overdueAt"] == nil, let due = row.instant("dueAt"), due < asOf
+            else { return nil }
+            return key
+        }.sorted()
+    }
+
     /// The evaluation of every official of an agency over a period, by unit and staff id.
     public func evaluations(agency: String, period: Period) throws -> [Evaluation] {
         let reference = try reference()

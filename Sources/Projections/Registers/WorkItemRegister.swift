@@ -2,7 +2,7 @@ public import EventStore
 import Ledger
 
 /// Work items other than dossiers (domain.md §3.4): one row per item (`rows`: task id → agency, unit, kind,
-/// registeredAt, dueAt, assignee, assignedAt, completedAt).
+/// registeredAt, dueAt, assignee (the MAIN handler), assignedAt, coHandlers, informed, completedAt, overdueAt).
 public struct WorkItemRegister: Projection {
     /// The projection's stable name.
     public var name = "work-items"
@@ -28,11 +28,27 @@ public struct WorkItemRegister: Projection {
                 row["kind"] = .string(kind)
                 row["dueAt"] = .instant(due)
                 row["registeredAt"] = .instant(at)
-            case .assigned(let assignee, _, let at):
-                row["assignee"] = .string(assignee)
-                row["assignedAt"] = .instant(at)
+            case .assigned(let assignee, let role, let due, _, let at):
+                let co = row.strings("coHandlers").filter { $0 != assignee }
+                let informed = row.strings("informed").filter { $0 != assignee }
+                switch role {
+                case .main:
+                    row["assignee"] = .string(assignee)
+                    row["assignedAt"] = .instant(at)
+                    if let due { row["dueAt"] = .instant(due) }
+                    row["coHandlers"] = co.isEmpty ? nil : .array(co.map(Facts.Value.string))
+                    row["informed"] = informed.isEmpty ? nil : .array(informed.map(Facts.Value.string))
+                case .co:
+                    row["coHandlers"] = .array((co + [assignee]).map(Facts.Value.string))
+                    row["informed"] = informed.isEmpty ? nil : .array(informed.map(Facts.Value.string))
+                case .forInfo:
+                    row["informed"] = .array((informed + [assignee]).map(Facts.Value.string))
+                    row["coHandlers"] = co.isEmpty ? nil : .array(co.map(Facts.Value.string))
+                }
             case .completed(_, let at):
                 row["completedAt"] = .instant(at)
+            case .overdue(_, _, let at):
+                row["overdueAt"] = .instant(at)
             }
         }
     }

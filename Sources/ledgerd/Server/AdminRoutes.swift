@@ -38,6 +38,7 @@ enum AdminRoutes {
         let report = try await SystemChecks(daemon: daemon).run(at: at)
         return JSONResponse.make(.object([
             "endOfDay": Render.int(report.endOfDay), "deadlines": Render.int(report.deadlines),
+            "overdueTasks": Render.int(report.overdueTasks),
             "nothingToRecord": Render.int(report.nothingToRecord), "refused": .array(report.refused.map(JSONValue.string)),
         ]))
     }

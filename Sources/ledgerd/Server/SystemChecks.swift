@@ -5,8 +5,8 @@ import Projections
 import ServiceLifecycle
 
 /// The Ledger's system checks as the daemon's scheduler sends them (and `POST /admin/checks` on demand): the
-/// end-of-day check of every agency once its working day is over (17:30 local), and the deadline check of every
-/// open dossier due within a working day or past due. Commands carry deterministic ids, so a check sent twice
+/// end-of-day check of every agency once its working day is over (17:30 local), the deadline check of every open
+/// dossier due within a working day or past due, and the overdue check of every open work item past due. Commands carry deterministic ids, so a check sent twice
 /// (after a restart) is answered as a retry.
 struct SystemChecks: Sendable {
     let daemon: Daemon
@@ -14,6 +14,7 @@ struct SystemChecks: Sendable {
     struct Report: Sendable {
         var endOfDay = 0
         var deadlines = 0
+        var overdueTasks = 0
         var nothingToRecord = 0
         var refused: [String] = []
     }
@@ -52,16 +53,28 @@ struct SystemChecks: Sendable {
             try await send("system.deadlineCheck", key: "deadline \(row.id) \(instant / 3_600)", at: instant,
                            body: ["dossier": .string(row.id)], into: &report, eod: false)
         }
+        // Work items past due: the work-item register must reflect the log for the same reason.
+        if head > 0, try await !daemon.model.runner.waitUntil(WorkItemRegister(), reflects: head - 1,
+                                                                timeout: .seconds(30)) {
+            report.refused.append("overdue work-item checks skipped: the work-item register does not reflect the log")
+            return report
+        }
+        for task in try daemon.model.overdueWorkItems(asOf: instant) {
+            try await send("system.taskCheck", key: "task \(task)", at: instant, body: ["task": .string(task)],
+                           into: &report, eod: false, counter: \.overdueTasks)
+        }
         return report
     }
 
     private func send(_ type: String, key: String, at: Int64, body: [String: JSONValue], into report: inout Report,
-                      eod: Bool) async throws {
+                      eod: Bool, counter: WritableKeyPath<Report, Int>? = nil) async throws {
         let envelope = CommandEnvelope(commandID: CommandEventIDs.systemCommandID(key), type: type,
                                        actor: Actor(staffID: "scheduler", role: .system), occurredAt: at, body: body)
         do {
             if try await daemon.service.execute(envelope, principal: "ledgerd-scheduler", trustedTime: true) == nil {
                 report.nothingToRecord += 1
+            } else if let counter {
+                report[keyPath: counter] += 1
             } else if eod {
                 report.endOfDay += 1
             } else {
