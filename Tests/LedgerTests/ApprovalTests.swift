@@ -62,6 +62,15 @@ struct ApprovalTests {
         let events = try Approval.decide(state, .approve(at: 150), by: "deputy", delegations: [kt])
         #expect(events == [.stepApproved(level: 2, approver: "deputy", capacity: .kt, at: 150)])
         #expect(throws: LedgerError.self) { try Approval.decide(state, .approve(at: 250), by: "deputy", delegations: [kt]) }
+        // The signature records the capacity too; a delegation scoped to other subjects covers nothing here.
+        let approved = try Self.run(Self.requested + [(.approve(at: 110), "unitHead"), (.approve(at: 120), "director")])
+        #expect(try Approval.decide(approved, .sign(signedSha256: Self.draft, at: 130), by: "deputy", delegations: [kt])
+            == [.signed(signer: "deputy", capacity: .kt, signedSha256: Self.draft, at: 130)])
+        var leaveOnly = kt
+        leaveOnly.subjects = [.leave]
+        #expect(throws: LedgerError.self) {
+            try Approval.decide(approved, .sign(signedSha256: Self.draft, at: 130), by: "deputy", delegations: [leaveOnly])
+        }
     }
 
     @Test("a delegate who processed the subject cannot sign it")

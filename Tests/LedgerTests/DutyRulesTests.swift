@@ -124,15 +124,23 @@ struct DutyRulesTests {
         let decide: [String: JSONValue] = ["leave": .string(leave), "person": "a-4"]
         let colleague = try await s.refusal("leave.approve", "a-3", .specialist, "2020-04-03T09:00:00+07:00", decide)
         #expect(colleague?.code == .notPermitted)
-        // The direct head delegates to a-3 for the day; a-3 then decides.
-        try await s.run("delegation.grant", "a-2", .unitHead, "2020-04-03T09:00:00+07:00", [
-            "to": "a-3", "capacity": "TL", "validFrom": "2020-04-03T09:00:00+07:00", "validTo": "2020-04-03T17:00:00+07:00"])
-        try await s.run("leave.approve", "a-3", .specialist, "2020-04-03T09:10:00+07:00", decide)
+        // a-8, the unit's deputy, holds a delegation from the direct head for apology slips only: not for leave.
+        try await s.run("staff.assign", "hr", .system, "2020-03-31T08:00:00+07:00", [
+            "staff": "a-8", "unit": "A.P1", "position": "deputy head", "leader": true, "head": "a-2", "from": "2020-01-01"])
+        let grant: [String: JSONValue] = ["to": "a-8", "capacity": "TL", "validFrom": "2020-04-03T09:00:00+07:00",
+                                          "validTo": "2020-04-03T17:00:00+07:00"]
+        try await s.run("delegation.grant", "a-2", .unitHead, "2020-04-03T09:00:00+07:00",
+                        grant.merging(["subjects": .array(["APOLOGY_SLIP"])]) { $1 })
+        let outOfScope = try await s.refusal("leave.approve", "a-8", .deputyHead, "2020-04-03T09:05:00+07:00", decide)
+        #expect(outOfScope?.code == .notPermitted)
+        try await s.run("delegation.grant", "a-2", .unitHead, "2020-04-03T09:06:00+07:00",
+                        grant.merging(["subjects": .array(["LEAVE"]), "validFrom": "2020-04-03T09:06:00+07:00"]) { $1 })
+        try await s.run("leave.approve", "a-8", .deputyHead, "2020-04-03T09:10:00+07:00", decide)
         try await s.run("leave.approve", "a-2", .unitHead, "2020-04-03T09:20:00+07:00", ["leave": .string(half), "person": "a-4"])
         let person = try s.store.readStream("person-a-4", payloads: .facts)
         let approval = try person.compactMap { try PersonEvent(type: $0.record.eventType, facts: $0.facts ?? []) }
-            .first { if case .leaveDecided(_, true, "a-3", _, _) = $0 { true } else { false } }
-        #expect(approval == .leaveDecided(id: UUID(uuidString: leave)!, approved: true, by: "a-3",
+            .first { if case .leaveDecided(_, true, "a-8", _, _) = $0 { true } else { false } }
+        #expect(approval == .leaveDecided(id: UUID(uuidString: leave)!, approved: true, by: "a-8",
                                           rosterConflicts: [CivilDate("2020-04-14")!],
                                           at: Instant.parse("2020-04-03T09:10:00+07:00")!))
         // A half day's leave leaves the rest of the day to work: a-4 checks in on 7 April.

@@ -358,13 +358,32 @@ struct ServiceTests {
         #expect(again?.code == .invalidCommand, "nothing left in force to revoke")
         #expect(try await apology(second, "2020-04-07T10:00:00+07:00")?.code == .notPermitted, "revoked at 10:00")
         #expect(try await apology(second, "2020-04-07T11:00:00+07:00")?.code == .notPermitted)
-        // A unit head's delegation, ended by the head above them.
-        try await s.run("delegation.grant", "a-2", .unitHead, "2020-04-07T08:00:00+07:00", [
-            "to": "a-3", "capacity": "TL", "validFrom": "2020-04-08T08:00:00+07:00", "validTo": "2020-04-09T17:00:00+07:00"])
+        // Decree 30's capacities: KT only from the agency head, to a leader; TUQ in writing; named subjects only.
+        try await s.run("staff.assign", "hr", .system, "2020-03-31T08:00:00+07:00", [
+            "staff": "a-8", "unit": "A.P1", "position": "deputy head", "leader": true, "head": "a-2", "from": "2020-01-01"])
+        let tl: [String: JSONValue] = ["to": "a-8", "capacity": "TL", "validFrom": "2020-04-08T08:00:00+07:00",
+                                       "validTo": "2020-04-09T17:00:00+07:00"]
+        let toOfficer = try await s.refusal("delegation.grant", "a-2", .unitHead, "2020-04-07T08:00:00+07:00",
+                                            tl.merging(["to": "a-3"]) { $1 })
+        #expect(toOfficer?.code == .invalidCommand && toOfficer?.message.contains("a-3 is not one") == true)
+        let ktByUnitHead = try await s.refusal("delegation.grant", "a-2", .unitHead, "2020-04-07T08:00:00+07:00",
+                                               tl.merging(["capacity": "KT"]) { $1 })
+        #expect(ktByUnitHead?.code == .invalidCommand && ktByUnitHead?.message.contains("given by the head of A") == true)
+        let unwritten = try await s.refusal("delegation.grant", "a-2", .unitHead, "2020-04-07T08:00:00+07:00",
+                                            tl.merging(["capacity": "TUQ"]) { $1 })
+        #expect(unwritten?.field == "body.documentRef")
+        let scope = try await s.refusal("delegation.grant", "a-2", .unitHead, "2020-04-07T08:00:00+07:00",
+                                        tl.merging(["subjects": .array(["EVERYTHING"])]) { $1 })
+        #expect(scope?.field == "body.subjects")
+        // A unit head's delegation, ended by the head above them, named by its id.
+        let delegation = UUID()
+        try await s.run("delegation.grant", "a-2", .unitHead, "2020-04-07T08:00:00+07:00",
+                        tl.merging(["delegation": .string(delegation.uuidString), "capacity": "TUQ",
+                                    "documentRef": "15/GUQ-P1"]) { $1 })
         try await s.run("delegation.revoke", "a-1", .agencyHead, "2020-04-07T12:00:00+07:00",
-                        ["from": "a-2", "to": "a-3", "capacity": "TL"])
+                        ["from": "a-2", "delegation": .string(delegation.uuidString)])
         let left = try s.store.readStream(Delegation.stream(from: "a-2"), payloads: .facts).reduce([Delegation]()) {
-            try Delegation.apply($1.record.eventType, $1.facts ?? [], to: $0)
+            try Delegation.apply($1.record.eventType, $1.facts ?? [], to: $0, eventID: $1.record.eventID)
         }
         #expect(left.isEmpty, "a delegation revoked before it started is gone")
     }

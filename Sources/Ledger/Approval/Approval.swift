@@ -56,7 +56,7 @@ public enum ApprovalEvent: Hashable, Sendable {
     case returnedForRevision(level: Int, approver: String, comments: [String], at: Int64)
     case resubmitted(draftSha256: String, at: Int64)
     case rejected(level: Int, approver: String, reasons: [String], at: Int64)
-    case signed(signer: String, signedSha256: String, at: Int64)
+    case signed(signer: String, capacity: Delegation.Capacity?, signedSha256: String, at: Int64)
 }
 
 /// What approvers ask of an approval.
@@ -85,7 +85,7 @@ extension Approval {
                     + "approve it")
             }
             if actor == holder { return (level, nil) }
-            if let d = delegations.first(where: { $0.from == holder && $0.to == actor && $0.covers(instant) }) {
+            if let d = delegations.first(where: { $0.from == holder && $0.to == actor && $0.covers(instant, .dossierResult) }) {
                 return (level, d.capacity)
             }
             throw LedgerError(.notPermitted, "level \(level) belongs to \(holder); \(actor) holds no delegation from them")
@@ -131,9 +131,10 @@ extension Approval {
             guard actor != state.submitter, !state.processors.contains(actor) else {
                 throw LedgerError(.notPermitted, "four eyes: \(actor) submitted or processed this subject and cannot sign it")
             }
-            guard actor == last || delegations.contains(where: { $0.from == last && $0.to == actor && $0.covers(at) })
+            let delegation = delegations.first { $0.from == last && $0.to == actor && $0.covers(at, .dossierResult) }
+            guard actor == last || delegation != nil
             else { throw LedgerError(.notPermitted, "the final approver \(last) (or a delegate) signs") }
-            return [.signed(signer: actor, signedSha256: sha, at: at)]
+            return [.signed(signer: actor, capacity: actor == last ? nil : delegation?.capacity, signedSha256: sha, at: at)]
         }
     }
 }

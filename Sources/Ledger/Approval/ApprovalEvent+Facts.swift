@@ -1,3 +1,5 @@
+public import Foundation
+
 extension ApprovalEvent {
     /// The stored type.
     public var type: String {
@@ -36,8 +38,9 @@ extension ApprovalEvent {
         case .resubmitted(let sha, let at):
             w.field("draftSha256", sha)
             w.field("at", instant: at)
-        case .signed(let signer, let sha, let at):
+        case .signed(let signer, let capacity, let sha, let at):
             w.field("signer", signer)
+            if let capacity { w.field("capacity", capacity.rawValue) }
             w.field("signedSha256", sha)
             w.field("at", instant: at)
         }
@@ -67,8 +70,9 @@ extension ApprovalEvent {
             case "ApprovalRevisionResubmitted.v1":
                 return (.resubmitted(draftSha256: try r.string("draftSha256"), at: try r.instant("at")), nil)
             case "DocumentDigitallySigned.v1":
-                return (.signed(signer: try r.string("signer"), signedSha256: try r.string("signedSha256"),
-                                at: try r.instant("at")), nil)
+                return (.signed(signer: try r.string("signer"),
+                                capacity: try r.optionalString("capacity").flatMap(Delegation.Capacity.init),
+                                signedSha256: try r.string("signedSha256"), at: try r.instant("at")), nil)
             default: return nil
             }
         }
@@ -79,9 +83,13 @@ extension Delegation {
     /// The stream of the delegations a person gave.
     public static func stream(from person: String) -> String { "delegation-\(person)" }
 
-    /// As a new event (`DelegationGranted.v1`).
+    /// As a new event (`DelegationGranted.v1`; `delegation`, `subjects` and `documentRef` came later: a grant
+    /// without them reads with the id of its event, every subject and no document).
     public var new: NewEvent {
         var w = Facts.Writer()
+        w.field("delegation", id)
+        if !subjects.isEmpty { w.field("subjects", subjects.map(\.rawValue).sorted()) }
+        if let documentRef { w.field("documentRef", documentRef) }
         w.field("from", from)
         w.field("to", to)
         w.field("capacity", capacity.rawValue)
@@ -91,10 +99,13 @@ extension Delegation {
         return NewEvent("DelegationGranted.v1", w)
     }
 
-    /// A revocation of the delegations from `from` to `to` in `capacity` (`DelegationRevoked.v1`): from `at` on
-    /// they no longer cover anything (never retroactive).
-    public static func revocation(from: String, to: String, capacity: Capacity, by: String, at: Int64) -> NewEvent {
+    /// A revocation of the delegation `id`, or of those from `from` to `to` in `capacity` (`DelegationRevoked.v1`):
+    /// from `at` on they no longer cover anything (never retroactive).
+    public static func revocation(id: UUID?, from: String, to: String, capacity: Capacity, by: String, at: Int64)
+        -> NewEvent
+    {
         var w = Facts.Writer()
+        if let id { w.field("delegation", id) }
         w.field("from", from)
         w.field("to", to)
         w.field("capacity", capacity.rawValue)
@@ -105,15 +116,17 @@ extension Delegation {
 
     /// Folds one event of a `delegation-<from>` stream into the delegations it gave: a grant adds one, a revocation
     /// ends the matching ones at its instant (one that had not started yet is dropped).
-    public static func apply(_ type: String, _ facts: [UInt8], to list: [Delegation]) throws(Facts.DecodingError)
-        -> [Delegation]
+    public static func apply(_ type: String, _ facts: [UInt8], to list: [Delegation], eventID: UUID = UUID())
+        throws(Facts.DecodingError) -> [Delegation]
     {
-        guard type == "DelegationRevoked.v1" else { return list + [try Delegation(facts: facts)] }
-        let (to, capacity, at) = try Facts.decode(facts) { r throws(Facts.DecodingError) in
-            (try r.string("to"), try r.string("capacity"), try r.instant("at"))
+        guard type == "DelegationRevoked.v1" else { return list + [try Delegation(facts: facts, eventID: eventID)] }
+        let (id, to, capacity, at) = try Facts.decode(facts) { r throws(Facts.DecodingError) in
+            (r.contains("delegation") ? try r.uuid("delegation") : nil, try r.string("to"), try r.string("capacity"),
+             try r.instant("at"))
         }
         return list.compactMap { d in
-            guard d.to == to, d.capacity.rawValue == capacity, d.validTo > at else { return d }
+            let named = id.map { $0 == d.id } ?? (d.to == to && d.capacity.rawValue == capacity)
+            guard named, d.validTo > at else { return d }
             guard d.validFrom < at else { return nil }
             var ended = d
             ended.validTo = at - 1  // `covers` includes validTo: nothing at or after the revocation
@@ -121,15 +134,24 @@ extension Delegation {
         }
     }
 
-    /// Decodes a stored delegation.
-    public init(facts: [UInt8]) throws(Facts.DecodingError) {
+    /// Decodes a stored delegation (`eventID` names one recorded before delegations had ids).
+    public init(facts: [UInt8], eventID: UUID = UUID()) throws(Facts.DecodingError) {
         self = try Facts.decode(facts) { r throws(Facts.DecodingError) in
             guard let capacity = Capacity(rawValue: try r.string("capacity")) else {
                 throw Facts.DecodingError(what: "capacity", offset: 0)
             }
-            return Delegation(from: try r.string("from"), to: try r.string("to"), capacity: capacity,
+            var subjects = Set<Subject>()
+            if r.contains("subjects") {
+                for name in try r.strings("subjects") {
+                    guard let subject = Subject(rawValue: name) else { throw Facts.DecodingError(what: "subject", offset: 0) }
+                    subjects.insert(subject)
+                }
+            }
+            return Delegation(id: r.contains("delegation") ? try r.uuid("delegation") : eventID,
+                              from: try r.string("from"), to: try r.string("to"), capacity: capacity,
                               validFrom: try r.instant("validFrom"), validTo: try r.instant("validTo"),
-                              recordedAt: try r.instant("at"))
+                              recordedAt: try r.instant("at"), subjects: subjects,
+                              documentRef: try r.optionalString("documentRef"))
         }
     }
 }

@@ -1,8 +1,23 @@
+public import Foundation
+
 /// A signing delegation under Decree 30/2020: who may approve or sign for whom, in which capacity, when.
 public struct Delegation: Hashable, Sendable {
     /// The Decree-30 capacities: KT (ký thay, a deputy for the head), TL (thừa lệnh), TUQ (thừa ủy quyền, written
     /// and time-limited, never sub-delegated), Q (quyền, acting head).
     public enum Capacity: String, Hashable, Sendable, CaseIterable { case kt = "KT", tl = "TL", tuq = "TUQ", q = "Q" }
+
+    /// What a delegation may cover (domain.md §3.3 `scope.subjectTypes`).
+    public enum Subject: String, Hashable, Sendable, CaseIterable {
+        /// Approving and signing a dossier's result or refusal notice.
+        case dossierResult = "DOSSIER_RESULT"
+        /// Signing a delay apology slip.
+        case apologySlip = "APOLOGY_SLIP"
+        /// Deciding leave.
+        case leave = "LEAVE"
+    }
+
+    /// The delegation's id (revocations may name it).
+    public var id: UUID
 
     /// Who delegates (the chain holder).
     public var from: String
@@ -16,9 +31,17 @@ public struct Delegation: Hashable, Sendable {
     public var validTo: Int64
     /// When it was recorded (a delegation is never retroactive: validFrom ≥ recordedAt).
     public var recordedAt: Int64
+    /// What it covers; empty for everything the delegator decides or signs.
+    public var subjects: Set<Subject>
+    /// The written act of delegation (required for TUQ, which must be written).
+    public var documentRef: String?
 
     /// A delegation.
-    public init(from: String, to: String, capacity: Capacity, validFrom: Int64, validTo: Int64, recordedAt: Int64) {
+    public init(id: UUID = UUID(), from: String, to: String, capacity: Capacity, validFrom: Int64, validTo: Int64,
+                recordedAt: Int64, subjects: Set<Subject> = [], documentRef: String? = nil) {
+        self.id = id
+        self.subjects = subjects
+        self.documentRef = documentRef
         self.from = from
         self.to = to
         self.capacity = capacity
@@ -27,8 +50,42 @@ public struct Delegation: Hashable, Sendable {
         self.recordedAt = recordedAt
     }
 
-    /// Whether it covers an act at `instant`.
+    /// Whether it is in force at `instant`.
     public func covers(_ instant: Int64) -> Bool { validFrom <= instant && instant <= validTo }
+
+    /// Whether it covers an act on `subject` at `instant`.
+    public func covers(_ instant: Int64, _ subject: Subject) -> Bool {
+        covers(instant) && (subjects.isEmpty || subjects.contains(subject))
+    }
+
+    /// Checks the capacity's meaning under Decree 30 against the org chart on `day`: the delegate is a leader of the
+    /// delegator's agency (a deputy for KT and Q, a head of a unit for TL and TUQ); KT and Q are given by the agency's
+    /// head; a TUQ is written (it names its `documentRef`).
+    public static func checkCapacity(_ new: Delegation, reference: ReferenceData, on day: CivilDate)
+        throws(LedgerError)
+    {
+        guard let giver = reference.assignment(of: new.from, on: day), let agency = reference.agency(ofUnit: giver.unit)
+        else { throw LedgerError(.notFound, "\(new.from) is on no unit's staff on \(day)") }
+        guard let taker = reference.assignment(of: new.to, on: day), taker.isLeader,
+              reference.agency(ofUnit: taker.unit) == agency
+        else {
+            throw LedgerError(.invalidCommand, "\(new.capacity.rawValue) goes to a leader of \(agency) (a deputy, or the "
+                + "head of one of its units); \(new.to) is not one on \(day)")
+        }
+        switch new.capacity {
+        case .kt, .q:
+            guard reference.head(of: agency, on: day) == new.from else {
+                throw LedgerError(.invalidCommand, "\(new.capacity.rawValue) (\(new.capacity == .kt ? "ký thay" : "quyền")) is "
+                    + "given by the head of \(agency); \(new.from) is not")
+            }
+        case .tuq:
+            guard let ref = new.documentRef, !ref.isEmpty else {
+                throw LedgerError(.badField, "a TUQ delegation is written: body.documentRef names the act of delegation",
+                                  field: "body.documentRef")
+            }
+        case .tl: break
+        }
+    }
 
     /// Checks a new delegation against those in force: no self-delegation, not retroactive, a non-empty period, no
     /// sub-delegation of a TUQ, no cycles.

@@ -21,18 +21,33 @@ extension LedgerService {
                 var byStream = [String: [Delegation]]()
                 for e in read {
                     byStream[e.record.stream] = try Delegation.apply(e.record.eventType, e.facts ?? [],
-                                                                      to: byStream[e.record.stream] ?? [])
+                                                                      to: byStream[e.record.stream] ?? [],
+                                                                      eventID: e.record.eventID)
                 }
                 let all = byStream.keys.sorted().flatMap { byStream[$0]! }
                 // The checks read every delegation: guard every stream read, and the delegate's own (a concurrent
                 // grant back would close a cycle).
                 var versions = [String: UInt64]()
                 for e in read { versions[e.record.stream] = max(versions[e.record.stream] ?? 0, e.record.streamVersion) }
-                let new = Delegation(from: c.actor.staffID, to: try b.string("to"),
+                var subjects = Set<Delegation.Subject>()
+                for name in try b.strings("subjects") {
+                    guard let subject = Delegation.Subject(rawValue: name) else {
+                        throw LedgerError(.badField, "body.subjects lists \"\(name)\"; the subjects are "
+                            + Delegation.Subject.allCases.map(\.rawValue).joined(separator: ", "), field: "body.subjects")
+                    }
+                    subjects.insert(subject)
+                }
+                let new = Delegation(id: b.fields["delegation"] == nil ? c.context.commandID : try b.uuid("delegation"),
+                                     from: c.actor.staffID, to: try b.string("to"),
                                      capacity: try b.choice("capacity", Delegation.Capacity.self),
                                      validFrom: try b.instant("validFrom"), validTo: try b.instant("validTo"),
-                                     recordedAt: c.at)
+                                     recordedAt: c.at, subjects: subjects,
+                                     documentRef: try b.optionalString("documentRef"))
+                try Delegation.checkCapacity(new, reference: c.reference, on: day)
                 try Delegation.validate(new, existing: all)
+                if all.contains(where: { $0.id == new.id }) {
+                    throw LedgerError(.invalidCommand, "delegation \(new.id) exists; give a new one a new id")
+                }
                 let stream = Delegation.stream(from: new.from)
                 let target = Delegation.stream(from: new.to)
                 versions[target] = versions[target] ?? 0
@@ -51,20 +66,32 @@ extension LedgerService {
                         + "\(from)'s delegations")
                 }
             }
-            let to = try b.string("to")
-            let capacity = try b.choice("capacity", Delegation.Capacity.self)
+            // A revocation names the delegation (`delegation`), or its delegate and capacity (all of those).
+            let id = b.fields["delegation"] == nil ? nil : try b.uuid("delegation")
             return try await handler.execute(c.context) {
                 let stream = Delegation.stream(from: from)
                 let (given, version) = try handler.load(stream, [Delegation]()) { list, e in
-                    try Delegation.apply(e.record.eventType, e.facts ?? [], to: list)
+                    try Delegation.apply(e.record.eventType, e.facts ?? [], to: list, eventID: e.record.eventID)
                 }
-                guard given.contains(where: { $0.to == to && $0.capacity == capacity && $0.validTo > c.at }) else {
-                    throw LedgerError(.invalidCommand, "\(from) has no \(capacity.rawValue) delegation to \(to) in force "
-                        + "or to come")
+                let target: Delegation
+                if let id {
+                    guard let d = given.first(where: { $0.id == id && $0.validTo > c.at }) else {
+                        throw LedgerError(.invalidCommand, "\(from) has no delegation \(id) in force or to come")
+                    }
+                    target = d
+                } else {
+                    let to = try b.string("to")
+                    let capacity = try b.choice("capacity", Delegation.Capacity.self)
+                    guard let d = given.first(where: { $0.to == to && $0.capacity == capacity && $0.validTo > c.at }) else {
+                        throw LedgerError(.invalidCommand, "\(from) has no \(capacity.rawValue) delegation to \(to) in force "
+                            + "or to come")
+                    }
+                    target = d
                 }
                 return [PlannedAppend(stream: stream, readVersion: version,
-                                      events: [Delegation.revocation(from: from, to: to, capacity: capacity,
-                                                                     by: c.actor.staffID, at: c.at)])]
+                                      events: [Delegation.revocation(id: id, from: from, to: target.to,
+                                                                     capacity: target.capacity, by: c.actor.staffID,
+                                                                     at: c.at)])]
             }
         }
         let id = try b.uuid("approval")
@@ -83,7 +110,7 @@ extension LedgerService {
             var guards = [PlannedAppend]()
             for holder in Set(state.chain).sorted() {
                 let (given, v) = try handler.load(Delegation.stream(from: holder), [Delegation]()) { list, e in
-                    try Delegation.apply(e.record.eventType, e.facts ?? [], to: list)
+                    try Delegation.apply(e.record.eventType, e.facts ?? [], to: list, eventID: e.record.eventID)
                 }
                 delegations += given
                 if v > 0 { guards.append(PlannedAppend(stream: Delegation.stream(from: holder), readVersion: v, events: [])) }

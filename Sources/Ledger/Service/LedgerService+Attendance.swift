@@ -161,9 +161,9 @@ extension LedgerService {
                     // A delegate of the direct head, in force now, decides too (domain.md §3.2).
                     let stream = Delegation.stream(from: head)
                     let (given, v) = try handler.load(stream, [Delegation]()) { list, e in
-                        try Delegation.apply(e.record.eventType, e.facts ?? [], to: list)
+                        try Delegation.apply(e.record.eventType, e.facts ?? [], to: list, eventID: e.record.eventID)
                     }
-                    deciders.formUnion(given.filter { $0.covers(c.at) }.map(\.to))
+                    deciders.formUnion(given.filter { $0.covers(c.at, .leave) }.map(\.to))
                     if v > 0 { guards.append(PlannedAppend(stream: stream, readVersion: v, events: [])) }
                 }
                 if let unit = assignment?.unit, let agency = c.reference.agency(ofUnit: unit),

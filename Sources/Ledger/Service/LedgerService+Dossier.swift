@@ -122,9 +122,9 @@ extension LedgerService {
                 if c.actor.staffID != head {
                     let stream = Delegation.stream(from: head)
                     let (given, version) = try handler.load(stream, [Delegation]()) { list, e in
-                        try Delegation.apply(e.record.eventType, e.facts ?? [], to: list)
+                        try Delegation.apply(e.record.eventType, e.facts ?? [], to: list, eventID: e.record.eventID)
                     }
-                    guard given.contains(where: { $0.to == c.actor.staffID && $0.covers(c.at) }) else {
+                    guard given.contains(where: { $0.to == c.actor.staffID && $0.covers(c.at, .apologySlip) }) else {
                         throw LedgerError(.notPermitted, "apology slips are signed by the head of \(state.agencyID) "
                             + "(\(head)) or an official \(head) delegated to at that time; \(c.actor.staffID) holds no "
                             + "such delegation")
