@@ -207,6 +207,16 @@ extension Run {
             returned["trackingNumber"] = .string("EB" + String(n).leftPadded(9) + "VN")
         }
         emit(t, "dossier.returnResult", clerk, .oneStopOfficer, unit: deskUnit, returned)
+        // The post confirms its deliveries; some applicants rate the service (decided from the id, so the random
+        // stream does not shift).
+        if channel == "postal" {
+            emit(wm(t, 480 + Int(id.uuid.11) % 240), "dossier.confirmDelivery", clerk, .oneStopOfficer, unit: deskUnit,
+                 ["dossier": dossier])
+        } else if id.uuid.10 % 4 == 0 {
+            emit(wm(t, 60 + Int(id.uuid.11)), "dossier.recordFeedback", "portal", .applicant, [
+                "dossier": dossier, "score": .number(Double(3 + Int(id.uuid.9) % 3)),
+                "criteria": .array(["timeliness", "courtesy"].map(JSONValue.string))])
+        }
     }
 
     /// The scheduler's deadline checks: each working day at 16:45, every dossier received and still open.

@@ -36,8 +36,9 @@ struct FixtureTests {
         #expect(tally.unexpected.isEmpty, "\(tally.unexpected.prefix(5))")
         #expect(tally.accepted + tally.nothingToRecord == (expected["accepted"] ?? 0) + (expected["check"] ?? 0))
         for (code, count) in tally.refused { #expect(expected["refused:\(code)"] == count, "\(code)") }
-        #expect(Set(tally.refused.keys) == ["bad_field", "channel_not_allowed", "deadline_rule", "invalid_command",
-                                            "not_permitted", "second_supplement_needs_override"])
+        // The kinds of refusal the generator always plants (a late apology's deadline_rule comes only sometimes).
+        #expect(Set(tally.refused.keys).isSuperset(of: ["bad_field", "channel_not_allowed", "invalid_command",
+                                                        "not_permitted", "second_supplement_needs_override"]))
         #expect(tally.accepted > 4_000 && tally.refusedTotal > 20)
         // The receipt counters are gap-free: each agency-day's codes run 1…n.
         for info in try store.streams(prefix: "receipts-", limit: 1_000) {

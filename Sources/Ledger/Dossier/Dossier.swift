@@ -50,6 +50,17 @@ public struct Dossier: Hashable, Sendable {
     public var apologyIssuedAt: Int64?
     /// When processing finished (resolved, refused, withdrawn after receipt).
     public var finishedAt: Int64?
+    /// How the result went back, once returned.
+    public var returnedBy: Channel?
+    /// Whether the post delivered a result sent by post.
+    public var postalDelivered = false
+    /// Whether the applicant rated the service.
+    public var feedbackRecorded = false
+    /// Consultations of other agencies not yet answered.
+    public var openConsultations: Set<UUID> = []
+    /// The applicant's pseudonymous data-subject id (from the submission's metadata), which later personal parts
+    /// are encrypted under.
+    public var subject: UUID?
 
     /// No dossier yet.
     public init() {}
@@ -130,8 +141,19 @@ public struct Dossier: Hashable, Sendable {
         case .withdrawn(_, let at):
             d.status = .withdrawn
             if d.receiptCode != nil { d.finishedAt = at }
-        case .resultReturned:
+        case .resultReturned(let method, _, _):
             d.status = .returned
+            d.returnedBy = method
+        case .noteAdded:
+            break
+        case .consultationSent(let id, _, _, _, _):
+            d.openConsultations.insert(id)
+        case .consultationAnswered(let id, _, _):
+            d.openConsultations.remove(id)
+        case .postalDelivered:
+            d.postalDelivered = true
+        case .feedbackRecorded:
+            d.feedbackRecorded = true
         }
         return d
     }

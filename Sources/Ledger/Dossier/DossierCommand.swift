@@ -2,6 +2,16 @@ public import Foundation
 
 /// What officials (and the applicant) ask of a dossier.
 public enum DossierCommand: Hashable, Sendable {
+    /// A processing note by the assignee.
+    case addNote(note: String, at: Int64)
+    /// A question to another agency (`toAgency` checked to exist by the caller), answered by `dueAt`.
+    case consult(consultation: UUID, toAgency: String, question: String, dueAt: Int64, at: Int64)
+    /// The other agency's answer to a consultation.
+    case recordConsultationAnswer(consultation: UUID, answerRef: String, at: Int64)
+    /// The post's confirmation that a result sent by post was delivered.
+    case confirmDelivery(at: Int64)
+    /// The applicant's rating (1–5) of the service, with the criteria rated and an optional comment.
+    case recordFeedback(score: Int, criteria: [String], comment: String?, at: Int64)
     /// Submit under a procedure version through a channel; `intake` is the duty policy's intake rule in force
     /// (under Directive 16: online only for level 3/4 procedures; other channels only for the urgent list).
     case submit(procedure: ProcedureVersion, agencyID: String, channel: Channel, applicantName: String,
@@ -58,6 +68,12 @@ extension Dossier {
                 throw LedgerError(.invalidState, "cannot \(doing): the dossier is "
                     + "\(state.status.map { "\($0.rawValue) (status \($0.nationalCode))" } ?? "not submitted")")
             }
+        }
+        /// The current assignee, while the dossier is assigned or being processed (a supplement or fee pending too).
+        func requireAssignee(_ doing: String) throws(LedgerError) {
+            try requireStatus([.assigned, .inProcess, .awaitingSupplement, .awaitingPayment, .pendingApproval], doing)
+            try require(actor.staffID == state.assignee, .notPermitted,
+                        "only the assignee (\(state.assignee ?? "none")) may \(doing)")
         }
         func requireSigned(_ approval: Approval, _ outcome: ProposedOutcome) throws(LedgerError) {
             try require(approval.status == .signed, .invalidState, "the result needs its approval signed first (the "
@@ -263,6 +279,42 @@ extension Dossier {
                 try require(tracking == nil, .invalidCommand, "only a postal return has a tracking number")
             }
             return [.resultReturned(method: method, trackingNumber: tracking, at: at)]
+
+        case .addNote(let note, let at):
+            try requireAssignee("add a processing note")
+            try require(!note.trimmingCharacters(in: .whitespaces).isEmpty && note.count <= 2_000, .invalidCommand,
+                        "a processing note is 1–2000 characters")
+            return [.noteAdded(by: actor.staffID, note: note, at: at)]
+
+        case .consult(let id, let agency, let question, let due, let at):
+            try requireAssignee("consult another agency")
+            try require(agency != state.agencyID, .invalidCommand, "a consultation goes to another agency than \(agency)")
+            try require(!question.isEmpty, .invalidCommand, "a consultation asks a question")
+            try require(due > at, .invalidCommand, "a consultation's answer is due after it is sent")
+            try require(!state.openConsultations.contains(id), .invalidState, "consultation \(id) was already sent")
+            return [.consultationSent(consultation: id, toAgency: agency, question: question, dueAt: due, at: at)]
+
+        case .recordConsultationAnswer(let id, let answer, let at):
+            try requireAssignee("record a consultation's answer")
+            try require(state.openConsultations.contains(id), .invalidState, "consultation \(id) is not open")
+            try require(!answer.isEmpty, .invalidCommand, "an answer is recorded by its document reference")
+            return [.consultationAnswered(consultation: id, answerRef: answer, at: at)]
+
+        case .confirmDelivery(let at):
+            try requireStatus([.returned], "confirm a postal delivery")
+            try require(state.returnedBy == .postal, .invalidState, "only a result sent by post is delivered by post")
+            try require(!state.postalDelivered, .invalidState, "the delivery was already confirmed")
+            try require([.oneStopOfficer, .system].contains(actor.role), .notPermitted,
+                        "the one-stop desk or the postal service's gateway confirms a delivery")
+            return [.postalDelivered(at: at)]
+
+        case .recordFeedback(let score, let criteria, let comment, let at):
+            try requireStatus([.returned], "rate the service")
+            try require(actor.role == .applicant, .notPermitted, "the applicant rates the service")
+            try require(!state.feedbackRecorded, .invalidState, "the service was already rated for this dossier")
+            try require((1...5).contains(score), .invalidCommand, "a score is 1 to 5")
+            try require((comment?.count ?? 0) <= 2_000, .invalidCommand, "a comment is at most 2000 characters")
+            return [.feedbackRecorded(score: score, criteria: criteria, comment: comment, at: at)]
         }
     }
 }

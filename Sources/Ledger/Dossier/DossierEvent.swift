@@ -54,6 +54,18 @@ public enum DossierEvent: Hashable, Sendable {
     case withdrawalRequested(reason: String, at: Int64)
     /// The result handed back (status 10): at the counter, online, or by post with the postal tracking number.
     case resultReturned(method: Channel, trackingNumber: String? = nil, at: Int64)
+    /// A processing note by the assignee; the note is personal data (it may speak of the applicant).
+    case noteAdded(by: String, note: String, at: Int64)
+    /// A question sent to another agency (an inter-agency procedure); it does not pause the clock. The question is
+    /// personal data.
+    case consultationSent(consultation: UUID, toAgency: String, question: String, dueAt: Int64, at: Int64)
+    /// The other agency's answer, by its reference.
+    case consultationAnswered(consultation: UUID, answerRef: String, at: Int64)
+    /// The postal service delivered a result sent by post.
+    case postalDelivered(at: Int64)
+    /// The applicant's rating of the service after the result came back (1–5 per criterion); the comment is
+    /// personal data.
+    case feedbackRecorded(score: Int, criteria: [String], comment: String?, at: Int64)
 
     /// The facts of a submission.
     public struct Submitted: Hashable, Sendable {
@@ -147,6 +159,11 @@ public enum DossierEvent: Hashable, Sendable {
         case .withdrawn: "DossierWithdrawn.v1"
         case .withdrawalRequested: "DossierWithdrawalRequested.v1"
         case .resultReturned: "DossierResultReturned.v1"
+        case .noteAdded: "ProcessingNoteAdded.v1"
+        case .consultationSent: "InterAgencyConsultationSent.v1"
+        case .consultationAnswered: "InterAgencyConsultationAnswered.v1"
+        case .postalDelivered: "PostalDelivered.v1"
+        case .feedbackRecorded: "CitizenFeedbackRecorded.v1"
         }
     }
 
@@ -248,8 +265,42 @@ public enum DossierEvent: Hashable, Sendable {
             w.field("method", method.rawValue)
             if let tracking { w.field("postalTrackingNo", tracking) }
             w.field("at", instant: at)
+        case .noteAdded(let by, let note, let at):
+            w.field("by", by)
+            w.field("at", instant: at)
+            personal = Self.personal("note", note)
+        case .consultationSent(let id, let agency, let question, let due, let at):
+            w.field("consultation", id)
+            w.field("toAgency", agency)
+            w.field("dueAt", instant: due)
+            w.field("at", instant: at)
+            personal = Self.personal("question", question)
+        case .consultationAnswered(let id, let answer, let at):
+            w.field("consultation", id)
+            w.field("answerRef", answer)
+            w.field("at", instant: at)
+        case .postalDelivered(let at):
+            w.field("at", instant: at)
+        case .feedbackRecorded(let score, let criteria, let comment, let at):
+            w.field("score", score)
+            w.field("criteria", criteria)
+            w.field("at", instant: at)
+            if let comment { personal = Self.personal("comment", comment) }
         }
         return (w.finish(), personal)
+    }
+
+    /// A personal part of one text field.
+    private static func personal(_ key: String, _ text: String) -> [UInt8] {
+        var p = Facts.Writer()
+        p.field(key, text)
+        return p.finish()
+    }
+
+    /// The text field of a personal part, or "" when erased.
+    private static func personalText(_ personal: [UInt8]?, _ key: String) throws(Facts.DecodingError) -> String {
+        guard let personal else { return "" }
+        return try Facts.decode(personal) { p throws(Facts.DecodingError) in try p.optionalString(key) ?? "" }
     }
 
     /// Decodes a stored event; `personal` is `nil` after an erasure (the applicant then reads as erased).
@@ -346,6 +397,20 @@ public enum DossierEvent: Hashable, Sendable {
             }
             return .resultReturned(method: method, trackingNumber: try r.optionalString("postalTrackingNo"),
                                    at: try r.instant("at"))
+        case "ProcessingNoteAdded.v1":
+            return .noteAdded(by: try r.string("by"), note: try personalText(personal, "note"), at: try r.instant("at"))
+        case "InterAgencyConsultationSent.v1":
+            return .consultationSent(consultation: try r.uuid("consultation"), toAgency: try r.string("toAgency"),
+                                     question: try personalText(personal, "question"), dueAt: try r.instant("dueAt"),
+                                     at: try r.instant("at"))
+        case "InterAgencyConsultationAnswered.v1":
+            return .consultationAnswered(consultation: try r.uuid("consultation"), answerRef: try r.string("answerRef"),
+                                         at: try r.instant("at"))
+        case "PostalDelivered.v1": return .postalDelivered(at: try r.instant("at"))
+        case "CitizenFeedbackRecorded.v1":
+            let comment = try personalText(personal, "comment")
+            return .feedbackRecorded(score: Int(try r.int("score")), criteria: try r.strings("criteria"),
+                                     comment: comment.isEmpty ? nil : comment, at: try r.instant("at"))
         default:
             throw Facts.DecodingError(what: "unknown dossier event type \(type)", offset: 0)
         }

@@ -38,6 +38,9 @@ public struct DossierHandler: Sendable {
                                  position: event.position)
             }
             state = Dossier.evolve(state, decoded)
+            if case .submitted = decoded, let subject = event.record.metadata["subject"] {
+                state.subject = UUID(uuidString: subject)
+            }
             version = event.record.streamVersion
         }
         return (state, version)
@@ -69,8 +72,10 @@ public struct DossierHandler: Sendable {
         var shares = [PlannedAppend(stream: Self.stream(dossier), readVersion: version, events: [])]
         for event in events {
             let (facts, personal) = event.encoded
-            // Without a given subject, one derived from the command, so a retry carries the same one.
-            let who = personal == nil ? nil : (subject ?? CommandEventIDs.eventID(command: commandID, index: 9_999))
+            // The dossier's applicant, else the subject given, else one derived from the command (a retry carries
+            // the same one).
+            let who = personal == nil ? nil
+                : (state.subject ?? subject ?? CommandEventIDs.eventID(command: commandID, index: 9_999))
             shares[0].events.append(NewEvent(type: event.type, facts: facts, personal: personal, subject: who))
             if case .received(let r) = event { shares.append(try receiptShare(r)) }
         }

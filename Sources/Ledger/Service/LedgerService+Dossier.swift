@@ -7,7 +7,8 @@ extension LedgerService {
         "dossier.transfer", "dossier.assign", "dossier.startProcessing", "dossier.requestSupplement", "dossier.approveSecondSupplement",
         "dossier.receiveSupplement", "dossier.requestPayment", "dossier.payFee", "dossier.submitForApproval",
         "dossier.resolve", "dossier.refuse", "dossier.issueApology", "dossier.requestWithdrawal", "dossier.withdraw", "dossier.returnResult",
-        "system.deadlineCheck",
+        "dossier.addNote", "dossier.consult", "dossier.recordConsultationAnswer", "dossier.confirmDelivery",
+        "dossier.recordFeedback", "system.deadlineCheck",
     ]
 
     func executeDossier(_ c: Command) async throws -> AppendResult {
@@ -137,6 +138,19 @@ extension LedgerService {
             case "dossier.returnResult":
                 command = .returnResult(method: try Self.channel(b, "method"),
                                         trackingNumber: try b.optionalString("trackingNumber"), at: c.at)
+            case "dossier.addNote": command = .addNote(note: try b.string("note"), at: c.at)
+            case "dossier.consult":
+                let agency = try b.string("toAgency")
+                guard c.reference.agencies[agency] != nil else { throw LedgerError(.notFound, "no agency \(agency)") }
+                command = .consult(consultation: try b.uuid("consultation"), toAgency: agency,
+                                   question: try b.string("question"), dueAt: try b.instant("dueAt"), at: c.at)
+            case "dossier.recordConsultationAnswer":
+                command = .recordConsultationAnswer(consultation: try b.uuid("consultation"),
+                                                    answerRef: try b.string("answerRef"), at: c.at)
+            case "dossier.confirmDelivery": command = .confirmDelivery(at: c.at)
+            case "dossier.recordFeedback":
+                command = .recordFeedback(score: Int(try b.int("score")), criteria: try b.strings("criteria"),
+                                          comment: try b.optionalString("comment"), at: c.at)
             case "system.deadlineCheck":
                 try c.requireSystem()
                 command = .checkDeadline(calendar: try pinned(), at: c.at)
