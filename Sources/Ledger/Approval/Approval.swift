@@ -1,8 +1,21 @@
+import Foundation
+
 /// An approval of a draft (stream `approval-<id>`): a chain of levels resolved from the org chart, four eyes at
-/// every level, returns for revision, rejection, and the signature over the approved draft's hash.
+/// every level, returns for revision, rejection, the signature over the approved draft's hash, then the document's
+/// number in its register and its issue; the submitter may withdraw it before a final decision.
 public struct Approval: Hashable, Sendable {
     /// Where it stands.
-    public enum Status: String, Hashable, Sendable { case pending, returned, approved, rejected, signed }
+    public enum Status: String, Hashable, Sendable { case pending, returned, approved, rejected, signed, withdrawn }
+
+    /// How a signed document goes out (domain.md §3.3 `DocumentIssued.channel`).
+    public enum IssueChannel: String, Hashable, Sendable, CaseIterable {
+        /// The e-document interconnection between agencies.
+        case edoc = "EDOC"
+        /// Public postal service.
+        case post = "POST"
+        /// The public-service portal.
+        case portal = "PORTAL"
+    }
 
     /// Where it stands.
     public var status: Status?
@@ -16,6 +29,12 @@ public struct Approval: Hashable, Sendable {
     public var approvedLevels = 0
     /// The draft's SHA-256.
     public var draftSha256 = ""
+    /// When it was signed.
+    public var signedAt: Int64?
+    /// The document's number in its register, once numbered.
+    public var number: Int?
+    /// Whether the document was issued.
+    public var issued = false
 
     /// Creates one.
     public init() {}
@@ -41,8 +60,15 @@ public struct Approval: Hashable, Sendable {
             a.approvedLevels = 0
         case .rejected:
             a.status = .rejected
-        case .signed:
+        case .signed(_, _, _, let at):
             a.status = .signed
+            a.signedAt = at
+        case .numbered(_, let number, _, _, _, _):
+            a.number = number
+        case .issued:
+            a.issued = true
+        case .withdrawn:
+            a.status = .withdrawn
         }
         return a
     }
@@ -57,6 +83,12 @@ public enum ApprovalEvent: Hashable, Sendable {
     case resubmitted(draftSha256: String, at: Int64)
     case rejected(level: Int, approver: String, reasons: [String], at: Int64)
     case signed(signer: String, capacity: Delegation.Capacity?, signedSha256: String, at: Int64)
+    /// The signed document's number in its register (gap-free per register and calendar year), with its symbol.
+    case numbered(register: String, number: Int, symbol: String, issueDate: CivilDate, by: String, at: Int64)
+    /// The numbered document sent out; `late` when after the end of the next working day after signing.
+    case issued(recipients: [String], channel: Approval.IssueChannel, late: Bool, by: String, at: Int64)
+    /// Taken back by its submitter before a final decision.
+    case withdrawn(reason: String, by: String, at: Int64)
 }
 
 /// What approvers ask of an approval.
@@ -67,6 +99,12 @@ public enum ApprovalCommand: Hashable, Sendable {
     case resubmit(draftSha256: String, at: Int64)
     case reject(reasons: [String], at: Int64)
     case sign(signedSha256: String, at: Int64)
+    /// Numbers the signed document: `number` is its register's next (the caller reads the register).
+    case number(register: String, number: Int, symbol: String, issueDate: CivilDate, at: Int64)
+    /// Issues the numbered document; `deadline` is the end of the next working day after signing.
+    case issue(recipients: [String], channel: Approval.IssueChannel, deadline: Int64, at: Int64)
+    /// Withdraws the approval (its submitter, before a final decision).
+    case withdraw(reason: String, at: Int64)
 }
 
 extension Approval {
@@ -135,6 +173,37 @@ extension Approval {
             guard actor == last || delegation != nil
             else { throw LedgerError(.notPermitted, "the final approver \(last) (or a delegate) signs") }
             return [.signed(signer: actor, capacity: actor == last ? nil : delegation?.capacity, signedSha256: sha, at: at)]
+        case .number(let register, let number, let symbol, let date, let at):
+            guard state.status == .signed else {
+                throw LedgerError(.invalidState, "only a signed document is numbered (the approval is "
+                    + "\(state.status?.rawValue ?? "not requested"))")
+            }
+            guard state.number == nil else {
+                throw LedgerError(.invalidState, "the document already has number \(state.number!)")
+            }
+            guard !symbol.isEmpty, symbol.count <= 40 else {
+                throw LedgerError(.invalidCommand, "a document's symbol (e.g. QĐ-UBND) is 1–40 characters")
+            }
+            return [.numbered(register: register, number: number, symbol: symbol, issueDate: date, by: actor, at: at)]
+        case .issue(let recipients, let channel, let deadline, let at):
+            guard state.status == .signed, state.number != nil else {
+                throw LedgerError(.invalidState, "a document is issued once signed and numbered")
+            }
+            guard !state.issued else { throw LedgerError(.invalidState, "the document was already issued") }
+            guard !recipients.isEmpty else { throw LedgerError(.invalidCommand, "an issue names its recipients") }
+            return [.issued(recipients: recipients, channel: channel, late: at > deadline, by: actor, at: at)]
+        case .withdraw(let reason, let at):
+            guard state.status == .pending || state.status == .returned else {
+                throw LedgerError(.invalidState, "only an approval awaiting a decision is withdrawn (it is "
+                    + "\(state.status?.rawValue ?? "not requested"))")
+            }
+            guard actor == state.submitter else {
+                throw LedgerError(.notPermitted, "only the submitter (\(state.submitter)) withdraws an approval")
+            }
+            guard !reason.trimmingCharacters(in: .whitespaces).isEmpty else {
+                throw LedgerError(.invalidCommand, "a withdrawal gives its reason")
+            }
+            return [.withdrawn(reason: reason, by: actor, at: at)]
         }
     }
 }

@@ -10,6 +10,9 @@ extension ApprovalEvent {
         case .resubmitted: "ApprovalRevisionResubmitted.v1"
         case .rejected: "ApprovalRejected.v1"
         case .signed: "DocumentDigitallySigned.v1"
+        case .numbered: "DocumentNumbered.v1"
+        case .issued: "DocumentIssued.v1"
+        case .withdrawn: "ApprovalWithdrawn.v1"
         }
     }
 
@@ -43,6 +46,23 @@ extension ApprovalEvent {
             if let capacity { w.field("capacity", capacity.rawValue) }
             w.field("signedSha256", sha)
             w.field("at", instant: at)
+        case .numbered(let register, let number, let symbol, let date, let by, let at):
+            w.field("register", register)
+            w.field("number", number)
+            w.field("symbol", symbol)
+            w.field("issueDate", date.description)
+            w.field("by", by)
+            w.field("at", instant: at)
+        case .issued(let recipients, let channel, let late, let by, let at):
+            w.field("recipients", recipients)
+            w.field("channel", channel.rawValue)
+            w.field("late", late)
+            w.field("by", by)
+            w.field("at", instant: at)
+        case .withdrawn(let reason, let by, let at):
+            w.field("reason", reason)
+            w.field("by", by)
+            w.field("at", instant: at)
         }
         return NewEvent(type, w)
     }
@@ -73,6 +93,21 @@ extension ApprovalEvent {
                 return (.signed(signer: try r.string("signer"),
                                 capacity: try r.optionalString("capacity").flatMap(Delegation.Capacity.init),
                                 signedSha256: try r.string("signedSha256"), at: try r.instant("at")), nil)
+            case "DocumentNumbered.v1":
+                guard let date = CivilDate(try r.string("issueDate")) else {
+                    throw Facts.DecodingError(what: "issueDate", offset: 0)
+                }
+                return (.numbered(register: try r.string("register"), number: Int(try r.int("number")),
+                                  symbol: try r.string("symbol"), issueDate: date, by: try r.string("by"),
+                                  at: try r.instant("at")), nil)
+            case "DocumentIssued.v1":
+                guard let channel = Approval.IssueChannel(rawValue: try r.string("channel")) else {
+                    throw Facts.DecodingError(what: "channel", offset: 0)
+                }
+                return (.issued(recipients: try r.strings("recipients"), channel: channel,
+                                late: try r.bool("late") ?? false, by: try r.string("by"), at: try r.instant("at")), nil)
+            case "ApprovalWithdrawn.v1":
+                return (.withdrawn(reason: try r.string("reason"), by: try r.string("by"), at: try r.instant("at")), nil)
             default: return nil
             }
         }

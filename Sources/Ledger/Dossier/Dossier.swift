@@ -144,6 +144,10 @@ public struct Dossier: Hashable, Sendable {
         case .resultReturned(let method, _, _):
             d.status = .returned
             d.returnedBy = method
+        case .approvalWithdrawn:
+            d.status = .inProcess
+            d.approvalID = nil
+            d.proposedOutcome = nil
         case .noteAdded:
             break
         case .consultationSent(let id, _, _, _, _):

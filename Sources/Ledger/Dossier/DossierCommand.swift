@@ -40,6 +40,8 @@ public enum DossierCommand: Hashable, Sendable {
     case submitForApproval(approvalID: UUID, draftSha256: String, outcome: ProposedOutcome, at: Int64)
     /// The approval returned (or rejected) the draft: processing resumes.
     case approvalReturned(approvalID: UUID, rejected: Bool, at: Int64)
+    /// The submitter withdrew the approval before a decision: back to processing (no revision counted).
+    case approvalWithdrawn(approvalID: UUID, at: Int64)
     /// Resolve: needs the dossier's approval, signed, proposing to grant.
     case resolve(resultNumber: String, approval: Approval, at: Int64)
     /// Refuse after processing: needs the dossier's approval, signed, proposing to refuse.
@@ -210,6 +212,11 @@ extension Dossier {
             try requireStatus([.pendingApproval], "take a draft back")
             try require(approval == state.approvalID, .invalidCommand, "approval \(approval) is not this dossier's")
             return [.approvalReturned(approvalID: approval, rejected: rejected, at: at)]
+
+        case .approvalWithdrawn(let approval, let at):
+            try requireStatus([.pendingApproval], "withdraw its approval")
+            try require(approval == state.approvalID, .invalidCommand, "approval \(approval) is not this dossier's")
+            return [.approvalWithdrawn(approvalID: approval, at: at)]
 
         case .resolve(let number, let approval, let at):
             try requireStatus([.pendingApproval], "resolve")

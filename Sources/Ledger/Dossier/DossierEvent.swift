@@ -54,6 +54,8 @@ public enum DossierEvent: Hashable, Sendable {
     case withdrawalRequested(reason: String, at: Int64)
     /// The result handed back (status 10): at the counter, online, or by post with the postal tracking number.
     case resultReturned(method: Channel, trackingNumber: String? = nil, at: Int64)
+    /// The submitter withdrew the draft's approval before a decision: back to processing.
+    case approvalWithdrawn(approvalID: UUID, at: Int64)
     /// A processing note by the assignee; the note is personal data (it may speak of the applicant).
     case noteAdded(by: String, note: String, at: Int64)
     /// A question sent to another agency (an inter-agency procedure); it does not pause the clock. The question is
@@ -159,6 +161,7 @@ public enum DossierEvent: Hashable, Sendable {
         case .withdrawn: "DossierWithdrawn.v1"
         case .withdrawalRequested: "DossierWithdrawalRequested.v1"
         case .resultReturned: "DossierResultReturned.v1"
+        case .approvalWithdrawn: "DossierApprovalWithdrawn.v1"
         case .noteAdded: "ProcessingNoteAdded.v1"
         case .consultationSent: "InterAgencyConsultationSent.v1"
         case .consultationAnswered: "InterAgencyConsultationAnswered.v1"
@@ -264,6 +267,9 @@ public enum DossierEvent: Hashable, Sendable {
         case .resultReturned(let method, let tracking, let at):
             w.field("method", method.rawValue)
             if let tracking { w.field("postalTrackingNo", tracking) }
+            w.field("at", instant: at)
+        case .approvalWithdrawn(let approval, let at):
+            w.field("approval", approval)
             w.field("at", instant: at)
         case .noteAdded(let by, let note, let at):
             w.field("by", by)
@@ -397,6 +403,8 @@ public enum DossierEvent: Hashable, Sendable {
             }
             return .resultReturned(method: method, trackingNumber: try r.optionalString("postalTrackingNo"),
                                    at: try r.instant("at"))
+        case "DossierApprovalWithdrawn.v1":
+            return .approvalWithdrawn(approvalID: try r.uuid("approval"), at: try r.instant("at"))
         case "ProcessingNoteAdded.v1":
             return .noteAdded(by: try r.string("by"), note: try personalText(personal, "note"), at: try r.instant("at"))
         case "InterAgencyConsultationSent.v1":

@@ -4,6 +4,7 @@ import Foundation
 extension LedgerService {
     static let approvalCommands: Set<String> = [
         "approval.approve", "approval.return", "approval.reject", "approval.resubmit", "approval.sign",
+        "approval.number", "approval.issue", "approval.withdraw",
         "delegation.grant", "delegation.revoke",
     ]
 
@@ -98,7 +99,43 @@ extension LedgerService {
         return try await handler.execute(c.context) {
             let (state, subject, version) = try approval(id)
             let command: ApprovalCommand
+            var register: PlannedAppend?
             switch c.envelope.type {
+            case "approval.number", "approval.issue":
+                guard [.clerk, .oneStopOfficer].contains(c.actor.role) else {
+                    throw LedgerError(.notPermitted, "the clerk numbers and issues signed documents")
+                }
+                let calendar = try c.workingCalendar().calendar
+                if c.envelope.type == "approval.issue" {
+                    let channel = try b.choice("channel", Approval.IssueChannel.self)
+                    // Issued no later than the end of the next working day after signing (Decree 30).
+                    let signed = calendar.local(state.signedAt ?? c.at).date
+                    let next = calendar.nextWorkingDay(after: signed)
+                    let deadline = calendar.instant(next, minute: calendar.sessions.last!.end)
+                    command = .issue(recipients: try b.strings("recipients"), channel: channel, deadline: deadline,
+                                     at: c.at)
+                    break
+                }
+                // The register's numbers run 1, 2, … per calendar year: the next is its stream's version + 1, and the
+                // append expects that version, so two clerks never take the same number.
+                let name = try b.string("register")
+                guard !name.isEmpty, name.count <= 40,
+                      name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "._".contains($0)) }) else {
+                    throw LedgerError(.badField, "body.register is 1–40 letters, digits, dots or underscores",
+                                      field: "body.register")
+                }
+                let today = calendar.local(c.at).date
+                let stream = "docregister-\(name)-\(today.year)"
+                let registerVersion = try store.streamInfo(stream)?.version ?? 0
+                let number = Int(registerVersion) + 1
+                var w = Facts.Writer()
+                w.field("approval", id)
+                w.field("number", number)
+                register = PlannedAppend(stream: stream, readVersion: registerVersion,
+                                         events: [NewEvent("DocumentNumberTaken.v1", w)])
+                command = .number(register: name, number: number, symbol: try b.string("symbol"), issueDate: today,
+                                  at: c.at)
+            case "approval.withdraw": command = .withdraw(reason: try b.string("reason"), at: c.at)
             case "approval.approve": command = .approve(at: c.at)
             case "approval.return": command = .returnForRevision(comments: try b.strings("comments"), at: c.at)
             case "approval.reject": command = .reject(reasons: try b.strings("reasons"), at: c.at)
@@ -126,6 +163,7 @@ extension LedgerService {
                 var change: DossierCommand?
                 switch event {
                 case .returnedForRevision: change = .approvalReturned(approvalID: id, rejected: false, at: c.at)
+                case .withdrawn: change = .approvalWithdrawn(approvalID: id, at: c.at)
                 case .rejected: change = .approvalReturned(approvalID: id, rejected: true, at: c.at)
                 case .resubmitted(let sha, _):
                     change = .submitForApproval(approvalID: id, draftSha256: sha,
@@ -139,7 +177,7 @@ extension LedgerService {
                                                 events: moved.map { NewEvent(type: $0.type, facts: $0.encoded.facts) }))
                 }
             }
-            return shares + guards
+            return shares + guards + (register.map { [$0] } ?? [])
         }
     }
 }

@@ -155,6 +155,8 @@ public struct DossierRegister: Projection {
         case .resultReturned(_, _, let at):
             row.status = .returned
             row.returnedAt = at
+        case .approvalWithdrawn:
+            row.status = .inProcess
         case .noteAdded, .consultationSent, .consultationAnswered, .postalDelivered, .feedbackRecorded:
             break  // in the dossier's audit trail; the register's row does not change
         }

@@ -1,0 +1,80 @@
+import EventStore
+import Foundation
+import Ledger
+import TestSupport
+import Testing
+
+/// What follows a signature (domain.md §3.3): the document's number in its register, its issue, and the
+/// submitter's withdrawal before a decision.
+@Suite("Signed documents")
+struct DocumentTests {
+    @Test("numbers run gap-free per register and year; issued once, late after the next working day; withdrawn only before a decision")
+    func numberIssueWithdraw() async throws {
+        let s = try await Scenario.make("documents")
+        defer { s.remove() }
+        let sha = String(repeating: "c", count: 64)
+        /// Opens a dossier and submits its draft for approval; returns the approval id.
+        func submitted(_ n: Int) async throws -> (dossier: UUID, approval: JSONValue) {
+            let dossier = UUID(), approval = JSONValue.string(UUID().uuidString)
+            try await s.openDossier(dossier, submit: "2020-04-01T09:0\(n):00", receive: "2020-04-01T10:0\(n):00",
+                                    assignee: "a-3")
+            try await s.run("dossier.submitForApproval", "a-3", .specialist, "2020-04-03T09:00:00+07:00", [
+                "dossier": .string(dossier.uuidString), "approval": approval, "draftSha256": .string(sha),
+                "outcome": "grant"])
+            return (dossier, approval)
+        }
+        func signed(_ n: Int) async throws -> JSONValue {
+            let (_, approval) = try await submitted(n)
+            try await s.run("approval.approve", "a-2", .unitHead, "2020-04-03T10:00:00+07:00", ["approval": approval])
+            try await s.run("approval.approve", "a-1", .agencyHead, "2020-04-03T11:00:00+07:00", ["approval": approval])
+            try await s.run("approval.sign", "a-1", .agencyHead, "2020-04-03T11:30:00+07:00",
+                            ["approval": approval, "signedSha256": .string(sha)])
+            return approval
+        }
+        let (first, second) = (try await signed(1), try await signed(2))
+        let number: [String: JSONValue] = ["register": "QD", "symbol": "QĐ-UBND"]
+        let bySpecialist = try await s.refusal("approval.number", "a-3", .specialist, "2020-04-03T14:00:00+07:00",
+                                               number.merging(["approval": first]) { $1 })
+        #expect(bySpecialist?.code == .notPermitted)
+        let early = try await s.refusal("approval.issue", "a-7", .clerk, "2020-04-03T14:00:00+07:00", [
+            "approval": first, "recipients": .array(["S"]), "channel": "EDOC"])
+        #expect(early?.code == .invalidState, "not numbered yet")
+        try await s.run("approval.number", "a-7", .clerk, "2020-04-03T14:00:00+07:00", number.merging(["approval": first]) { $1 })
+        try await s.run("approval.number", "a-7", .clerk, "2020-04-03T14:05:00+07:00", number.merging(["approval": second]) { $1 })
+        let twice = try await s.refusal("approval.number", "a-7", .clerk, "2020-04-03T14:10:00+07:00",
+                                        number.merging(["approval": first]) { $1 })
+        #expect(twice?.code == .invalidState)
+        let taken = try s.store.readStream("docregister-QD-2020", payloads: .facts).map { e in
+            try Facts.decode(e.facts ?? []) { r throws(Facts.DecodingError) in try r.int("number") }
+        }
+        #expect(taken == [1, 2])
+        // Signed Friday 3 April: on time through Monday 6 April 17:00 (the next working day), late after.
+        try await s.run("approval.issue", "a-7", .clerk, "2020-04-06T16:00:00+07:00", [
+            "approval": first, "recipients": .array(["S"]), "channel": "EDOC"])
+        try await s.run("approval.issue", "a-7", .clerk, "2020-04-07T08:00:00+07:00", [
+            "approval": second, "recipients": .array(["S"]), "channel": "POST"])
+        let again = try await s.refusal("approval.issue", "a-7", .clerk, "2020-04-07T09:00:00+07:00", [
+            "approval": second, "recipients": .array(["S"]), "channel": "POST"])
+        #expect(again?.code == .invalidState)
+        func issued(_ approval: JSONValue) throws -> ApprovalEvent? {
+            guard case .string(let id) = approval else { return nil }
+            return try s.store.readStream("approval-\(id.lowercased())", payloads: .facts)
+                .compactMap { try ApprovalEvent.decode(type: $0.record.eventType, facts: $0.facts ?? [])?.event }.last
+        }
+        #expect(try issued(first).map { if case .issued(_, .edoc, false, "a-7", _) = $0 { true } else { false } } == true)
+        #expect(try issued(second).map { if case .issued(_, .post, true, "a-7", _) = $0 { true } else { false } } == true)
+
+        // A withdrawal: only the submitter, only before a decision; the dossier goes back to processing.
+        let (dossier, pending) = try await submitted(3)
+        let byHead = try await s.refusal("approval.withdraw", "a-2", .unitHead, "2020-04-03T12:00:00+07:00",
+                                         ["approval": pending, "reason": "thiếu căn cứ"])
+        #expect(byHead?.code == .notPermitted)
+        try await s.run("approval.withdraw", "a-3", .specialist, "2020-04-03T12:00:00+07:00",
+                        ["approval": pending, "reason": "thiếu căn cứ"])
+        let state = try DossierHandler(store: s.store).load(dossier).state
+        #expect(state.status == .inProcess && state.approvalID == nil && state.revisions == 0)
+        let late = try await s.refusal("approval.withdraw", "a-3", .specialist, "2020-04-06T12:00:00+07:00",
+                                       ["approval": first, "reason": "x"])
+        #expect(late?.code == .invalidState, "a signed document is past withdrawal")
+    }
+}
