@@ -42,9 +42,17 @@ extension Run {
         let person = applicant()
         let submitter = channel == "online" ? ("portal", Actor.Role.applicant, nil as String?)
             : (clerk, Actor.Role.oneStopOfficer, deskUnit as String?)
+        // The applicant attaches every required component, except now and then the identity papers (asked for at
+        // intake, then presented at the counter). Files are named by the dossier, their digests derived from it.
+        let incomplete = id.uuid.8 % 32 == 0
+        let attached = Run.components.filter { !(incomplete && $0 == "GT01") }.map { code -> JSONValue in
+            .object(["component": .string(code), "fileRef": .string("files/\(id.uuidString.lowercased())/\(code).pdf"),
+                     "sha256": .string(Self.digest(id, code))])
+        }
         emit(t, "dossier.submit", submitter.0, submitter.1, unit: submitter.2, [
             "dossier": dossier, "procedure": .string(p.code), "agency": .string(a.spec.id), "channel": .string(channel),
-            "applicantName": .string(person.name), "applicantId": .string(person.id),
+            "applicantName": .string(person.name), "applicantId": .string(person.id), "attachments": .array(attached),
+            "returnMethod": .string(channel == "online" ? "online" : channel),
         ], expect: expectSubmit)
         guard expectSubmit == .accepted else { return }
 
@@ -53,15 +61,20 @@ extension Run {
                  ["dossier": dossier, "reason": .string("Hồ sơ không thuộc thẩm quyền giải quyết")])
             return
         }
-        if rng.chance(0.03) {
+        var receive: [String: JSONValue] = ["dossier": dossier]
+        if incomplete {
+            // Received without the identity papers: refused; asked for once; presented at the counter.
+            emit(wm(t, 10), "dossier.receive", clerk, .oneStopOfficer, unit: deskUnit, ["dossier": dossier],
+                 expect: .refused(.invalidState))
             t = wm(t, 15)
             emit(t, "dossier.requestIntakeSupplement", clerk, .oneStopOfficer, unit: deskUnit,
-                 ["dossier": dossier, "items": .array([.string("Bản sao giấy tờ tùy thân")])])
+                 ["dossier": dossier, "items": .array(["GT01"])])
             t = wm(t, cal.minutesPerDay)
+            receive["components"] = .array(["GT01"])
         }
         t = wm(t, rng.int(10...40))
         let received = t
-        emit(t, "dossier.receive", clerk, .oneStopOfficer, unit: deskUnit, ["dossier": dossier])
+        emit(t, "dossier.receive", clerk, .oneStopOfficer, unit: deskUnit, receive)
         var due = p.workingDays.map { cal.addingWorkingMinutes($0 * cal.minutesPerDay, to: received) }
             ?? cal.sameDayDue(receivedAt: received)
         if rng.chance(0.005) {
@@ -126,7 +139,8 @@ extension Run {
         }
         if p.fee > 0 && !sameDay {
             t = wm(t, 15)
-            emit(t, "dossier.requestPayment", assignee, .specialist, ["dossier": dossier, "amount": .number(Double(p.fee))])
+            emit(t, "dossier.requestPayment", assignee, .specialist, ["dossier": dossier, "items": .array([
+                .object(["code": "LEPHI", "amount": .number(Double(p.fee))])])])
             t = wm(t, rng.int(30...240))
             emit(t, "dossier.payFee", "payment-gateway", .system, ["dossier": dossier, "amount": .number(Double(p.fee)),
                                                                      "online": .bool(rng.chance(0.6))])
@@ -217,6 +231,13 @@ extension Run {
                 "dossier": dossier, "score": .number(Double(3 + Int(id.uuid.9) % 3)),
                 "criteria": .array(["timeliness", "courtesy"].map(JSONValue.string))])
         }
+    }
+
+    /// A stand-in SHA-256 (hex) of an attached file, derived from the dossier and the component.
+    static func digest(_ id: UUID, _ component: String) -> String {
+        var bytes = withUnsafeBytes(of: id.uuid) { Array($0) } + Array(component.utf8)
+        while bytes.count < 32 { bytes += bytes }
+        return bytes.prefix(32).map { String($0, radix: 16).leftPadded(2) }.joined()
     }
 
     /// The scheduler's deadline checks: each working day at 16:45, every dossier received and still open.

@@ -103,7 +103,11 @@ struct Run {
                 "code": .string(p.code), "name": .string(p.name), "field": .string(p.field),
                 "onlineLevel": .number(Double(p.level)), "urgent": .bool(p.urgent),
                 "channels": .array(["online", "direct", "postal"].map(JSONValue.string)),
+                "requiredComponents": .array(Self.components.map(JSONValue.string)),
             ]
+            if p.fee > 0 {
+                body["fees"] = .array([.object(["code": "LEPHI", "amount": .number(Double(p.fee))])])
+            }
             if let d = p.workingDays {
                 body["durationUnit"] = .string("workingDays")
                 body["duration"] = .number(Double(d))
@@ -162,6 +166,9 @@ struct Run {
             ], expect: .refused(.badField))
         }
     }
+
+    /// The components every catalogue procedure requires: the application form and the applicant's identity papers.
+    static let components = ["TK01", "GT01"]
 
     /// The Message-ID of the official e-mail a leave request came by.
     static func messageID(_ id: UUID, agency: String) -> String {

@@ -83,4 +83,60 @@ struct DossierExtrasTests {
         }
         try DossierTests.expectRoundTrip(delivered + rated)
     }
+
+    @Test("a dossier is received only with the procedure's required components; a fee request follows the schedule")
+    func componentsAndFees() async throws {
+        let s = try await Scenario.make("components")
+        defer { s.remove() }
+        try await s.run("procedure.publish", "hr", .system, "2020-03-31T09:00:00+07:00", [
+            "code": "P2", "name": "Cấp giấy phép", "field": "XD", "onlineLevel": 4, "durationUnit": "workingDays",
+            "duration": 5, "channels": .array(["online"]), "requiredComponents": .array(["TK01", "GT01"]),
+            "fees": .array([.object(["code": "LEPHI", "amount": 50_000])]), "legalBasis": "QĐ 1/2020/QĐ-UBND"])
+        let id = UUID()
+        let d = JSONValue.string(id.uuidString)
+        func attachment(_ code: String, sha: String = String(repeating: "ab", count: 32)) -> JSONValue {
+            .object(["component": .string(code), "fileRef": .string("files/\(code).pdf"), "sha256": .string(sha)])
+        }
+        var submit: [String: JSONValue] = [
+            "dossier": d, "procedure": "P2", "agency": "A", "channel": "online", "applicantName": "Lê Thị Hoa",
+            "applicantId": "079190000003", "applicantPhone": "0901000003", "returnMethod": "postal",
+            "attachments": .array([attachment("TK01", sha: "not-a-digest")])]
+        let badDigest = try await s.refusal("dossier.submit", "portal", .applicant, "2020-04-01T09:00:00+07:00", submit)
+        #expect(badDigest?.code == .invalidCommand)
+        submit["attachments"] = .array([attachment("TK01")])
+        try await s.run("dossier.submit", "portal", .applicant, "2020-04-01T09:00:00+07:00", submit)
+        let incomplete = try await s.refusal("dossier.receive", "a-7", .oneStopOfficer, "2020-04-01T10:00:00+07:00",
+                                             ["dossier": d], unit: "A.MC")
+        #expect(incomplete?.code == .invalidState && incomplete?.message.contains("lacks required components GT01") == true)
+        let other = try await s.refusal("dossier.requestIntakeSupplement", "a-7", .oneStopOfficer,
+                                        "2020-04-01T10:05:00+07:00", ["dossier": d, "items": .array(["TK01"])], unit: "A.MC")
+        #expect(other?.code == .invalidCommand, "TK01 is attached already")
+        try await s.run("dossier.requestIntakeSupplement", "a-7", .oneStopOfficer, "2020-04-01T10:05:00+07:00",
+                        ["dossier": d, "items": .array(["GT01"])], unit: "A.MC")
+        try await s.run("dossier.receive", "a-7", .oneStopOfficer, "2020-04-02T08:00:00+07:00",
+                        ["dossier": d, "components": .array(["GT01"])], unit: "A.MC")
+        try await s.run("dossier.transfer", "a-7", .oneStopOfficer, "2020-04-03T08:05:00+07:00",
+                        ["dossier": d, "unit": "A.P1"], unit: "A.MC")
+        try await s.run("dossier.assign", "a-2", .unitHead, "2020-04-03T08:10:00+07:00", ["dossier": d, "assignee": "a-3"])
+        try await s.run("dossier.startProcessing", "a-3", .specialist, "2020-04-03T08:15:00+07:00", ["dossier": d])
+        let wrongAmount = try await s.refusal("dossier.requestPayment", "a-3", .specialist, "2020-04-03T09:00:00+07:00", [
+            "dossier": d, "items": .array([.object(["code": "LEPHI", "amount": 40_000])])])
+        #expect(wrongAmount?.code == .invalidCommand && wrongAmount?.message.contains("LEPHI 50000") == true)
+        let wrongSum = try await s.refusal("dossier.requestPayment", "a-3", .specialist, "2020-04-03T09:00:00+07:00",
+                                           ["dossier": d, "amount": 70_000])
+        #expect(wrongSum?.code == .invalidCommand)
+        try await s.run("dossier.requestPayment", "a-3", .specialist, "2020-04-03T09:00:00+07:00", ["dossier": d])
+        let events = try s.store.readStream(DossierHandler.stream(id), payloads: .all)
+        let decoded = try events.map { try DossierEvent(type: $0.record.eventType, facts: $0.facts ?? [], personal: $0.personal) }
+        guard case .submitted(let submitted)? = decoded.first, case .paymentRequested(let amount, let items, _)? = decoded.last
+        else {
+            Issue.record("unexpected events \(decoded)")
+            return
+        }
+        #expect(submitted.attachments.map(\.component) == ["TK01"] && submitted.returnMethod == .postal
+            && submitted.applicantPhone == "0901000003")
+        #expect(amount == 50_000 && items == [ProcedureVersion.Fee(code: "LEPHI", amount: 50_000)])
+        let received = decoded.first { if case .received = $0 { true } else { false } }
+        if case .received(let r)? = received { #expect(r.components == ["GT01"]) } else { Issue.record("not received") }
+    }
 }

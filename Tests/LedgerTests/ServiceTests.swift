@@ -255,9 +255,19 @@ struct ServiceTests {
         let head = s.store.head
         let superseded = try await submit(1)
         #expect(superseded?.code == .invalidCommand && superseded?.field == "body.version"
-            && superseded?.message.contains("superseded by version 2") == true && s.store.head == head)
+            && superseded?.message.contains("not the one in force on 2020-04-01 (version 2)") == true && s.store.head == head)
         let (current, unnamed, unknown) = (try await submit(2), try await submit(nil), try await submit(3))
         #expect(current == nil && unnamed == nil && unknown?.code == .notFound)
+        // A version published ahead takes effect on its day; until then the one before stays in force.
+        let ahead: [String: JSONValue] = [
+            "code": "P1", "name": "Thủ tục một", "field": "HT", "onlineLevel": 3, "durationUnit": "workingDays",
+            "duration": 2, "channels": .array(["online", "direct"]), "effectiveFrom": "2020-04-10"]
+        let past = try await s.refusal("procedure.publish", "hr", .system, "2020-04-01T10:00:00+07:00",
+                                       ahead.merging(["effectiveFrom": "2020-03-01"]) { $1 })
+        #expect(past?.field == "body.effectiveFrom")
+        try await s.run("procedure.publish", "hr", .system, "2020-04-01T10:00:00+07:00", ahead)
+        #expect(try await submit(3)?.field == "body.version", "version 3 is not in force before 10 April")
+        #expect(try await submit(nil) == nil, "version 2 is")
     }
 
     @Test("a second supplementation request needs the unit head's own override, once per request beyond the first")

@@ -58,6 +58,8 @@ public struct Dossier: Hashable, Sendable {
     public var feedbackRecorded = false
     /// Consultations of other agencies not yet answered.
     public var openConsultations: Set<UUID> = []
+    /// The components handed in (attachments, and those presented on receipt).
+    public var components: Set<String> = []
     /// The applicant's pseudonymous data-subject id (from the submission's metadata), which later personal parts
     /// are encrypted under.
     public var subject: UUID?
@@ -75,6 +77,7 @@ public struct Dossier: Hashable, Sendable {
             d.procedureVersion = s.procedureVersion
             d.agencyID = s.agencyID
             d.channel = s.channel
+            d.components = Set(s.attachments.map(\.component))
         case .intakeRefused(_, let at):
             d.status = .intakeRefused
             d.finishedAt = at
@@ -88,6 +91,7 @@ public struct Dossier: Hashable, Sendable {
             d.clockStartAt = r.clockStartAt
             d.dueAt = r.dueAt
             d.appointmentAt = r.dueAt
+            d.components.formUnion(r.components)
         case .transferred(let unit, _):
             d.unit = unit
             d.assignee = nil

@@ -15,14 +15,18 @@ public enum DossierCommand: Hashable, Sendable {
     /// Submit under a procedure version through a channel; `intake` is the duty policy's intake rule in force
     /// (under Directive 16: online only for level 3/4 procedures; other channels only for the urgent list).
     case submit(procedure: ProcedureVersion, agencyID: String, channel: Channel, applicantName: String,
-                applicantID: String, at: Int64, intake: ReferenceData.DutyPolicy.Intake?)
+                applicantID: String, at: Int64, intake: ReferenceData.DutyPolicy.Intake?,
+                attachments: [DossierEvent.Attachment] = [], returnMethod: Channel? = nil, applicantPhone: String? = nil)
     case refuseIntake(reason: String, at: Int64)
     /// Intake guidance: every missing item, once (the dossier stays submitted; the clock has not started).
-    case requestIntakeSupplement(items: [String], at: Int64)
+    /// With the procedure's `required` components, the items are the missing ones among them.
+    case requestIntakeSupplement(items: [String], required: [String] = [], at: Int64)
     /// Receive complete; the receipt code comes from the agency-day counter (gap-free): pass "" and
     /// ``DossierHandler`` allocates the next one.
+    /// `presented`: components handed in at the counter on receipt (those an intake supplement asked for); with
+    /// the attachments they must cover the procedure's required components.
     case receive(receiptCode: String, procedure: ProcedureVersion, calendar: WorkingCalendar, calendarVersion: Int,
-                 at: Int64)
+                 at: Int64, presented: [String] = [])
     /// Hand the dossier over to the competent unit (its head then assigns it).
     case transfer(toUnit: String, at: Int64)
     /// Assign; when someone already holds the dossier it is a reassignment and needs a reason.
@@ -34,7 +38,10 @@ public enum DossierCommand: Hashable, Sendable {
     /// The unit head's override for one more supplementation request.
     case approveSecondSupplement(at: Int64)
     case receiveSupplement(calendar: WorkingCalendar, at: Int64)
-    case requestPayment(amount: Int64, at: Int64)
+    /// A fee request: with a fee `schedule` (the pinned procedure version's), the `items` must be the schedule's (all
+    /// of it when none are named) and the amount is their sum; without one, a positive `amount`.
+    case requestPayment(amount: Int64, items: [ProcedureVersion.Fee] = [], schedule: [ProcedureVersion.Fee] = [],
+                        at: Int64)
     case payFee(amount: Int64, online: Bool, at: Int64)
     /// The assignee submits the draft result; ``DossierHandler`` opens the approval beside it.
     case submitForApproval(approvalID: UUID, draftSha256: String, outcome: ProposedOutcome, at: Int64)
@@ -84,7 +91,8 @@ extension Dossier {
                 + "\(state.proposedOutcome?.rawValue ?? "nothing"), not to \(outcome.rawValue)")
         }
         switch command {
-        case .submit(let p, let agency, let channel, let name, let id, let at, let intake):
+        case .submit(let p, let agency, let channel, let name, let id, let at, let intake, let attachments, let returnMethod,
+                     let phone):
             try require(state.status == nil, .invalidState, "the dossier was already submitted")
             try require(p.channels.contains(channel), .channelNotAllowed,
                         "procedure \(p.code) cannot be submitted \(channel) (it accepts "
@@ -100,26 +108,43 @@ extension Dossier {
                                 + intake.channels.map(\.name).sorted().joined(separator: " or "))
             }
             try require(!name.isEmpty && !id.isEmpty, .invalidCommand, "the applicant's name and ID number are required")
+            for a in attachments {
+                try require(!a.component.isEmpty && !a.fileRef.isEmpty && a.sha256.count == 64
+                                && a.sha256.allSatisfy(\.isHexDigit), .invalidCommand,
+                            "an attachment names its component, its file and the file's SHA-256 (64 hex digits)")
+            }
+            try require(Set(attachments.map(\.component)).count == attachments.count, .invalidCommand,
+                        "each component is attached once")
             return [.submitted(.init(procedureCode: p.code, procedureVersion: p.version, fieldCode: p.fieldCode,
                                      agencyID: agency, channel: channel, urgent: intake?.isUrgent(p) ?? p.urgentWhitelist, at: at,
-                                     applicantName: name, applicantID: id))]
+                                     applicantName: name, applicantID: id, applicantPhone: phone,
+                                     attachments: attachments, returnMethod: returnMethod))]
 
         case .refuseIntake(let reason, let at):
             try requireStatus([.submitted], "refuse intake")
             try require(!reason.isEmpty, .invalidCommand, "an intake refusal needs a written reason")
             return [.intakeRefused(reason: reason, at: at)]
 
-        case .requestIntakeSupplement(let items, let at):
+        case .requestIntakeSupplement(let items, let required, let at):
             try requireStatus([.submitted], "request intake supplements")
             try require(!items.isEmpty, .invalidCommand, "list every missing item, once and completely")
+            if !required.isEmpty {
+                let missing = Set(required).subtracting(state.components)
+                try require(Set(items).isSubset(of: missing), .invalidCommand, "ask only for the procedure's required "
+                    + "components still missing (" + missing.sorted().joined(separator: ", ") + ")")
+            }
             return [.intakeSupplementRequested(items: items, at: at)]
 
-        case .receive(let code, let p, let calendar, let calendarVersion, let at):
+        case .receive(let code, let p, let calendar, let calendarVersion, let at, let presented):
             try requireStatus([.submitted], "receive")
             try require(actor.role == .oneStopOfficer, .notPermitted, "only a one-stop officer receives dossiers")
             try require(p.code == state.procedureCode && p.version == state.procedureVersion, .invalidCommand,
                         "receive under the procedure version the dossier was submitted with "
                             + "(\(state.procedureCode) v\(state.procedureVersion))")
+            let missing = Set(p.requiredComponents).subtracting(state.components).subtracting(presented)
+            try require(missing.isEmpty, .invalidState, "the dossier lacks required components "
+                + missing.sorted().joined(separator: ", ") + "; ask for them once (dossier.requestIntakeSupplement) or "
+                + "name them in body.components when handed in at the counter")
             let due: Int64
             var minutes: Int?
             switch p.duration {
@@ -132,7 +157,8 @@ extension Dossier {
                 due = calendar.addingWorkingMinutes(minutes!, to: at)
             }
             return [.received(.init(receiptCode: code, at: at, clockStartAt: at, dueAt: due, durationMinutes: minutes,
-                                    calendarVersion: calendarVersion, unit: actor.unit))]
+                                    calendarVersion: calendarVersion, unit: actor.unit,
+                                    components: presented.filter { !state.components.contains($0) }.sorted()))]
 
         case .transfer(let unit, let at):
             try requireStatus([.received, .assigned], "transfer")
@@ -190,10 +216,24 @@ extension Dossier {
             return [.supplementReceived(at: at, pausedMinutes: paused,
                                         newDueAt: paused == 0 ? due : calendar.addingWorkingMinutes(paused, to: due))]
 
-        case .requestPayment(let amount, let at):
+        case .requestPayment(let amount, let items, let schedule, let at):
             try requireStatus([.inProcess], "request a fee")
-            try require(amount > 0, .invalidCommand, "a fee request needs a positive amount")
-            return [.paymentRequested(amount: amount, at: at)]
+            guard !schedule.isEmpty else {
+                try require(amount > 0, .invalidCommand, "a fee request needs a positive amount")
+                return [.paymentRequested(amount: amount, items: items, at: at)]
+            }
+            let asked = items.isEmpty ? schedule : items
+            for item in asked {
+                try require(schedule.contains(item), .invalidCommand, "fee item \(item.code) of \(item.amount) VND is not "
+                    + "in the procedure's schedule (" + schedule.map { "\($0.code) \($0.amount)" }.joined(separator: ", ")
+                    + ")")
+            }
+            try require(Set(asked.map(\.code)).count == asked.count, .invalidCommand, "each fee item is asked once")
+            let total = asked.reduce(Int64(0)) { $0 + $1.amount }
+            try require(amount == 0 || amount == total, .invalidCommand,
+                        "the amount \(amount) VND is not the items' sum \(total) VND")
+            try require(total > 0, .invalidCommand, "the schedule asks nothing to pay")
+            return [.paymentRequested(amount: total, items: asked, at: at)]
 
         case .payFee(let amount, let online, let at):
             try requireStatus([.awaitingPayment], "record a payment")

@@ -30,8 +30,8 @@ public enum DossierEvent: Hashable, Sendable {
     case supplementRequested(items: [String], ordinal: Int, secondRequest: Bool, at: Int64)
     /// The supplement arrived; the due instant moves by the paused working time.
     case supplementReceived(at: Int64, pausedMinutes: Int, newDueAt: Int64)
-    /// A financial obligation (fee) requested (status 6).
-    case paymentRequested(amount: Int64, at: Int64)
+    /// A financial obligation (fee) requested (status 6): the items of the procedure's fee schedule, and their sum.
+    case paymentRequested(amount: Int64, items: [ProcedureVersion.Fee] = [], at: Int64)
     /// The fee paid, online or not; processing resumes.
     case feePaid(amount: Int64, online: Bool, at: Int64)
     /// The draft result submitted for approval (opens `approval-{id}`).
@@ -89,10 +89,20 @@ public enum DossierEvent: Hashable, Sendable {
         public var applicantName: String
         /// The applicant's ID number (personal).
         public var applicantID: String
+        /// The applicant's phone, for supplementation requests by phone or Zalo (personal).
+        public var applicantPhone: String?
+        /// The components handed in, each with its file and digest.
+        public var attachments: [Attachment] = []
+        /// How the applicant wants the result back.
+        public var returnMethod: Channel?
 
         /// Creates one.
         public init(procedureCode: String, procedureVersion: Int, fieldCode: String, agencyID: String, channel: Channel,
-                    urgent: Bool, at: Int64, applicantName: String, applicantID: String) {
+                    urgent: Bool, at: Int64, applicantName: String, applicantID: String, applicantPhone: String? = nil,
+                    attachments: [Attachment] = [], returnMethod: Channel? = nil) {
+            self.applicantPhone = applicantPhone
+            self.attachments = attachments
+            self.returnMethod = returnMethod
             self.procedureCode = procedureCode
             self.procedureVersion = procedureVersion
             self.fieldCode = fieldCode
@@ -102,6 +112,23 @@ public enum DossierEvent: Hashable, Sendable {
             self.at = at
             self.applicantName = applicantName
             self.applicantID = applicantID
+        }
+    }
+
+    /// One component of a dossier as handed in: its code in the procedure, the stored file, the file's SHA-256.
+    public struct Attachment: Hashable, Sendable {
+        /// The component's code (one of the procedure's required components, or another document).
+        public var component: String
+        /// Where the file is kept (the document store's reference).
+        public var fileRef: String
+        /// The file's SHA-256 in hex.
+        public var sha256: String
+
+        /// An attachment.
+        public init(component: String, fileRef: String, sha256: String) {
+            self.component = component
+            self.fileRef = fileRef
+            self.sha256 = sha256
         }
     }
 
@@ -121,11 +148,14 @@ public enum DossierEvent: Hashable, Sendable {
         public var calendarVersion: Int
         /// The receiving desk.
         public var unit: String?
+        /// Components presented at the counter on receipt (those asked for at intake), beside the attachments.
+        public var components: [String] = []
 
         /// Creates one.
         public init(receiptCode: String, at: Int64, clockStartAt: Int64, dueAt: Int64, durationMinutes: Int?,
-                    calendarVersion: Int, unit: String? = nil) {
+                    calendarVersion: Int, unit: String? = nil, components: [String] = []) {
             self.unit = unit
+            self.components = components
             self.receiptCode = receiptCode
             self.at = at
             self.clockStartAt = clockStartAt
@@ -185,9 +215,20 @@ public enum DossierEvent: Hashable, Sendable {
             w.field("channel", s.channel.rawValue)
             w.field("urgent", s.urgent)
             w.field("at", instant: s.at)
+            if !s.attachments.isEmpty {
+                w.field("attachments", maps: s.attachments.map { a in
+                    var m = Facts.Writer()
+                    m.field("component", a.component)
+                    m.field("fileRef", a.fileRef)
+                    m.field("sha256", a.sha256)
+                    return m
+                })
+            }
+            if let method = s.returnMethod { w.field("returnMethod", method.rawValue) }
             var p = Facts.Writer()
             p.field("applicantName", s.applicantName)
             p.field("applicantID", s.applicantID)
+            if let phone = s.applicantPhone { p.field("applicantPhone", phone) }
             personal = p.finish()
         case .intakeRefused(let reason, let at), .withdrawn(let reason, let at), .withdrawalRequested(let reason, let at):
             w.field("reason", reason)
@@ -200,14 +241,23 @@ public enum DossierEvent: Hashable, Sendable {
             if let d = r.durationMinutes { w.field("durationMinutes", d) }
             w.field("calendarVersion", r.calendarVersion)
             if let unit = r.unit { w.field("unit", unit) }
+            if !r.components.isEmpty { w.field("components", r.components) }
         case .intakeSupplementRequested(let items, let at):
             w.field("items", items)
             w.field("at", instant: at)
         case .transferred(let unit, let at):
             w.field("toUnit", unit)
             w.field("at", instant: at)
-        case .paymentRequested(let amount, let at):
+        case .paymentRequested(let amount, let items, let at):
             w.field("amount", amount)
+            if !items.isEmpty {
+                w.field("items", maps: items.map { fee in
+                    var m = Facts.Writer()
+                    m.field("code", fee.code)
+                    m.field("amount", fee.amount)
+                    return m
+                })
+            }
             w.field("at", instant: at)
         case .feePaid(let amount, let online, let at):
             w.field("amount", amount)
@@ -324,15 +374,27 @@ public enum DossierEvent: Hashable, Sendable {
     {
         switch type {
         case "DossierSubmitted.v1":
-            var name = "", id = ""
+            var name = "", id = "", phone: String?
             if let personal {
                 let people = personal.withUnsafeBytes { buffer in
                     Result { () throws(Facts.DecodingError) in
                         let p = try Facts.Reader(buffer)
-                        return (try p.string("applicantName"), try p.string("applicantID"))
+                        return (try p.string("applicantName"), try p.string("applicantID"),
+                                try p.optionalString("applicantPhone"))
                     }
                 }
-                (name, id) = try people.get()
+                (name, id, phone) = try people.get()
+            }
+            var attachments = [Attachment]()
+            if r.contains("attachments") {
+                for m in try r.maps("attachments") {
+                    attachments.append(Attachment(component: try m.string("component"), fileRef: try m.string("fileRef"),
+                                                  sha256: try m.string("sha256")))
+                }
+            }
+            let returnMethod = try r.optionalInt("returnMethod").map { (n) throws(Facts.DecodingError) -> Channel in
+                guard let c = Channel(rawValue: Int(n)) else { throw Facts.DecodingError(what: "returnMethod", offset: 0) }
+                return c
             }
             guard let channel = Channel(rawValue: Int(try r.int("channel"))) else {
                 throw Facts.DecodingError(what: "channel", offset: 0)
@@ -340,18 +402,25 @@ public enum DossierEvent: Hashable, Sendable {
             return .submitted(Submitted(
                 procedureCode: try r.string("procedure"), procedureVersion: Int(try r.int("procedureVersion")),
                 fieldCode: try r.string("field"), agencyID: try r.string("agency"), channel: channel,
-                urgent: try r.bool("urgent") ?? false, at: try r.instant("at"), applicantName: name, applicantID: id))
+                urgent: try r.bool("urgent") ?? false, at: try r.instant("at"), applicantName: name, applicantID: id,
+                applicantPhone: phone, attachments: attachments, returnMethod: returnMethod))
         case "DossierIntakeRefused.v1": return .intakeRefused(reason: try r.string("reason"), at: try r.instant("at"))
         case "DossierReceived.v1":
             return .received(Received(
                 receiptCode: try r.string("receiptCode"), at: try r.instant("at"),
                 clockStartAt: try r.instant("clockStartAt"), dueAt: try r.instant("dueAt"),
                 durationMinutes: try r.optionalInt("durationMinutes").map(Int.init),
-                calendarVersion: Int(try r.int("calendarVersion")), unit: try r.optionalString("unit")))
+                calendarVersion: Int(try r.int("calendarVersion")), unit: try r.optionalString("unit"),
+                components: r.contains("components") ? try r.strings("components") : []))
         case "DossierIntakeSupplementRequested.v1":
             return .intakeSupplementRequested(items: try r.strings("items"), at: try r.instant("at"))
         case "DossierTransferred.v1": return .transferred(toUnit: try r.string("toUnit"), at: try r.instant("at"))
-        case "DossierPaymentRequested.v1": return .paymentRequested(amount: try r.int("amount"), at: try r.instant("at"))
+        case "DossierPaymentRequested.v1":
+            var items = [ProcedureVersion.Fee]()
+            if r.contains("items") {
+                for m in try r.maps("items") { items.append(.init(code: try m.string("code"), amount: try m.int("amount"))) }
+            }
+            return .paymentRequested(amount: try r.int("amount"), items: items, at: try r.instant("at"))
         case "DossierFeePaid.v1":
             return .feePaid(amount: try r.int("amount"), online: try r.bool("online") ?? false, at: try r.instant("at"))
         case "DossierSubmittedForApproval.v1":

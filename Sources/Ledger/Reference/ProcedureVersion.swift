@@ -25,10 +25,38 @@ public struct ProcedureVersion: Hashable, Sendable {
     /// Whether it is on Directive 16's urgent list (birth, death, certifications, COVID-related…), which may still be
     /// received on paper.
     public var urgentWhitelist: Bool
+    /// The components a complete dossier holds (codes such as `TK01` for the application form); a dossier is
+    /// received only with all of them.
+    public var requiredComponents: [String]
+    /// The fee schedule: what a financial obligation may ask, item by item (VND).
+    public var fees: [Fee]
+    /// The first day dossiers are received under this version (`nil`: from publication).
+    public var effectiveFrom: CivilDate?
+    /// The legal basis (the decision that published it), for the record.
+    public var legalBasis: String?
+
+    /// One item of a fee schedule.
+    public struct Fee: Hashable, Sendable {
+        /// The item's code (e.g. `LEPHI`, `PHI_THAM_DINH`).
+        public var code: String
+        /// The amount in VND.
+        public var amount: Int64
+
+        /// An item.
+        public init(code: String, amount: Int64) {
+            self.code = code
+            self.amount = amount
+        }
+    }
 
     /// A procedure version.
     public init(code: String, version: Int, fieldCode: String, channels: Set<Channel>, onlineLevel: Int,
-                duration: Duration, urgentWhitelist: Bool) {
+                duration: Duration, urgentWhitelist: Bool, requiredComponents: [String] = [], fees: [Fee] = [],
+                effectiveFrom: CivilDate? = nil, legalBasis: String? = nil) {
+        self.requiredComponents = requiredComponents
+        self.fees = fees
+        self.effectiveFrom = effectiveFrom
+        self.legalBasis = legalBasis
         self.code = code
         self.version = version
         self.fieldCode = fieldCode

@@ -248,6 +248,12 @@ public struct ReferenceData: Sendable {
         return versions.indices.contains(version - 1) ? versions[version - 1] : nil
     }
 
+    /// The version of a procedure dossiers are received under on `date`: the latest published whose `effectiveFrom`
+    /// has come (a version without one is in force from its publication).
+    public func procedure(_ code: String, inForceOn date: CivilDate) -> ProcedureVersion? {
+        procedures[code]?.last { ($0.effectiveFrom ?? date) <= date }
+    }
+
     /// The head of an agency: its leader without a direct head (or the first leader).
     public func head(of agency: String, on date: CivilDate) -> String? {
         let leaders = units(of: agency).flatMap { staff(of: $0.id, on: date) }.filter(\.isLeader)

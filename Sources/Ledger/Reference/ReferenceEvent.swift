@@ -80,6 +80,18 @@ public enum ReferenceEvent: Hashable, Sendable {
                 w.field("duration", h)
             }
             w.field("urgent", p.urgentWhitelist)
+            // Added later, optional (a version without them requires nothing, charges nothing, is in force at once).
+            if !p.requiredComponents.isEmpty { w.field("requiredComponents", p.requiredComponents) }
+            if !p.fees.isEmpty {
+                w.field("fees", maps: p.fees.map { fee in
+                    var m = Facts.Writer()
+                    m.field("code", fee.code)
+                    m.field("amount", fee.amount)
+                    return m
+                })
+            }
+            if let from = p.effectiveFrom { w.field("effectiveFrom", from.description) }
+            if let basis = p.legalBasis { w.field("legalBasis", basis) }
         case .calendarPublished(let id, let c):
             w.field("id", id)
             w.field("holidays", c.holidays.sorted().map(\.description))
@@ -140,11 +152,20 @@ public enum ReferenceEvent: Hashable, Sendable {
                     }
                     channels.insert(channel)
                 }
+                var fees = [ProcedureVersion.Fee]()
+                if r.contains("fees") {
+                    for m in try r.maps("fees") { fees.append(.init(code: try m.string("code"), amount: try m.int("amount"))) }
+                }
+                var effective: CivilDate?
+                if let text = try r.optionalString("effectiveFrom") { effective = try date(text, "effectiveFrom") }
                 return .procedurePublished(
                     ProcedureVersion(code: try r.string("code"), version: Int(try r.int("version")),
                                      fieldCode: try r.string("field"), channels: channels,
                                      onlineLevel: Int(try r.int("onlineLevel")), duration: duration,
-                                     urgentWhitelist: try r.bool("urgent") ?? false),
+                                     urgentWhitelist: try r.bool("urgent") ?? false,
+                                     requiredComponents: r.contains("requiredComponents")
+                                         ? try r.strings("requiredComponents") : [],
+                                     fees: fees, effectiveFrom: effective, legalBasis: try r.optionalString("legalBasis")),
                     name: try r.string("name"))
             case "CalendarPublished.v1":
                 var holidays = Set<CivilDate>(), makeUps = Set<CivilDate>()

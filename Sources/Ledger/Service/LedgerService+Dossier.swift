@@ -28,32 +28,47 @@ extension LedgerService {
             case "dossier.submit":
                 let code = try b.string("procedure")
                 let version = b.fields["version"] == nil ? nil : Int(try b.int("version"))
-                guard let procedure = c.reference.procedure(code, version: version),
-                      let current = c.reference.procedures[code]?.count else {
-                    throw LedgerError(.notFound, "no procedure \(code)" + (version.map { " version \($0)" } ?? ""))
+                let day = try c.today()
+                // A dossier is received under the version in force that day; another is not applied for.
+                guard let current = c.reference.procedure(code, inForceOn: day) else {
+                    throw LedgerError(.notFound, "no procedure \(code) in force on \(day)")
                 }
-                // A dossier is received under the version in force; a superseded one is no longer applied for.
-                if let version, version != current {
-                    throw LedgerError(.invalidCommand, "procedure \(code) version \(version) is superseded by version "
-                        + "\(current); submit under the version in force (omit body.version)", field: "body.version")
+                if let version, c.reference.procedure(code, version: version) == nil {
+                    throw LedgerError(.notFound, "no procedure \(code) version \(version)")
                 }
+                if let version, version != current.version {
+                    throw LedgerError(.invalidCommand, "procedure \(code) version \(version) is not the one in force on "
+                        + "\(day) (version \(current.version)); submit under it (omit body.version)", field: "body.version")
+                }
+                let procedure = current
                 let agency = try b.string("agency")
                 guard c.reference.agencies[agency] != nil else { throw LedgerError(.notFound, "no agency \(agency)") }
                 let channel = try Self.channel(b, "channel")
-                let day = try c.today()
+                var attachments = [DossierEvent.Attachment]()
+                for a in try b.objects("attachments") {
+                    attachments.append(.init(component: try a.string("component"), fileRef: try a.string("fileRef"),
+                                             sha256: try a.string("sha256")))
+                }
                 command = .submit(procedure: procedure, agencyID: agency, channel: channel,
                                   applicantName: try b.string("applicantName"), applicantID: try b.string("applicantId"),
-                                  at: c.at, intake: c.reference.policy(for: agency, on: day)?.intake)
+                                  at: c.at, intake: c.reference.policy(for: agency, on: day)?.intake,
+                                  attachments: attachments,
+                                  returnMethod: b.fields["returnMethod"] == nil ? nil : try Self.channel(b, "returnMethod"),
+                                  applicantPhone: try b.optionalString("applicantPhone"))
             case "dossier.refuseIntake": command = .refuseIntake(reason: try b.string("reason"), at: c.at)
             case "dossier.requestIntakeSupplement":
-                command = .requestIntakeSupplement(items: try b.strings("items"), at: c.at)
+                command = .requestIntakeSupplement(
+                    items: try b.strings("items"),
+                    required: c.reference.procedure(state.procedureCode, version: state.procedureVersion)?
+                        .requiredComponents ?? [], at: c.at)
             case "dossier.receive":
                 let (calendar, version) = try c.workingCalendar()
                 guard let procedure = c.reference.procedure(state.procedureCode, version: state.procedureVersion) else {
                     throw LedgerError(.invalidState, "the dossier is not submitted under a known procedure")
                 }
                 command = .receive(receiptCode: try b.optionalString("receiptCode") ?? "", procedure: procedure,
-                                   calendar: calendar, calendarVersion: version, at: c.at)
+                                   calendar: calendar, calendarVersion: version, at: c.at,
+                                   presented: try b.strings("components"))
             case "dossier.transfer":
                 let unit = try b.string("unit")
                 guard c.reference.units[unit]?.agency == state.agencyID else {
@@ -88,7 +103,14 @@ extension LedgerService {
                 }
                 command = .approveSecondSupplement(at: c.at)
             case "dossier.receiveSupplement": command = .receiveSupplement(calendar: try pinned(), at: c.at)
-            case "dossier.requestPayment": command = .requestPayment(amount: try b.int("amount"), at: c.at)
+            case "dossier.requestPayment":
+                var items = [ProcedureVersion.Fee]()
+                for item in try b.objects("items") {
+                    items.append(.init(code: try item.string("code"), amount: try item.int("amount")))
+                }
+                let schedule = c.reference.procedure(state.procedureCode, version: state.procedureVersion)?.fees ?? []
+                command = .requestPayment(amount: b.fields["amount"] == nil ? 0 : try b.int("amount"), items: items,
+                                          schedule: schedule, at: c.at)
             case "dossier.payFee": command = .payFee(amount: try b.int("amount"), online: try b.bool("online"), at: c.at)
             case "dossier.submitForApproval":
                 let approval = try b.uuid("approval")

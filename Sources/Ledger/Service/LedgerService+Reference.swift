@@ -77,9 +77,32 @@ extension LedgerService {
             }
             let code = try b.string("code")
             let version = (ref.procedures[code]?.count ?? 0) + 1
+            let components = try b.strings("requiredComponents")
+            guard Set(components).count == components.count, components.allSatisfy({ !$0.isEmpty && $0.count <= 40 }) else {
+                throw LedgerError(.badField, "body.requiredComponents lists each component code once (1–40 characters)",
+                                  field: "body.requiredComponents")
+            }
+            var fees = [ProcedureVersion.Fee]()
+            for (i, item) in try b.objects("fees").enumerated() {
+                let amount = try item.int("amount")
+                guard amount >= 0, amount <= 1_000_000_000_000 else {
+                    throw LedgerError(.badField, "body.fees[\(i)].amount must be 0 to 10^12 VND", field: "body.fees[\(i)].amount")
+                }
+                fees.append(.init(code: try item.string("code"), amount: amount))
+            }
+            guard Set(fees.map(\.code)).count == fees.count else {
+                throw LedgerError(.badField, "body.fees names an item code twice", field: "body.fees")
+            }
+            let effective = b.fields["effectiveFrom"] == nil ? nil : try b.date("effectiveFrom")
+            if let effective, let today = try? c.today(), effective < today {
+                throw LedgerError(.badField, "body.effectiveFrom \(effective) is past; a version takes effect from today "
+                    + "on (dossiers already received keep theirs)", field: "body.effectiveFrom")
+            }
             return .procedurePublished(
                 ProcedureVersion(code: code, version: version, fieldCode: try b.string("field"), channels: channels,
-                                 onlineLevel: level, duration: duration, urgentWhitelist: try b.bool("urgent")),
+                                 onlineLevel: level, duration: duration, urgentWhitelist: try b.bool("urgent"),
+                                 requiredComponents: components, fees: fees, effectiveFrom: effective,
+                                 legalBasis: try b.optionalString("legalBasis")),
                 name: try b.string("name"))
         case "calendar.publish":
             func dates(_ key: String) throws -> Set<CivilDate> {
