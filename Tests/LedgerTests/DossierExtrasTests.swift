@@ -139,4 +139,28 @@ struct DossierExtrasTests {
         let received = decoded.first { if case .received = $0 { true } else { false } }
         if case .received(let r)? = received { #expect(r.components == ["GT01"]) } else { Issue.record("not received") }
     }
+
+    @Test("events stored under the names before the catalogue followed domain.md read as today's")
+    func formerNames() throws {
+        let events: [DossierEvent] = [
+            .feePaid(amount: 2_000, online: true, at: 1), .approvalReturned(approvalID: UUID(), rejected: false, at: 2),
+            .resultReturned(method: .online, at: 3), .deadlineBreached(dueAt: 4, at: 5),
+        ]
+        for event in events {
+            let former = try #require(DossierEvent.formerNames.first { $0.value == event.type }?.key)
+            #expect(former.hasPrefix("Dossier") && former != event.type)
+            #expect(try DossierEvent(type: former, facts: event.encoded.facts, personal: nil) == event)
+        }
+        #expect(DossierEvent.formerNames.count == 14 && Set(DossierEvent.formerNames.values).count == 14)
+        var unit = Facts.Writer()
+        unit.field("id", "A.P1")
+        unit.field("agency", "A")
+        unit.field("name", "Phòng 1")
+        unit.field("desk", false)
+        guard case .unitDefined(let u)? = try ReferenceEvent(type: "UnitDefined.v1", facts: unit.finish()) else {
+            Issue.record("UnitDefined.v1 did not decode")
+            return
+        }
+        #expect(u.id == "A.P1")
+    }
 }

@@ -133,7 +133,7 @@ struct DomainScenarioTests {
         #expect(trail.allSatisfy { $0.principal == "test" } && trail.count == 7)
         #expect(!trail.contains { $0.facts.contains("Trần") }, "personal data stays out of the audit trail")
         let byActor = try model.auditTrail(actor: "a-3")
-        #expect(byActor.map(\.type).contains("DossierSubmittedForApproval.v1") && byActor.allSatisfy { $0.actor == "a-3" })
+        #expect(byActor.map(\.type).contains("DraftResultSubmittedForApproval.v1") && byActor.allSatisfy { $0.actor == "a-3" })
         #expect(byActor.contains { $0.type == "CheckedIn.v2" && $0.facts.contains("ONSITE") })
     }
 }

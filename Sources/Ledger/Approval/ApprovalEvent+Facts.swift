@@ -118,7 +118,8 @@ extension Delegation {
     /// The stream of the delegations a person gave.
     public static func stream(from person: String) -> String { "delegation-\(person)" }
 
-    /// As a new event (`DelegationGranted.v1`; `delegation`, `subjects` and `documentRef` came later: a grant
+    /// As a new event (`ApprovalDelegated.v1`, named `DelegationGranted.v1` by older stores; `delegation`,
+    /// `subjects` and `documentRef` came later: a grant
     /// without them reads with the id of its event, every subject and no document).
     public var new: NewEvent {
         var w = Facts.Writer()
@@ -131,7 +132,7 @@ extension Delegation {
         w.field("validFrom", instant: validFrom)
         w.field("validTo", instant: validTo)
         w.field("at", instant: recordedAt)
-        return NewEvent("DelegationGranted.v1", w)
+        return NewEvent("ApprovalDelegated.v1", w)
     }
 
     /// A revocation of the delegation `id`, or of those from `from` to `to` in `capacity` (`DelegationRevoked.v1`):
@@ -151,7 +152,7 @@ extension Delegation {
 
     /// Folds one event of a `delegation-<from>` stream into the delegations it gave: a grant adds one, a revocation
     /// ends the matching ones at its instant (one that had not started yet is dropped).
-    public static func apply(_ type: String, _ facts: [UInt8], to list: [Delegation], eventID: UUID = UUID())
+    public static func apply(_ type: String, _ facts: [UInt8], to list: [Delegation], eventID: UUID)
         throws(Facts.DecodingError) -> [Delegation]
     {
         guard type == "DelegationRevoked.v1" else { return list + [try Delegation(facts: facts, eventID: eventID)] }
@@ -170,7 +171,7 @@ extension Delegation {
     }
 
     /// Decodes a stored delegation (`eventID` names one recorded before delegations had ids).
-    public init(facts: [UInt8], eventID: UUID = UUID()) throws(Facts.DecodingError) {
+    public init(facts: [UInt8], eventID: UUID) throws(Facts.DecodingError) {
         self = try Facts.decode(facts) { r throws(Facts.DecodingError) in
             guard let capacity = Capacity(rawValue: try r.string("capacity")) else {
                 throw Facts.DecodingError(what: "capacity", offset: 0)

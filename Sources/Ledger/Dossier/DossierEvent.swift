@@ -169,28 +169,28 @@ public enum DossierEvent: Hashable, Sendable {
     public var type: String {
         switch self {
         case .submitted: "DossierSubmitted.v1"
-        case .intakeRefused: "DossierIntakeRefused.v1"
-        case .intakeSupplementRequested: "DossierIntakeSupplementRequested.v1"
+        case .intakeRefused: "IntakeRefused.v1"
+        case .intakeSupplementRequested: "IntakeSupplementRequested.v1"
         case .received: "DossierReceived.v1"
         case .transferred: "DossierTransferred.v1"
-        case .paymentRequested: "DossierPaymentRequested.v1"
-        case .feePaid: "DossierFeePaid.v1"
-        case .submittedForApproval: "DossierSubmittedForApproval.v1"
-        case .approvalReturned: "DossierApprovalReturned.v1"
-        case .deadlineApproaching: "DossierDeadlineApproaching.v1"
-        case .deadlineBreached: "DossierDeadlineBreached.v1"
+        case .paymentRequested: "FinancialObligationRequested.v1"
+        case .feePaid: "FeePaid.v1"
+        case .submittedForApproval: "DraftResultSubmittedForApproval.v1"
+        case .approvalReturned: "DraftReturnedForRevision.v1"
+        case .deadlineApproaching: "DeadlineApproaching.v1"
+        case .deadlineBreached: "DeadlineBreached.v1"
         case .assigned: "DossierAssigned.v1"
         case .reassigned: "DossierReassigned.v1"
-        case .processingStarted: "DossierProcessingStarted.v1"
-        case .supplementRequested: "DossierSupplementRequested.v1"
+        case .processingStarted: "ProcessingStarted.v1"
+        case .supplementRequested: "SupplementRequested.v1"
         case .secondSupplementApproved: "DossierSecondSupplementApproved.v1"
-        case .supplementReceived: "DossierSupplementReceived.v1"
+        case .supplementReceived: "SupplementReceived.v1"
         case .resolved: "DossierResolved.v1"
         case .refused: "DossierRefused.v1"
-        case .apologyIssued: "DossierApologyIssued.v1"
+        case .apologyIssued: "DelayApologyIssued.v1"
         case .withdrawn: "DossierWithdrawn.v1"
-        case .withdrawalRequested: "DossierWithdrawalRequested.v1"
-        case .resultReturned: "DossierResultReturned.v1"
+        case .withdrawalRequested: "WithdrawalRequested.v1"
+        case .resultReturned: "ResultReturned.v1"
         case .approvalWithdrawn: "DossierApprovalWithdrawn.v1"
         case .noteAdded: "ProcessingNoteAdded.v1"
         case .consultationSent: "InterAgencyConsultationSent.v1"
@@ -359,6 +359,28 @@ public enum DossierEvent: Hashable, Sendable {
         return try Facts.decode(personal) { p throws(Facts.DecodingError) in try p.optionalString(key) ?? "" }
     }
 
+    /// The names stores written before the event catalogue followed domain.md §3.1 used, by today's name: they
+    /// are read as today's (`DossierApprovalReturned.v1` is `DraftReturnedForRevision.v1`, and so on).
+    public static let formerNames: [String: String] = [
+        "DossierIntakeRefused.v1": "IntakeRefused.v1",
+        "DossierIntakeSupplementRequested.v1": "IntakeSupplementRequested.v1",
+        "DossierProcessingStarted.v1": "ProcessingStarted.v1",
+        "DossierSupplementRequested.v1": "SupplementRequested.v1",
+        "DossierSupplementReceived.v1": "SupplementReceived.v1",
+        "DossierPaymentRequested.v1": "FinancialObligationRequested.v1",
+        "DossierFeePaid.v1": "FeePaid.v1",
+        "DossierSubmittedForApproval.v1": "DraftResultSubmittedForApproval.v1",
+        "DossierApprovalReturned.v1": "DraftReturnedForRevision.v1",
+        "DossierDeadlineApproaching.v1": "DeadlineApproaching.v1",
+        "DossierDeadlineBreached.v1": "DeadlineBreached.v1",
+        "DossierApologyIssued.v1": "DelayApologyIssued.v1",
+        "DossierWithdrawalRequested.v1": "WithdrawalRequested.v1",
+        "DossierResultReturned.v1": "ResultReturned.v1",
+    ]
+
+    /// Today's name of a stored type (a former name mapped; any other unchanged).
+    public static func currentName(of type: String) -> String { formerNames[type] ?? type }
+
     /// Decodes a stored event; `personal` is `nil` after an erasure (the applicant then reads as erased).
     public init(type: String, facts: [UInt8], personal: [UInt8]?) throws(Facts.DecodingError) {
         let decoded = facts.withUnsafeBytes { buffer in
@@ -369,9 +391,10 @@ public enum DossierEvent: Hashable, Sendable {
         self = try decoded.get()
     }
 
-    private static func decode(_ type: String, _ r: Facts.Reader, _ personal: [UInt8]?) throws(Facts.DecodingError)
+    private static func decode(_ stored: String, _ r: Facts.Reader, _ personal: [UInt8]?) throws(Facts.DecodingError)
         -> DossierEvent
     {
+        let type = currentName(of: stored)
         switch type {
         case "DossierSubmitted.v1":
             var name = "", id = "", phone: String?
@@ -404,7 +427,7 @@ public enum DossierEvent: Hashable, Sendable {
                 fieldCode: try r.string("field"), agencyID: try r.string("agency"), channel: channel,
                 urgent: try r.bool("urgent") ?? false, at: try r.instant("at"), applicantName: name, applicantID: id,
                 applicantPhone: phone, attachments: attachments, returnMethod: returnMethod))
-        case "DossierIntakeRefused.v1": return .intakeRefused(reason: try r.string("reason"), at: try r.instant("at"))
+        case "IntakeRefused.v1": return .intakeRefused(reason: try r.string("reason"), at: try r.instant("at"))
         case "DossierReceived.v1":
             return .received(Received(
                 receiptCode: try r.string("receiptCode"), at: try r.instant("at"),
@@ -412,45 +435,45 @@ public enum DossierEvent: Hashable, Sendable {
                 durationMinutes: try r.optionalInt("durationMinutes").map(Int.init),
                 calendarVersion: Int(try r.int("calendarVersion")), unit: try r.optionalString("unit"),
                 components: r.contains("components") ? try r.strings("components") : []))
-        case "DossierIntakeSupplementRequested.v1":
+        case "IntakeSupplementRequested.v1":
             return .intakeSupplementRequested(items: try r.strings("items"), at: try r.instant("at"))
         case "DossierTransferred.v1": return .transferred(toUnit: try r.string("toUnit"), at: try r.instant("at"))
-        case "DossierPaymentRequested.v1":
+        case "FinancialObligationRequested.v1":
             var items = [ProcedureVersion.Fee]()
             if r.contains("items") {
                 for m in try r.maps("items") { items.append(.init(code: try m.string("code"), amount: try m.int("amount"))) }
             }
             return .paymentRequested(amount: try r.int("amount"), items: items, at: try r.instant("at"))
-        case "DossierFeePaid.v1":
+        case "FeePaid.v1":
             return .feePaid(amount: try r.int("amount"), online: try r.bool("online") ?? false, at: try r.instant("at"))
-        case "DossierSubmittedForApproval.v1":
+        case "DraftResultSubmittedForApproval.v1":
             guard let outcome = ProposedOutcome(rawValue: try r.string("outcome")) else {
                 throw Facts.DecodingError(what: "outcome", offset: 0)
             }
             return .submittedForApproval(approvalID: try r.uuid("approval"), draftSha256: try r.string("draftSha256"),
                                          outcome: outcome, at: try r.instant("at"))
-        case "DossierApprovalReturned.v1":
+        case "DraftReturnedForRevision.v1":
             return .approvalReturned(approvalID: try r.uuid("approval"), rejected: try r.bool("rejected") ?? false,
                                      at: try r.instant("at"))
-        case "DossierDeadlineApproaching.v1":
+        case "DeadlineApproaching.v1":
             return .deadlineApproaching(dueAt: try r.instant("dueAt"), remainingMinutes: Int(try r.int("remainingMinutes")),
                                         at: try r.instant("at"))
-        case "DossierDeadlineBreached.v1": return .deadlineBreached(dueAt: try r.instant("dueAt"), at: try r.instant("at"))
+        case "DeadlineBreached.v1": return .deadlineBreached(dueAt: try r.instant("dueAt"), at: try r.instant("at"))
         case "DossierAssigned.v1":
             return .assigned(assignee: try r.string("assignee"), by: try r.string("by"), at: try r.instant("at"))
         case "DossierReassigned.v1":
             return .reassigned(from: try r.string("fromAssignee"), to: try r.string("toAssignee"), by: try r.string("by"),
                                reason: try r.string("reason"), at: try r.instant("at"))
-        case "DossierProcessingStarted.v1": return .processingStarted(by: try r.string("by"), at: try r.instant("at"))
+        case "ProcessingStarted.v1": return .processingStarted(by: try r.string("by"), at: try r.instant("at"))
         case "DossierSecondSupplementApproved.v1":
             return .secondSupplementApproved(by: try r.string("by"), at: try r.instant("at"))
-        case "DossierSupplementRequested.v1":
+        case "SupplementRequested.v1":
             guard case .array(let items)? = try r.value("items") else { throw Facts.DecodingError(what: "items", offset: 0) }
             return .supplementRequested(
                 items: items.compactMap { if case .string(let s) = $0 { s } else { nil } },
                 ordinal: Int(try r.int("ordinal")), secondRequest: try r.bool("secondRequest") ?? false,
                 at: try r.instant("at"))
-        case "DossierSupplementReceived.v1":
+        case "SupplementReceived.v1":
             return .supplementReceived(at: try r.instant("at"), pausedMinutes: Int(try r.int("pausedMinutes")),
                                        newDueAt: try r.instant("newDueAt"))
         case "DossierResolved.v1": return .resolved(resultNumber: try r.string("resultNumber"), at: try r.instant("at"))
@@ -460,13 +483,13 @@ public enum DossierEvent: Hashable, Sendable {
             }
             return .refused(reasons: reasons.compactMap { if case .string(let s) = $0 { s } else { nil } },
                             at: try r.instant("at"))
-        case "DossierApologyIssued.v1":
+        case "DelayApologyIssued.v1":
             return .apologyIssued(newAppointmentAt: try r.instant("newAppointmentAt"), signedBy: try r.string("signedBy"),
                                   at: try r.instant("at"))
         case "DossierWithdrawn.v1": return .withdrawn(reason: try r.string("reason"), at: try r.instant("at"))
-        case "DossierWithdrawalRequested.v1":
+        case "WithdrawalRequested.v1":
             return .withdrawalRequested(reason: try r.string("reason"), at: try r.instant("at"))
-        case "DossierResultReturned.v1":
+        case "ResultReturned.v1":
             guard let method = Channel(rawValue: Int(try r.int("method"))) else {
                 throw Facts.DecodingError(what: "method", offset: 0)
             }

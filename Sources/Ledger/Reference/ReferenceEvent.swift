@@ -34,7 +34,7 @@ public enum ReferenceEvent: Hashable, Sendable {
     public var type: String {
         switch self {
         case .agencyDefined: "AgencyDefined.v1"
-        case .unitDefined: "UnitDefined.v1"
+        case .unitDefined: "OrgUnitDefined.v1"
         case .staffAssigned: "StaffAssigned.v1"
         case .procedurePublished: "ProcedureVersionPublished.v1"
         case .calendarPublished: "CalendarPublished.v1"
@@ -129,7 +129,7 @@ public enum ReferenceEvent: Hashable, Sendable {
                 }
                 return .agencyDefined(.init(id: try r.string("id"), name: try r.string("name"), level: level,
                                             superior: try r.optionalString("superior")))
-            case "UnitDefined.v1":
+            case "OrgUnitDefined.v1", "UnitDefined.v1":  // the former name, read as today's
                 return .unitDefined(.init(id: try r.string("id"), agency: try r.string("agency"),
                                           name: try r.string("name"), isOneStopDesk: try r.bool("desk") ?? false))
             case "StaffAssigned.v1":

@@ -88,7 +88,7 @@ extension ReadModel {
                 guard let r = e.facts.range(of: "\"\(key)\":\"") else { return "" }
                 return String(e.facts[r.upperBound...].prefix { $0 != "\"" })
             }
-            switch e.type {
+            switch DossierEvent.currentName(of: e.type) {
             case "DossierReceived.v1":
                 holder = e.unit.isEmpty ? e.actor : e.unit
                 steps.append(ControlStep(step: "received", giver: "applicant", receiver: holder, at: at))
@@ -102,14 +102,14 @@ extension ReadModel {
             case "DossierAssigned.v1":
                 steps.append(ControlStep(step: "assigned", giver: e.actor, receiver: field("assignee"), at: at))
                 holder = field("assignee")
-            case "DossierSubmittedForApproval.v1":
+            case "DraftResultSubmittedForApproval.v1":
                 steps.append(ControlStep(step: "submitted for approval", giver: e.actor, receiver: "approvers", at: at))
-            case "DossierApprovalReturned.v1":
+            case "DraftReturnedForRevision.v1":
                 steps.append(ControlStep(step: "returned for revision", giver: e.actor, receiver: holder, at: at))
             case "DossierResolved.v1", "DossierRefused.v1":
                 steps.append(ControlStep(step: e.type == "DossierResolved.v1" ? "resolved" : "refused", giver: holder,
                                          receiver: e.unit.isEmpty ? e.actor : e.unit, at: at))
-            case "DossierResultReturned.v1":
+            case "ResultReturned.v1":
                 steps.append(ControlStep(step: "result returned", giver: e.unit.isEmpty ? e.actor : e.unit,
                                          receiver: "applicant", at: at))
             default: break
