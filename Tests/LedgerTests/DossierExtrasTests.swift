@@ -163,4 +163,46 @@ struct DossierExtrasTests {
         }
         #expect(u.id == "A.P1")
     }
+
+    @Test("assignment: by the head of the dossier's unit; a MAIN handler with a step due date, co-handlers kept off the approval, on-leave flagged")
+    func assignmentRoles() async throws {
+        let s = try await Scenario.make("roles")
+        defer { s.remove() }
+        let id = UUID()
+        let d = JSONValue.string(id.uuidString)
+        // a-3 is on approved leave on Friday 3 April, the day of the assignment.
+        let leave = JSONValue.string(UUID().uuidString)
+        try await s.run("leave.request", "a-3", .specialist, "2020-04-01T08:00:00+07:00", [
+            "leave": leave, "kind": "ANNUAL", "from": "2020-04-03", "to": "2020-04-03", "emailMessageId": "<l3@a>"])
+        try await s.run("leave.approve", "a-2", .unitHead, "2020-04-01T08:10:00+07:00", ["leave": leave, "person": "a-3"])
+        try await s.run("dossier.submit", "portal", .applicant, "2020-04-01T09:00:00+07:00", [
+            "dossier": d, "procedure": "P1", "agency": "A", "channel": "online", "applicantName": "Phạm Văn An",
+            "applicantId": "079190000004"])
+        try await s.run("dossier.receive", "a-7", .oneStopOfficer, "2020-04-01T10:00:00+07:00", ["dossier": d], unit: "A.MC")
+        try await s.run("dossier.transfer", "a-7", .oneStopOfficer, "2020-04-01T10:05:00+07:00",
+                        ["dossier": d, "unit": "A.P1"], unit: "A.MC")
+        let at = "2020-04-03T08:00:00+07:00"
+        let byDesk = try await s.refusal("dossier.assign", "a-7", .unitHead, at, ["dossier": d, "assignee": "a-3"])
+        #expect(byDesk?.code == .notPermitted && byDesk?.message.contains("head of the dossier's unit A.P1") == true)
+        let badRole = try await s.refusal("dossier.assign", "a-2", .unitHead, at, ["dossier": d, "assignee": "a-3", "role": "BOSS"])
+        #expect(badRole?.field == "body.role")
+        let lateStep = try await s.refusal("dossier.assign", "a-2", .unitHead, at, [
+            "dossier": d, "assignee": "a-3", "stepDueAt": "2020-04-20T10:00:00+07:00"])
+        #expect(lateStep?.code == .invalidCommand, "the dossier is due 9 April")
+        try await s.run("dossier.assign", "a-2", .unitHead, at, [
+            "dossier": d, "assignee": "a-3", "stepDueAt": "2020-04-07T10:00:00+07:00", "note": "ưu tiên"])
+        try await s.run("dossier.assign", "a-2", .unitHead, at, ["dossier": d, "assignee": "a-4", "role": "CO_HANDLER"])
+        try await s.run("dossier.assign", "a-2", .unitHead, at, ["dossier": d, "assignee": "a-5", "role": "FOR_INFO"])
+        let again = try await s.refusal("dossier.assign", "a-2", .unitHead, at,
+                                        ["dossier": d, "assignee": "a-4", "role": "CO_HANDLER"])
+        #expect(again?.code == .invalidCommand)
+        let (state, _) = try DossierHandler(store: s.store).load(id)
+        #expect(state.assignee == "a-3" && state.processors == ["a-3", "a-4"] && state.support == ["a-4": .coHandler, "a-5": .forInfo])
+        let events = try s.store.readStream(DossierHandler.stream(id), payloads: .facts)
+        let main = try events.compactMap { try DossierEvent(type: $0.record.eventType, facts: $0.facts ?? [], personal: nil) }
+            .first { if case .assigned = $0 { true } else { false } }
+        #expect(main == .assigned(assignee: "a-3", by: "a-2", at: Instant.parse(at)!,
+                                  details: .init(stepDueAt: Instant.parse("2020-04-07T10:00:00+07:00")!, note: "ưu tiên",
+                                                 assigneeOnLeave: true)))
+    }
 }

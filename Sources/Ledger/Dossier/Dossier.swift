@@ -58,6 +58,8 @@ public struct Dossier: Hashable, Sendable {
     public var feedbackRecorded = false
     /// Consultations of other agencies not yet answered.
     public var openConsultations: Set<UUID> = []
+    /// Co-handlers and officials kept informed, by staff id.
+    public var support: [String: DossierEvent.AssignmentRole] = [:]
     /// The components handed in (attachments, and those presented on receipt).
     public var components: Set<String> = []
     /// The applicant's pseudonymous data-subject id (from the submission's metadata), which later personal parts
@@ -96,10 +98,15 @@ public struct Dossier: Hashable, Sendable {
             d.unit = unit
             d.assignee = nil
             if d.status == .assigned { d.status = .received }
-        case .assigned(let assignee, _, _), .reassigned(_, let assignee, _, _, _):
+        case .assigned(let assignee, _, _, _), .reassigned(_, let assignee, _, _, _):
             d.assignee = assignee
             if !d.processors.contains(assignee) { d.processors.append(assignee) }
             if d.status == .received { d.status = .assigned }
+            d.support[assignee] = nil
+        case .supportAssigned(let person, let role, _, _, _):
+            d.support[person] = role
+            // A co-handler processes the dossier: four eyes keep them off its approval.
+            if role == .coHandler, !d.processors.contains(person) { d.processors.append(person) }
         case .processingStarted:
             d.status = .inProcess
         case .supplementRequested(_, let ordinal, _, let at):

@@ -29,8 +29,12 @@ public enum DossierCommand: Hashable, Sendable {
                  at: Int64, presented: [String] = [])
     /// Hand the dossier over to the competent unit (its head then assigns it).
     case transfer(toUnit: String, at: Int64)
-    /// Assign; when someone already holds the dossier it is a reassignment and needs a reason.
-    case assign(assignee: String, reason: String? = nil, at: Int64)
+    /// Assign; when someone already holds the dossier it is a reassignment and needs a reason. `role` CO_HANDLER or
+    /// FOR_INFO adds a supporting official instead. `leads` says whether the actor heads the dossier's unit (a
+    /// leader of it, or the agency head); `onLeave` whether the assignee is on approved leave today (recorded as a
+    /// warning).
+    case assign(assignee: String, reason: String? = nil, at: Int64, role: DossierEvent.AssignmentRole = .main,
+                stepDueAt: Int64? = nil, note: String? = nil, leads: Bool = true, onLeave: Bool = false)
     case startProcessing(at: Int64)
     /// A second request needs the unit head's override (``approveSecondSupplement(at:)`` first; the service passes
     /// `headOverride` from the dossier's state) and is flagged (Decision 766 counts it overdue).
@@ -166,13 +170,28 @@ extension Dossier {
                         "name the unit to hand the dossier to (it is at \(state.unit ?? "the desk"))")
             return [.transferred(toUnit: unit, at: at)]
 
-        case .assign(let assignee, let reason, let at):
+        case .assign(let assignee, let reason, let at, let role, let stepDue, let note, let leads, let onLeave):
             try requireStatus([.received, .assigned, .inProcess], "assign")
-            try require([.unitHead, .deputyHead].contains(actor.role), .notPermitted,
-                        "only the unit head (or a deputy) assigns dossiers")
+            try require([.unitHead, .deputyHead].contains(actor.role) && leads, .notPermitted,
+                        "only the head of the dossier's unit \(state.unit ?? "") (or a deputy of it) assigns it")
+            try require((note?.count ?? 0) <= 500, .invalidCommand, "an assignment note is at most 500 characters")
+            guard role == .main else {
+                try require(stepDue == nil, .invalidCommand, "only the main handler's assignment sets a step due instant")
+                try require(!assignee.isEmpty && assignee != state.assignee && state.support[assignee] != role,
+                            .invalidCommand, "\(assignee) already has the dossier as "
+                                + (assignee == state.assignee ? "MAIN" : role.rawValue))
+                return [.supportAssigned(person: assignee, role: role, by: actor.staffID, note: note, at: at)]
+            }
             try require(!assignee.isEmpty && assignee != state.assignee, .invalidCommand,
                         "name a new assignee (the dossier is with \(state.assignee ?? "nobody"))")
-            guard let holder = state.assignee else { return [.assigned(assignee: assignee, by: actor.staffID, at: at)] }
+            if let stepDue {
+                try require(stepDue > at && stepDue <= (state.dueAt ?? .max), .invalidCommand,
+                            "a step's due instant falls after now and no later than the dossier's")
+            }
+            guard let holder = state.assignee else {
+                return [.assigned(assignee: assignee, by: actor.staffID, at: at,
+                                  details: .init(stepDueAt: stepDue, note: note, assigneeOnLeave: onLeave))]
+            }
             let why = reason?.trimmingCharacters(in: .whitespaces) ?? ""
             try require(!why.isEmpty, .invalidCommand,
                         "the dossier is with \(holder): a reassignment records its reason (body.reason)")

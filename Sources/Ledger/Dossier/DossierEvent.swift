@@ -18,8 +18,11 @@ public enum DossierEvent: Hashable, Sendable {
     case received(Received)
     /// Handed over to the competent unit (a process-control-sheet step).
     case transferred(toUnit: String, at: Int64)
-    /// Assigned to an officer by the unit head.
-    case assigned(assignee: String, by: String, at: Int64)
+    /// Assigned to its MAIN handler by the unit head (with the step's details, when given).
+    case assigned(assignee: String, by: String, at: Int64, details: AssignmentDetails = .init())
+    /// A co-handler (CO_HANDLER) or an official kept informed (FOR_INFO) added by the unit head; stored as
+    /// `DossierAssigned.v1` with its role.
+    case supportAssigned(person: String, role: AssignmentRole, by: String, note: String?, at: Int64)
     /// Taken from one officer and given to another by the unit head, with the reason (a control-sheet step).
     case reassigned(from: String, to: String, by: String, reason: String, at: Int64)
     /// The assignee started processing.
@@ -115,6 +118,29 @@ public enum DossierEvent: Hashable, Sendable {
         }
     }
 
+    /// The part an official has in a dossier (domain.md §3.1 `DossierAssigned.role`).
+    public enum AssignmentRole: String, Hashable, Sendable, CaseIterable {
+        case main = "MAIN", coHandler = "CO_HANDLER", forInfo = "FOR_INFO"
+    }
+
+    /// What a MAIN assignment may add: the step's due instant (never past the dossier's), a note, and a warning
+    /// that the assignee is on approved leave that day.
+    public struct AssignmentDetails: Hashable, Sendable {
+        /// The step's due instant.
+        public var stepDueAt: Int64?
+        /// The head's note.
+        public var note: String?
+        /// Whether the assignee was on approved leave when assigned (a warning, not a refusal).
+        public var assigneeOnLeave: Bool
+
+        /// Details.
+        public init(stepDueAt: Int64? = nil, note: String? = nil, assigneeOnLeave: Bool = false) {
+            self.stepDueAt = stepDueAt
+            self.note = note
+            self.assigneeOnLeave = assigneeOnLeave
+        }
+    }
+
     /// One component of a dossier as handed in: its code in the procedure, the stored file, the file's SHA-256.
     public struct Attachment: Hashable, Sendable {
         /// The component's code (one of the procedure's required components, or another document).
@@ -179,7 +205,7 @@ public enum DossierEvent: Hashable, Sendable {
         case .approvalReturned: "DraftReturnedForRevision.v1"
         case .deadlineApproaching: "DeadlineApproaching.v1"
         case .deadlineBreached: "DeadlineBreached.v1"
-        case .assigned: "DossierAssigned.v1"
+        case .assigned, .supportAssigned: "DossierAssigned.v1"
         case .reassigned: "DossierReassigned.v1"
         case .processingStarted: "ProcessingStarted.v1"
         case .supplementRequested: "SupplementRequested.v1"
@@ -279,10 +305,19 @@ public enum DossierEvent: Hashable, Sendable {
         case .deadlineBreached(let due, let at):
             w.field("dueAt", instant: due)
             w.field("at", instant: at)
-        case .assigned(let assignee, let by, let at):
+        case .assigned(let assignee, let by, let at, let details):
             w.field("assignee", assignee)
             w.field("by", by)
             w.field("at", instant: at)
+            if let due = details.stepDueAt { w.field("stepDueAt", instant: due) }
+            if let note = details.note { w.field("note", note) }
+            if details.assigneeOnLeave { w.field("assigneeOnLeave", true) }
+        case .supportAssigned(let person, let role, let by, let note, let at):
+            w.field("assignee", person)
+            w.field("role", role.rawValue)
+            w.field("by", by)
+            w.field("at", instant: at)
+            if let note { w.field("note", note) }
         case .processingStarted(let by, let at):
             w.field("by", by)
             w.field("at", instant: at)
@@ -460,7 +495,19 @@ public enum DossierEvent: Hashable, Sendable {
                                         at: try r.instant("at"))
         case "DeadlineBreached.v1": return .deadlineBreached(dueAt: try r.instant("dueAt"), at: try r.instant("at"))
         case "DossierAssigned.v1":
-            return .assigned(assignee: try r.string("assignee"), by: try r.string("by"), at: try r.instant("at"))
+            // Without a role (older events, and MAIN ones) it is the main assignment.
+            let role = try r.optionalString("role").map { (text) throws(Facts.DecodingError) -> AssignmentRole in
+                guard let role = AssignmentRole(rawValue: text) else { throw Facts.DecodingError(what: "role", offset: 0) }
+                return role
+            } ?? .main
+            if role != .main {
+                return .supportAssigned(person: try r.string("assignee"), role: role, by: try r.string("by"),
+                                        note: try r.optionalString("note"), at: try r.instant("at"))
+            }
+            return .assigned(assignee: try r.string("assignee"), by: try r.string("by"), at: try r.instant("at"),
+                             details: .init(stepDueAt: r.contains("stepDueAt") ? try r.instant("stepDueAt") : nil,
+                                            note: try r.optionalString("note"),
+                                            assigneeOnLeave: try r.bool("assigneeOnLeave") ?? false))
         case "DossierReassigned.v1":
             return .reassigned(from: try r.string("fromAssignee"), to: try r.string("toAssignee"), by: try r.string("by"),
                                reason: try r.string("reason"), at: try r.instant("at"))

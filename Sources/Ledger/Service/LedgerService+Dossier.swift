@@ -81,7 +81,23 @@ extension LedgerService {
                 if let unit = state.unit, c.reference.assignment(of: assignee, on: day)?.unit != unit {
                     throw LedgerError(.invalidCommand, "\(assignee) is not on the staff of \(unit) on \(day)")
                 }
-                command = .assign(assignee: assignee, reason: try b.optionalString("reason"), at: c.at)
+                let role = try b.optionalString("role").map { (text) throws(LedgerError) -> DossierEvent.AssignmentRole in
+                    guard let role = DossierEvent.AssignmentRole(rawValue: text) else {
+                        throw LedgerError(.badField, "body.role must be MAIN, CO_HANDLER or FOR_INFO (got \"\(text)\")",
+                                          field: "body.role")
+                    }
+                    return role
+                } ?? .main
+                // The head of the dossier's unit assigns: a leader of it, or the agency head.
+                let mine = c.reference.assignment(of: c.actor.staffID, on: day)
+                let leads = (mine?.isLeader == true && state.unit != nil && mine?.unit == state.unit)
+                    || c.reference.head(of: state.agencyID, on: day) == c.actor.staffID
+                // An assignee on approved leave today is assigned with a warning; their stream is guarded as read.
+                let (person, personVersion) = try self.person(assignee)
+                extra.append(PlannedAppend(stream: "person-\(assignee)", readVersion: personVersion, events: []))
+                command = .assign(assignee: assignee, reason: try b.optionalString("reason"), at: c.at, role: role,
+                                  stepDueAt: b.fields["stepDueAt"] == nil ? nil : try b.instant("stepDueAt"),
+                                  note: try b.optionalString("note"), leads: leads, onLeave: person.onLeave(day))
             case "dossier.startProcessing": command = .startProcessing(at: c.at)
             case "dossier.requestSupplement":
                 // The override is the unit head's own act (dossier.approveSecondSupplement), never the requester's say.

@@ -109,7 +109,8 @@ public struct DossierRegister: Projection {
             row.unit = unit
             row.assignee = ""
             if row.status == .assigned { row.status = .received }
-        case .assigned(let assignee, _, let at), .reassigned(_, let assignee, _, _, let at):
+        case .supportAssigned: break  // the register follows the main handler
+        case .assigned(let assignee, _, let at, _), .reassigned(_, let assignee, _, _, let at):
             row.assignee = assignee
             row.assignments.append(assignee)
             row.assignedAt.append(at)
