@@ -339,6 +339,12 @@ struct ServiceTests {
                 "sameDayCutoff": .string(cutoff)])
             #expect(refused?.code == .badField && refused?.field == field, "\(sessions) \(cutoff)")
         }
+        // A holiday is a weekday off; a make-up day a weekend day worked.
+        let sunday = try await s.refusal("calendar.publish", "hr", .system, at, ["id": "VN", "holidays": .array(["2020-04-05"])])
+        #expect(sunday?.field == "body.holidays" && sunday?.message.contains("2020-04-05, a weekend day") == true)
+        let monday = try await s.refusal("calendar.publish", "hr", .system, at, [
+            "id": "VN", "holidays": .array([]), "makeUpDays": .array(["2020-04-06"])])
+        #expect(monday?.field == "body.makeUpDays")
         #expect(try s.service.referenceData().calendar("VN")?.version == 2, "nothing published by the refused ones")
     }
 

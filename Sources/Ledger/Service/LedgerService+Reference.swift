@@ -143,6 +143,16 @@ extension LedgerService {
                 throw LedgerError(.badField, "body.sameDayCutoff must be \"HH:mm\" within the office hours (got "
                     + "\"\(text)\"; the default is 15:00)", field: "body.sameDayCutoff")
             }
+            // A public holiday falling on a weekend is compensated on a weekday (its own entry); a make-up day is a
+            // Saturday or Sunday worked in exchange.
+            if let weekend = try dates("holidays").filter({ $0.weekday >= 6 }).min() {
+                throw LedgerError(.badField, "body.holidays lists \(weekend), a weekend day; list the weekday off in "
+                    + "its place", field: "body.holidays")
+            }
+            if let weekday = try dates("makeUpDays").filter({ $0.weekday < 6 }).min() {
+                throw LedgerError(.badField, "body.makeUpDays lists \(weekday), already a working day; a make-up day is a "
+                    + "Saturday or Sunday", field: "body.makeUpDays")
+            }
             return .calendarPublished(id: try b.string("id"),
                                       WorkingCalendar(holidays: try dates("holidays"), makeUpDays: try dates("makeUpDays"),
                                                       sessions: sessions, sameDayCutoff: cutoff))
