@@ -33,6 +33,9 @@ struct DocumentTests {
         }
         let (first, second) = (try await signed(1), try await signed(2))
         let number: [String: JSONValue] = ["register": "QD", "symbol": "QĐ-UBND"]
+        let abroad = try await s.refusal("approval.number", "s-1", .clerk, "2020-04-03T14:00:00+07:00",
+                                         number.merging(["approval": first]) { $1 })
+        #expect(abroad?.code == .notPermitted, "s-1 works for agency S, not A")
         let bySpecialist = try await s.refusal("approval.number", "a-3", .specialist, "2020-04-03T14:00:00+07:00",
                                                number.merging(["approval": first]) { $1 })
         #expect(bySpecialist?.code == .notPermitted)
@@ -44,7 +47,7 @@ struct DocumentTests {
         let twice = try await s.refusal("approval.number", "a-7", .clerk, "2020-04-03T14:10:00+07:00",
                                         number.merging(["approval": first]) { $1 })
         #expect(twice?.code == .invalidState)
-        let taken = try s.store.readStream("docregister-QD-2020", payloads: .facts).map { e in
+        let taken = try s.store.readStream("docregister-A-QD-2020", payloads: .facts).map { e in
             try Facts.decode(e.facts ?? []) { r throws(Facts.DecodingError) in try r.int("number") }
         }
         #expect(taken == [1, 2])
@@ -73,8 +76,51 @@ struct DocumentTests {
                         ["approval": pending, "reason": "thiếu căn cứ"])
         let state = try DossierHandler(store: s.store).load(dossier).state
         #expect(state.status == .inProcess && state.approvalID == nil && state.revisions == 0)
+        // Withdrawn after a return: the dossier is already back in processing and stays there.
+        let (returnedDossier, returned) = try await submitted(4)
+        try await s.run("approval.return", "a-2", .unitHead, "2020-04-03T12:10:00+07:00",
+                        ["approval": returned, "comments": .array(["bổ sung căn cứ"])])
+        try await s.run("approval.withdraw", "a-3", .specialist, "2020-04-03T12:20:00+07:00",
+                        ["approval": returned, "reason": "soạn lại"])
+        #expect(try DossierHandler(store: s.store).load(returnedDossier).state.status == .inProcess)
         let late = try await s.refusal("approval.withdraw", "a-3", .specialist, "2020-04-06T12:00:00+07:00",
                                        ["approval": first, "reason": "x"])
         #expect(late?.code == .invalidState, "a signed document is past withdrawal")
+    }
+
+    @Test("an outgoing document goes through its own approval; a delegation scoped to dossiers does not cover it")
+    func outgoingDocument() async throws {
+        let s = try await Scenario.make("outgoing")
+        defer { s.remove() }
+        let approval = JSONValue.string(UUID().uuidString)
+        let sha = String(repeating: "d", count: 64)
+        let noRef = try await s.refusal("approval.request", "a-3", .specialist, "2020-04-03T09:00:00+07:00",
+                                        ["approval": approval, "draftSha256": .string(sha)])
+        #expect(noRef?.field == "body.documentRef")
+        try await s.run("approval.request", "a-3", .specialist, "2020-04-03T09:00:00+07:00", [
+            "approval": approval, "draftSha256": .string(sha), "documentRef": "Báo cáo tuần 14"])
+        try await s.run("approval.approve", "a-2", .unitHead, "2020-04-03T10:00:00+07:00", ["approval": approval])
+        // a-2 holds a KT from the agency head for dossiers only: it does not reach an outgoing document.
+        try await s.run("delegation.grant", "a-1", .agencyHead, "2020-04-03T10:00:00+07:00", [
+            "to": "a-2", "capacity": "KT", "validFrom": "2020-04-03T10:00:00+07:00", "validTo": "2020-04-03T17:00:00+07:00",
+            "subjects": .array(["DOSSIER_RESULT"])])
+        let outOfScope = try await s.refusal("approval.approve", "a-2", .deputyHead, "2020-04-03T10:30:00+07:00",
+                                             ["approval": approval])
+        #expect(outOfScope?.code == .notPermitted)
+        try await s.run("approval.approve", "a-1", .agencyHead, "2020-04-03T11:00:00+07:00", ["approval": approval])
+        try await s.run("approval.sign", "a-1", .agencyHead, "2020-04-03T11:30:00+07:00",
+                        ["approval": approval, "signedSha256": .string(sha)])
+        try await s.run("approval.number", "a-7", .clerk, "2020-04-03T14:00:00+07:00",
+                        ["approval": approval, "register": "BC", "symbol": "BC-UBND"])
+        #expect(try s.store.streamInfo("docregister-A-BC-2020")?.version == 1)
+        guard case .string(let id) = approval else { return }
+        let first = try #require(try s.store.readStream("approval-\(id.lowercased())", payloads: .facts).first)
+        guard case .requested(_, _, let chain, _, _, let kind)? = try ApprovalEvent.decode(type: first.record.eventType,
+                                                                                         facts: first.facts ?? [])?.event
+        else {
+            Issue.record("no request")
+            return
+        }
+        #expect(chain == ["a-2", "a-1"] && kind == .outgoingDocument)
     }
 }

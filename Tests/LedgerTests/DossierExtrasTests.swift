@@ -37,6 +37,9 @@ struct DossierExtrasTests {
         try await s.run("dossier.recordConsultationAnswer", "a-3", .specialist, "2020-04-03T09:00:00+07:00", [
             "dossier": d, "consultation": consultation, "answerRef": "12/CV-S"])
 
+        let reused = try await s.refusal("dossier.consult", "a-3", .specialist, "2020-04-03T10:00:00+07:00", [
+            "dossier": d, "consultation": consultation, "toAgency": "S", "question": "?", "dueAt": "2020-04-08T17:00:00+07:00"])
+        #expect(reused?.code == .invalidState, "a consultation id is never reused, answered or not")
         let events = try s.store.readStream(DossierHandler.stream(id), payloads: .all)
         let submitted = try #require(events.first)
         let subject = try #require(submitted.record.metadata["subject"])

@@ -41,7 +41,7 @@ struct DutyRulesTests {
             && counter?.message.contains("submit P1 through online or postal") == true)
         #expect(try await submit("P1", "online") == nil)
         #expect(try await submit("P2", "direct") == nil, "P2 is on the policy's urgent list")
-        // Where no policy restricts intake (agency S has none of its own after April), the procedure's channels rule.
+        // A policy stored as v1 (a Directive-16 flag) reads as the Directive-16 rule.
         let v1 = Facts.Writer().with { w in
             w.field("scope", "A")
             w.field("ratioNumerator", 1)
@@ -83,6 +83,25 @@ struct DutyRulesTests {
         let entries = try Roster.entries(facts: roster.last?.facts ?? [])
         #expect(entries.map(\.exception) == [true, false])
 
+        // A place granted within the cap counts: the next extra place that day is beyond it.
+        let within = UUID().uuidString
+        try await s.run("exception.request", "a-5", .specialist, "2020-04-03T07:00:00+07:00", [
+            "exception": .string(within), "date": "2020-04-08", "reason": "ESSENTIAL"])
+        try await s.run("exception.grant", "a-1", .agencyHead, "2020-04-03T07:05:00+07:00", [
+            "exception": .string(within), "person": "a-5"])
+        let next = UUID().uuidString
+        try await s.run("exception.request", "a-6", .specialist, "2020-04-03T07:10:00+07:00", [
+            "exception": .string(next), "date": "2020-04-08", "reason": "ESSENTIAL"])
+        let byAgencyHead = try await s.refusal("exception.grant", "a-1", .agencyHead, "2020-04-03T07:15:00+07:00", [
+            "exception": .string(next), "person": "a-6"])
+        #expect(byAgencyHead?.code == .notPermitted && byAgencyHead?.message.contains("superior") == true)
+        // A first publication covers no past day; a unit head is no deputy of the agency head.
+        let past = try await s.refusal("roster.publish", "a-2", .unitHead, "2020-04-08T07:00:00+07:00", [
+            "unit": "A.P1", "week": "2020-04-08", "entries": .array([Self.entry("2020-04-07", "a-5", "REMOTE")])])
+        #expect(past?.code == .invalidCommand && past?.message.contains("2020-04-07, which is past") == true)
+        let byUnitHead = try await s.refusal("roster.publishLeaders", "a-2", .deputyHead, "2020-04-03T08:00:00+07:00", [
+            "agency": "A", "week": "2020-04-13", "entries": .array([Self.entry("2020-04-13", "a-1")])])
+        #expect(byUnitHead?.code == .notPermitted)
         // A leader roster that fills a unit already full is refused too.
         try await s.run("roster.publish", "a-2", .unitHead, "2020-04-03T07:00:00+07:00", [
             "unit": "A.P1", "week": "2020-04-06", "entries": .array([Self.entry("2020-04-06", "a-4")])])
@@ -143,6 +162,9 @@ struct DutyRulesTests {
         #expect(approval == .leaveDecided(id: UUID(uuidString: leave)!, approved: true, by: "a-8",
                                           rosterConflicts: [CivilDate("2020-04-14")!],
                                           at: Instant.parse("2020-04-03T09:10:00+07:00")!))
+        // The morning of the same day is a separate half day; a whole day over the approved afternoon is not.
+        #expect(try await request(["from": "2020-04-07", "to": "2020-04-07", "halfDay": "AM"]) == nil)
+        #expect(try await request(["from": "2020-04-07", "to": "2020-04-07"])?.code == .invalidState)
         // A half day's leave leaves the rest of the day to work: a-4 checks in on 7 April.
         try await s.run("attendance.checkIn", "a-4", .specialist, "2020-04-07T07:40:00+07:00", ["location": "REMOTE"])
         let begun = try await s.refusal("leave.cancel", "a-4", .specialist, "2020-04-08T08:00:00+07:00",
@@ -172,6 +194,24 @@ struct DutyRulesTests {
         #expect(try await ask("a-3", "EXTRA_ONSITE")?.code == .invalidCommand, "a-3 is rostered on site already")
         #expect(try await ask("a-4", "REMOTE_INSTEAD")?.code == .invalidCommand, "a-4 is not rostered on site")
         #expect(try await ask("a-4", "LATER")?.field == "body.kind")
+        #expect(try await ask("a-4", "SWAP")?.field == "body.with", "a SWAP names the colleague")
+        // a-4 takes a-3's place on Monday 6 April; the end of that day then expects a-3 remote, not on site.
+        try await s.run("roster.publish", "a-2", .unitHead, "2020-04-03T07:20:00+07:00", [
+            "unit": "A.P1", "week": "2020-04-06", "entries": .array([Self.entry("2020-04-06", "a-3")])])
+        let swap = UUID().uuidString
+        let notRostered = try await s.refusal("exception.request", "a-4", .specialist, "2020-04-03T07:25:00+07:00", [
+            "exception": .string(swap), "date": "2020-04-06", "kind": "SWAP", "with": "a-5", "reason": "ESSENTIAL"])
+        #expect(notRostered?.field == "body.with", "a-5 is not rostered on site that day")
+        try await s.run("exception.request", "a-4", .specialist, "2020-04-03T07:25:00+07:00", [
+            "exception": .string(swap), "date": "2020-04-06", "kind": "SWAP", "with": "a-3", "reason": "ESSENTIAL"])
+        try await s.run("exception.grant", "a-1", .agencyHead, "2020-04-03T07:30:00+07:00", [
+            "exception": .string(swap), "person": "a-4"])
+        try await s.run("attendance.checkIn", "a-4", .specialist, "2020-04-06T07:40:00+07:00", ["location": "ONSITE"])
+        try await s.run("attendance.checkIn", "a-3", .specialist, "2020-04-06T07:41:00+07:00", ["location": "REMOTE"])
+        try await s.run("system.endOfDay", "scheduler", .system, "2020-04-06T17:45:00+07:00", ["agency": "A", "date": "2020-04-06"])
+        let monday = try s.store.readStream("eod-A-20200406", payloads: .facts).filter { $0.record.eventType == "NoShowDetected.v1" }
+        let absent = try monday.map { e in try Facts.decode(e.facts ?? []) { r throws(Facts.DecodingError) in try r.string("person") } }
+        #expect(!absent.contains("a-3") && !absent.contains("a-4"), "\(absent)")
         let remote = UUID().uuidString
         try await s.run("exception.request", "a-3", .specialist, "2020-04-03T07:10:00+07:00", [
             "exception": .string(remote), "date": "2020-04-03", "kind": "REMOTE_INSTEAD", "reason": "ESSENTIAL"])
@@ -227,6 +267,9 @@ struct WorkItemTests {
         let twice = try await s.refusal("task.assign", "a-2", .unitHead, "2020-04-01T08:08:00+07:00",
                                         ["task": task, "assignee": "a-5", "role": "FOR_INFO"])
         #expect(twice?.code == .invalidCommand)
+        let pastItem = try await s.refusal("task.assign", "a-2", .unitHead, "2020-04-01T08:09:00+07:00", [
+            "task": task, "assignee": "a-6", "dueAt": "2020-04-06T11:00:00+07:00"])
+        #expect(pastItem?.field == "body.dueAt", "a step never passes the item's due instant")
         let coCompletes = try await s.refusal("task.complete", "a-4", .specialist, "2020-04-02T08:00:00+07:00", ["task": task])
         #expect(coCompletes?.code == .notPermitted)
         // The step's due instant (3 April 10:00) rules the overdue check, not the item's.

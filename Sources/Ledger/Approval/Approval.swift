@@ -29,6 +29,8 @@ public struct Approval: Hashable, Sendable {
     public var approvedLevels = 0
     /// The draft's SHA-256.
     public var draftSha256 = ""
+    /// What is approved: a delegation acts here only if it covers this kind of subject.
+    public var kind = Delegation.Subject.dossierResult
     /// When it was signed.
     public var signedAt: Int64?
     /// The document's number in its register, once numbered.
@@ -42,8 +44,9 @@ public struct Approval: Hashable, Sendable {
     public static func evolve(_ state: Approval, _ event: ApprovalEvent) -> Approval {
         var a = state
         switch event {
-        case .requested(let submitter, let processors, let chain, let sha, _):
+        case .requested(let submitter, let processors, let chain, let sha, _, let kind):
             a.status = .pending
+            a.kind = kind
             a.submitter = submitter
             a.processors = processors
             a.chain = chain
@@ -76,7 +79,9 @@ public struct Approval: Hashable, Sendable {
 
 /// What happens to an approval.
 public enum ApprovalEvent: Hashable, Sendable {
-    case requested(submitter: String, processors: [String], chain: [String], draftSha256: String, at: Int64)
+    /// Requested for a subject of `kind` (a dossier's result, or an outgoing document).
+    case requested(submitter: String, processors: [String], chain: [String], draftSha256: String, at: Int64,
+                   kind: Delegation.Subject = .dossierResult)
     /// `capacity` when the approver acts for the chain holder under a delegation.
     case stepApproved(level: Int, approver: String, capacity: Delegation.Capacity?, at: Int64)
     case returnedForRevision(level: Int, approver: String, comments: [String], at: Int64)
@@ -93,7 +98,8 @@ public enum ApprovalEvent: Hashable, Sendable {
 
 /// What approvers ask of an approval.
 public enum ApprovalCommand: Hashable, Sendable {
-    case request(processors: [String], chain: [String], draftSha256: String, at: Int64)
+    case request(processors: [String], chain: [String], draftSha256: String, at: Int64,
+                 kind: Delegation.Subject = .dossierResult)
     case approve(at: Int64)
     case returnForRevision(comments: [String], at: Int64)
     case resubmit(draftSha256: String, at: Int64)
@@ -123,13 +129,13 @@ extension Approval {
                     + "approve it")
             }
             if actor == holder { return (level, nil) }
-            if let d = delegations.first(where: { $0.from == holder && $0.to == actor && $0.covers(instant, .dossierResult) }) {
+            if let d = delegations.first(where: { $0.from == holder && $0.to == actor && $0.covers(instant, state.kind) }) {
                 return (level, d.capacity)
             }
             throw LedgerError(.notPermitted, "level \(level) belongs to \(holder); \(actor) holds no delegation from them")
         }
         switch command {
-        case .request(let processors, let chain, let sha, let at):
+        case .request(let processors, let chain, let sha, let at, let kind):
             guard state.status == nil else { throw LedgerError(.invalidState, "the approval was already requested") }
             guard !chain.isEmpty, sha.count == 64, sha.allSatisfy(\.isHexDigit) else {
                 throw LedgerError(.invalidCommand, "an approval needs a chain and the draft's SHA-256 (64 hex digits)")
@@ -138,7 +144,11 @@ extension Approval {
                 throw LedgerError(.notPermitted, "four eyes: \(conflict) cannot approve a subject they submitted or "
                     + "processed; route the level to someone else")
             }
-            return [.requested(submitter: actor, processors: processors, chain: chain, draftSha256: sha, at: at)]
+            guard kind == .dossierResult || kind == .outgoingDocument else {
+                throw LedgerError(.invalidCommand, "an approval is for a dossier's result or an outgoing document")
+            }
+            return [.requested(submitter: actor, processors: processors, chain: chain, draftSha256: sha, at: at,
+                               kind: kind)]
         case .approve(let at):
             let (level, capacity) = try standing(at: at)
             return [.stepApproved(level: level, approver: actor, capacity: capacity, at: at)]
@@ -169,7 +179,7 @@ extension Approval {
             guard actor != state.submitter, !state.processors.contains(actor) else {
                 throw LedgerError(.notPermitted, "four eyes: \(actor) submitted or processed this subject and cannot sign it")
             }
-            let delegation = delegations.first { $0.from == last && $0.to == actor && $0.covers(at, .dossierResult) }
+            let delegation = delegations.first { $0.from == last && $0.to == actor && $0.covers(at, state.kind) }
             guard actor == last || delegation != nil
             else { throw LedgerError(.notPermitted, "the final approver \(last) (or a delegate) signs") }
             return [.signed(signer: actor, capacity: actor == last ? nil : delegation?.capacity, signedSha256: sha, at: at)]

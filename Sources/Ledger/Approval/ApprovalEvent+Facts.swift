@@ -20,8 +20,9 @@ extension ApprovalEvent {
     public func new(subject: String? = nil) -> NewEvent {
         var w = Facts.Writer()
         switch self {
-        case .requested(let submitter, let processors, let chain, let sha, let at):
+        case .requested(let submitter, let processors, let chain, let sha, let at, let kind):
             if let subject { w.field("subject", subject) }
+            if kind != .dossierResult { w.field("subjectType", kind.rawValue) }
             w.field("submitter", submitter)
             w.field("processors", processors)
             w.field("chain", chain)
@@ -74,9 +75,17 @@ extension ApprovalEvent {
         try Facts.decode(facts) { r throws(Facts.DecodingError) -> (ApprovalEvent, String?)? in
             switch type {
             case "ApprovalRequested.v1":
+                // Without a subjectType (older events, and dossiers' drafts) the subject is a dossier's result.
+                var kind = Delegation.Subject.dossierResult
+                if let text = try r.optionalString("subjectType") {
+                    guard let k = Delegation.Subject(rawValue: text) else {
+                        throw Facts.DecodingError(what: "subjectType", offset: 0)
+                    }
+                    kind = k
+                }
                 return (.requested(submitter: try r.string("submitter"), processors: try r.strings("processors"),
                                    chain: try r.strings("chain"), draftSha256: try r.string("draftSha256"),
-                                   at: try r.instant("at")), try r.optionalString("subject"))
+                                   at: try r.instant("at"), kind: kind), try r.optionalString("subject"))
             case "ApprovalStepApproved.v1":
                 return (.stepApproved(level: Int(try r.int("level")), approver: try r.string("approver"),
                                       capacity: try r.optionalString("capacity").flatMap(Delegation.Capacity.init),

@@ -14,6 +14,8 @@ public struct Delegation: Hashable, Sendable {
         case apologySlip = "APOLOGY_SLIP"
         /// Deciding leave.
         case leave = "LEAVE"
+        /// Approving and signing an outgoing document (a letter, a report, a decision outside a dossier).
+        case outgoingDocument = "OUTGOING_DOCUMENT"
     }
 
     /// The delegation's id (revocations may name it).
@@ -59,8 +61,8 @@ public struct Delegation: Hashable, Sendable {
     }
 
     /// Checks the capacity's meaning under Decree 30 against the org chart on `day`: the delegate is a leader of the
-    /// delegator's agency (a deputy for KT and Q, a head of a unit for TL and TUQ); KT and Q are given by the agency's
-    /// head; a TUQ is written (it names its `documentRef`).
+    /// delegator's agency (the org chart does not tell a deputy from a unit head, so any leader); KT and Q are
+    /// given by the agency's head; a TUQ is written (it names its `documentRef`).
     public static func checkCapacity(_ new: Delegation, reference: ReferenceData, on day: CivilDate)
         throws(LedgerError)
     {

@@ -64,7 +64,8 @@ public enum AttendanceRules {
         return Roster.event(scope: unit, week: monday, entries: marked, amendment: amendment)
     }
 
-    /// An agency's leader-duty roster, published by the agency head or a deputy: leaders of the agency only, on
+    /// An agency's leader-duty roster, published by the agency head or a deputy (a leader of the head's unit
+    /// reporting to the head): leaders of the agency only, on
     /// working dates of the week, none ONSITE on approved leave; every working date has at least the policy's
     /// minimum of leaders ONSITE; and each leader's unit stays within its cap that day, counting its own roster
     /// (`unitRosters`, by unit) — the cap counts leaders too (domain.md §6).
@@ -78,10 +79,16 @@ public enum AttendanceRules {
             throw LedgerError(.notPermitted, "the agency head publishes the leader-duty roster")
         }
         let monday = Roster.monday(of: week)
-        let mine = reference.assignment(of: actor.staffID, on: monday.adding(days: 6))
-        guard let mine, mine.isLeader, reference.agency(ofUnit: mine.unit) == agency else {
-            throw LedgerError(.notPermitted, "\(actor.staffID) is not a leader of \(agency), so cannot publish its "
-                + "leader-duty roster")
+        // The agency head, or a deputy: a leader of the head's own unit who reports to the head.
+        let sunday = monday.adding(days: 6)
+        let head = reference.head(of: agency, on: sunday)
+        let mine = reference.assignment(of: actor.staffID, on: sunday)
+        let isDeputy = mine.map { m in
+            m.isLeader && head != nil && m.directHead == head && m.unit == reference.assignment(of: head!, on: sunday)?.unit
+        } ?? false
+        guard actor.staffID == head || isDeputy else {
+            throw LedgerError(.notPermitted, "\(actor.staffID) is neither the head of \(agency) nor a deputy of theirs, "
+                + "so cannot publish its leader-duty roster")
         }
         var unitOnsite = [String: [CivilDate: Set<String>]]()
         var seen = Set<String>()
@@ -155,12 +162,19 @@ public enum AttendanceRules {
         return beyond
     }
 
-    /// An amendment of a published roster: a reason, and no change to a date before `today`. Returns the
-    /// amendment's reason and changes, or `nil` for a first publication.
+    /// An amendment of a published roster: a reason, and no change to a date before `today`; a first publication
+    /// covers no date before `today`. Returns the amendment's reason and changes, or `nil` for a first publication.
     static func checkAmendment(_ entries: [Roster.Entry], current: Roster, reason: String?, today: CivilDate)
         throws(LedgerError) -> Roster.Amendment?
     {
-        guard current.published else { return nil }
+        guard current.published else {
+            // A first publication is made ahead: it cannot say who was to be on site on a day already past.
+            if let past = entries.map(\.date).filter({ $0 < today }).min() {
+                throw LedgerError(.invalidCommand, "the roster covers \(past), which is past; publish a roster from today "
+                    + "(\(today)) on")
+            }
+            return nil
+        }
         guard let reason, !reason.trimmingCharacters(in: .whitespaces).isEmpty else {
             throw LedgerError(.badField, "amending a published roster needs body.reason", field: "body.reason")
         }
@@ -210,7 +224,9 @@ public enum AttendanceRules {
         guard !record.reports.contains(date) else {
             throw LedgerError(.invalidState, "the progress report of \(date) was already sent")
         }
-        guard !items.isEmpty else { throw LedgerError(.invalidCommand, "a progress report lists at least one item") }
+        guard !items.isEmpty, items.count <= ProgressItem.maximumPerReport else {
+            throw LedgerError(.invalidCommand, "a progress report lists 1 to \(ProgressItem.maximumPerReport) items")
+        }
         for (i, item) in items.enumerated() {
             guard !item.taskRef.isEmpty, item.taskRef.utf8.count <= 120 else {
                 throw LedgerError(.badField, "body.items[\(i)].taskRef must name the task or dossier (1–120 bytes)",
@@ -252,7 +268,10 @@ public enum AttendanceRules {
             throw LedgerError(.invalidCommand, "a leave request needs at least one working day from \(from) to \(to)")
         }
         guard record.leaves[id] == nil else { throw LedgerError(.invalidState, "leave \(id) was already requested") }
-        if record.leaves.values.contains(where: { $0.inForce && $0.from <= to && from <= $0.to }) {
+        // Morning and afternoon of one day do not overlap.
+        if record.leaves.values.contains(where: { l in
+            l.inForce && l.from <= to && from <= l.to && !(l.halfDay != nil && halfDay != nil && l.halfDay != halfDay)
+        }) {
             throw LedgerError(.invalidState, "the request overlaps approved leave")
         }
         if kind == "ANNUAL" {

@@ -32,6 +32,8 @@ public struct EndOfDay: Sendable {
         var events = [NewEvent]()
         var leadersOnsite = 0, onsiteTotal = 0, remoteTotal = 0, leaveTotal = 0
         let leaderRostered = Set(leaderRoster.onsite(on: date))
+        // Those whose place a colleague took under a granted SWAP work remote that day.
+        let swappedOut = Set(people.values.flatMap { $0.swappedOut(on: date) })
         for input in units.sorted(by: { $0.unit < $1.unit }) {
             let rostered = Set(input.roster.onsite(on: date))
             let onsite = Set(input.day.onsite)
@@ -49,9 +51,9 @@ public struct EndOfDay: Sendable {
                 } else if session?.location == .remote {
                     remoteTotal += 1
                 }
-                // A granted REMOTE_INSTEAD exception lets someone rostered on site work remote that day.
+                // A granted REMOTE_INSTEAD exception, or a colleague's SWAP, lets someone rostered on site work remote.
                 let expectedOnsite = (rostered.contains(person) || leaderRostered.contains(person))
-                    && !record.remoteInstead(on: date)
+                    && !record.remoteInstead(on: date) && !swappedOut.contains(person)
                 if expectedOnsite && !onsite.contains(person) {
                     events.append(finding("NoShowDetected.v1", person: person, unit: input.unit, date: date,
                                           extra: ("expected", "ONSITE")))

@@ -14,6 +14,9 @@ public struct ProgressItem: Hashable, Sendable {
     /// A short note (no personal data).
     public var note: String?
 
+    /// The most items a report lists.
+    public static let maximumPerReport = 200
+
     /// The statuses a report may give.
     public static let statuses: Set<String> = ["DONE", "IN_PROGRESS", "BLOCKED", "NOT_STARTED"]
 
@@ -30,7 +33,8 @@ public enum ExceptionKind: String, Hashable, Sendable, CaseIterable {
     /// On site on a day the roster has the person remote: takes a place under the cap (or beyond it, with the
     /// superior head's grant).
     case extraOnsite = "EXTRA_ONSITE"
-    /// On site in place of a colleague rostered on site that day (the colleague works remote): no extra place.
+    /// On site in place of a colleague rostered on site that day (named; the colleague then works remote): no
+    /// extra place.
     case swap = "SWAP"
     /// Remote on a day the roster has the person on site: frees a place.
     case remoteInstead = "REMOTE_INSTEAD"
@@ -64,7 +68,8 @@ public enum PersonEvent: Hashable, Sendable {
     /// A leave withdrawn before it started.
     case leaveCancelled(id: UUID, by: String, at: Int64)
     /// A request to work other than the roster says (`beyondCap` when an extra on-site place would pass the cap).
-    case exceptionRequested(id: UUID, date: CivilDate, kind: ExceptionKind, beyondCap: Bool, reason: String, at: Int64)
+    case exceptionRequested(id: UUID, date: CivilDate, kind: ExceptionKind, beyondCap: Bool, reason: String, at: Int64,
+                            swapWith: String? = nil)
     case exceptionDecided(id: UUID, granted: Bool, by: String, at: Int64)
 
     /// The stored type.
@@ -125,10 +130,11 @@ public enum PersonEvent: Hashable, Sendable {
             w.field("exception", id)
             w.field("by", by)
             w.field("at", instant: at)
-        case .exceptionRequested(let id, let date, let kind, let beyondCap, let reason, let at):
+        case .exceptionRequested(let id, let date, let kind, let beyondCap, let reason, let at, let swapWith):
             w.field("exception", id)
             w.field("date", date.description)
             w.field("kind", kind.rawValue)
+            if let swapWith { w.field("swapWith", swapWith) }
             w.field("beyondCap", beyondCap)
             w.field("reason", reason)
             w.field("at", instant: at)
@@ -160,8 +166,8 @@ public enum PersonEvent: Hashable, Sendable {
                 return .checkedIn(unit: try r.string("unit"), location: location, date: day, at: at)
             case "CheckedOut.v1": return .checkedOut(date: try date(r, "date"), at: try r.instant("at"))
             case "ProgressReported.v1":
-                // Upcast: v1 counted its items without naming them.
-                let count = max(0, Int(try r.int("items")))
+                // Upcast: v1 counted its items without naming them (bounded: a count is no reason to allocate).
+                let count = min(max(0, Int(clamping: try r.int("items"))), ProgressItem.maximumPerReport)
                 return .progressReported(date: try date(r, "date"), to: try r.string("to"),
                                          items: Array(repeating: ProgressItem(taskRef: "", status: "REPORTED"),
                                                       count: count),
@@ -200,7 +206,7 @@ public enum PersonEvent: Hashable, Sendable {
                 }
                 return .exceptionRequested(id: try r.uuid("exception"), date: try date(r, "date"), kind: kind,
                                            beyondCap: try r.bool("beyondCap") ?? false, reason: try r.string("reason"),
-                                           at: try r.instant("at"))
+                                           at: try r.instant("at"), swapWith: try r.optionalString("swapWith"))
             case "DutyExceptionGranted.v1", "DutyExceptionDenied.v1":
                 return .exceptionDecided(id: try r.uuid("exception"), granted: type == "DutyExceptionGranted.v1",
                                          by: try r.string("by"), at: try r.instant("at"))

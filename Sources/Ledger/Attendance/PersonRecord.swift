@@ -27,6 +27,8 @@ public struct PersonRecord: Hashable, Sendable {
         public var date: CivilDate
         /// What it asks for.
         public var kind: ExceptionKind
+        /// The colleague a SWAP takes the place of.
+        public var swapWith: String?
         /// Whether it asks for a place beyond the cap.
         public var beyondCap: Bool
         /// Who asked.
@@ -58,8 +60,9 @@ public struct PersonRecord: Hashable, Sendable {
             s.leaves[id] = Leave(kind: kind, from: from, to: to, halfDay: halfDay, approved: nil)
         case .leaveDecided(let id, let approved, _, _, _): s.leaves[id]?.approved = approved
         case .leaveCancelled(let id, _, _): s.leaves[id]?.cancelled = true
-        case .exceptionRequested(let id, let date, let kind, let beyondCap, _, _):
-            s.exceptions[id] = Exception(date: date, kind: kind, beyondCap: beyondCap, requestedBy: actor, granted: nil)
+        case .exceptionRequested(let id, let date, let kind, let beyondCap, _, _, let swapWith):
+            s.exceptions[id] = Exception(date: date, kind: kind, swapWith: swapWith, beyondCap: beyondCap,
+                                         requestedBy: actor, granted: nil)
         case .exceptionDecided(let id, let granted, _, _): s.exceptions[id]?.granted = granted
         }
         return s
@@ -79,6 +82,16 @@ public struct PersonRecord: Hashable, Sendable {
             guard from <= to else { return sum }
             return sum + (leave.halfDay == nil ? Double(calendar.workingDays(from: from, through: to)) : 0.5)
         }
+    }
+
+    /// The colleagues whose on-site place this person takes on `date` under a granted SWAP.
+    public func swappedOut(on date: CivilDate) -> [String] {
+        exceptions.values.filter { $0.granted == true && $0.date == date && $0.kind == .swap }.compactMap(\.swapWith)
+    }
+
+    /// Whether this person holds a granted extra on-site place (EXTRA_ONSITE) on `date`.
+    public func hasExtraPlace(on date: CivilDate) -> Bool {
+        exceptions.values.contains { $0.granted == true && $0.date == date && $0.kind == .extraOnsite }
     }
 
     /// Whether a granted REMOTE_INSTEAD exception lets the person work remote on `date` though rostered ONSITE.

@@ -58,6 +58,8 @@ public struct Dossier: Hashable, Sendable {
     public var feedbackRecorded = false
     /// Consultations of other agencies not yet answered.
     public var openConsultations: Set<UUID> = []
+    /// Every consultation sent (an id is never reused).
+    public var consultations: Set<UUID> = []
     /// Co-handlers and officials kept informed, by staff id.
     public var support: [String: DossierEvent.AssignmentRole] = [:]
     /// The components handed in (attachments, and those presented on receipt).
@@ -163,6 +165,7 @@ public struct Dossier: Hashable, Sendable {
             break
         case .consultationSent(let id, _, _, _, _):
             d.openConsultations.insert(id)
+            d.consultations.insert(id)
         case .consultationAnswered(let id, _, _):
             d.openConsultations.remove(id)
         case .postalDelivered:

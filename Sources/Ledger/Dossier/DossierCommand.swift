@@ -172,7 +172,7 @@ extension Dossier {
 
         case .assign(let assignee, let reason, let at, let role, let stepDue, let note, let leads, let onLeave):
             try requireStatus([.received, .assigned, .inProcess], "assign")
-            try require([.unitHead, .deputyHead].contains(actor.role) && leads, .notPermitted,
+            try require([.unitHead, .deputyHead, .agencyHead].contains(actor.role) && leads, .notPermitted,
                         "only the head of the dossier's unit \(state.unit ?? "") (or a deputy of it) assigns it")
             try require((note?.count ?? 0) <= 500, .invalidCommand, "an assignment note is at most 500 characters")
             guard role == .main else {
@@ -195,6 +195,8 @@ extension Dossier {
             let why = reason?.trimmingCharacters(in: .whitespaces) ?? ""
             try require(!why.isEmpty, .invalidCommand,
                         "the dossier is with \(holder): a reassignment records its reason (body.reason)")
+            try require(stepDue == nil && note == nil, .invalidCommand, "a reassignment records its reason only; a "
+                + "step due instant and a note go with a first assignment")
             return [.reassigned(from: holder, to: assignee, by: actor.staffID, reason: why, at: at)]
 
         case .startProcessing(let at):
@@ -357,7 +359,7 @@ extension Dossier {
             try require(agency != state.agencyID, .invalidCommand, "a consultation goes to another agency than \(agency)")
             try require(!question.isEmpty, .invalidCommand, "a consultation asks a question")
             try require(due > at, .invalidCommand, "a consultation's answer is due after it is sent")
-            try require(!state.openConsultations.contains(id), .invalidState, "consultation \(id) was already sent")
+            try require(!state.consultations.contains(id), .invalidState, "consultation \(id) was already sent")
             return [.consultationSent(consultation: id, toAgency: agency, question: question, dueAt: due, at: at)]
 
         case .recordConsultationAnswer(let id, let answer, let at):

@@ -4,7 +4,7 @@ import Foundation
 extension LedgerService {
     static let approvalCommands: Set<String> = [
         "approval.approve", "approval.return", "approval.reject", "approval.resubmit", "approval.sign",
-        "approval.number", "approval.issue", "approval.withdraw",
+        "approval.number", "approval.issue", "approval.withdraw", "approval.request",
         "delegation.grant", "delegation.revoke",
     ]
 
@@ -96,6 +96,38 @@ extension LedgerService {
             }
         }
         let id = try b.uuid("approval")
+        if c.envelope.type == "approval.request" {
+            // An outgoing document's draft (a dossier's goes through dossier.submitForApproval): the chain is the
+            // submitter's unit head, then the agency head, neither being the submitter.
+            let day = try c.today()
+            guard let mine = c.reference.assignment(of: c.actor.staffID, on: day),
+                  let agency = c.reference.agency(ofUnit: mine.unit) else {
+                throw LedgerError(.notFound, "\(c.actor.staffID) is on no unit's staff on \(day)")
+            }
+            let reference = try b.string("documentRef")
+            guard !reference.isEmpty, reference.count <= 80 else {
+                throw LedgerError(.badField, "body.documentRef names the draft document (1–80 characters)",
+                                  field: "body.documentRef")
+            }
+            var seen = Set<String>()
+            let chain = [c.reference.head(ofUnit: mine.unit, on: day), c.reference.head(of: agency, on: day)]
+                .compactMap { $0 }.filter { $0 != c.actor.staffID && seen.insert($0).inserted }
+            guard !chain.isEmpty else {
+                throw LedgerError(.notPermitted, "four eyes: nobody but the submitter heads \(mine.unit) or \(agency)")
+            }
+            let stream = "approval-\(id.uuidString.lowercased())"
+            return try await handler.execute(c.context) {
+                guard try store.streamInfo(stream) == nil else {
+                    throw LedgerError(.invalidCommand, "approval \(id) already exists; a new draft takes a new id")
+                }
+                let events = try Approval.decide(Approval(), .request(processors: [c.actor.staffID], chain: chain,
+                                                                      draftSha256: try b.string("draftSha256"),
+                                                                      at: c.at, kind: .outgoingDocument),
+                                                 by: c.actor.staffID)
+                return [PlannedAppend(stream: stream, readVersion: 0,
+                                      events: events.map { $0.new(subject: "document:" + reference) })]
+            }
+        }
         return try await handler.execute(c.context) {
             let (state, subject, version) = try approval(id)
             let command: ApprovalCommand
@@ -125,7 +157,20 @@ extension LedgerService {
                                       field: "body.register")
                 }
                 let today = calendar.local(c.at).date
-                let stream = "docregister-\(name)-\(today.year)"
+                // The register is the agency's: the dossier's agency, or the submitter's for an outgoing document;
+                // only a clerk of that agency numbers in it.
+                var agency: String?
+                if let subject, subject.hasPrefix("dossier-"), let dossier = UUID(uuidString: String(subject.dropFirst(8))) {
+                    agency = try DossierHandler(store: store).load(dossier).state.agencyID
+                } else if let unit = c.reference.assignment(of: state.submitter, on: today)?.unit {
+                    agency = c.reference.agency(ofUnit: unit)
+                }
+                guard let agency, let clerkUnit = c.reference.assignment(of: c.actor.staffID, on: today)?.unit,
+                      c.reference.agency(ofUnit: clerkUnit) == agency else {
+                    throw LedgerError(.notPermitted, "a clerk of \(agency ?? "the document's agency") numbers its "
+                        + "documents; \(c.actor.staffID) is not one")
+                }
+                let stream = "docregister-\(agency)-\(name)-\(today.year)"
                 let registerVersion = try store.streamInfo(stream)?.version ?? 0
                 let number = Int(registerVersion) + 1
                 var w = Facts.Writer()
@@ -172,6 +217,12 @@ extension LedgerService {
                 }
                 if let change {
                     let (dossierState, dossierVersion) = try DossierHandler(store: store).load(dossier)
+                    // A withdrawal after a return finds the dossier back in processing already: nothing to move.
+                    let waiting = dossierState.status == .pendingApproval && dossierState.approvalID == id
+                    if case .approvalWithdrawn = change, !waiting {
+                        return shares + guards
+                            + [PlannedAppend(stream: subject, readVersion: dossierVersion, events: [])]
+                    }
                     let moved = try Dossier.decide(dossierState, change, by: c.actor)
                     shares.append(PlannedAppend(stream: subject, readVersion: dossierVersion,
                                                 events: moved.map { NewEvent(type: $0.type, facts: $0.encoded.facts) }))

@@ -181,12 +181,19 @@ extension LedgerService {
                 if c.envelope.type == "leave.approve", let leave = record.leaves[id], let unit = assignment?.unit,
                    leave.from <= leave.to, leave.to.daysSinceEpoch - leave.from.daysSinceEpoch <= 366
                 {
+                    // The unit's rosters and, for a leader, the agency's leader rosters of those weeks, each guarded
+                    // (one not published yet too: a roster racing the approval is then decided again).
+                    let leaderAgency = assignment?.isLeader == true ? c.reference.agency(ofUnit: unit) : nil
                     var monday = Roster.monday(of: leave.from)
                     while monday <= leave.to {
-                        let stream = Roster.stream(unit: unit, week: monday)
-                        let (r, v) = try roster(stream)
-                        rostered.formUnion(r.entries.filter { $0.person == requester && $0.location == .onsite }.map(\.date))
-                        if v > 0 { guards.append(PlannedAppend(stream: stream, readVersion: v, events: [])) }
+                        var streams = [Roster.stream(unit: unit, week: monday)]
+                        if let leaderAgency { streams.append(Roster.leaderStream(agency: leaderAgency, week: monday)) }
+                        for stream in streams {
+                            let (r, v) = try roster(stream)
+                            rostered.formUnion(r.entries.filter { $0.person == requester && $0.location == .onsite }
+                                .map(\.date))
+                            guards.append(PlannedAppend(stream: stream, readVersion: v, events: []))
+                        }
                         monday = monday.adding(days: 7)
                     }
                 }
@@ -233,26 +240,46 @@ extension LedgerService {
                     })
                     shares.append(PlannedAppend(stream: leaderStream, readVersion: v, events: []))
                 }
+                let swapWith = try b.optionalString("with")
                 switch kind {
                 case .extraOnsite:
                     guard !onsite.contains(person) else {
                         throw LedgerError(.invalidCommand, "\(person) is already rostered ONSITE on \(date); ask for an "
                             + "exception only to work otherwise than the roster says")
                     }
-                case .swap, .remoteInstead:
-                    guard kind == .swap || onsite.contains(person) else {
+                case .swap:
+                    guard let swapWith, swapWith != person, onsite.contains(swapWith), !onsite.contains(person),
+                          c.reference.assignment(of: swapWith, on: date)?.unit == unit else {
+                        throw LedgerError(.badField, "a SWAP names in body.with a colleague of \(unit) rostered ONSITE on "
+                            + "\(date), whose place \(person) (not rostered ONSITE) takes", field: "body.with")
+                    }
+                case .remoteInstead:
+                    guard onsite.contains(person) else {
                         throw LedgerError(.invalidCommand, "REMOTE_INSTEAD is for a day \(person) is rostered ONSITE; "
                             + "\(date) is not one")
                     }
                 }
+                guard kind == .swap || swapWith == nil else {
+                    throw LedgerError(.badField, "only a SWAP names a colleague (body.with)", field: "body.with")
+                }
+                // An extra place counts the rostered and the extra places already granted that day (the unit's
+                // members' streams are read and guarded).
+                var taken = onsite.count
+                if kind == .extraOnsite {
+                    for member in c.reference.staff(of: unit, on: date) where member.staff != person {
+                        let (record, v) = try self.person(member.staff)
+                        if !onsite.contains(member.staff) && record.hasExtraPlace(on: date) { taken += 1 }
+                        shares.append(PlannedAppend(stream: "person-\(member.staff)", readVersion: v, events: []))
+                    }
+                }
                 let (cap, _, _) = try AttendanceRules.cap(unit: unit, on: date, reference: c.reference)
-                let beyondCap = kind == .extraOnsite && onsite.count >= cap
+                let beyondCap = kind == .extraOnsite && taken >= cap
                 shares += try onPerson(person) { r in
                     guard calendar.isWorkingDay(date) else { throw LedgerError(.invalidCommand, "\(date) is not a working day") }
                     let id = try b.uuid("exception")
                     guard r.exceptions[id] == nil else { throw LedgerError(.invalidState, "exception \(id) was already requested") }
                     return .exceptionRequested(id: id, date: date, kind: kind, beyondCap: beyondCap, reason: reason,
-                                               at: c.at)
+                                               at: c.at, swapWith: swapWith)
                 }
                 return shares
 

@@ -29,8 +29,10 @@ public struct WorkItem: Hashable, Sendable {
     public var assignee: String?
     /// Co-handlers and officials informed.
     public var others: [String: Role] = [:]
-    /// When it is due.
+    /// When it is due: the main handler's step due instant when one was set, else the item's.
     public var dueAt: Int64 = 0
+    /// The item's own due instant (set at registration; a step never goes past it).
+    public var itemDueAt: Int64 = 0
     /// Whether the scheduler found it overdue.
     public var overdueRecorded = false
 
@@ -120,12 +122,13 @@ public struct WorkItem: Hashable, Sendable {
             s.agency = agency
             s.unit = unit
             s.dueAt = due
+            s.itemDueAt = due
         case .assigned(let assignee, let role, let due, _, _):
             s.others[assignee] = nil
             if role == .main {
                 s.status = .assigned
                 s.assignee = assignee
-                if let due { s.dueAt = due }
+                s.dueAt = due ?? s.itemDueAt
             } else {
                 s.others[assignee] = role
             }
@@ -171,7 +174,7 @@ public struct WorkItem: Hashable, Sendable {
                 guard role == .main else {
                     throw LedgerError(.badField, "only the main handler's assignment sets a due instant", field: "body.dueAt")
                 }
-                guard due > at, due <= state.dueAt else {
+                guard due > at, due <= state.itemDueAt else {
                     throw LedgerError(.badField, "body.dueAt must fall after now and no later than the item's due "
                         + "instant", field: "body.dueAt")
                 }

@@ -78,7 +78,7 @@ public struct AttendanceRegister: Projection {
                     $0["cancelled"] = .bool(true)
                     $0["cancelledBy"] = .string(by)
                 }
-            case .exceptionRequested(let id, let date, let kind, let beyondCap, let reason, _):
+            case .exceptionRequested(let id, let date, let kind, let beyondCap, let reason, _, _):
                 try txn.put(dbs["granters"], key: Array("request \(id.uuidString.lowercased())".utf8),
                             value: Array("\(date)".utf8))
                 try rows.update(dbs["personDays"], StateRows.key(person, "\(date)"), txn) {

@@ -99,7 +99,7 @@ extension ReadModel {
                 steps.append(ControlStep(step: "reassigned", giver: field("fromAssignee"), receiver: field("toAssignee"),
                                          at: at))
                 holder = field("toAssignee")
-            case "DossierAssigned.v1":
+            case "DossierAssigned.v1" where ["", "MAIN"].contains(field("role")):  // co-handlers hand nothing over
                 steps.append(ControlStep(step: "assigned", giver: e.actor, receiver: field("assignee"), at: at))
                 holder = field("assignee")
             case "DraftResultSubmittedForApproval.v1":

@@ -2,12 +2,13 @@ public import EventStore
 import Ledger
 
 /// Work items other than dossiers (domain.md §3.4): one row per item (`rows`: task id → agency, unit, kind,
-/// registeredAt, dueAt, assignee (the MAIN handler), assignedAt, coHandlers, informed, completedAt, overdueAt).
+/// registeredAt, dueAt (the main handler's step, else the item's), itemDueAt, assignee (the MAIN handler), assignedAt,
+/// coHandlers, informed, completedAt, overdueAt).
 public struct WorkItemRegister: Projection {
     /// The projection's stable name.
     public var name = "work-items"
-    /// The projection's code version.
-    public var version: UInt32 = 1
+    /// The projection's code version (2: rows keep the item's due instant apart from the main handler's step).
+    public var version: UInt32 = 2
     /// The databases it keeps.
     public var databases = ["rows"]
 
@@ -35,7 +36,9 @@ public struct WorkItemRegister: Projection {
                 case .main:
                     row["assignee"] = .string(assignee)
                     row["assignedAt"] = .instant(at)
-                    if let due { row["dueAt"] = .instant(due) }
+                    // A new main handler works to their step's due instant, else to the item's.
+                    if row["itemDueAt"] == nil, let itemDue = row.instant("dueAt") { row["itemDueAt"] = .instant(itemDue) }
+                    if let due = due ?? row.instant("itemDueAt") { row["dueAt"] = .instant(due) }
                     row["coHandlers"] = co.isEmpty ? nil : .array(co.map(Facts.Value.string))
                     row["informed"] = informed.isEmpty ? nil : .array(informed.map(Facts.Value.string))
                 case .co:
