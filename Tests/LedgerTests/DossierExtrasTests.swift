@@ -59,6 +59,16 @@ struct DossierExtrasTests {
         resolved.status = .resolved
         let clerk = DossierTests.clerk
         let applicant = Actor(staffID: "portal", role: .applicant)
+        // Each step has its actor: the result goes back through the desk, a supplement is asked by the assignee.
+        let specialist = Actor(staffID: "staff-4", role: .specialist)
+        #expect(throws: LedgerError.self) { try Dossier.decide(resolved, .returnResult(method: .direct, at: 5), by: specialist) }
+        var processing = Dossier()
+        processing.status = .inProcess
+        processing.assignee = "staff-3"
+        let notAssignee = #expect(throws: LedgerError.self) {
+            try Dossier.decide(processing, .requestSupplement(items: ["GT01"], headOverride: false, at: 1), by: specialist)
+        }
+        #expect(notAssignee?.code == .notPermitted)
         let counter = Dossier.evolve(resolved, .resultReturned(method: .direct, at: 5))
         #expect(throws: LedgerError.self) { try Dossier.decide(counter, .confirmDelivery(at: 6), by: clerk) }
         let posted = Dossier.evolve(resolved, .resultReturned(method: .postal, trackingNumber: "EB123456789VN", at: 5))

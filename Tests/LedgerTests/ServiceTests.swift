@@ -209,9 +209,18 @@ struct ServiceTests {
         try await s.run("approval.approve", "a-1", .agencyHead, "2020-04-03T15:00:00+07:00", ["approval": approval])
         try await s.run("approval.sign", "a-1", .agencyHead, "2020-04-03T15:30:00+07:00",
                         ["approval": approval, "signedSha256": .string(revised)])
+        let bySpecialist = try await s.refusal("dossier.resolve", "a-3", .specialist, "2020-04-03T16:00:00+07:00",
+                                               ["dossier": d, "resultNumber": "7/QĐ-A"])
+        #expect(bySpecialist?.code == .notPermitted)
         try await s.run("dossier.resolve", "a-7", .oneStopOfficer, "2020-04-03T16:00:00+07:00",
                         ["dossier": d, "resultNumber": "7/QĐ-A"], unit: "A.MC")
         #expect(try handler.load(dossier).state.status == .resolved)
+        // The result names the approval it rests on, its signer and the signature's time.
+        let resolved = try #require(try s.store.readStream(DossierHandler.stream(dossier), payloads: .facts).last)
+        #expect(try DossierEvent(type: resolved.record.eventType, facts: resolved.facts ?? [], personal: nil)
+            == .resolved(resultNumber: "7/QĐ-A", at: Instant.parse("2020-04-03T16:00:00+07:00")!,
+                         signature: .init(approvalID: approvalID, signedBy: "a-1",
+                                          signedAt: Instant.parse("2020-04-03T15:30:00+07:00")!)))
     }
 
     @Test("events carry the command's correlation and causation ids, the command id when the client sends none")
@@ -316,8 +325,15 @@ struct ServiceTests {
             "to": "a-2", "capacity": "KT", "validFrom": "2020-04-07T08:00:00+07:00", "validTo": "2020-04-07T23:59:00+07:00"])
         let late = try await s.refusal("dossier.issueApology", "a-2", .deputyHead, "2020-04-08T09:00:00+07:00", body)
         #expect(late?.code == .notPermitted, "the delegation ended the day before")
-        try await s.run("dossier.issueApology", "a-2", .deputyHead, "2020-04-07T09:00:00+07:00", body)
+        try await s.run("dossier.issueApology", "a-2", .deputyHead, "2020-04-07T09:00:00+07:00",
+                        body.merging(["reason": "chờ ý kiến Sở Xây dựng"]) { $1 })
         #expect(try DossierHandler(store: s.store).load(dossier).state.apologyIssuedAt != nil)
+        // The slip records the appointment it replaces (the due instant: 9 April 10:00) and the reason.
+        let slip = try #require(try s.store.readStream(DossierHandler.stream(dossier), payloads: .facts).last)
+        #expect(try DossierEvent(type: slip.record.eventType, facts: slip.facts ?? [], personal: nil)
+            == .apologyIssued(newAppointmentAt: Instant.parse("2020-04-15T17:00:00+07:00")!, signedBy: "a-2",
+                              at: Instant.parse("2020-04-07T09:00:00+07:00")!,
+                              previousDueAt: Instant.parse("2020-04-09T10:00:00+07:00")!, reason: "chờ ý kiến Sở Xây dựng"))
     }
 
     @Test("a calendar publishes its office hours and same-day cut-off; malformed hours are refused naming the field")

@@ -33,6 +33,8 @@ public struct Approval: Hashable, Sendable {
     public var kind = Delegation.Subject.dossierResult
     /// When it was signed.
     public var signedAt: Int64?
+    /// Who signed.
+    public var signer: String?
     /// The document's number in its register, once numbered.
     public var number: Int?
     /// Whether the document was issued.
@@ -63,9 +65,10 @@ public struct Approval: Hashable, Sendable {
             a.approvedLevels = 0
         case .rejected:
             a.status = .rejected
-        case .signed(_, _, _, let at):
+        case .signed(let signer, _, _, let at):
             a.status = .signed
             a.signedAt = at
+            a.signer = signer
         case .numbered(_, let number, _, _, _, _):
             a.number = number
         case .issued:

@@ -140,13 +140,13 @@ public struct Dossier: Hashable, Sendable {
             d.deadlineApproachingRecorded = true
         case .deadlineBreached:
             d.deadlineBreachedRecorded = true
-        case .resolved(_, let at):
+        case .resolved(_, let at, _):
             d.status = .resolved
             d.finishedAt = at
-        case .refused(_, let at):
+        case .refused(_, let at, _):
             d.status = .refused
             d.finishedAt = at
-        case .apologyIssued(let appointment, _, let at):
+        case .apologyIssued(let appointment, _, let at, _, _):
             d.apologyIssuedAt = at
             d.appointmentAt = appointment
         case .withdrawalRequested(let reason, _):

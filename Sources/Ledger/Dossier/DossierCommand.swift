@@ -54,12 +54,12 @@ public enum DossierCommand: Hashable, Sendable {
     /// The submitter withdrew the approval before a decision: back to processing (no revision counted).
     case approvalWithdrawn(approvalID: UUID, at: Int64)
     /// Resolve: needs the dossier's approval, signed, proposing to grant.
-    case resolve(resultNumber: String, approval: Approval, at: Int64)
+    case resolve(resultNumber: String, approval: Approval, at: Int64, approvalID: UUID? = nil)
     /// Refuse after processing: needs the dossier's approval, signed, proposing to refuse.
-    case refuse(reasons: [String], approval: Approval, at: Int64)
+    case refuse(reasons: [String], approval: Approval, at: Int64, approvalID: UUID? = nil)
     /// The scheduler's deadline check: records "approaching" (≤ 1 working day left) and "breached", each once.
     case checkDeadline(calendar: WorkingCalendar, at: Int64)
-    case issueApology(newAppointmentAt: Int64, at: Int64)
+    case issueApology(newAppointmentAt: Int64, at: Int64, reason: String? = nil)
     /// The applicant's request to withdraw, with the reason (not after the dossier is resolved or refused).
     case requestWithdrawal(reason: String, at: Int64)
     /// An officer confirms the applicant's withdrawal request (status 7); `reason` is the request's when empty.
@@ -87,6 +87,11 @@ extension Dossier {
             try requireStatus([.assigned, .inProcess, .awaitingSupplement, .awaitingPayment, .pendingApproval], doing)
             try require(actor.staffID == state.assignee, .notPermitted,
                         "only the assignee (\(state.assignee ?? "none")) may \(doing)")
+        }
+        /// The signature a result rests on, when the approval's id is known.
+        func signature(_ approval: Approval, _ id: UUID?) -> DossierEvent.Signature? {
+            guard let id, let signer = approval.signer, let at = approval.signedAt else { return nil }
+            return .init(approvalID: id, signedBy: signer, signedAt: at)
         }
         func requireSigned(_ approval: Approval, _ outcome: ProposedOutcome) throws(LedgerError) {
             try require(approval.status == .signed, .invalidState, "the result needs its approval signed first (the "
@@ -126,11 +131,13 @@ extension Dossier {
 
         case .refuseIntake(let reason, let at):
             try requireStatus([.submitted], "refuse intake")
+            try require(actor.role == .oneStopOfficer, .notPermitted, "the one-stop desk refuses a dossier at intake")
             try require(!reason.isEmpty, .invalidCommand, "an intake refusal needs a written reason")
             return [.intakeRefused(reason: reason, at: at)]
 
         case .requestIntakeSupplement(let items, let required, let at):
             try requireStatus([.submitted], "request intake supplements")
+            try require(actor.role == .oneStopOfficer, .notPermitted, "the one-stop desk asks for intake supplements")
             try require(!items.isEmpty, .invalidCommand, "list every missing item, once and completely")
             if !required.isEmpty {
                 let missing = Set(required).subtracting(state.components)
@@ -207,6 +214,8 @@ extension Dossier {
 
         case .requestSupplement(let items, let headOverride, let at):
             try requireStatus([.inProcess], "request a supplement")
+            try require(actor.staffID == state.assignee, .notPermitted,
+                        "only the assignee (\(state.assignee ?? "none")) asks the applicant for a supplement")
             try require(!items.isEmpty, .invalidCommand, "list every missing item, once and completely")
             let ordinal = state.supplementRequests + 1
             if ordinal > 1 {
@@ -230,6 +239,8 @@ extension Dossier {
 
         case .receiveSupplement(let calendar, let at):
             try requireStatus([.awaitingSupplement], "receive a supplement")
+            try require([.oneStopOfficer, .applicant, .system].contains(actor.role), .notPermitted,
+                        "a supplement arrives at the one-stop desk or through the portal")
             guard let since = state.supplementOpenSince, let due = state.dueAt else {
                 throw LedgerError(.invalidState, "no open supplementation request")
             }
@@ -239,6 +250,8 @@ extension Dossier {
 
         case .requestPayment(let amount, let items, let schedule, let at):
             try requireStatus([.inProcess], "request a fee")
+            try require(actor.staffID == state.assignee, .notPermitted,
+                        "only the assignee (\(state.assignee ?? "none")) asks for the fee")
             guard !schedule.isEmpty else {
                 try require(amount > 0, .invalidCommand, "a fee request needs a positive amount")
                 return [.paymentRequested(amount: amount, items: items, at: at)]
@@ -258,6 +271,8 @@ extension Dossier {
 
         case .payFee(let amount, let online, let at):
             try requireStatus([.awaitingPayment], "record a payment")
+            try require([.oneStopOfficer, .system].contains(actor.role), .notPermitted,
+                        "a payment is recorded by the one-stop desk or the payment gateway")
             try require(amount > 0, .invalidCommand, "a payment needs a positive amount")
             return [.feePaid(amount: amount, online: online, at: at)]
 
@@ -279,17 +294,21 @@ extension Dossier {
             try require(approval == state.approvalID, .invalidCommand, "approval \(approval) is not this dossier's")
             return [.approvalWithdrawn(approvalID: approval, at: at)]
 
-        case .resolve(let number, let approval, let at):
+        case .resolve(let number, let approval, let at, let approvalID):
             try requireStatus([.pendingApproval], "resolve")
+            try require([.clerk, .oneStopOfficer].contains(actor.role), .notPermitted,
+                        "the clerk or the one-stop desk records the signed result")
             try require(!number.isEmpty, .invalidCommand, "a resolution needs the result document's number")
             try requireSigned(approval, .grant)
-            return [.resolved(resultNumber: number, at: at)]
+            return [.resolved(resultNumber: number, at: at, signature: signature(approval, approvalID))]
 
-        case .refuse(let reasons, let approval, let at):
+        case .refuse(let reasons, let approval, let at, let approvalID):
             try requireStatus([.pendingApproval], "refuse")
+            try require([.clerk, .oneStopOfficer].contains(actor.role), .notPermitted,
+                        "the clerk or the one-stop desk records the signed refusal")
             try require(!reasons.isEmpty, .invalidCommand, "a refusal needs written reasons")
             try requireSigned(approval, .refuse)
-            return [.refused(reasons: reasons, at: at)]
+            return [.refused(reasons: reasons, at: at, signature: signature(approval, approvalID))]
 
         case .checkDeadline(let calendar, let at):
             guard let status = state.status, let due = state.dueAt, !status.isFinished else {
@@ -308,7 +327,7 @@ extension Dossier {
             }
             return [.deadlineApproaching(dueAt: due, remainingMinutes: remaining, at: at)]
 
-        case .issueApology(let appointment, let at):
+        case .issueApology(let appointment, let at, let reason):
             try requireStatus([.received, .assigned, .inProcess, .awaitingSupplement, .awaitingPayment, .pendingApproval],
                               "issue an apology")
             try require([.agencyHead, .deputyHead].contains(actor.role), .notPermitted,
@@ -318,7 +337,9 @@ extension Dossier {
             }
             try require(at <= due, .deadlineRule, "an apology must be issued no later than the current appointment")
             try require(appointment > due, .deadlineRule, "the new appointment must be after the current one")
-            return [.apologyIssued(newAppointmentAt: appointment, signedBy: actor.staffID, at: at)]
+            try require((reason?.count ?? 0) <= 500, .invalidCommand, "an apology's reason is at most 500 characters")
+            return [.apologyIssued(newAppointmentAt: appointment, signedBy: actor.staffID, at: at, previousDueAt: due,
+                                   reason: reason)]
 
         case .requestWithdrawal(let reason, let at):
             try requireStatus(Self.withdrawable, "request a withdrawal")
@@ -340,6 +361,8 @@ extension Dossier {
 
         case .returnResult(let method, let tracking, let at):
             try requireStatus([.resolved, .refused], "return the result")
+            try require([.clerk, .oneStopOfficer, .system].contains(actor.role), .notPermitted,
+                        "the one-stop desk (or the portal or the post, as the system) returns the result")
             if method == .postal {
                 try require(tracking.map(Self.isTrackingNumber) ?? false, .invalidCommand,
                             "a postal return records the postal tracking number: 4–40 letters and digits (body.trackingNumber)")

@@ -46,11 +46,13 @@ public enum DossierEvent: Hashable, Sendable {
     /// The scheduler found the due instant passed with the dossier still open.
     case deadlineBreached(dueAt: Int64, at: Int64)
     /// Resolved (status 9).
-    case resolved(resultNumber: String, at: Int64)
+    case resolved(resultNumber: String, at: Int64, signature: Signature? = nil)
     /// Refused after processing (status 8), with reasons.
-    case refused(reasons: [String], at: Int64)
+    case refused(reasons: [String], at: Int64, signature: Signature? = nil)
     /// An apology and a new appointment for the citizen (never moves the statistical due instant).
-    case apologyIssued(newAppointmentAt: Int64, signedBy: String, at: Int64)
+    /// `previousDueAt` is the appointment it replaces; `reason` why the dossier is late.
+    case apologyIssued(newAppointmentAt: Int64, signedBy: String, at: Int64, previousDueAt: Int64? = nil,
+                       reason: String? = nil)
     /// Withdrawn at the applicant's request (status 7).
     case withdrawn(reason: String, at: Int64)
     /// The applicant asked to withdraw (online, or at the counter through a one-stop officer); an officer confirms.
@@ -138,6 +140,35 @@ public enum DossierEvent: Hashable, Sendable {
             self.stepDueAt = stepDueAt
             self.note = note
             self.assigneeOnLeave = assigneeOnLeave
+        }
+    }
+
+    /// The signature a result or refusal rests on: its approval, who signed, when.
+    public struct Signature: Hashable, Sendable {
+        /// The approval.
+        public var approvalID: UUID
+        /// The signer.
+        public var signedBy: String
+        /// When it was signed.
+        public var signedAt: Int64
+
+        /// A signature.
+        public init(approvalID: UUID, signedBy: String, signedAt: Int64) {
+            self.approvalID = approvalID
+            self.signedBy = signedBy
+            self.signedAt = signedAt
+        }
+
+        func write(_ w: inout Facts.Writer) {
+            w.field("approval", approvalID)
+            w.field("signedBy", signedBy)
+            w.field("signedAt", instant: signedAt)
+        }
+
+        static func read(_ r: Facts.Reader) throws(Facts.DecodingError) -> Signature? {
+            guard r.contains("approval") else { return nil }
+            return Signature(approvalID: try r.uuid("approval"), signedBy: try r.string("signedBy"),
+                             signedAt: try r.instant("signedAt"))
         }
     }
 
@@ -333,16 +364,20 @@ public enum DossierEvent: Hashable, Sendable {
             w.field("at", instant: at)
             w.field("pausedMinutes", paused)
             w.field("newDueAt", instant: newDue)
-        case .resolved(let number, let at):
+        case .resolved(let number, let at, let signature):
             w.field("resultNumber", number)
             w.field("at", instant: at)
-        case .refused(let reasons, let at):
+            signature?.write(&w)
+        case .refused(let reasons, let at, let signature):
             w.field("reasons", reasons)
             w.field("at", instant: at)
-        case .apologyIssued(let appointment, let signedBy, let at):
+            signature?.write(&w)
+        case .apologyIssued(let appointment, let signedBy, let at, let previous, let reason):
             w.field("newAppointmentAt", instant: appointment)
             w.field("signedBy", signedBy)
             w.field("at", instant: at)
+            if let previous { w.field("previousDueAt", instant: previous) }
+            if let reason { w.field("reason", reason) }
         case .reassigned(let from, let to, let by, let reason, let at):
             w.field("fromAssignee", from)
             w.field("toAssignee", to)
@@ -523,16 +558,20 @@ public enum DossierEvent: Hashable, Sendable {
         case "SupplementReceived.v1":
             return .supplementReceived(at: try r.instant("at"), pausedMinutes: Int(try r.int("pausedMinutes")),
                                        newDueAt: try r.instant("newDueAt"))
-        case "DossierResolved.v1": return .resolved(resultNumber: try r.string("resultNumber"), at: try r.instant("at"))
+        case "DossierResolved.v1":
+            return .resolved(resultNumber: try r.string("resultNumber"), at: try r.instant("at"),
+                             signature: try Signature.read(r))
         case "DossierRefused.v1":
             guard case .array(let reasons)? = try r.value("reasons") else {
                 throw Facts.DecodingError(what: "reasons", offset: 0)
             }
             return .refused(reasons: reasons.compactMap { if case .string(let s) = $0 { s } else { nil } },
-                            at: try r.instant("at"))
+                            at: try r.instant("at"), signature: try Signature.read(r))
         case "DelayApologyIssued.v1":
             return .apologyIssued(newAppointmentAt: try r.instant("newAppointmentAt"), signedBy: try r.string("signedBy"),
-                                  at: try r.instant("at"))
+                                  at: try r.instant("at"),
+                                  previousDueAt: r.contains("previousDueAt") ? try r.instant("previousDueAt") : nil,
+                                  reason: try r.optionalString("reason"))
         case "DossierWithdrawn.v1": return .withdrawn(reason: try r.string("reason"), at: try r.instant("at"))
         case "WithdrawalRequested.v1":
             return .withdrawalRequested(reason: try r.string("reason"), at: try r.instant("at"))

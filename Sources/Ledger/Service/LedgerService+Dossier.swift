@@ -149,8 +149,9 @@ extension LedgerService {
                 extra.append(PlannedAppend(stream: "approval-\(approvalID.uuidString.lowercased())",
                                            readVersion: version, events: []))
                 command = c.envelope.type == "dossier.resolve"
-                    ? .resolve(resultNumber: try b.string("resultNumber"), approval: approval, at: c.at)
-                    : .refuse(reasons: try b.strings("reasons"), approval: approval, at: c.at)
+                    ? .resolve(resultNumber: try b.string("resultNumber"), approval: approval, at: c.at,
+                               approvalID: approvalID)
+                    : .refuse(reasons: try b.strings("reasons"), approval: approval, at: c.at, approvalID: approvalID)
             case "dossier.issueApology":
                 // The agency head signs, or an official the head delegated to (KT, TL, TUQ, Q) at that instant; the
                 // head's delegation stream is guarded as read.
@@ -170,7 +171,8 @@ extension LedgerService {
                     }
                     extra.append(PlannedAppend(stream: stream, readVersion: version, events: []))
                 }
-                command = .issueApology(newAppointmentAt: try b.instant("newAppointmentAt"), at: c.at)
+                command = .issueApology(newAppointmentAt: try b.instant("newAppointmentAt"), at: c.at,
+                                        reason: try b.optionalString("reason"))
             case "dossier.requestWithdrawal": command = .requestWithdrawal(reason: try b.string("reason"), at: c.at)
             case "dossier.withdraw": command = .withdraw(reason: try b.optionalString("reason") ?? "", at: c.at)
             case "dossier.returnResult":

@@ -137,15 +137,15 @@ public struct DossierRegister: Projection {
             if !rejected { row.revisions += 1 }
         case .deadlineApproaching, .secondSupplementApproved, .withdrawalRequested: break
         case .deadlineBreached: row.breachRecorded = true
-        case .resolved(_, let at):
+        case .resolved(_, let at, _):
             row.status = .resolved
             row.outcome = "resolved"
             row.finishedAt = at
-        case .refused(_, let at):
+        case .refused(_, let at, _):
             row.status = .refused
             row.outcome = "refused"
             row.finishedAt = at
-        case .apologyIssued(let appointment, let by, let at):
+        case .apologyIssued(let appointment, let by, let at, _, _):
             row.apologyAt = at
             row.apologyBy = by
             row.appointmentAt = appointment
