@@ -108,8 +108,27 @@ struct DocumentTests {
                                              ["approval": approval])
         #expect(outOfScope?.code == .notPermitted)
         try await s.run("approval.approve", "a-1", .agencyHead, "2020-04-03T11:00:00+07:00", ["approval": approval])
+        // The personal signature's certificate must be valid when it signs; the clerk then adds the organisation's.
+        let expired: JSONValue = .object(["serial": "5402F1", "issuer": "VNPT-CA", "validFrom": "2018-01-01T00:00:00+07:00",
+                                          "validTo": "2020-01-01T00:00:00+07:00"])
+        let stale = try await s.refusal("approval.sign", "a-1", .agencyHead, "2020-04-03T11:30:00+07:00",
+                                        ["approval": approval, "signedSha256": .string(sha), "certificate": expired])
+        #expect(stale?.code == .invalidCommand && stale?.message.contains("not valid") == true)
+        let early = try await s.refusal("approval.seal", "a-7", .clerk, "2020-04-03T11:20:00+07:00",
+                                        ["approval": approval, "signedSha256": .string(sha)])
+        #expect(early?.code == .invalidState, "the organisation signs after the person")
+        let valid: JSONValue = .object(["serial": "5402F2", "issuer": "VNPT-CA", "validFrom": "2019-06-01T00:00:00+07:00",
+                                        "validTo": "2022-06-01T00:00:00+07:00"])
         try await s.run("approval.sign", "a-1", .agencyHead, "2020-04-03T11:30:00+07:00",
-                        ["approval": approval, "signedSha256": .string(sha)])
+                        ["approval": approval, "signedSha256": .string(sha), "certificate": valid])
+        let bySpecialist = try await s.refusal("approval.seal", "a-3", .specialist, "2020-04-03T11:40:00+07:00",
+                                               ["approval": approval, "signedSha256": .string(sha)])
+        #expect(bySpecialist?.code == .notPermitted)
+        try await s.run("approval.seal", "a-7", .clerk, "2020-04-03T11:40:00+07:00",
+                        ["approval": approval, "signedSha256": .string(sha), "certificate": valid])
+        let twice = try await s.refusal("approval.seal", "a-7", .clerk, "2020-04-03T11:45:00+07:00",
+                                        ["approval": approval, "signedSha256": .string(sha)])
+        #expect(twice?.code == .invalidState)
         try await s.run("approval.number", "a-7", .clerk, "2020-04-03T14:00:00+07:00",
                         ["approval": approval, "register": "BC", "symbol": "BC-UBND"])
         #expect(try s.store.streamInfo("docregister-A-BC-2020")?.version == 1)
@@ -122,5 +141,16 @@ struct DocumentTests {
             return
         }
         #expect(chain == ["a-2", "a-1"] && kind == .outgoingDocument)
+        let signatures = try s.store.readStream("approval-\(id.lowercased())", payloads: .facts)
+            .filter { $0.record.eventType == "DocumentDigitallySigned.v1" }
+            .compactMap { try ApprovalEvent.decode(type: $0.record.eventType, facts: $0.facts ?? [])?.event }
+        let certificate = Approval.Certificate(serial: "5402F2", issuer: "VNPT-CA",
+                                               validFrom: Instant.parse("2019-06-01T00:00:00+07:00")!,
+                                               validTo: Instant.parse("2022-06-01T00:00:00+07:00")!)
+        #expect(signatures == [
+            .signed(signer: "a-1", capacity: nil, signedSha256: sha, at: Instant.parse("2020-04-03T11:30:00+07:00")!,
+                    certificate: certificate),
+            .sealed(by: "a-7", signedSha256: sha, certificate: certificate, at: Instant.parse("2020-04-03T11:40:00+07:00")!),
+        ])
     }
 }

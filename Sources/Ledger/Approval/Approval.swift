@@ -7,6 +7,26 @@ public struct Approval: Hashable, Sendable {
     /// Where it stands.
     public enum Status: String, Hashable, Sendable { case pending, returned, approved, rejected, signed, withdrawn }
 
+    /// The certificate a digital signature was made with (domain.md §3.3).
+    public struct Certificate: Hashable, Sendable {
+        /// Its serial number.
+        public var serial: String
+        /// Who issued it (a licensed certification authority).
+        public var issuer: String
+        /// Valid from.
+        public var validFrom: Int64
+        /// Valid to.
+        public var validTo: Int64
+
+        /// A certificate.
+        public init(serial: String, issuer: String, validFrom: Int64, validTo: Int64) {
+            self.serial = serial
+            self.issuer = issuer
+            self.validFrom = validFrom
+            self.validTo = validTo
+        }
+    }
+
     /// How a signed document goes out (domain.md §3.3 `DocumentIssued.channel`).
     public enum IssueChannel: String, Hashable, Sendable, CaseIterable {
         /// The e-document interconnection between agencies.
@@ -35,6 +55,8 @@ public struct Approval: Hashable, Sendable {
     public var signedAt: Int64?
     /// Who signed.
     public var signer: String?
+    /// Whether the clerk added the organisation's signature after the personal one.
+    public var sealed = false
     /// The document's number in its register, once numbered.
     public var number: Int?
     /// Whether the document was issued.
@@ -65,7 +87,9 @@ public struct Approval: Hashable, Sendable {
             a.approvedLevels = 0
         case .rejected:
             a.status = .rejected
-        case .signed(let signer, _, _, let at):
+        case .sealed:
+            a.sealed = true
+        case .signed(let signer, _, _, let at, _):
             a.status = .signed
             a.signedAt = at
             a.signer = signer
@@ -90,7 +114,12 @@ public enum ApprovalEvent: Hashable, Sendable {
     case returnedForRevision(level: Int, approver: String, comments: [String], at: Int64)
     case resubmitted(draftSha256: String, at: Int64)
     case rejected(level: Int, approver: String, reasons: [String], at: Int64)
-    case signed(signer: String, capacity: Delegation.Capacity?, signedSha256: String, at: Int64)
+    /// The personal signature of the final approver or a delegate, with the certificate used when given.
+    case signed(signer: String, capacity: Delegation.Capacity?, signedSha256: String, at: Int64,
+                certificate: Approval.Certificate? = nil)
+    /// The organisation's signature (the agency's seal) the clerk adds after the personal one; stored as
+    /// `DocumentDigitallySigned.v1` with signatureType ORGANIZATION.
+    case sealed(by: String, signedSha256: String, certificate: Approval.Certificate?, at: Int64)
     /// The signed document's number in its register (gap-free per register and calendar year), with its symbol.
     case numbered(register: String, number: Int, symbol: String, issueDate: CivilDate, by: String, at: Int64)
     /// The numbered document sent out; `late` when after the end of the next working day after signing.
@@ -107,7 +136,9 @@ public enum ApprovalCommand: Hashable, Sendable {
     case returnForRevision(comments: [String], at: Int64)
     case resubmit(draftSha256: String, at: Int64)
     case reject(reasons: [String], at: Int64)
-    case sign(signedSha256: String, at: Int64)
+    case sign(signedSha256: String, at: Int64, certificate: Approval.Certificate? = nil)
+    /// The organisation's signature after the personal one (the clerk).
+    case seal(signedSha256: String, certificate: Approval.Certificate?, at: Int64)
     /// Numbers the signed document: `number` is its register's next (the caller reads the register).
     case number(register: String, number: Int, symbol: String, issueDate: CivilDate, at: Int64)
     /// Issues the numbered document; `deadline` is the end of the next working day after signing.
@@ -170,7 +201,18 @@ extension Approval {
             let (level, _) = try standing(at: at)
             guard !reasons.isEmpty else { throw LedgerError(.invalidCommand, "a rejection needs reasons") }
             return [.rejected(level: level, approver: actor, reasons: reasons, at: at)]
-        case .sign(let sha, let at):
+        case .seal(let sha, let certificate, let at):
+            guard state.status == .signed else {
+                throw LedgerError(.invalidState, "the organisation signs after the personal signature")
+            }
+            guard !state.sealed else { throw LedgerError(.invalidState, "the organisation's signature is already on it") }
+            guard sha == state.draftSha256 else {
+                throw LedgerError(.invalidCommand, "the sealed document's SHA-256 is not the signed one's")
+            }
+            try Self.checkCertificate(certificate, at: at)
+            return [.sealed(by: actor, signedSha256: sha, certificate: certificate, at: at)]
+        case .sign(let sha, let at, let certificate):
+            try Self.checkCertificate(certificate, at: at)
             guard state.status == .approved else {
                 throw LedgerError(.invalidState, "only an approved draft is signed (the approval is "
                     + "\(state.status?.rawValue ?? "not requested"))")
@@ -185,7 +227,8 @@ extension Approval {
             let delegation = delegations.first { $0.from == last && $0.to == actor && $0.covers(at, state.kind) }
             guard actor == last || delegation != nil
             else { throw LedgerError(.notPermitted, "the final approver \(last) (or a delegate) signs") }
-            return [.signed(signer: actor, capacity: actor == last ? nil : delegation?.capacity, signedSha256: sha, at: at)]
+            return [.signed(signer: actor, capacity: actor == last ? nil : delegation?.capacity, signedSha256: sha, at: at,
+                            certificate: certificate)]
         case .number(let register, let number, let symbol, let date, let at):
             guard state.status == .signed else {
                 throw LedgerError(.invalidState, "only a signed document is numbered (the approval is "
@@ -217,6 +260,19 @@ extension Approval {
                 throw LedgerError(.invalidCommand, "a withdrawal gives its reason")
             }
             return [.withdrawn(reason: reason, by: actor, at: at)]
+        }
+    }
+}
+
+extension Approval {
+    /// A signature's certificate must be valid when it signs.
+    static func checkCertificate(_ certificate: Certificate?, at: Int64) throws(LedgerError) {
+        guard let certificate else { return }
+        guard !certificate.serial.isEmpty, !certificate.issuer.isEmpty else {
+            throw LedgerError(.invalidCommand, "a certificate names its serial number and issuer")
+        }
+        guard certificate.validFrom <= at, at <= certificate.validTo else {
+            throw LedgerError(.invalidCommand, "certificate \(certificate.serial) is not valid at the signing instant")
         }
     }
 }

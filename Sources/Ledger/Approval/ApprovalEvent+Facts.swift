@@ -9,7 +9,7 @@ extension ApprovalEvent {
         case .returnedForRevision: "ApprovalReturnedForRevision.v1"
         case .resubmitted: "ApprovalRevisionResubmitted.v1"
         case .rejected: "ApprovalRejected.v1"
-        case .signed: "DocumentDigitallySigned.v1"
+        case .signed, .sealed: "DocumentDigitallySigned.v1"
         case .numbered: "DocumentNumbered.v1"
         case .issued: "DocumentIssued.v1"
         case .withdrawn: "ApprovalWithdrawn.v1"
@@ -42,11 +42,19 @@ extension ApprovalEvent {
         case .resubmitted(let sha, let at):
             w.field("draftSha256", sha)
             w.field("at", instant: at)
-        case .signed(let signer, let capacity, let sha, let at):
+        case .signed(let signer, let capacity, let sha, let at, let certificate):
             w.field("signer", signer)
+            w.field("signatureType", "PERSONAL")
             if let capacity { w.field("capacity", capacity.rawValue) }
             w.field("signedSha256", sha)
             w.field("at", instant: at)
+            Self.write(certificate, &w)
+        case .sealed(let by, let sha, let certificate, let at):
+            w.field("signer", by)
+            w.field("signatureType", "ORGANIZATION")
+            w.field("signedSha256", sha)
+            w.field("at", instant: at)
+            Self.write(certificate, &w)
         case .numbered(let register, let number, let symbol, let date, let by, let at):
             w.field("register", register)
             w.field("number", number)
@@ -99,9 +107,16 @@ extension ApprovalEvent {
             case "ApprovalRevisionResubmitted.v1":
                 return (.resubmitted(draftSha256: try r.string("draftSha256"), at: try r.instant("at")), nil)
             case "DocumentDigitallySigned.v1":
+                // Without a signatureType (older events) it is the personal signature.
+                let certificate = try Self.readCertificate(r)
+                if try r.optionalString("signatureType") == "ORGANIZATION" {
+                    return (.sealed(by: try r.string("signer"), signedSha256: try r.string("signedSha256"),
+                                    certificate: certificate, at: try r.instant("at")), nil)
+                }
                 return (.signed(signer: try r.string("signer"),
                                 capacity: try r.optionalString("capacity").flatMap(Delegation.Capacity.init),
-                                signedSha256: try r.string("signedSha256"), at: try r.instant("at")), nil)
+                                signedSha256: try r.string("signedSha256"), at: try r.instant("at"),
+                                certificate: certificate), nil)
             case "DocumentNumbered.v1":
                 guard let date = CivilDate(try r.string("issueDate")) else {
                     throw Facts.DecodingError(what: "issueDate", offset: 0)
@@ -120,6 +135,22 @@ extension ApprovalEvent {
             default: return nil
             }
         }
+    }
+}
+
+extension ApprovalEvent {
+    fileprivate static func write(_ certificate: Approval.Certificate?, _ w: inout Facts.Writer) {
+        guard let certificate else { return }
+        w.field("certSerial", certificate.serial)
+        w.field("certIssuer", certificate.issuer)
+        w.field("certValidFrom", instant: certificate.validFrom)
+        w.field("certValidTo", instant: certificate.validTo)
+    }
+
+    fileprivate static func readCertificate(_ r: Facts.Reader) throws(Facts.DecodingError) -> Approval.Certificate? {
+        guard r.contains("certSerial") else { return nil }
+        return .init(serial: try r.string("certSerial"), issuer: try r.string("certIssuer"),
+                     validFrom: try r.instant("certValidFrom"), validTo: try r.instant("certValidTo"))
     }
 }
 

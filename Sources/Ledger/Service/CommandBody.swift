@@ -84,6 +84,15 @@ public struct CommandBody: Sendable, Hashable {
         }
     }
 
+    /// An object, or `nil` when absent.
+    public func object(_ key: String) throws(LedgerError) -> CommandBody? {
+        switch fields[key] {
+        case nil, .null?: return nil
+        case .object(let o)?: return CommandBody(o, path: "\(path).\(key)")
+        default: throw bad(key, "an object")
+        }
+    }
+
     /// An array of objects (empty when absent).
     public func objects(_ key: String) throws(LedgerError) -> [CommandBody] {
         switch fields[key] {

@@ -3,7 +3,7 @@ import Foundation
 
 extension LedgerService {
     static let approvalCommands: Set<String> = [
-        "approval.approve", "approval.return", "approval.reject", "approval.resubmit", "approval.sign",
+        "approval.approve", "approval.return", "approval.reject", "approval.resubmit", "approval.sign", "approval.seal",
         "approval.number", "approval.issue", "approval.withdraw", "approval.request",
         "delegation.grant", "delegation.revoke",
     ]
@@ -185,7 +185,13 @@ extension LedgerService {
             case "approval.return": command = .returnForRevision(comments: try b.strings("comments"), at: c.at)
             case "approval.reject": command = .reject(reasons: try b.strings("reasons"), at: c.at)
             case "approval.resubmit": command = .resubmit(draftSha256: try b.string("draftSha256"), at: c.at)
-            default: command = .sign(signedSha256: try b.string("signedSha256"), at: c.at)
+            case "approval.seal":
+                guard [.clerk, .oneStopOfficer].contains(c.actor.role) else {
+                    throw LedgerError(.notPermitted, "the clerk adds the organisation's signature")
+                }
+                command = .seal(signedSha256: try b.string("signedSha256"), certificate: try Self.certificate(b), at: c.at)
+            default:
+                command = .sign(signedSha256: try b.string("signedSha256"), at: c.at, certificate: try Self.certificate(b))
             }
             // The delegations given by the chain's holders, each stream guarded as read.
             var delegations = [Delegation]()
@@ -230,5 +236,12 @@ extension LedgerService {
             }
             return shares + guards + (register.map { [$0] } ?? [])
         }
+    }
+
+    /// A signature's certificate from `body.certificate` ({serial, issuer, validFrom, validTo}), when given.
+    static func certificate(_ b: CommandBody) throws(LedgerError) -> Approval.Certificate? {
+        guard let c = try b.object("certificate") else { return nil }
+        return .init(serial: try c.string("serial"), issuer: try c.string("issuer"), validFrom: try c.instant("validFrom"),
+                     validTo: try c.instant("validTo"))
     }
 }
