@@ -12,9 +12,12 @@ extension Run {
         return mine.isEmpty ? own : mine
     }
 
+    /// An applicant: one in ten comes back with another dossier (and keeps their data subject).
     mutating func applicant() -> (name: String, id: String) {
+        if applicants.count > 20, rng.chance(0.1) { return pick(applicants) }
         let name = "\(pick(Catalogue.families)) \(pick(Catalogue.middles)) \(pick(Catalogue.givens))"
         let id = "0" + (0..<11).map { _ in String(rng.int(0...9)) }.joined()
+        applicants.append((name, id))
         return (name, id)
     }
 

@@ -14,6 +14,8 @@ struct Run {
     var leave = [String: Set<CivilDate>]()
     /// Received-to-finished intervals of dossiers, for the scheduler's deadline checks.
     var running = [(dossier: UUID, from: Int64, to: Int64?)]()
+    /// Applicants met so far (some come back with another dossier).
+    var applicants = [(name: String, id: String)]()
     var refusedSecondSupplement = false
     var refusedLateApology = false
     var refusedFourEyes = false

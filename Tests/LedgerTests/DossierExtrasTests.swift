@@ -218,4 +218,42 @@ struct DossierExtrasTests {
                                   details: .init(stepDueAt: Instant.parse("2020-04-07T10:00:00+07:00")!, note: "ưu tiên",
                                                  assigneeOnLeave: true)))
     }
+
+    @Test("one citizen keeps one subject across dossiers until erased; a malformed subject is refused")
+    func oneSubjectPerCitizen() async throws {
+        let s = try await Scenario.make("citizens")
+        defer { s.remove() }
+        func submit(_ idNumber: String, at: String, subject: String? = nil) async throws -> UUID? {
+            let id = UUID()
+            var body: [String: JSONValue] = [
+                "dossier": .string(id.uuidString), "procedure": "P1", "agency": "A", "channel": "online",
+                "applicantName": "Võ Thị Lan", "applicantId": .string(idNumber)]
+            if let subject { body["subject"] = .string(subject) }
+            try await s.run("dossier.submit", "portal", .applicant, at, body)
+            let first = try #require(try s.store.readStream(DossierHandler.stream(id), payloads: .none).first)
+            return first.record.metadata["subject"].flatMap(UUID.init(uuidString:))
+        }
+        let malformed = try await s.refusal("dossier.submit", "portal", .applicant, "2020-04-01T08:00:00+07:00", [
+            "dossier": .string(UUID().uuidString), "procedure": "P1", "agency": "A", "channel": "online",
+            "applicantName": "Võ Thị Lan", "applicantId": "079190000005", "subject": "not-a-uuid"])
+        #expect(malformed?.field == "body.subject")
+        let first = try #require(try await submit("079190000005", at: "2020-04-01T08:00:00+07:00"))
+        #expect(try await submit("079190000005", at: "2020-04-01T09:00:00+07:00") == first, "the same citizen")
+        #expect(try await submit(" 079190000005 ", at: "2020-04-01T09:30:00+07:00") == first, "written with spaces")
+        #expect(try await submit("079190000006", at: "2020-04-01T10:00:00+07:00") != first, "another citizen")
+        // A service started afresh finds the citizen again in the log.
+        let fresh = try LedgerService(store: s.store, durability: .relaxed)
+        let id = UUID()
+        _ = try await fresh.execute(CommandEnvelope(commandID: UUID(), type: "dossier.submit",
+                                                    actor: Actor(staffID: "portal", role: .applicant),
+                                                    occurredAt: Instant.parse("2020-04-01T10:30:00+07:00")!, body: [
+            "dossier": .string(id.uuidString), "procedure": "P1", "agency": "A", "channel": "online",
+            "applicantName": "Võ Thị Lan", "applicantId": "079190000005"]), principal: "test", trustedTime: true)
+        let again = try #require(try s.store.readStream(DossierHandler.stream(id), payloads: .none).first)
+        #expect(again.record.metadata["subject"] == first.uuidString.lowercased())
+        // Erased, the citizen met again is a new subject, unlinked from the erased records.
+        try await s.store.eraseSubject(first, reason: "yêu cầu xóa dữ liệu")
+        let after = try #require(try await submit("079190000005", at: "2020-04-01T11:00:00+07:00"))
+        #expect(after != first)
+    }
 }

@@ -15,7 +15,24 @@ extension LedgerService {
         let b = c.body
         let id = try b.uuid("dossier")
         let dossiers = DossierHandler(store: store)
-        return try await handler.execute(c.context) {
+        // The applicant's subject: the one given, else the citizen's own (the same across their dossiers), else a new
+        // one derived from the command (so a retry carries it).
+        var subject: UUID?
+        if let text = try b.optionalString("subject") {
+            guard let given = UUID(uuidString: text) else {
+                throw LedgerError(.badField, "body.subject must be a UUID (a pseudonymous data-subject id)",
+                                  field: "body.subject")
+            }
+            subject = given
+        }
+        var applicant: String?
+        // (A missing ID number is named in the order of the body's fields, by the decision below.)
+        if c.envelope.type == "dossier.submit", let id = try b.optionalString("applicantId") {
+            applicant = id
+            subject = try subject ?? citizens.subject(of: id, in: store)
+                ?? CommandEventIDs.eventID(command: c.context.commandID, index: 9_999)
+        }
+        let result = try await handler.execute(c.context) {
             let (state, version) = try dossiers.load(id)
             func pinned() throws -> WorkingCalendar {
                 guard let versions = c.reference.calendars[calendarID], versions.indices.contains(state.calendarVersion - 1)
@@ -196,10 +213,11 @@ extension LedgerService {
                 command = .checkDeadline(calendar: try pinned(), at: c.at)
             default: throw LedgerError(.notFound, "unknown dossier command \(c.envelope.type)")
             }
-            let subject = try b.optionalString("subject").flatMap(UUID.init(uuidString:))
             return try dossiers.plan(command, dossier: id, by: c.actor, commandID: c.context.commandID,
                                      subject: subject, loaded: (state, version)) + extra
         }
+        if let applicant, let subject, !result.wasRetry { citizens.note(subject, for: applicant) }
+        return result
     }
 
     /// The approval chain of a dossier's draft, from the org chart: the unit head, then the agency head — without

@@ -17,6 +17,8 @@ public final class LedgerService: Sendable {
     public let calendarID: String
     let reference: Mutex<ReferenceData>
     let handler: CommandHandler
+    /// Each citizen's pseudonymous subject, folded from the submissions.
+    let citizens = CitizenIndex()
 
     /// A service over `store`, with the reference data folded from it; `durability` as ``CommandHandler`` takes it.
     public init(store: Store, calendarID: String = "VN", durability: Durability = .durable) throws {
