@@ -118,6 +118,9 @@ struct DossierExtrasTests {
         #expect(badDigest?.code == .invalidCommand)
         submit["attachments"] = .array([attachment("TK01")])
         try await s.run("dossier.submit", "portal", .applicant, "2020-04-01T09:00:00+07:00", submit)
+        let notDesk = try await s.refusal("dossier.receive", "a-2", .oneStopOfficer, "2020-04-01T10:00:00+07:00",
+                                          ["dossier": d])
+        #expect(notDesk?.code == .notPermitted && notDesk?.message.contains("one-stop desk of A") == true)
         let incomplete = try await s.refusal("dossier.receive", "a-7", .oneStopOfficer, "2020-04-01T10:00:00+07:00",
                                              ["dossier": d], unit: "A.MC")
         #expect(incomplete?.code == .invalidState && incomplete?.message.contains("lacks required components GT01") == true)

@@ -16,7 +16,7 @@ struct DossierHandlerTests {
     }
 
     static func submit(_ handler: DossierHandler, _ dossier: UUID, subject: UUID? = nil) async throws {
-        try await handler.handle(DossierTests.submitLicense().0, dossier: dossier, by: DossierTests.clerk,
+        try await handler.handle(DossierTests.submitLicense().0, dossier: dossier, by: DossierTests.applicant,
                                  commandID: UUID(), principal: "clerk01", subject: subject)
     }
 

@@ -12,6 +12,7 @@ struct DossierTests {
     static let license = ProcedureVersion(code: "1.004227", version: 1, fieldCode: "KD", channels: [.online, .direct],
                                           onlineLevel: 4, duration: .workingDays(5), urgentWhitelist: false)
     static let clerk = Actor(staffID: "staff-1", role: .oneStopOfficer)
+    static let applicant = Actor(staffID: "portal", role: .applicant)
     static let head = Actor(staffID: "staff-2", role: .unitHead)
     static let officer = Actor(staffID: "staff-3", role: .specialist)
     static let director = Actor(staffID: "staff-9", role: .agencyHead)
@@ -47,7 +48,7 @@ struct DossierTests {
 
     static func submitLicense(at time: Int64 = at("2020-04-01", 9)) -> (DossierCommand, Actor) {
         (.submit(procedure: license, agencyID: "SNV", channel: .online, applicantName: "Nguyễn Văn An",
-                 applicantID: "001090012345", at: time, intake: .directive16), clerk)
+                 applicantID: "001090012345", at: time, intake: .directive16), applicant)
     }
 
     @Test("the happy path: received Wed 1 Apr 2020 10:00 with 5 working days is due Thu 9 Apr 10:00, and so on to status 10")
@@ -86,14 +87,18 @@ struct DossierTests {
         #expect(try Dossier.decide(Dossier(), urgentByPost, by: Self.clerk).count == 1)
         let normalTimes = DossierCommand.submit(procedure: Self.building, agencyID: "SXD", channel: .online,
                                                 applicantName: "A", applicantID: "1", at: 0, intake: nil)
-        #expect(try Dossier.decide(Dossier(), normalTimes, by: Self.clerk).count == 1)
+        #expect(try Dossier.decide(Dossier(), normalTimes, by: Self.applicant).count == 1)
+        // Online is the applicant's own channel; the desk records counter and postal dossiers.
+        #expect { _ = try Dossier.decide(Dossier(), normalTimes, by: Self.clerk) } throws: {
+            ($0 as? LedgerError)?.code == .notPermitted
+        }
     }
 
     @Test("same-day procedures: received after 15:00, due at 17:00 on the next working day")
     func sameDayReceipt() throws {
         let (state, _) = try Self.run([
             (.submit(procedure: Self.birth, agencyID: "UBND-HB", channel: .online, applicantName: "B", applicantID: "2",
-                     at: Self.at("2020-04-01", 15), intake: .directive16), Self.clerk),
+                     at: Self.at("2020-04-01", 15), intake: .directive16), Self.applicant),
             (.receive(receiptCode: "HB-200401-0007", procedure: Self.birth, calendar: Self.calendar, calendarVersion: 1,
                       at: Self.at("2020-04-01", 15, 30)), Self.clerk),
         ])

@@ -32,7 +32,9 @@ struct DutyRulesTests {
         try await s.run("policy.declare", "hr", .system, "2020-03-31T10:00:00+07:00", policy)
 
         func submit(_ procedure: String, _ channel: String) async throws -> LedgerError? {
-            try await s.refusal("dossier.submit", "portal", .applicant, "2020-04-01T09:00:00+07:00", [
+            // Online through the portal; on paper through the one-stop desk.
+            let (who, role): (String, Actor.Role) = channel == "online" ? ("portal", .applicant) : ("a-7", .oneStopOfficer)
+            return try await s.refusal("dossier.submit", who, role, "2020-04-01T09:00:00+07:00", [
                 "dossier": .string(UUID().uuidString), "procedure": .string(procedure), "agency": "A",
                 "channel": .string(channel), "applicantName": "Lê Văn Cường", "applicantId": "079190000002"])
         }

@@ -116,6 +116,11 @@ extension Dossier {
                                 + "death, certifications, COVID-related); submit \(p.code) through "
                                 + intake.channels.map(\.name).sorted().joined(separator: " or "))
             }
+            // Online, the applicant submits through the portal; at the counter or by post, the desk records it.
+            try require(channel == .online ? [.applicant, .system].contains(actor.role)
+                            : [.oneStopOfficer, .system].contains(actor.role), .notPermitted,
+                        channel == .online ? "an online dossier is submitted by the applicant through the portal"
+                            : "a \(channel.name) dossier is recorded by the one-stop desk")
             try require(!name.isEmpty && !id.isEmpty, .invalidCommand, "the applicant's name and ID number are required")
             for a in attachments {
                 try require(!a.component.isEmpty && !a.fileRef.isEmpty && a.sha256.count == 64

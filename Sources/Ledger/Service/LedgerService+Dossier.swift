@@ -79,6 +79,13 @@ extension LedgerService {
                     required: c.reference.procedure(state.procedureCode, version: state.procedureVersion)?
                         .requiredComponents ?? [], at: c.at)
             case "dossier.receive":
+                // The receiving officer works at the one-stop desk of the dossier's agency.
+                let day = try c.today()
+                guard let desk = c.reference.assignment(of: c.actor.staffID, on: day)?.unit,
+                      let unit = c.reference.units[desk], unit.isOneStopDesk, unit.agency == state.agencyID else {
+                    throw LedgerError(.notPermitted, "\(c.actor.staffID) does not work at the one-stop desk of "
+                        + "\(state.agencyID.isEmpty ? "the dossier's agency" : state.agencyID) on \(day)")
+                }
                 let (calendar, version) = try c.workingCalendar()
                 guard let procedure = c.reference.procedure(state.procedureCode, version: state.procedureVersion) else {
                     throw LedgerError(.invalidState, "the dossier is not submitted under a known procedure")
