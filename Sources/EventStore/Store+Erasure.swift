@@ -25,7 +25,7 @@ extension Store {
             throw StoreError(.invalidArgument, "an erasure needs a reason")
         }
         let known = try readTransaction { txn in
-            try withUnsafeBytes(of: subject.uuid) { try txn.get(dbs.subjectKeys, $0) != nil }
+            try withUnsafeBytes(of: subject.uuid) { try txn.get(dbs.subjectKeys, $0)?.count == 36 }
         }
         guard known else {
             throw StoreError(.invalidArgument, "the store holds no personal data of subject \(subject) (never met, or "

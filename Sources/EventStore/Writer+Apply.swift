@@ -13,7 +13,13 @@ extension Writer {
         // 1. Idempotency: a retry of stored ids with the same content returns the original positions.
         if let answer = try checkRetry(append, txn, batch) { return answer }
 
-        // 2. Expectations, every stream before any write.
+        // 2. No personal data under an erased subject (the citizen, met again, is a new subject).
+        if let subject = try erasedSubject(in: append, txn) {
+            return .failure(StoreError(.invalidArgument, "data subject \(subject) was erased; personal data is never "
+                + "recorded under it again (name a new subject)", stream: append.streams.first?.stream))
+        }
+
+        // 3. Expectations, every stream before any write.
         var states = [StreamState]()
         states.reserveCapacity(append.streams.count)
         for share in append.streams {
@@ -28,7 +34,7 @@ extension Writer {
             states.append(current)
         }
 
-        // 3. Writes.
+        // 4. Writes.
         var positions = [UInt64]()
         positions.reserveCapacity(append.eventCount)
         var versions = [String: UInt64]()

@@ -38,6 +38,23 @@ extension Writer {
         }
     }
 
+    /// The value that stands in `subject_keys` for an erased subject (a key is 36 bytes).
+    static let erasedMarker: UInt8 = 0
+
+    /// The first subject of `append`'s personal parts that was erased, if any: such an append is refused whole.
+    func erasedSubject(in append: PreparedAppend, _ txn: borrowing LMDBTransaction) throws -> UUID? {
+        for share in append.streams {
+            for event in share.events {
+                guard let subject = event.subject else { continue }
+                let erased = try withUnsafeBytes(of: subject.uuid) { id in
+                    try txn.get(dbs.subjectKeys, id).map { $0.count == 1 && $0[0] == Self.erasedMarker } ?? false
+                }
+                if erased { return subject }
+            }
+        }
+        return nil
+    }
+
     /// Destroys a subject's key and every personal part encrypted under it (in the erasure's transaction).
     func erase(_ subject: UUID, _ txn: borrowing LMDBTransaction) throws {
         var positions = [UInt64]()
@@ -61,7 +78,8 @@ extension Writer {
                 try withUnsafeBytes(of: &number) { _ = try txn.delete(dbs.keyNumbers, $0) }
             }
             _ = try txn.delete(dbs.subjectEvents, id)
-            _ = try txn.delete(dbs.subjectKeys, id)
+            // A tombstone, not a deletion: personal data is never recorded under an erased subject again.
+            try [Self.erasedMarker].withUnsafeBytes { try txn.put(dbs.subjectKeys, id, $0) }
         }
     }
 }

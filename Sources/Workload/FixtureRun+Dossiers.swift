@@ -161,13 +161,14 @@ extension Run {
             let apologyAt = before > 30 ? wm(t, before - 30) : t + 60
             if apologyAt < due {
                 emit(apologyAt, "dossier.issueApology", a.director, .agencyHead, [
-                    "dossier": dossier, "newAppointmentAt": .string(Instant.format(wm(draftAt, 2 * cal.minutesPerDay)))])
+                    "dossier": dossier, "newAppointmentAt": .string(Instant.format(wm(draftAt, 2 * cal.minutesPerDay))),
+                    "reason": "Chờ ý kiến của cơ quan phối hợp"])
             }
         } else if overdue && !refusedLateApology {
             refusedLateApology = true
             emit(wm(due, 10), "dossier.issueApology", a.director, .agencyHead, [
-                "dossier": dossier, "newAppointmentAt": .string(Instant.format(wm(due, 3 * cal.minutesPerDay)))],
-                 expect: .refused(.deadlineRule))
+                "dossier": dossier, "newAppointmentAt": .string(Instant.format(wm(due, 3 * cal.minutesPerDay))),
+                "reason": "Chờ ý kiến của cơ quan phối hợp"], expect: .refused(.deadlineRule))
         }
         t = max(t + 60, draftAt)
         let chain = [division.head, a.director].filter { $0 != assignee }

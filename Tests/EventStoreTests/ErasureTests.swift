@@ -48,11 +48,19 @@ struct ErasureTests {
         #expect(erasureEvent.record.eventType == Store.erasureType)
         let again = await #expect(throws: StoreError.self) { try await store.eraseSubject(a, reason: "again") }
         #expect(again?.code == .invalidArgument)
+        // Personal data is never recorded under an erased subject again; facts under it, and other subjects, are.
+        let head = store.head
+        let revived = await #expect(throws: StoreError.self) {
+            try await store.append(to: "dossier-9", [Self.personalEvent(a, "Nguyễn Văn An", 99)])
+        }
+        #expect(revived?.code == .invalidArgument && revived?.message.contains("was erased") == true && store.head == head)
+        try await store.append(to: "dossier-9", [Self.personalEvent(b, "Trần Thị Bình", 98)])
+        #expect(try store.event(at: head)?.personal != nil)
 
         let signer = try NoteSigner.generate(name: "ward.example/dossiers")
         _ = try await store.signCheckpoint(with: signer, state: try SigningState(path: directory.sub("k.signed")))
         let report = try store.verify(verifier: signer.verifier)
-        #expect(report.erasedParts == 10)
+        #expect(report.erasedParts == 10)  // (the later append under b is not erased)
         #expect(try store.check().events == store.head)
         let bundle = directory.sub("bundle")
         let exported = try AuditBundle.export(from: store, into: bundle, verifierKey: signer.verifierKey)

@@ -47,6 +47,9 @@ struct DocumentTests {
         let twice = try await s.refusal("approval.number", "a-7", .clerk, "2020-04-03T14:10:00+07:00",
                                         number.merging(["approval": first]) { $1 })
         #expect(twice?.code == .invalidState)
+        let sealLate = try await s.refusal("approval.seal", "a-7", .clerk, "2020-04-03T14:20:00+07:00",
+                                           ["approval": first, "signedSha256": .string(sha)])
+        #expect(sealLate?.code == .invalidState, "the seal goes on before the number")
         let taken = try s.store.readStream("docregister-A-QD-2020", payloads: .facts).map { e in
             try Facts.decode(e.facts ?? []) { r throws(Facts.DecodingError) in try r.int("number") }
         }
@@ -124,6 +127,9 @@ struct DocumentTests {
         let bySpecialist = try await s.refusal("approval.seal", "a-3", .specialist, "2020-04-03T11:40:00+07:00",
                                                ["approval": approval, "signedSha256": .string(sha)])
         #expect(bySpecialist?.code == .notPermitted)
+        let abroad = try await s.refusal("approval.seal", "s-1", .clerk, "2020-04-03T11:40:00+07:00",
+                                         ["approval": approval, "signedSha256": .string(sha)])
+        #expect(abroad?.code == .notPermitted, "s-1 is not a clerk of agency A")
         try await s.run("approval.seal", "a-7", .clerk, "2020-04-03T11:40:00+07:00",
                         ["approval": approval, "signedSha256": .string(sha), "certificate": valid])
         let twice = try await s.refusal("approval.seal", "a-7", .clerk, "2020-04-03T11:45:00+07:00",

@@ -61,7 +61,10 @@ struct DossierExtrasTests {
         let applicant = Actor(staffID: "portal", role: .applicant)
         // Each step has its actor: the result goes back through the desk, a supplement is asked by the assignee.
         let specialist = Actor(staffID: "staff-4", role: .specialist)
-        #expect(throws: LedgerError.self) { try Dossier.decide(resolved, .returnResult(method: .direct, at: 5), by: specialist) }
+        let bySpecialist = #expect(throws: LedgerError.self) {
+            try Dossier.decide(resolved, .returnResult(method: .direct, at: 5), by: specialist)
+        }
+        #expect(bySpecialist?.code == .notPermitted)
         var processing = Dossier()
         processing.status = .inProcess
         processing.assignee = "staff-3"
@@ -118,6 +121,9 @@ struct DossierExtrasTests {
         #expect(badDigest?.code == .invalidCommand)
         submit["attachments"] = .array([attachment("TK01")])
         try await s.run("dossier.submit", "portal", .applicant, "2020-04-01T09:00:00+07:00", submit)
+        let abroad = try await s.refusal("dossier.requestIntakeSupplement", "s-1", .oneStopOfficer,
+                                         "2020-04-01T10:00:00+07:00", ["dossier": d, "items": .array(["GT01"])])
+        #expect(abroad?.code == .notPermitted && abroad?.message.contains("not on the staff of A") == true)
         let notDesk = try await s.refusal("dossier.receive", "a-2", .oneStopOfficer, "2020-04-01T10:00:00+07:00",
                                           ["dossier": d])
         #expect(notDesk?.code == .notPermitted && notDesk?.message.contains("one-stop desk of A") == true)
@@ -258,5 +264,23 @@ struct DossierExtrasTests {
         try await s.store.eraseSubject(first, reason: "yêu cầu xóa dữ liệu")
         let after = try #require(try await submit("079190000005", at: "2020-04-01T11:00:00+07:00"))
         #expect(after != first)
+        let revived = try await s.refusal("dossier.submit", "portal", .applicant, "2020-04-01T11:30:00+07:00", [
+            "dossier": .string(UUID().uuidString), "procedure": "P1", "agency": "A", "channel": "online",
+            "applicantName": "Võ Thị Lan", "applicantId": "079190000007", "subject": .string(first.uuidString)])
+        #expect(revived?.field == "body.subject" && revived?.message.contains("erased") == true)
+        let other = try await s.refusal("dossier.submit", "portal", .applicant, "2020-04-01T11:30:00+07:00", [
+            "dossier": .string(UUID().uuidString), "procedure": "P1", "agency": "A", "channel": "online",
+            "applicantName": "Võ Thị Lan", "applicantId": "079190000005", "subject": .string(UUID().uuidString)])
+        #expect(other?.field == "body.subject", "not the subject this citizen has")
+        // A service started after the erasure never hands the erased subject out.
+        let later = try LedgerService(store: s.store, durability: .relaxed)
+        let next = UUID()
+        _ = try await later.execute(CommandEnvelope(commandID: UUID(), type: "dossier.submit",
+                                                    actor: Actor(staffID: "portal", role: .applicant),
+                                                    occurredAt: Instant.parse("2020-04-01T12:00:00+07:00")!, body: [
+            "dossier": .string(next.uuidString), "procedure": "P1", "agency": "A", "channel": "online",
+            "applicantName": "Võ Thị Lan", "applicantId": "079190000005"]), principal: "test", trustedTime: true)
+        let fromLater = try #require(try s.store.readStream(DossierHandler.stream(next), payloads: .none).first)
+        #expect(fromLater.record.metadata["subject"] == after.uuidString.lowercased())
     }
 }

@@ -140,9 +140,13 @@ struct DossierTests {
                       calendarVersion: 1, at: Self.at("2020-04-01", 10)), Self.clerk),
         ])
         let due = try #require(state.dueAt)
-        let apology = DossierCommand.issueApology(newAppointmentAt: due + 86_400, at: due - 3_600)
+        let apology = DossierCommand.issueApology(newAppointmentAt: due + 86_400, at: due - 3_600, reason: "chờ thẩm định")
+        let unexplained = DossierCommand.issueApology(newAppointmentAt: due + 86_400, at: due - 3_600)
+        #expect { _ = try Dossier.decide(state, unexplained, by: Self.director) } throws: {
+            ($0 as? LedgerError)?.code == .invalidCommand
+        }
         #expect { _ = try Dossier.decide(state, apology, by: Self.head) } throws: { ($0 as? LedgerError)?.code == .notPermitted }
-        let late = DossierCommand.issueApology(newAppointmentAt: due + 86_400, at: due + 60)
+        let late = DossierCommand.issueApology(newAppointmentAt: due + 86_400, at: due + 60, reason: "chờ thẩm định")
         #expect { _ = try Dossier.decide(state, late, by: Self.director) } throws: { ($0 as? LedgerError)?.code == .deadlineRule }
         let events = try Dossier.decide(state, apology, by: Self.director)
         let after = Dossier.evolve(state, events[0])

@@ -91,6 +91,15 @@ struct DutyRulesTests {
             "exception": .string(within), "date": "2020-04-08", "reason": "ESSENTIAL"])
         try await s.run("exception.grant", "a-1", .agencyHead, "2020-04-03T07:05:00+07:00", [
             "exception": .string(within), "person": "a-5"])
+        // (Pending requests count too: a-4 asks for 9 April, then a-6 — beyond the cap though a-4's is undecided.)
+        try await s.run("exception.request", "a-4", .specialist, "2020-04-03T07:06:00+07:00", [
+            "exception": .string(UUID().uuidString), "date": "2020-04-09", "reason": "ESSENTIAL"])
+        let pending = UUID().uuidString
+        try await s.run("exception.request", "a-6", .specialist, "2020-04-03T07:07:00+07:00", [
+            "exception": .string(pending), "date": "2020-04-09", "reason": "ESSENTIAL"])
+        let pendingByHead = try await s.refusal("exception.grant", "a-1", .agencyHead, "2020-04-03T07:08:00+07:00", [
+            "exception": .string(pending), "person": "a-6"])
+        #expect(pendingByHead?.code == .notPermitted)
         let next = UUID().uuidString
         try await s.run("exception.request", "a-6", .specialist, "2020-04-03T07:10:00+07:00", [
             "exception": .string(next), "date": "2020-04-08", "reason": "ESSENTIAL"])
@@ -214,6 +223,11 @@ struct DutyRulesTests {
         let monday = try s.store.readStream("eod-A-20200406", payloads: .facts).filter { $0.record.eventType == "NoShowDetected.v1" }
         let absent = try monday.map { e in try Facts.decode(e.facts ?? []) { r throws(Facts.DecodingError) in try r.string("person") } }
         #expect(!absent.contains("a-3") && !absent.contains("a-4"), "\(absent)")
+        // Nobody else takes a-3's place that day, nor a place of someone already remote.
+        let secondSwap = try await s.refusal("exception.request", "a-5", .specialist, "2020-04-03T07:26:00+07:00", [
+            "exception": .string(UUID().uuidString), "date": "2020-04-06", "kind": "SWAP", "with": "a-3",
+            "reason": "ESSENTIAL"])
+        #expect(secondSwap?.code == .invalidState && secondSwap?.message.contains("already takes a-3's place") == true)
         let remote = UUID().uuidString
         try await s.run("exception.request", "a-3", .specialist, "2020-04-03T07:10:00+07:00", [
             "exception": .string(remote), "date": "2020-04-03", "kind": "REMOTE_INSTEAD", "reason": "ESSENTIAL"])

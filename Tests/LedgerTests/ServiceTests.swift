@@ -317,7 +317,8 @@ struct ServiceTests {
         defer { s.remove() }
         let dossier = UUID()
         try await s.openDossier(dossier, submit: "2020-04-01T09:00:00", receive: "2020-04-01T10:00:00", assignee: "a-3")
-        let body: [String: JSONValue] = ["dossier": .string(dossier.uuidString), "newAppointmentAt": "2020-04-15T17:00:00+07:00"]
+        let body: [String: JSONValue] = ["dossier": .string(dossier.uuidString), "newAppointmentAt": "2020-04-15T17:00:00+07:00",
+                                         "reason": "chờ ý kiến Sở Xây dựng"]
         let head = s.store.head
         let undelegated = try await s.refusal("dossier.issueApology", "a-2", .deputyHead, "2020-04-07T09:00:00+07:00", body)
         #expect(undelegated?.code == .notPermitted && undelegated?.message.contains("a-1") == true && s.store.head == head)
@@ -329,8 +330,10 @@ struct ServiceTests {
                         body.merging(["reason": "chờ ý kiến Sở Xây dựng"]) { $1 })
         #expect(try DossierHandler(store: s.store).load(dossier).state.apologyIssuedAt != nil)
         // The slip records the appointment it replaces (the due instant: 9 April 10:00) and the reason.
-        let slip = try #require(try s.store.readStream(DossierHandler.stream(dossier), payloads: .facts).last)
-        #expect(try DossierEvent(type: slip.record.eventType, facts: slip.facts ?? [], personal: nil)
+        let slip = try #require(try s.store.readStream(DossierHandler.stream(dossier), payloads: .all).last)
+        #expect(slip.personal != nil && !String(decoding: slip.facts ?? [], as: UTF8.self).contains("Xây dựng"),
+                "the reason is a personal part")
+        #expect(try DossierEvent(type: slip.record.eventType, facts: slip.facts ?? [], personal: slip.personal)
             == .apologyIssued(newAppointmentAt: Instant.parse("2020-04-15T17:00:00+07:00")!, signedBy: "a-2",
                               at: Instant.parse("2020-04-07T09:00:00+07:00")!,
                               previousDueAt: Instant.parse("2020-04-09T10:00:00+07:00")!, reason: "chờ ý kiến Sở Xây dựng"))
@@ -379,7 +382,7 @@ struct ServiceTests {
         try await s.run("delegation.grant", "a-1", .agencyHead, "2020-04-07T08:00:00+07:00", grant)
         func apology(_ dossier: UUID, _ at: String) async throws -> LedgerError? {
             try await s.refusal("dossier.issueApology", "a-2", .deputyHead, at, [
-                "dossier": .string(dossier.uuidString), "newAppointmentAt": "2020-04-15T17:00:00+07:00"])
+                "dossier": .string(dossier.uuidString), "newAppointmentAt": "2020-04-15T17:00:00+07:00", "reason": "chờ"])
         }
         #expect(try await apology(first, "2020-04-07T09:00:00+07:00") == nil)
         let revoke: [String: JSONValue] = ["from": "a-1", "to": "a-2", "capacity": "KT"]

@@ -95,9 +95,10 @@ struct ToolTests {
         // Writes of the operator's commands go through the daemon too: sign, erase.
         let signed = try await ledgerd("checkpoint", "sign", "--store", d.dir + "/store", "--socket", d.socket)
         #expect(signed.0 == 0 && signed.1.contains("serve.example/log"), "\(signed.2)")
+        // A new citizen, with the subject the portal gives (an applicant met before keeps theirs).
         let subject = UUID()
         let withSubject = ServeTests.command(UUID(), dossier: UUID(), name: "Đinh Erase").replacingOccurrences(
-            of: #""applicantId":"079200000001""#, with: #""applicantId":"079200000001","subject":"\#(subject)""#)
+            of: #""applicantId":"079200000001""#, with: #""applicantId":"079200000999","subject":"\#(subject)""#)
         #expect(try await ledgerd("submit", "dossier.submit", "--socket", d.socket, "--data", withSubject).0 == 0)
         let erased = try await ledgerd("erase", "--store", d.dir + "/store", "--socket", d.socket, "--subject",
                                        subject.uuidString, "--reason", "Decree 13 request")

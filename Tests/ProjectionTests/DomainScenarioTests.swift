@@ -48,7 +48,7 @@ struct DomainScenarioTests {
         }
         // D3: late; the chairman apologises before its appointment (9 Apr 14:00) with a new one on 14 Apr 17:00.
         try await s.run("dossier.issueApology", "a-1", .agencyHead, "2020-04-08T15:00:00+07:00", [
-            "dossier": .string(d3.uuidString), "newAppointmentAt": "2020-04-14T17:00:00+07:00"])
+            "dossier": .string(d3.uuidString), "newAppointmentAt": "2020-04-14T17:00:00+07:00", "reason": "chờ xác minh"])
 
         // Attendance: a-3 on site on 3 Apr and a-6 beyond the cap by the superior head's exception; a-4 rostered
         // on 6 Apr and absent.

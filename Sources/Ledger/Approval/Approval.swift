@@ -206,6 +206,9 @@ extension Approval {
                 throw LedgerError(.invalidState, "the organisation signs after the personal signature")
             }
             guard !state.sealed else { throw LedgerError(.invalidState, "the organisation's signature is already on it") }
+            guard state.number == nil, !state.issued else {
+                throw LedgerError(.invalidState, "the organisation signs before the document is numbered and issued")
+            }
             guard sha == state.draftSha256 else {
                 throw LedgerError(.invalidCommand, "the sealed document's SHA-256 is not the signed one's")
             }

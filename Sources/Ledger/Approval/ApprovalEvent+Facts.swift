@@ -109,7 +109,11 @@ extension ApprovalEvent {
             case "DocumentDigitallySigned.v1":
                 // Without a signatureType (older events) it is the personal signature.
                 let certificate = try Self.readCertificate(r)
-                if try r.optionalString("signatureType") == "ORGANIZATION" {
+                let signatureType = try r.optionalString("signatureType") ?? "PERSONAL"
+                guard ["PERSONAL", "ORGANIZATION"].contains(signatureType) else {
+                    throw Facts.DecodingError(what: "signatureType \(signatureType)", offset: 0)
+                }
+                if signatureType == "ORGANIZATION" {
                     return (.sealed(by: try r.string("signer"), signedSha256: try r.string("signedSha256"),
                                     certificate: certificate, at: try r.instant("at")), nil)
                 }

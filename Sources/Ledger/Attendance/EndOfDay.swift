@@ -52,8 +52,10 @@ public struct EndOfDay: Sendable {
                     remoteTotal += 1
                 }
                 // A granted REMOTE_INSTEAD exception, or a colleague's SWAP, lets someone rostered on site work remote.
-                let expectedOnsite = (rostered.contains(person) || leaderRostered.contains(person))
-                    && !record.remoteInstead(on: date) && !swappedOut.contains(person)
+                // A granted EXTRA_ONSITE or SWAP puts someone on site who was not rostered there.
+                let expectedOnsite = ((rostered.contains(person) || leaderRostered.contains(person))
+                    && !record.remoteInstead(on: date) && !swappedOut.contains(person))
+                    || record.onsiteByException(on: date)
                 if expectedOnsite && !onsite.contains(person) {
                     events.append(finding("NoShowDetected.v1", person: person, unit: input.unit, date: date,
                                           extra: ("expected", "ONSITE")))

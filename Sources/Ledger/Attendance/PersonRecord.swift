@@ -84,14 +84,27 @@ public struct PersonRecord: Hashable, Sendable {
         }
     }
 
-    /// The colleagues whose on-site place this person takes on `date` under a granted SWAP.
-    public func swappedOut(on date: CivilDate) -> [String] {
-        exceptions.values.filter { $0.granted == true && $0.date == date && $0.kind == .swap }.compactMap(\.swapWith)
+    /// The colleagues whose on-site place this person takes on `date` under a SWAP granted (or, with
+    /// `pending`, also asked for and not yet decided).
+    public func swappedOut(on date: CivilDate, pending: Bool = false) -> [String] {
+        exceptions.values.filter { e in
+            e.date == date && e.kind == .swap && (e.granted == true || (pending && e.granted == nil))
+        }.compactMap(\.swapWith)
     }
 
-    /// Whether this person holds a granted extra on-site place (EXTRA_ONSITE) on `date`.
-    public func hasExtraPlace(on date: CivilDate) -> Bool {
-        exceptions.values.contains { $0.granted == true && $0.date == date && $0.kind == .extraOnsite }
+    /// Whether this person holds or asks an extra on-site place (EXTRA_ONSITE) on `date` (granted or pending).
+    public func claimsExtraPlace(on date: CivilDate) -> Bool {
+        exceptions.values.contains { $0.granted != false && $0.date == date && $0.kind == .extraOnsite }
+    }
+
+    /// Whether a granted exception (EXTRA_ONSITE or SWAP) puts this person on site on `date`.
+    public func onsiteByException(on date: CivilDate) -> Bool {
+        exceptions.values.contains { $0.granted == true && $0.date == date && ($0.kind == .extraOnsite || $0.kind == .swap) }
+    }
+
+    /// Whether this person asked (or was granted) to work remote on `date` though rostered ONSITE.
+    public func asksRemoteInstead(on date: CivilDate) -> Bool {
+        exceptions.values.contains { $0.granted != false && $0.date == date && $0.kind == .remoteInstead }
     }
 
     /// Whether a granted REMOTE_INSTEAD exception lets the person work remote on `date` though rostered ONSITE.

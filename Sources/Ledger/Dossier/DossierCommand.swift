@@ -342,9 +342,11 @@ extension Dossier {
             }
             try require(at <= due, .deadlineRule, "an apology must be issued no later than the current appointment")
             try require(appointment > due, .deadlineRule, "the new appointment must be after the current one")
-            try require((reason?.count ?? 0) <= 500, .invalidCommand, "an apology's reason is at most 500 characters")
+            let why = reason?.trimmingCharacters(in: .whitespaces) ?? ""
+            try require(!why.isEmpty && why.count <= 500, .invalidCommand,
+                        "an apology slip gives the reason for the delay (1–500 characters)")
             return [.apologyIssued(newAppointmentAt: appointment, signedBy: actor.staffID, at: at, previousDueAt: due,
-                                   reason: reason)]
+                                   reason: why)]
 
         case .requestWithdrawal(let reason, let at):
             try requireStatus(Self.withdrawable, "request a withdrawal")

@@ -377,7 +377,8 @@ public enum DossierEvent: Hashable, Sendable {
             w.field("signedBy", signedBy)
             w.field("at", instant: at)
             if let previous { w.field("previousDueAt", instant: previous) }
-            if let reason { w.field("reason", reason) }
+            // The reason may speak of the applicant: personal, under the dossier's subject.
+            if let reason { personal = Self.personal("reason", reason) }
         case .reassigned(let from, let to, let by, let reason, let at):
             w.field("fromAssignee", from)
             w.field("toAssignee", to)
@@ -571,7 +572,7 @@ public enum DossierEvent: Hashable, Sendable {
             return .apologyIssued(newAppointmentAt: try r.instant("newAppointmentAt"), signedBy: try r.string("signedBy"),
                                   at: try r.instant("at"),
                                   previousDueAt: r.contains("previousDueAt") ? try r.instant("previousDueAt") : nil,
-                                  reason: try r.optionalString("reason"))
+                                  reason: personal == nil ? nil : try personalText(personal, "reason"))
         case "DossierWithdrawn.v1": return .withdrawn(reason: try r.string("reason"), at: try r.instant("at"))
         case "WithdrawalRequested.v1":
             return .withdrawalRequested(reason: try r.string("reason"), at: try r.instant("at"))

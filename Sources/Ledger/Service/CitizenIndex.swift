@@ -6,16 +6,20 @@ import Synchronization
 /// *Who and whom*: a subject is minted the first time Ledger meets a citizen, and the link from the ID number to
 /// the subject lives only in personal parts).
 ///
-/// The index is folded from the submissions' personal parts (`DossierSubmitted.v1`: the applicant's ID number, and
-/// the record's `subject` metadata) and held in memory only, never written anywhere. An erasure (`SubjectErased.v1`)
-/// removes its subject, so a citizen met again after being erased gets a new subject, unlinked from the old records.
+/// The index is folded from the submissions' personal parts (`DossierSubmitted.v1` on `dossier-` streams: the
+/// applicant's ID number, and the record's `subject` metadata) and held in memory only, never written anywhere. An
+/// erasure (the store's own `SubjectErased.v1` admin entries) removes its subject for good: a citizen met again
+/// afterwards gets a new subject, unlinked from the erased records (and the store refuses personal data under an
+/// erased subject, so a submission racing the erasure cannot bring it back).
 ///
-/// Two first submissions of one citizen racing each other may still mint two subjects; both are erased together
-/// when the citizen asks (an erasure names each).
+/// Two first submissions of one citizen racing each other may still mint two subjects; the index then keeps the
+/// later one, and an erasure at the citizen's request names each.
 final class CitizenIndex: Sendable {
     private struct State {
         /// The subject of each ID number.
         var subjects: [String: UUID] = [:]
+        /// Subjects erased (ids only).
+        var erased: Set<UUID> = []
         /// The next positions to read from: submissions, erasures.
         var nextSubmission: UInt64 = 0
         var nextErasure: UInt64 = 0
@@ -23,48 +27,53 @@ final class CitizenIndex: Sendable {
 
     private let state = Mutex(State())
 
-    /// The subject of the citizen with `idNumber`, after folding what the store holds beyond what was read.
+    /// The subject of the citizen with `idNumber`, after folding what the store holds beyond what was read; `nil`
+    /// for a citizen not met yet (or whose subject was erased).
     func subject(of idNumber: String, in store: Store) throws -> UUID? {
-        try catchUp(store)
         let key = Self.key(idNumber)
-        return state.withLock { $0.subjects[key] }
+        // One catch-up at a time, under the lock: reads are short, and a second caller then finds it done.
+        return try state.withLock { (s: inout State) throws -> UUID? in
+            try Self.catchUp(&s, store)
+            return s.subjects[key]
+        }
     }
 
-    /// Notes the subject a submission just used.
-    func note(_ subject: UUID, for idNumber: String) {
-        let key = Self.key(idNumber)
-        state.withLock { $0.subjects[key] = subject }
+    /// Whether `subject` was erased (as of the last catch-up).
+    func isErased(_ subject: UUID, in store: Store) throws -> Bool {
+        try state.withLock { (s: inout State) throws -> Bool in
+            try Self.catchUp(&s, store)
+            return s.erased.contains(subject)
+        }
     }
 
-    private func catchUp(_ store: Store) throws {
-        var (submissions, erasures) = state.withLock { ($0.nextSubmission, $0.nextErasure) }
-        var found = [(String, UUID)]()
-        var erased = Set<UUID>()
+    private static func catchUp(_ s: inout State, _ store: Store) throws {
+        // Erasures first: a submission read below is then never mapped to a subject already erased.
         while true {
-            let page = try store.readType("DossierSubmitted.v1", from: submissions, limit: 1_000, payloads: .all)
+            let page = try store.readType(Store.erasureType, from: s.nextErasure, limit: 1_000, payloads: .none)
             for event in page {
-                submissions = event.position + 1
-                guard let subject = event.record.metadata["subject"].flatMap(UUID.init(uuidString:)),
-                      let personal = event.personal else { continue }
-                let id = try Facts.decode(personal) { r throws(Facts.DecodingError) in try r.optionalString("applicantID") }
-                if let id { found.append((Self.key(id), subject)) }
+                s.nextErasure = event.position + 1
+                guard event.record.leafType == .admin, event.record.stream == Store.erasureStream,
+                      let subject = event.record.metadata["subject"].flatMap(UUID.init(uuidString:)) else { continue }
+                s.erased.insert(subject)
             }
             if page.count < 1_000 { break }
         }
+        if !s.erased.isEmpty { s.subjects = s.subjects.filter { !s.erased.contains($0.value) } }
         while true {
-            let page = try store.readType(Store.erasureType, from: erasures, limit: 1_000, payloads: .none)
+            let page = try store.readType("DossierSubmitted.v1", from: s.nextSubmission, limit: 1_000, payloads: .all)
             for event in page {
-                erasures = event.position + 1
-                if let subject = event.record.metadata["subject"].flatMap(UUID.init(uuidString:)) { erased.insert(subject) }
+                s.nextSubmission = event.position + 1
+                guard event.record.stream.hasPrefix("dossier-"),
+                      let subject = event.record.metadata["subject"].flatMap(UUID.init(uuidString:)),
+                      !s.erased.contains(subject), let personal = event.personal,
+                      // A part that does not decode names nobody: skipped, never blocking later submissions.
+                      let id = try? Facts.decode(personal, { r throws(Facts.DecodingError) in
+                          try r.optionalString("applicantID")
+                      }) ?? nil
+                else { continue }
+                s.subjects[Self.key(id)] = subject
             }
             if page.count < 1_000 { break }
-        }
-        state.withLock { s in
-            guard submissions >= s.nextSubmission, erasures >= s.nextErasure else { return }
-            for (key, subject) in found { s.subjects[key] = subject }
-            if !erased.isEmpty { s.subjects = s.subjects.filter { !erased.contains($0.value) } }
-            s.nextSubmission = submissions
-            s.nextErasure = erasures
         }
     }
 

@@ -133,32 +133,14 @@ extension LedgerService {
             let command: ApprovalCommand
             var register: PlannedAppend?
             switch c.envelope.type {
-            case "approval.number", "approval.issue":
+            case "approval.number", "approval.issue", "approval.seal":
                 guard [.clerk, .oneStopOfficer].contains(c.actor.role) else {
-                    throw LedgerError(.notPermitted, "the clerk numbers and issues signed documents")
+                    throw LedgerError(.notPermitted, "the clerk seals, numbers and issues signed documents")
                 }
                 let calendar = try c.workingCalendar().calendar
-                if c.envelope.type == "approval.issue" {
-                    let channel = try b.choice("channel", Approval.IssueChannel.self)
-                    // Issued no later than the end of the next working day after signing (Decree 30).
-                    let signed = calendar.local(state.signedAt ?? c.at).date
-                    let next = calendar.nextWorkingDay(after: signed)
-                    let deadline = calendar.instant(next, minute: calendar.sessions.last!.end)
-                    command = .issue(recipients: try b.strings("recipients"), channel: channel, deadline: deadline,
-                                     at: c.at)
-                    break
-                }
-                // The register's numbers run 1, 2, … per calendar year: the next is its stream's version + 1, and the
-                // append expects that version, so two clerks never take the same number.
-                let name = try b.string("register")
-                guard !name.isEmpty, name.count <= 40,
-                      name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "._".contains($0)) }) else {
-                    throw LedgerError(.badField, "body.register is 1–40 letters, digits, dots or underscores",
-                                      field: "body.register")
-                }
                 let today = calendar.local(c.at).date
-                // The register is the agency's: the dossier's agency, or the submitter's for an outgoing document;
-                // only a clerk of that agency numbers in it.
+                // The document is the agency's: the dossier's agency, or the submitter's for an outgoing document;
+                // only a clerk of that agency seals, numbers and issues it.
                 var agency: String?
                 if let subject, subject.hasPrefix("dossier-"), let dossier = UUID(uuidString: String(subject.dropFirst(8))) {
                     agency = try DossierHandler(store: store).load(dossier).state.agencyID
@@ -167,29 +149,46 @@ extension LedgerService {
                 }
                 guard let agency, let clerkUnit = c.reference.assignment(of: c.actor.staffID, on: today)?.unit,
                       c.reference.agency(ofUnit: clerkUnit) == agency else {
-                    throw LedgerError(.notPermitted, "a clerk of \(agency ?? "the document's agency") numbers its "
+                    throw LedgerError(.notPermitted, "a clerk of \(agency ?? "the document's agency") handles its "
                         + "documents; \(c.actor.staffID) is not one")
                 }
-                let stream = "docregister-\(agency)-\(name)-\(today.year)"
-                let registerVersion = try store.streamInfo(stream)?.version ?? 0
-                let number = Int(registerVersion) + 1
-                var w = Facts.Writer()
-                w.field("approval", id)
-                w.field("number", number)
-                register = PlannedAppend(stream: stream, readVersion: registerVersion,
-                                         events: [NewEvent("DocumentNumberTaken.v1", w)])
-                command = .number(register: name, number: number, symbol: try b.string("symbol"), issueDate: today,
-                                  at: c.at)
+                switch c.envelope.type {
+                case "approval.seal":
+                    command = .seal(signedSha256: try b.string("signedSha256"), certificate: try Self.certificate(b),
+                                    at: c.at)
+                case "approval.issue":
+                    let channel = try b.choice("channel", Approval.IssueChannel.self)
+                    // Issued no later than the end of the next working day after signing (Decree 30).
+                    let signed = calendar.local(state.signedAt ?? c.at).date
+                    let next = calendar.nextWorkingDay(after: signed)
+                    let deadline = calendar.instant(next, minute: calendar.sessions.last!.end)
+                    command = .issue(recipients: try b.strings("recipients"), channel: channel, deadline: deadline,
+                                     at: c.at)
+                default:
+                    // The register's numbers run 1, 2, … per calendar year: the next is its stream's version + 1, and
+                    // the append expects that version, so two clerks never take the same number.
+                    let name = try b.string("register")
+                    guard !name.isEmpty, name.count <= 40,
+                          name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "._".contains($0)) }) else {
+                        throw LedgerError(.badField, "body.register is 1–40 letters, digits, dots or underscores",
+                                          field: "body.register")
+                    }
+                    let stream = "docregister-\(agency)-\(name)-\(today.year)"
+                    let registerVersion = try store.streamInfo(stream)?.version ?? 0
+                    let number = Int(registerVersion) + 1
+                    var w = Facts.Writer()
+                    w.field("approval", id)
+                    w.field("number", number)
+                    register = PlannedAppend(stream: stream, readVersion: registerVersion,
+                                             events: [NewEvent("DocumentNumberTaken.v1", w)])
+                    command = .number(register: name, number: number, symbol: try b.string("symbol"), issueDate: today,
+                                      at: c.at)
+                }
             case "approval.withdraw": command = .withdraw(reason: try b.string("reason"), at: c.at)
             case "approval.approve": command = .approve(at: c.at)
             case "approval.return": command = .returnForRevision(comments: try b.strings("comments"), at: c.at)
             case "approval.reject": command = .reject(reasons: try b.strings("reasons"), at: c.at)
             case "approval.resubmit": command = .resubmit(draftSha256: try b.string("draftSha256"), at: c.at)
-            case "approval.seal":
-                guard [.clerk, .oneStopOfficer].contains(c.actor.role) else {
-                    throw LedgerError(.notPermitted, "the clerk adds the organisation's signature")
-                }
-                command = .seal(signedSha256: try b.string("signedSha256"), certificate: try Self.certificate(b), at: c.at)
             default:
                 command = .sign(signedSha256: try b.string("signedSha256"), at: c.at, certificate: try Self.certificate(b))
             }

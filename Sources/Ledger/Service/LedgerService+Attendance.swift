@@ -262,13 +262,23 @@ extension LedgerService {
                 guard kind == .swap || swapWith == nil else {
                     throw LedgerError(.badField, "only a SWAP names a colleague (body.with)", field: "body.with")
                 }
-                // An extra place counts the rostered and the extra places already granted that day (the unit's
-                // members' streams are read and guarded).
+                // An extra place counts the rostered and the extra places granted or asked for that day; a SWAP's
+                // colleague must not be swapped out or remote already (the unit's members' streams are read and
+                // guarded).
                 var taken = onsite.count
-                if kind == .extraOnsite {
+                if kind != .remoteInstead {
                     for member in c.reference.staff(of: unit, on: date) where member.staff != person {
                         let (record, v) = try self.person(member.staff)
-                        if !onsite.contains(member.staff) && record.hasExtraPlace(on: date) { taken += 1 }
+                        if !onsite.contains(member.staff) && record.claimsExtraPlace(on: date) { taken += 1 }
+                        if kind == .swap, let swapWith {
+                            if record.swappedOut(on: date, pending: true).contains(swapWith) {
+                                throw LedgerError(.invalidState, "\(member.staff) already takes \(swapWith)'s place on \(date)")
+                            }
+                            if member.staff == swapWith && record.asksRemoteInstead(on: date) {
+                                throw LedgerError(.invalidState, "\(swapWith) works remote on \(date) already (REMOTE_INSTEAD); "
+                                    + "there is no place to take")
+                            }
+                        }
                         shares.append(PlannedAppend(stream: "person-\(member.staff)", readVersion: v, events: []))
                     }
                 }

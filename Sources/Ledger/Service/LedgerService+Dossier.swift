@@ -11,6 +11,13 @@ extension LedgerService {
         "dossier.recordFeedback", "system.deadlineCheck",
     ]
 
+    /// Steps the one-stop desk or the clerk takes, only for dossiers of their own agency.
+    static let agencyStaffSteps: Set<String> = [
+        "dossier.refuseIntake", "dossier.requestIntakeSupplement", "dossier.receiveSupplement", "dossier.payFee",
+        "dossier.resolve", "dossier.refuse", "dossier.returnResult", "dossier.confirmDelivery", "dossier.requestWithdrawal",
+        "dossier.withdraw",
+    ]
+
     func executeDossier(_ c: Command) async throws -> AppendResult {
         let b = c.body
         let id = try b.uuid("dossier")
@@ -25,15 +32,34 @@ extension LedgerService {
             }
             subject = given
         }
-        var applicant: String?
         // (A missing ID number is named in the order of the body's fields, by the decision below.)
-        if c.envelope.type == "dossier.submit", let id = try b.optionalString("applicantId") {
-            applicant = id
-            subject = try subject ?? citizens.subject(of: id, in: store)
-                ?? CommandEventIDs.eventID(command: c.context.commandID, index: 9_999)
+        if c.envelope.type == "dossier.submit", let idNumber = try b.optionalString("applicantId") {
+            let known = try citizens.subject(of: idNumber, in: store)
+            if let given = subject {
+                // A subject given by the client must be the citizen's own, and never an erased one.
+                guard known == nil || known == given else {
+                    throw LedgerError(.badField, "body.subject is not the subject this applicant already has; omit it",
+                                      field: "body.subject")
+                }
+                guard try !citizens.isErased(given, in: store) else {
+                    throw LedgerError(.badField, "body.subject was erased; omit it and a new subject is given",
+                                      field: "body.subject")
+                }
+            }
+            subject = subject ?? known ?? CommandEventIDs.eventID(command: c.context.commandID, index: 9_999)
         }
-        let result = try await handler.execute(c.context) {
+        return try await handler.execute(c.context) {
             let (state, version) = try dossiers.load(id)
+            // The desk's and the clerk's steps are taken by staff of the dossier's agency.
+            if Self.agencyStaffSteps.contains(c.envelope.type), [.oneStopOfficer, .clerk].contains(c.actor.role),
+               state.status != nil {
+                let day = try c.today()
+                guard let unit = c.reference.assignment(of: c.actor.staffID, on: day)?.unit,
+                      c.reference.agency(ofUnit: unit) == state.agencyID else {
+                    throw LedgerError(.notPermitted, "\(c.actor.staffID) is not on the staff of \(state.agencyID), whose "
+                        + "dossier this is")
+                }
+            }
             func pinned() throws -> WorkingCalendar {
                 guard let versions = c.reference.calendars[calendarID], versions.indices.contains(state.calendarVersion - 1)
                 else { return try c.workingCalendar().calendar }
@@ -196,7 +222,7 @@ extension LedgerService {
                     extra.append(PlannedAppend(stream: stream, readVersion: version, events: []))
                 }
                 command = .issueApology(newAppointmentAt: try b.instant("newAppointmentAt"), at: c.at,
-                                        reason: try b.optionalString("reason"))
+                                        reason: try b.string("reason"))
             case "dossier.requestWithdrawal": command = .requestWithdrawal(reason: try b.string("reason"), at: c.at)
             case "dossier.withdraw": command = .withdraw(reason: try b.optionalString("reason") ?? "", at: c.at)
             case "dossier.returnResult":
@@ -223,8 +249,6 @@ extension LedgerService {
             return try dossiers.plan(command, dossier: id, by: c.actor, commandID: c.context.commandID,
                                      subject: subject, loaded: (state, version)) + extra
         }
-        if let applicant, let subject, !result.wasRetry { citizens.note(subject, for: applicant) }
-        return result
     }
 
     /// The approval chain of a dossier's draft, from the org chart: the unit head, then the agency head — without
