@@ -98,6 +98,11 @@ struct DossierExtrasTests {
                                by: applicant)
         }
         try DossierTests.expectRoundTrip(delivered + rated)
+        // A result handed to a representative names them, in the personal part.
+        let handed = try Dossier.decide(resolved, .returnResult(method: .direct, at: 5, recipient: "Lê Văn Bảy (ủy quyền)"),
+                                        by: clerk)
+        #expect(handed[0].encoded.personal != nil)
+        try DossierTests.expectRoundTrip(handed)
     }
 
     @Test("a dossier is received only with the procedure's required components; a fee request follows the schedule")
@@ -282,5 +287,53 @@ struct DossierExtrasTests {
             "applicantName": "Võ Thị Lan", "applicantId": "079190000005"]), principal: "test", trustedTime: true)
         let fromLater = try #require(try s.store.readStream(DossierHandler.stream(next), payloads: .none).first)
         #expect(fromLater.record.metadata["subject"] == after.uuidString.lowercased())
+    }
+
+    @Test("step details: a refusal's code, a transfer only to a unit of the field, a supplement's reason and contact, a recipient")
+    func stepDetails() async throws {
+        let s = try await Scenario.make("details")
+        defer { s.remove() }
+        try await s.run("unit.define", "hr", .system, "2020-03-31T08:00:00+07:00", [
+            "id": "A.P2", "agency": "A", "name": "Phòng Xây dựng", "fields": .array(["XD"])])
+        let refused = UUID(), kept = UUID()
+        for (id, minute) in [(refused, "00"), (kept, "05")] {
+            try await s.run("dossier.submit", "portal", .applicant, "2020-04-01T09:\(minute):00+07:00", [
+                "dossier": .string(id.uuidString), "procedure": "P1", "agency": "A", "channel": "online",
+                "applicantName": "Bùi Văn Tâm", "applicantId": "079190000008"])
+        }
+        let badCode = try await s.refusal("dossier.refuseIntake", "a-7", .oneStopOfficer, "2020-04-01T09:30:00+07:00", [
+            "dossier": .string(refused.uuidString), "reason": "không thuộc thẩm quyền", "reasonCode": "NOPE"], unit: "A.MC")
+        #expect(badCode?.field == "body.reasonCode" && badCode?.message.contains("NOT_IN_SCOPE") == true)
+        try await s.run("dossier.refuseIntake", "a-7", .oneStopOfficer, "2020-04-01T09:30:00+07:00", [
+            "dossier": .string(refused.uuidString), "reason": "không thuộc thẩm quyền", "reasonCode": "NOT_IN_SCOPE",
+            "legalBasis": "Điều 19 NĐ 61/2018"], unit: "A.MC")
+        let d = JSONValue.string(kept.uuidString)
+        try await s.run("dossier.receive", "a-7", .oneStopOfficer, "2020-04-01T10:00:00+07:00", ["dossier": d], unit: "A.MC")
+        let wrongField = try await s.refusal("dossier.transfer", "a-7", .oneStopOfficer, "2020-04-01T10:05:00+07:00",
+                                             ["dossier": d, "unit": "A.P2"], unit: "A.MC")
+        #expect(wrongField?.code == .invalidCommand && wrongField?.message.contains("does not handle field HT") == true)
+        try await s.run("dossier.transfer", "a-7", .oneStopOfficer, "2020-04-01T10:05:00+07:00",
+                        ["dossier": d, "unit": "A.P1"], unit: "A.MC")
+        try await s.run("dossier.assign", "a-2", .unitHead, "2020-04-01T10:10:00+07:00", ["dossier": d, "assignee": "a-3"])
+        try await s.run("dossier.startProcessing", "a-3", .specialist, "2020-04-01T10:15:00+07:00", ["dossier": d])
+        let badVia = try await s.refusal("dossier.requestSupplement", "a-3", .specialist, "2020-04-01T11:00:00+07:00", [
+            "dossier": d, "items": .array(["Bản vẽ"]), "contactVia": "PIGEON"])
+        #expect(badVia?.field == "body.contactVia")
+        try await s.run("dossier.requestSupplement", "a-3", .specialist, "2020-04-01T11:00:00+07:00", [
+            "dossier": d, "items": .array(["Bản vẽ"]), "reason": "bản vẽ của ông Tâm thiếu chữ ký", "contactVia": "ZALO"])
+        try await s.run("dossier.receiveSupplement", "a-7", .oneStopOfficer, "2020-04-03T08:00:00+07:00",
+                        ["dossier": d, "receivedVia": "postal"], unit: "A.MC")
+        let events = try s.store.readStream(DossierHandler.stream(kept), payloads: .all)
+        let decoded = try events.map { try DossierEvent(type: $0.record.eventType, facts: $0.facts ?? [], personal: $0.personal) }
+        #expect(decoded.contains(.transferred(toUnit: "A.P1", at: Instant.parse("2020-04-01T10:05:00+07:00")!, fromUnit: "A.MC")))
+        let request = try #require(events.first { $0.record.eventType == "SupplementRequested.v1" })
+        #expect(request.personal != nil && !String(decoding: request.facts ?? [], as: UTF8.self).contains("ông Tâm"),
+                "the reason is a personal part")
+        #expect(decoded.contains { if case .supplementRequested(_, _, _, _, "bản vẽ của ông Tâm thiếu chữ ký", .zalo) = $0 { true } else { false } })
+        #expect(decoded.contains { if case .supplementReceived(_, _, _, .postal) = $0 { true } else { false } })
+        let refusal = try #require(try s.store.readStream(DossierHandler.stream(refused), payloads: .facts).last)
+        #expect(try DossierEvent(type: refusal.record.eventType, facts: refusal.facts ?? [], personal: nil)
+            == .intakeRefused(reason: "không thuộc thẩm quyền", at: Instant.parse("2020-04-01T09:30:00+07:00")!,
+                              code: .notInScope, legalBasis: "Điều 19 NĐ 61/2018"))
     }
 }

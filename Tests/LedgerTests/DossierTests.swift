@@ -118,7 +118,7 @@ struct DossierTests {
         ]
         let (state, events) = try Self.run(base)
         // Paused from Fri 3 Apr 09:00 to Mon 6 Apr 09:00: 8 working hours; due moves from Thu 9 Apr 10:00 to Fri 10.
-        guard case .supplementReceived(_, let paused, let newDue)? = events.last else { Issue.record("no event"); return }
+        guard case .supplementReceived(_, let paused, let newDue, _)? = events.last else { Issue.record("no event"); return }
         #expect(paused == 480)
         #expect(newDue == Self.at("2020-04-10", 10) && state.dueAt == newDue)
 

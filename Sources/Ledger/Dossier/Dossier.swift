@@ -62,6 +62,8 @@ public struct Dossier: Hashable, Sendable {
     public var consultations: Set<UUID> = []
     /// Co-handlers and officials kept informed, by staff id.
     public var support: [String: DossierEvent.AssignmentRole] = [:]
+    /// The procedure's field (sector) code.
+    public var fieldCode = ""
     /// The components handed in (attachments, and those presented on receipt).
     public var components: Set<String> = []
     /// The applicant's pseudonymous data-subject id (from the submission's metadata), which later personal parts
@@ -79,10 +81,11 @@ public struct Dossier: Hashable, Sendable {
             d.status = .submitted
             d.procedureCode = s.procedureCode
             d.procedureVersion = s.procedureVersion
+            d.fieldCode = s.fieldCode
             d.agencyID = s.agencyID
             d.channel = s.channel
             d.components = Set(s.attachments.map(\.component))
-        case .intakeRefused(_, let at):
+        case .intakeRefused(_, let at, _, _):
             d.status = .intakeRefused
             d.finishedAt = at
         case .intakeSupplementRequested:
@@ -96,7 +99,7 @@ public struct Dossier: Hashable, Sendable {
             d.dueAt = r.dueAt
             d.appointmentAt = r.dueAt
             d.components.formUnion(r.components)
-        case .transferred(let unit, _):
+        case .transferred(let unit, _, _):
             d.unit = unit
             d.assignee = nil
             if d.status == .assigned { d.status = .received }
@@ -111,14 +114,14 @@ public struct Dossier: Hashable, Sendable {
             if role == .coHandler, !d.processors.contains(person) { d.processors.append(person) }
         case .processingStarted:
             d.status = .inProcess
-        case .supplementRequested(_, let ordinal, _, let at):
+        case .supplementRequested(_, let ordinal, _, let at, _, _):
             d.status = .awaitingSupplement
             d.supplementRequests = ordinal
             d.supplementOpenSince = at
             if ordinal > 1 { d.secondSupplementApprovedBy = nil }
         case .secondSupplementApproved(let by, _):
             d.secondSupplementApprovedBy = by
-        case .supplementReceived(_, _, let newDue):
+        case .supplementReceived(_, _, let newDue, _):
             d.status = .inProcess
             d.supplementOpenSince = nil
             if let appointment = d.appointmentAt, let due = d.dueAt, appointment == due { d.appointmentAt = newDue }
@@ -154,7 +157,7 @@ public struct Dossier: Hashable, Sendable {
         case .withdrawn(_, let at):
             d.status = .withdrawn
             if d.receiptCode != nil { d.finishedAt = at }
-        case .resultReturned(let method, _, _):
+        case .resultReturned(let method, _, _, _):
             d.status = .returned
             d.returnedBy = method
         case .approvalWithdrawn:

@@ -17,7 +17,7 @@ public enum DossierCommand: Hashable, Sendable {
     case submit(procedure: ProcedureVersion, agencyID: String, channel: Channel, applicantName: String,
                 applicantID: String, at: Int64, intake: ReferenceData.DutyPolicy.Intake?,
                 attachments: [DossierEvent.Attachment] = [], returnMethod: Channel? = nil, applicantPhone: String? = nil)
-    case refuseIntake(reason: String, at: Int64)
+    case refuseIntake(reason: String, at: Int64, code: DossierEvent.IntakeRefusalCode? = nil, legalBasis: String? = nil)
     /// Intake guidance: every missing item, once (the dossier stays submitted; the clock has not started).
     /// With the procedure's `required` components, the items are the missing ones among them.
     case requestIntakeSupplement(items: [String], required: [String] = [], at: Int64)
@@ -28,7 +28,8 @@ public enum DossierCommand: Hashable, Sendable {
     case receive(receiptCode: String, procedure: ProcedureVersion, calendar: WorkingCalendar, calendarVersion: Int,
                  at: Int64, presented: [String] = [])
     /// Hand the dossier over to the competent unit (its head then assigns it).
-    case transfer(toUnit: String, at: Int64)
+    /// `competent`: whether the unit handles the dossier's field (the caller reads the unit's fields).
+    case transfer(toUnit: String, at: Int64, competent: Bool = true)
     /// Assign; when someone already holds the dossier it is a reassignment and needs a reason. `role` CO_HANDLER or
     /// FOR_INFO adds a supporting official instead. `leads` says whether the actor heads the dossier's unit (a
     /// leader of it, or the agency head); `onLeave` whether the assignee is on approved leave today (recorded as a
@@ -38,10 +39,11 @@ public enum DossierCommand: Hashable, Sendable {
     case startProcessing(at: Int64)
     /// A second request needs the unit head's override (``approveSecondSupplement(at:)`` first; the service passes
     /// `headOverride` from the dossier's state) and is flagged (Decision 766 counts it overdue).
-    case requestSupplement(items: [String], headOverride: Bool, at: Int64)
+    case requestSupplement(items: [String], headOverride: Bool, at: Int64, reason: String? = nil,
+                           contactVia: DossierEvent.ContactChannel? = nil)
     /// The unit head's override for one more supplementation request.
     case approveSecondSupplement(at: Int64)
-    case receiveSupplement(calendar: WorkingCalendar, at: Int64)
+    case receiveSupplement(calendar: WorkingCalendar, at: Int64, receivedVia: Channel? = nil)
     /// A fee request: with a fee `schedule` (the pinned procedure version's), the `items` must be the schedule's (all
     /// of it when none are named) and the amount is their sum; without one, a positive `amount`.
     case requestPayment(amount: Int64, items: [ProcedureVersion.Fee] = [], schedule: [ProcedureVersion.Fee] = [],
@@ -65,7 +67,7 @@ public enum DossierCommand: Hashable, Sendable {
     /// An officer confirms the applicant's withdrawal request (status 7); `reason` is the request's when empty.
     case withdraw(reason: String, at: Int64)
     /// Hand the result back; by post with the postal service's tracking number.
-    case returnResult(method: Channel, trackingNumber: String? = nil, at: Int64)
+    case returnResult(method: Channel, trackingNumber: String? = nil, at: Int64, recipient: String? = nil)
 }
 
 extension Dossier {
@@ -134,11 +136,11 @@ extension Dossier {
                                      applicantName: name, applicantID: id, applicantPhone: phone,
                                      attachments: attachments, returnMethod: returnMethod))]
 
-        case .refuseIntake(let reason, let at):
+        case .refuseIntake(let reason, let at, let code, let basis):
             try requireStatus([.submitted], "refuse intake")
             try require(actor.role == .oneStopOfficer, .notPermitted, "the one-stop desk refuses a dossier at intake")
             try require(!reason.isEmpty, .invalidCommand, "an intake refusal needs a written reason")
-            return [.intakeRefused(reason: reason, at: at)]
+            return [.intakeRefused(reason: reason, at: at, code: code, legalBasis: basis)]
 
         case .requestIntakeSupplement(let items, let required, let at):
             try requireStatus([.submitted], "request intake supplements")
@@ -176,11 +178,13 @@ extension Dossier {
                                     calendarVersion: calendarVersion, unit: actor.unit,
                                     components: presented.filter { !state.components.contains($0) }.sorted()))]
 
-        case .transfer(let unit, let at):
+        case .transfer(let unit, let at, let competent):
             try requireStatus([.received, .assigned], "transfer")
+            try require(competent, .invalidCommand, "unit \(unit) does not handle field \(state.fieldCode) of procedure "
+                + "\(state.procedureCode); hand the dossier to a unit that does")
             try require(!unit.isEmpty && unit != state.unit, .invalidCommand,
                         "name the unit to hand the dossier to (it is at \(state.unit ?? "the desk"))")
-            return [.transferred(toUnit: unit, at: at)]
+            return [.transferred(toUnit: unit, at: at, fromUnit: state.unit)]
 
         case .assign(let assignee, let reason, let at, let role, let stepDue, let note, let leads, let onLeave):
             try requireStatus([.received, .assigned, .inProcess], "assign")
@@ -217,7 +221,7 @@ extension Dossier {
                         "only the assignee (\(state.assignee ?? "none")) starts processing")
             return [.processingStarted(by: actor.staffID, at: at)]
 
-        case .requestSupplement(let items, let headOverride, let at):
+        case .requestSupplement(let items, let headOverride, let at, let reason, let via):
             try requireStatus([.inProcess], "request a supplement")
             try require(actor.staffID == state.assignee, .notPermitted,
                         "only the assignee (\(state.assignee ?? "none")) asks the applicant for a supplement")
@@ -230,7 +234,8 @@ extension Dossier {
                         + "overdue (Decision 766)")
                 }
             }
-            return [.supplementRequested(items: items, ordinal: ordinal, secondRequest: ordinal > 1, at: at)]
+            return [.supplementRequested(items: items, ordinal: ordinal, secondRequest: ordinal > 1, at: at, reason: reason,
+                                         contactVia: via)]
 
         case .approveSecondSupplement(let at):
             try requireStatus([.inProcess], "allow another supplementation request")
@@ -242,7 +247,7 @@ extension Dossier {
                         "another request was already allowed by \(state.secondSupplementApprovedBy ?? "")")
             return [.secondSupplementApproved(by: actor.staffID, at: at)]
 
-        case .receiveSupplement(let calendar, let at):
+        case .receiveSupplement(let calendar, let at, let via):
             try requireStatus([.awaitingSupplement], "receive a supplement")
             try require([.oneStopOfficer, .applicant, .system].contains(actor.role), .notPermitted,
                         "a supplement arrives at the one-stop desk or through the portal")
@@ -251,7 +256,8 @@ extension Dossier {
             }
             let paused = calendar.workingMinutes(from: since, to: at)
             return [.supplementReceived(at: at, pausedMinutes: paused,
-                                        newDueAt: paused == 0 ? due : calendar.addingWorkingMinutes(paused, to: due))]
+                                        newDueAt: paused == 0 ? due : calendar.addingWorkingMinutes(paused, to: due),
+                                        receivedVia: via)]
 
         case .requestPayment(let amount, let items, let schedule, let at):
             try requireStatus([.inProcess], "request a fee")
@@ -366,7 +372,7 @@ extension Dossier {
             }
             return [.withdrawn(reason: reason.isEmpty ? requested : reason, at: at)]
 
-        case .returnResult(let method, let tracking, let at):
+        case .returnResult(let method, let tracking, let at, let recipient):
             try requireStatus([.resolved, .refused], "return the result")
             try require([.clerk, .oneStopOfficer, .system].contains(actor.role), .notPermitted,
                         "the one-stop desk (or the portal or the post, as the system) returns the result")
@@ -376,7 +382,8 @@ extension Dossier {
             } else {
                 try require(tracking == nil, .invalidCommand, "only a postal return has a tracking number")
             }
-            return [.resultReturned(method: method, trackingNumber: tracking, at: at)]
+            try require((recipient?.count ?? 0) <= 200, .invalidCommand, "a recipient's name is at most 200 characters")
+            return [.resultReturned(method: method, trackingNumber: tracking, at: at, recipient: recipient)]
 
         case .addNote(let note, let at):
             try requireAssignee("add a processing note")

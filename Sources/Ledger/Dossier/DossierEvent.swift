@@ -10,14 +10,14 @@ public enum ProposedOutcome: String, Hashable, Sendable {
 public enum DossierEvent: Hashable, Sendable {
     /// Submitted through a channel; the applicant is personal data.
     case submitted(Submitted)
-    /// Refused at intake (status 3), with a reason.
-    case intakeRefused(reason: String, at: Int64)
+    /// Refused at intake (status 3), with a reason, its code and legal basis when given.
+    case intakeRefused(reason: String, at: Int64, code: IntakeRefusalCode? = nil, legalBasis: String? = nil)
     /// Intake guidance: the missing items, once and completely (the clock has not started).
     case intakeSupplementRequested(items: [String], at: Int64)
     /// Received complete: receipt code, clock start and due instant on the pinned calendar.
     case received(Received)
     /// Handed over to the competent unit (a process-control-sheet step).
-    case transferred(toUnit: String, at: Int64)
+    case transferred(toUnit: String, at: Int64, fromUnit: String? = nil)
     /// Assigned to its MAIN handler by the unit head (with the step's details, when given).
     case assigned(assignee: String, by: String, at: Int64, details: AssignmentDetails = .init())
     /// A co-handler (CO_HANDLER) or an official kept informed (FOR_INFO) added by the unit head; stored as
@@ -30,9 +30,10 @@ public enum DossierEvent: Hashable, Sendable {
     /// The unit head allows one more supplementation request (the override a second request needs).
     case secondSupplementApproved(by: String, at: Int64)
     /// Supplementation requested from the applicant; the clock pauses.
-    case supplementRequested(items: [String], ordinal: Int, secondRequest: Bool, at: Int64)
+    case supplementRequested(items: [String], ordinal: Int, secondRequest: Bool, at: Int64, reason: String? = nil,
+                             contactVia: ContactChannel? = nil)
     /// The supplement arrived; the due instant moves by the paused working time.
-    case supplementReceived(at: Int64, pausedMinutes: Int, newDueAt: Int64)
+    case supplementReceived(at: Int64, pausedMinutes: Int, newDueAt: Int64, receivedVia: Channel? = nil)
     /// A financial obligation (fee) requested (status 6): the items of the procedure's fee schedule, and their sum.
     case paymentRequested(amount: Int64, items: [ProcedureVersion.Fee] = [], at: Int64)
     /// The fee paid, online or not; processing resumes.
@@ -58,7 +59,8 @@ public enum DossierEvent: Hashable, Sendable {
     /// The applicant asked to withdraw (online, or at the counter through a one-stop officer); an officer confirms.
     case withdrawalRequested(reason: String, at: Int64)
     /// The result handed back (status 10): at the counter, online, or by post with the postal tracking number.
-    case resultReturned(method: Channel, trackingNumber: String? = nil, at: Int64)
+    /// The recipient (when not the applicant in person) is personal data.
+    case resultReturned(method: Channel, trackingNumber: String? = nil, at: Int64, recipient: String? = nil)
     /// The submitter withdrew the draft's approval before a decision: back to processing.
     case approvalWithdrawn(approvalID: UUID, at: Int64)
     /// A processing note by the assignee; the note is personal data (it may speak of the applicant).
@@ -118,6 +120,16 @@ public enum DossierEvent: Hashable, Sendable {
             self.applicantName = applicantName
             self.applicantID = applicantID
         }
+    }
+
+    /// Why a dossier is refused at intake (domain.md §3.1 `IntakeRefused.reasonCode`).
+    public enum IntakeRefusalCode: String, Hashable, Sendable, CaseIterable {
+        case notInScope = "NOT_IN_SCOPE", notEligible = "NOT_ELIGIBLE", incomplete = "INCOMPLETE", other = "OTHER"
+    }
+
+    /// How the applicant is reached about a supplement: under Directive 16 by phone or Zalo, so they need not come in.
+    public enum ContactChannel: String, Hashable, Sendable, CaseIterable {
+        case phone = "PHONE", zalo = "ZALO", email = "EMAIL", sms = "SMS", post = "POST"
     }
 
     /// The part an official has in a dossier (domain.md §3.1 `DossierAssigned.role`).
@@ -287,7 +299,12 @@ public enum DossierEvent: Hashable, Sendable {
             p.field("applicantID", s.applicantID)
             if let phone = s.applicantPhone { p.field("applicantPhone", phone) }
             personal = p.finish()
-        case .intakeRefused(let reason, let at), .withdrawn(let reason, let at), .withdrawalRequested(let reason, let at):
+        case .intakeRefused(let reason, let at, let code, let basis):
+            w.field("reason", reason)
+            w.field("at", instant: at)
+            if let code { w.field("reasonCode", code.rawValue) }
+            if let basis { w.field("legalBasis", basis) }
+        case .withdrawn(let reason, let at), .withdrawalRequested(let reason, let at):
             w.field("reason", reason)
             w.field("at", instant: at)
         case .received(let r):
@@ -302,9 +319,10 @@ public enum DossierEvent: Hashable, Sendable {
         case .intakeSupplementRequested(let items, let at):
             w.field("items", items)
             w.field("at", instant: at)
-        case .transferred(let unit, let at):
+        case .transferred(let unit, let at, let from):
             w.field("toUnit", unit)
             w.field("at", instant: at)
+            if let from { w.field("fromUnit", from) }
         case .paymentRequested(let amount, let items, let at):
             w.field("amount", amount)
             if !items.isEmpty {
@@ -355,15 +373,19 @@ public enum DossierEvent: Hashable, Sendable {
         case .secondSupplementApproved(let by, let at):
             w.field("by", by)
             w.field("at", instant: at)
-        case .supplementRequested(let items, let ordinal, let second, let at):
+        case .supplementRequested(let items, let ordinal, let second, let at, let reason, let via):
             w.field("items", items)
             w.field("ordinal", ordinal)
             w.field("secondRequest", second)
             w.field("at", instant: at)
-        case .supplementReceived(let at, let paused, let newDue):
+            if let via { w.field("contactVia", via.rawValue) }
+            // The reason may speak of the applicant: personal.
+            if let reason { personal = Self.personal("reason", reason) }
+        case .supplementReceived(let at, let paused, let newDue, let via):
             w.field("at", instant: at)
             w.field("pausedMinutes", paused)
             w.field("newDueAt", instant: newDue)
+            if let via { w.field("receivedVia", via.rawValue) }
         case .resolved(let number, let at, let signature):
             w.field("resultNumber", number)
             w.field("at", instant: at)
@@ -385,10 +407,11 @@ public enum DossierEvent: Hashable, Sendable {
             w.field("by", by)
             w.field("reason", reason)
             w.field("at", instant: at)
-        case .resultReturned(let method, let tracking, let at):
+        case .resultReturned(let method, let tracking, let at, let recipient):
             w.field("method", method.rawValue)
             if let tracking { w.field("postalTrackingNo", tracking) }
             w.field("at", instant: at)
+            if let recipient { personal = Self.personal("recipient", recipient) }
         case .approvalWithdrawn(let approval, let at):
             w.field("approval", approval)
             w.field("at", instant: at)
@@ -498,7 +521,13 @@ public enum DossierEvent: Hashable, Sendable {
                 fieldCode: try r.string("field"), agencyID: try r.string("agency"), channel: channel,
                 urgent: try r.bool("urgent") ?? false, at: try r.instant("at"), applicantName: name, applicantID: id,
                 applicantPhone: phone, attachments: attachments, returnMethod: returnMethod))
-        case "IntakeRefused.v1": return .intakeRefused(reason: try r.string("reason"), at: try r.instant("at"))
+        case "IntakeRefused.v1":
+            let code = try r.optionalString("reasonCode").map { (text) throws(Facts.DecodingError) -> IntakeRefusalCode in
+                guard let c = IntakeRefusalCode(rawValue: text) else { throw Facts.DecodingError(what: "reasonCode", offset: 0) }
+                return c
+            }
+            return .intakeRefused(reason: try r.string("reason"), at: try r.instant("at"), code: code,
+                                  legalBasis: try r.optionalString("legalBasis"))
         case "DossierReceived.v1":
             return .received(Received(
                 receiptCode: try r.string("receiptCode"), at: try r.instant("at"),
@@ -508,7 +537,9 @@ public enum DossierEvent: Hashable, Sendable {
                 components: r.contains("components") ? try r.strings("components") : []))
         case "IntakeSupplementRequested.v1":
             return .intakeSupplementRequested(items: try r.strings("items"), at: try r.instant("at"))
-        case "DossierTransferred.v1": return .transferred(toUnit: try r.string("toUnit"), at: try r.instant("at"))
+        case "DossierTransferred.v1":
+            return .transferred(toUnit: try r.string("toUnit"), at: try r.instant("at"),
+                                fromUnit: try r.optionalString("fromUnit"))
         case "FinancialObligationRequested.v1":
             var items = [ProcedureVersion.Fee]()
             if r.contains("items") {
@@ -555,10 +586,12 @@ public enum DossierEvent: Hashable, Sendable {
             return .supplementRequested(
                 items: items.compactMap { if case .string(let s) = $0 { s } else { nil } },
                 ordinal: Int(try r.int("ordinal")), secondRequest: try r.bool("secondRequest") ?? false,
-                at: try r.instant("at"))
+                at: try r.instant("at"), reason: personal == nil ? nil : try personalText(personal, "reason"),
+                contactVia: try r.optionalString("contactVia").flatMap(ContactChannel.init(rawValue:)))
         case "SupplementReceived.v1":
             return .supplementReceived(at: try r.instant("at"), pausedMinutes: Int(try r.int("pausedMinutes")),
-                                       newDueAt: try r.instant("newDueAt"))
+                                       newDueAt: try r.instant("newDueAt"),
+                                       receivedVia: try r.optionalInt("receivedVia").flatMap { Channel(rawValue: Int($0)) })
         case "DossierResolved.v1":
             return .resolved(resultNumber: try r.string("resultNumber"), at: try r.instant("at"),
                              signature: try Signature.read(r))
@@ -581,7 +614,8 @@ public enum DossierEvent: Hashable, Sendable {
                 throw Facts.DecodingError(what: "method", offset: 0)
             }
             return .resultReturned(method: method, trackingNumber: try r.optionalString("postalTrackingNo"),
-                                   at: try r.instant("at"))
+                                   at: try r.instant("at"),
+                                   recipient: personal == nil ? nil : try personalText(personal, "recipient"))
         case "DossierApprovalWithdrawn.v1":
             return .approvalWithdrawn(approvalID: try r.uuid("approval"), at: try r.instant("at"))
         case "ProcessingNoteAdded.v1":

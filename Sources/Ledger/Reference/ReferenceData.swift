@@ -38,9 +38,12 @@ public struct ReferenceData: Sendable {
         public var name: String
         /// A one-stop desk (receives dossiers).
         public var isOneStopDesk: Bool
+        /// The fields (sector codes) it handles; empty when not declared (then it may take any).
+        public var fields: [String]
 
         /// A unit.
-        public init(id: String, agency: String, name: String, isOneStopDesk: Bool) {
+        public init(id: String, agency: String, name: String, isOneStopDesk: Bool, fields: [String] = []) {
+            self.fields = fields
             self.id = id
             self.agency = agency
             self.name = name

@@ -56,6 +56,7 @@ public enum ReferenceEvent: Hashable, Sendable {
             w.field("agency", u.agency)
             w.field("name", u.name)
             w.field("desk", u.isOneStopDesk)
+            if !u.fields.isEmpty { w.field("fields", u.fields) }
         case .staffAssigned(let s):
             w.field("staff", s.staff)
             w.field("unit", s.unit)
@@ -131,7 +132,8 @@ public enum ReferenceEvent: Hashable, Sendable {
                                             superior: try r.optionalString("superior")))
             case "OrgUnitDefined.v1", "UnitDefined.v1":  // the former name, read as today's
                 return .unitDefined(.init(id: try r.string("id"), agency: try r.string("agency"),
-                                          name: try r.string("name"), isOneStopDesk: try r.bool("desk") ?? false))
+                                          name: try r.string("name"), isOneStopDesk: try r.bool("desk") ?? false,
+                                          fields: r.contains("fields") ? try r.strings("fields") : []))
             case "StaffAssigned.v1":
                 return .staffAssigned(.init(staff: try r.string("staff"), unit: try r.string("unit"),
                                             position: try r.string("position"), isLeader: try r.bool("leader") ?? false,

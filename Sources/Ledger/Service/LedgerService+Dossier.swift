@@ -98,7 +98,10 @@ extension LedgerService {
                                   attachments: attachments,
                                   returnMethod: b.fields["returnMethod"] == nil ? nil : try Self.channel(b, "returnMethod"),
                                   applicantPhone: try b.optionalString("applicantPhone"))
-            case "dossier.refuseIntake": command = .refuseIntake(reason: try b.string("reason"), at: c.at)
+            case "dossier.refuseIntake":
+                command = .refuseIntake(reason: try b.string("reason"), at: c.at,
+                                        code: try Self.option(b, "reasonCode", DossierEvent.IntakeRefusalCode.self),
+                                        legalBasis: try b.optionalString("legalBasis"))
             case "dossier.requestIntakeSupplement":
                 command = .requestIntakeSupplement(
                     items: try b.strings("items"),
@@ -124,7 +127,9 @@ extension LedgerService {
                 guard c.reference.units[unit]?.agency == state.agencyID else {
                     throw LedgerError(.notFound, "no unit \(unit) in agency \(state.agencyID)")
                 }
-                command = .transfer(toUnit: unit, at: c.at)
+                // A unit that declares its fields takes only dossiers of those fields.
+                let fields = c.reference.units[unit]?.fields ?? []
+                command = .transfer(toUnit: unit, at: c.at, competent: fields.isEmpty || fields.contains(state.fieldCode))
             case "dossier.assign":
                 let assignee = try b.string("assignee")
                 let day = try c.today()
@@ -153,7 +158,8 @@ extension LedgerService {
                 // The override is the unit head's own act (dossier.approveSecondSupplement), never the requester's say.
                 command = .requestSupplement(items: try b.strings("items"),
                                              headOverride: state.secondSupplementApprovedBy != nil,
-                                             at: c.at)
+                                             at: c.at, reason: try b.optionalString("reason"),
+                                             contactVia: try Self.option(b, "contactVia", DossierEvent.ContactChannel.self))
             case "dossier.approveSecondSupplement":
                 let day = try c.today()
                 let unit = state.unit ?? ""
@@ -168,7 +174,10 @@ extension LedgerService {
                         + "of that unit allows a second supplementation request")
                 }
                 command = .approveSecondSupplement(at: c.at)
-            case "dossier.receiveSupplement": command = .receiveSupplement(calendar: try pinned(), at: c.at)
+            case "dossier.receiveSupplement":
+                command = .receiveSupplement(calendar: try pinned(), at: c.at,
+                                             receivedVia: b.fields["receivedVia"] == nil ? nil
+                                                 : try Self.channel(b, "receivedVia"))
             case "dossier.requestPayment":
                 var items = [ProcedureVersion.Fee]()
                 for item in try b.objects("items") {
@@ -227,7 +236,8 @@ extension LedgerService {
             case "dossier.withdraw": command = .withdraw(reason: try b.optionalString("reason") ?? "", at: c.at)
             case "dossier.returnResult":
                 command = .returnResult(method: try Self.channel(b, "method"),
-                                        trackingNumber: try b.optionalString("trackingNumber"), at: c.at)
+                                        trackingNumber: try b.optionalString("trackingNumber"), at: c.at,
+                                        recipient: try b.optionalString("recipient"))
             case "dossier.addNote": command = .addNote(note: try b.string("note"), at: c.at)
             case "dossier.consult":
                 let agency = try b.string("toAgency")
@@ -280,6 +290,18 @@ extension LedgerService {
         }
         guard version > 0 else { throw LedgerError(.notFound, "no approval \(id)") }
         return (state, subject, version)
+    }
+
+    /// An optional choice among `T`'s raw values, named in the error when it is none of them.
+    static func option<T: RawRepresentable & CaseIterable>(_ b: CommandBody, _ key: String, _ type: T.Type)
+        throws(LedgerError) -> T? where T.RawValue == String
+    {
+        guard let text = try b.optionalString(key) else { return nil }
+        guard let value = T(rawValue: text) else {
+            throw LedgerError(.badField, "body.\(key) must be one of "
+                + T.allCases.map(\.rawValue).joined(separator: ", ") + " (got \"\(text)\")", field: "body.\(key)")
+        }
+        return value
     }
 
     static func channel(_ b: CommandBody, _ key: String) throws(LedgerError) -> Channel {

@@ -40,7 +40,7 @@ extension LedgerService {
             let agency = try b.string("agency")
             guard ref.agencies[agency] != nil else { throw LedgerError(.notFound, "no agency \(agency)") }
             return .unitDefined(.init(id: try b.string("id"), agency: agency, name: try b.string("name"),
-                                      isOneStopDesk: try b.bool("desk")))
+                                      isOneStopDesk: try b.bool("desk"), fields: try b.strings("fields")))
         case "staff.assign":
             let unit = try b.string("unit")
             guard ref.units[unit] != nil else { throw LedgerError(.notFound, "no unit \(unit)") }

@@ -92,7 +92,7 @@ public struct DossierRegister: Projection {
             row.submittedAt = s.at
             row.applicantName = s.applicantName
             row.status = .submitted
-        case .intakeRefused(_, let at):
+        case .intakeRefused(_, let at, _, _):
             row.status = .intakeRefused
             row.outcome = "intakeRefused"
             row.finishedAt = at
@@ -105,7 +105,7 @@ public struct DossierRegister: Projection {
             row.appointmentAt = r.dueAt
             row.calendarVersion = r.calendarVersion
             if let unit = r.unit { row.unit = unit }
-        case .transferred(let unit, _):
+        case .transferred(let unit, _, _):
             row.unit = unit
             row.assignee = ""
             if row.status == .assigned { row.status = .received }
@@ -116,11 +116,11 @@ public struct DossierRegister: Projection {
             row.assignedAt.append(at)
             if row.status == .received { row.status = .assigned }
         case .processingStarted: row.status = .inProcess
-        case .supplementRequested(_, let ordinal, _, let at):
+        case .supplementRequested(_, let ordinal, _, let at, _, _):
             row.status = .awaitingSupplement
             row.supplements = ordinal
             row.pausedSince = at
-        case .supplementReceived(_, _, let newDue):
+        case .supplementReceived(_, _, let newDue, _):
             row.status = .inProcess
             row.pausedSince = nil
             if row.appointmentAt == row.dueAt { row.appointmentAt = newDue }
@@ -153,7 +153,7 @@ public struct DossierRegister: Projection {
             row.status = .withdrawn
             row.outcome = "withdrawn"
             if row.receivedAt != nil { row.finishedAt = at }
-        case .resultReturned(_, _, let at):
+        case .resultReturned(_, _, let at, _):
             row.status = .returned
             row.returnedAt = at
         case .approvalWithdrawn:
