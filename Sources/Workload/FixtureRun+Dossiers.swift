@@ -204,7 +204,8 @@ extension Run {
                      ["approval": approval])
                 t = wm(t, step)
             }
-            emit(t, "approval.sign", chain.last!, .agencyHead, ["approval": approval, "signedSha256": .string(draft)])
+            emit(t, "approval.sign", chain.last!, .agencyHead, ["approval": approval, "certificate": Self.certificate,
+                                                                  "signedSha256": .string(draft)])
             t = wm(t, max(1, step / 2))
         }
         let finished = t
@@ -236,6 +237,11 @@ extension Run {
                 "criteria": .array(["timeliness", "courtesy"].map(JSONValue.string))])
         }
     }
+
+    /// The agency head's signing certificate (a licensed CA's, valid through the period).
+    static let certificate: JSONValue = .object([
+        "serial": "54020B77", "issuer": "VNPT-CA", "validFrom": .string("2019-01-01T00:00:00+07:00"),
+        "validTo": .string("2021-12-31T23:59:59+07:00")])
 
     /// A stand-in SHA-256 (hex) of an attached file, derived from the dossier and the component.
     static func digest(_ id: UUID, _ component: String) -> String {

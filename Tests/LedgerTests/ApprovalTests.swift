@@ -20,6 +20,28 @@ struct ApprovalTests {
         (.request(processors: ["officer"], chain: ["unitHead", "director"], draftSha256: draft, at: 100), "officer"),
     ]
 
+    @Test("a revision starts the chain again at level 1, or at the level that returned it; comments and notes are kept")
+    func restart() throws {
+        let returned = try Self.run(Self.requested + [(.approve(at: 110, comment: "đồng ý"), "unitHead"),
+                                                      (.returnForRevision(comments: ["sửa căn cứ"], at: 120), "director")])
+        #expect(returned.status == .returned && returned.returnedAtLevel == 2)
+        let fromStart = try Approval.decide(returned, .resubmit(draftSha256: Self.revised, at: 130, changeNote: "đã sửa"),
+                                            by: "officer")
+        #expect(fromStart == [.resubmitted(draftSha256: Self.revised, at: 130, changeNote: "đã sửa", restartLevel: 1)])
+        #expect(throws: LedgerError.self, "level 1 again: the director waits") {
+            try Approval.decide(Approval.evolve(returned, fromStart[0]), .approve(at: 140), by: "director")
+        }
+        let returning = try Approval.decide(returned, .resubmit(draftSha256: Self.revised, at: 130, fromReturningLevel: true),
+                                            by: "officer")
+        let resumed = Approval.evolve(returned, returning[0])
+        #expect(try Approval.decide(resumed, .approve(at: 140), by: "director")
+            == [.stepApproved(level: 2, approver: "director", capacity: nil, at: 140)])
+        for event in fromStart + returning + [.stepApproved(level: 1, approver: "unitHead", capacity: nil, at: 110, comment: "đồng ý")] {
+            let new = event.new()
+            #expect(try ApprovalEvent.decode(type: new.type, facts: new.facts)?.event == event)
+        }
+    }
+
     @Test("two levels in order, then the signature over the approved hash")
     func chain() throws {
         let approved = try Self.run(Self.requested + [(.approve(at: 110), "unitHead"), (.approve(at: 120), "director")])

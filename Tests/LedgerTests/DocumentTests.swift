@@ -28,7 +28,7 @@ struct DocumentTests {
             try await s.run("approval.approve", "a-2", .unitHead, "2020-04-03T10:00:00+07:00", ["approval": approval])
             try await s.run("approval.approve", "a-1", .agencyHead, "2020-04-03T11:00:00+07:00", ["approval": approval])
             try await s.run("approval.sign", "a-1", .agencyHead, "2020-04-03T11:30:00+07:00",
-                            ["approval": approval, "signedSha256": .string(sha)])
+                            ["approval": approval, "signedSha256": .string(sha), "certificate": Scenario.certificate])
             return approval
         }
         let (first, second) = (try await signed(1), try await signed(2))
@@ -48,7 +48,7 @@ struct DocumentTests {
                                         number.merging(["approval": first]) { $1 })
         #expect(twice?.code == .invalidState)
         let sealLate = try await s.refusal("approval.seal", "a-7", .clerk, "2020-04-03T14:20:00+07:00",
-                                           ["approval": first, "signedSha256": .string(sha)])
+                                           ["approval": first, "signedSha256": .string(sha), "certificate": Scenario.certificate])
         #expect(sealLate?.code == .invalidState, "the seal goes on before the number")
         let taken = try s.store.readStream("docregister-A-QD-2020", payloads: .facts).map { e in
             try Facts.decode(e.facts ?? []) { r throws(Facts.DecodingError) in try r.int("number") }
@@ -114,26 +114,29 @@ struct DocumentTests {
         // The personal signature's certificate must be valid when it signs; the clerk then adds the organisation's.
         let expired: JSONValue = .object(["serial": "5402F1", "issuer": "VNPT-CA", "validFrom": "2018-01-01T00:00:00+07:00",
                                           "validTo": "2020-01-01T00:00:00+07:00"])
+        let unnamed = try await s.refusal("approval.sign", "a-1", .agencyHead, "2020-04-03T11:30:00+07:00",
+                                          ["approval": approval, "signedSha256": .string(sha)])
+        #expect(unnamed?.field == "body.certificate", "a new signature names its certificate")
         let stale = try await s.refusal("approval.sign", "a-1", .agencyHead, "2020-04-03T11:30:00+07:00",
                                         ["approval": approval, "signedSha256": .string(sha), "certificate": expired])
         #expect(stale?.code == .invalidCommand && stale?.message.contains("not valid") == true)
         let early = try await s.refusal("approval.seal", "a-7", .clerk, "2020-04-03T11:20:00+07:00",
-                                        ["approval": approval, "signedSha256": .string(sha)])
+                                        ["approval": approval, "signedSha256": .string(sha), "certificate": Scenario.certificate])
         #expect(early?.code == .invalidState, "the organisation signs after the person")
         let valid: JSONValue = .object(["serial": "5402F2", "issuer": "VNPT-CA", "validFrom": "2019-06-01T00:00:00+07:00",
                                         "validTo": "2022-06-01T00:00:00+07:00"])
         try await s.run("approval.sign", "a-1", .agencyHead, "2020-04-03T11:30:00+07:00",
                         ["approval": approval, "signedSha256": .string(sha), "certificate": valid])
         let bySpecialist = try await s.refusal("approval.seal", "a-3", .specialist, "2020-04-03T11:40:00+07:00",
-                                               ["approval": approval, "signedSha256": .string(sha)])
+                                               ["approval": approval, "signedSha256": .string(sha), "certificate": Scenario.certificate])
         #expect(bySpecialist?.code == .notPermitted)
         let abroad = try await s.refusal("approval.seal", "s-1", .clerk, "2020-04-03T11:40:00+07:00",
-                                         ["approval": approval, "signedSha256": .string(sha)])
+                                         ["approval": approval, "signedSha256": .string(sha), "certificate": Scenario.certificate])
         #expect(abroad?.code == .notPermitted, "s-1 is not a clerk of agency A")
         try await s.run("approval.seal", "a-7", .clerk, "2020-04-03T11:40:00+07:00",
                         ["approval": approval, "signedSha256": .string(sha), "certificate": valid])
         let twice = try await s.refusal("approval.seal", "a-7", .clerk, "2020-04-03T11:45:00+07:00",
-                                        ["approval": approval, "signedSha256": .string(sha)])
+                                        ["approval": approval, "signedSha256": .string(sha), "certificate": Scenario.certificate])
         #expect(twice?.code == .invalidState)
         try await s.run("approval.number", "a-7", .clerk, "2020-04-03T14:00:00+07:00",
                         ["approval": approval, "register": "BC", "symbol": "BC-UBND"])

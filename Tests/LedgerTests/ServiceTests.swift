@@ -208,7 +208,7 @@ struct ServiceTests {
         try await s.run("approval.approve", "a-2", .unitHead, "2020-04-03T14:00:00+07:00", ["approval": approval])
         try await s.run("approval.approve", "a-1", .agencyHead, "2020-04-03T15:00:00+07:00", ["approval": approval])
         try await s.run("approval.sign", "a-1", .agencyHead, "2020-04-03T15:30:00+07:00",
-                        ["approval": approval, "signedSha256": .string(revised)])
+                        ["approval": approval, "signedSha256": .string(revised), "certificate": Scenario.certificate])
         let bySpecialist = try await s.refusal("dossier.resolve", "a-3", .specialist, "2020-04-03T16:00:00+07:00",
                                                ["dossier": d, "resultNumber": "7/QĐ-A"])
         #expect(bySpecialist?.code == .notPermitted)

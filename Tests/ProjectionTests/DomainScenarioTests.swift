@@ -31,7 +31,7 @@ struct DomainScenarioTests {
         try await s.run("approval.approve", "a-2", .unitHead, "2020-04-08T14:10:00+07:00", ["approval": approval])
         try await s.run("approval.approve", "a-1", .agencyHead, "2020-04-08T14:20:00+07:00", ["approval": approval])
         try await s.run("approval.sign", "a-1", .agencyHead, "2020-04-08T14:30:00+07:00",
-                        ["approval": approval, "signedSha256": draft])
+                        ["approval": approval, "signedSha256": draft, "certificate": Scenario.certificate])
         try await s.run("dossier.resolve", "a-7", .oneStopOfficer, "2020-04-08T16:00:00+07:00",
                         ["dossier": .string(d1.uuidString), "resultNumber": "12/QĐ-A"], unit: "A.MC")
         // D2: two supplementation requests (the second with the head's override), each pausing 8 working hours.

@@ -11,6 +11,11 @@ public struct Scenario: Sendable {
     public let store: Store
     public let service: LedgerService
 
+    /// A signing certificate valid through 2020 (VNPT-CA), for `approval.sign` and `approval.seal`.
+    public static let certificate: JSONValue = .object([
+        "serial": "54020AF1", "issuer": "VNPT-CA", "validFrom": "2019-06-01T00:00:00+07:00",
+        "validTo": "2022-06-01T00:00:00+07:00"])
+
     /// Creates the store and publishes the organisation.
     public static func make(_ name: String = "scenario") async throws -> Scenario {
         let root = temporaryPath(name)

@@ -55,6 +55,8 @@ public struct Approval: Hashable, Sendable {
     public var signedAt: Int64?
     /// Who signed.
     public var signer: String?
+    /// The level that last returned the draft.
+    public var returnedAtLevel = 1
     /// Whether the clerk added the organisation's signature after the personal one.
     public var sealed = false
     /// The document's number in its register, once numbered.
@@ -76,15 +78,16 @@ public struct Approval: Hashable, Sendable {
             a.chain = chain
             a.draftSha256 = sha
             a.approvedLevels = 0
-        case .stepApproved(let level, _, _, _):
+        case .stepApproved(let level, _, _, _, _):
             a.approvedLevels = level
             if level == a.chain.count { a.status = .approved }
-        case .returnedForRevision:
+        case .returnedForRevision(let level, _, _, _):
             a.status = .returned
-        case .resubmitted(let sha, _):
+            a.returnedAtLevel = level
+        case .resubmitted(let sha, _, _, let restart):
             a.status = .pending
             a.draftSha256 = sha
-            a.approvedLevels = 0
+            a.approvedLevels = max(0, restart - 1)
         case .rejected:
             a.status = .rejected
         case .sealed:
@@ -110,9 +113,11 @@ public enum ApprovalEvent: Hashable, Sendable {
     case requested(submitter: String, processors: [String], chain: [String], draftSha256: String, at: Int64,
                    kind: Delegation.Subject = .dossierResult)
     /// `capacity` when the approver acts for the chain holder under a delegation.
-    case stepApproved(level: Int, approver: String, capacity: Delegation.Capacity?, at: Int64)
+    case stepApproved(level: Int, approver: String, capacity: Delegation.Capacity?, at: Int64, comment: String? = nil)
     case returnedForRevision(level: Int, approver: String, comments: [String], at: Int64)
-    case resubmitted(draftSha256: String, at: Int64)
+    /// A revised draft; the chain starts again at `restartLevel` (1, or the level that returned it), with the
+    /// submitter's note of what changed.
+    case resubmitted(draftSha256: String, at: Int64, changeNote: String? = nil, restartLevel: Int = 1)
     case rejected(level: Int, approver: String, reasons: [String], at: Int64)
     /// The personal signature of the final approver or a delegate, with the certificate used when given.
     case signed(signer: String, capacity: Delegation.Capacity?, signedSha256: String, at: Int64,
@@ -132,9 +137,11 @@ public enum ApprovalEvent: Hashable, Sendable {
 public enum ApprovalCommand: Hashable, Sendable {
     case request(processors: [String], chain: [String], draftSha256: String, at: Int64,
                  kind: Delegation.Subject = .dossierResult)
-    case approve(at: Int64)
+    case approve(at: Int64, comment: String? = nil)
     case returnForRevision(comments: [String], at: Int64)
-    case resubmit(draftSha256: String, at: Int64)
+    /// `fromReturningLevel`: start again where the draft was returned (the levels below keep their approval) rather
+    /// than at level 1.
+    case resubmit(draftSha256: String, at: Int64, changeNote: String? = nil, fromReturningLevel: Bool = false)
     case reject(reasons: [String], at: Int64)
     case sign(signedSha256: String, at: Int64, certificate: Approval.Certificate? = nil)
     /// The organisation's signature after the personal one (the clerk).
@@ -183,20 +190,23 @@ extension Approval {
             }
             return [.requested(submitter: actor, processors: processors, chain: chain, draftSha256: sha, at: at,
                                kind: kind)]
-        case .approve(let at):
+        case .approve(let at, let comment):
             let (level, capacity) = try standing(at: at)
-            return [.stepApproved(level: level, approver: actor, capacity: capacity, at: at)]
+            guard (comment?.count ?? 0) <= 1_000 else { throw LedgerError(.invalidCommand, "a comment is at most 1000 characters") }
+            return [.stepApproved(level: level, approver: actor, capacity: capacity, at: at, comment: comment)]
         case .returnForRevision(let comments, let at):
             let (level, _) = try standing(at: at)
             guard !comments.isEmpty else { throw LedgerError(.invalidCommand, "a return needs comments") }
             return [.returnedForRevision(level: level, approver: actor, comments: comments, at: at)]
-        case .resubmit(let sha, let at):
+        case .resubmit(let sha, let at, let note, let fromReturning):
             guard state.status == .returned else { throw LedgerError(.invalidState, "nothing was returned to resubmit") }
             guard actor == state.submitter else { throw LedgerError(.notPermitted, "only the submitter resubmits") }
             guard sha != state.draftSha256 else {
                 throw LedgerError(.invalidCommand, "a revision must change the draft (its SHA-256 is unchanged)")
             }
-            return [.resubmitted(draftSha256: sha, at: at)]
+            guard (note?.count ?? 0) <= 1_000 else { throw LedgerError(.invalidCommand, "a change note is at most 1000 characters") }
+            return [.resubmitted(draftSha256: sha, at: at, changeNote: note,
+                                 restartLevel: fromReturning ? state.returnedAtLevel : 1)]
         case .reject(let reasons, let at):
             let (level, _) = try standing(at: at)
             guard !reasons.isEmpty else { throw LedgerError(.invalidCommand, "a rejection needs reasons") }

@@ -28,20 +28,23 @@ extension ApprovalEvent {
             w.field("chain", chain)
             w.field("draftSha256", sha)
             w.field("at", instant: at)
-        case .stepApproved(let level, let approver, let capacity, let at):
+        case .stepApproved(let level, let approver, let capacity, let at, let comment):
             w.field("level", level)
             w.field("approver", approver)
             if let capacity { w.field("capacity", capacity.rawValue) }
             w.field("at", instant: at)
+            if let comment { w.field("comment", comment) }
         case .returnedForRevision(let level, let approver, let notes, let at),
              .rejected(let level, let approver, let notes, let at):
             w.field("level", level)
             w.field("approver", approver)
             w.field("comments", notes)
             w.field("at", instant: at)
-        case .resubmitted(let sha, let at):
+        case .resubmitted(let sha, let at, let note, let restart):
             w.field("draftSha256", sha)
             w.field("at", instant: at)
+            if let note { w.field("changeNote", note) }
+            if restart != 1 { w.field("restartLevel", restart) }
         case .signed(let signer, let capacity, let sha, let at, let certificate):
             w.field("signer", signer)
             w.field("signatureType", "PERSONAL")
@@ -97,7 +100,7 @@ extension ApprovalEvent {
             case "ApprovalStepApproved.v1":
                 return (.stepApproved(level: Int(try r.int("level")), approver: try r.string("approver"),
                                       capacity: try r.optionalString("capacity").flatMap(Delegation.Capacity.init),
-                                      at: try r.instant("at")), nil)
+                                      at: try r.instant("at"), comment: try r.optionalString("comment")), nil)
             case "ApprovalReturnedForRevision.v1":
                 return (.returnedForRevision(level: Int(try r.int("level")), approver: try r.string("approver"),
                                              comments: try r.strings("comments"), at: try r.instant("at")), nil)
@@ -105,7 +108,9 @@ extension ApprovalEvent {
                 return (.rejected(level: Int(try r.int("level")), approver: try r.string("approver"),
                                   reasons: try r.strings("comments"), at: try r.instant("at")), nil)
             case "ApprovalRevisionResubmitted.v1":
-                return (.resubmitted(draftSha256: try r.string("draftSha256"), at: try r.instant("at")), nil)
+                return (.resubmitted(draftSha256: try r.string("draftSha256"), at: try r.instant("at"),
+                                     changeNote: try r.optionalString("changeNote"),
+                                     restartLevel: Int(try r.optionalInt("restartLevel") ?? 1)), nil)
             case "DocumentDigitallySigned.v1":
                 // Without a signatureType (older events) it is the personal signature.
                 let certificate = try Self.readCertificate(r)

@@ -185,10 +185,17 @@ extension LedgerService {
                                       at: c.at)
                 }
             case "approval.withdraw": command = .withdraw(reason: try b.string("reason"), at: c.at)
-            case "approval.approve": command = .approve(at: c.at)
+            case "approval.approve": command = .approve(at: c.at, comment: try b.optionalString("comment"))
             case "approval.return": command = .returnForRevision(comments: try b.strings("comments"), at: c.at)
             case "approval.reject": command = .reject(reasons: try b.strings("reasons"), at: c.at)
-            case "approval.resubmit": command = .resubmit(draftSha256: try b.string("draftSha256"), at: c.at)
+            case "approval.resubmit":
+                let restart = try b.optionalString("restart") ?? "FIRST"
+                guard ["FIRST", "RETURNING"].contains(restart) else {
+                    throw LedgerError(.badField, "body.restart is FIRST (the chain starts again at level 1, the default) "
+                        + "or RETURNING (at the level that returned it)", field: "body.restart")
+                }
+                command = .resubmit(draftSha256: try b.string("draftSha256"), at: c.at,
+                                    changeNote: try b.optionalString("changeNote"), fromReturningLevel: restart == "RETURNING")
             default:
                 command = .sign(signedSha256: try b.string("signedSha256"), at: c.at, certificate: try Self.certificate(b))
             }
@@ -215,7 +222,7 @@ extension LedgerService {
                 case .returnedForRevision: change = .approvalReturned(approvalID: id, rejected: false, at: c.at)
                 case .withdrawn: change = .approvalWithdrawn(approvalID: id, at: c.at)
                 case .rejected: change = .approvalReturned(approvalID: id, rejected: true, at: c.at)
-                case .resubmitted(let sha, _):
+                case .resubmitted(let sha, _, _, _):
                     change = .submitForApproval(approvalID: id, draftSha256: sha,
                                                 outcome: try b.choice("outcome", ProposedOutcome.self), at: c.at)
                 default: break
@@ -237,9 +244,13 @@ extension LedgerService {
         }
     }
 
-    /// A signature's certificate from `body.certificate` ({serial, issuer, validFrom, validTo}), when given.
+    /// A signature's certificate from `body.certificate` ({serial, issuer, validFrom, validTo}): every new
+    /// signature names the certificate it was made with (events recorded before it was required may lack one).
     static func certificate(_ b: CommandBody) throws(LedgerError) -> Approval.Certificate? {
-        guard let c = try b.object("certificate") else { return nil }
+        guard let c = try b.object("certificate") else {
+            throw LedgerError(.badField, "body.certificate names the signing certificate: {serial, issuer, validFrom, "
+                + "validTo}", field: "body.certificate")
+        }
         return .init(serial: try c.string("serial"), issuer: try c.string("issuer"), validFrom: try c.instant("validFrom"),
                      validTo: try c.instant("validTo"))
     }
