@@ -45,6 +45,29 @@ extension Store {
         return try await withCheckedThrowingContinuation { writer.enqueue(.append(prepared, $0)) }
     }
 
+    /// Whether `subject` was erased: personal data is never recorded under it again.
+    public func isErased(_ subject: UUID) throws -> Bool {
+        let entry = try readTransaction { txn in
+            try withUnsafeBytes(of: subject.uuid) { try txn.get(dbs.subjectKeys, $0).map(Array.init) }
+        }
+        if let entry { return entry.count == 1 && entry[0] == Writer.erasedMarker }
+        return try erasedSubjects().contains(subject)  // erased before tombstones were kept
+    }
+
+    /// Puts the tombstone of every subject erased before tombstones were kept (at open, before the writer starts).
+    func markErasedSubjects() throws {
+        let erased = try erasedSubjects()
+        guard !erased.isEmpty else { return }
+        try env.write { txn in
+            for subject in erased.sorted(by: { $0.uuidString < $1.uuidString }) {
+                try withUnsafeBytes(of: subject.uuid) { id in
+                    guard try txn.get(dbs.subjectKeys, id) == nil else { return }
+                    try [Writer.erasedMarker].withUnsafeBytes { try txn.put(dbs.subjectKeys, id, $0) }
+                }
+            }
+        }
+    }
+
     /// Subjects erased so far (from the `SubjectErased.v1` entries).
     func erasedSubjects() throws -> Set<UUID> {
         var out = Set<UUID>()

@@ -111,6 +111,7 @@ public final class Store: Sendable {
                                     maxBatchEvents: options.maxBatchEvents, state: state,
                                     onCommit: { commits.publish($0) })
                 self.writer = writer
+                try markErasedSubjects()
                 commits.publish(state.nextPosition)
                 writer.start()
             }

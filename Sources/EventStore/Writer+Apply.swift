@@ -13,7 +13,12 @@ extension Writer {
         // 1. Idempotency: a retry of stored ids with the same content returns the original positions.
         if let answer = try checkRetry(append, txn, batch) { return answer }
 
-        // 2. No personal data under an erased subject (the citizen, met again, is a new subject).
+        // 2. No personal data under an erased subject (the citizen, met again, is a new subject), and no second
+        // erasure of one (two erasures racing each other passed the store's check before either was written).
+        if let subject = append.erasure, try withUnsafeBytes(of: subject.uuid, { try txn.get(dbs.subjectKeys, $0) })?.count != 36 {
+            return .failure(StoreError(.invalidArgument, "the store holds no personal data of subject \(subject) (never "
+                + "met, or already erased)"))
+        }
         if let subject = try erasedSubject(in: append, txn) {
             return .failure(StoreError(.invalidArgument, "data subject \(subject) was erased; personal data is never "
                 + "recorded under it again (name a new subject)", stream: append.streams.first?.stream))

@@ -54,8 +54,12 @@ struct ErasureTests {
             try await store.append(to: "dossier-9", [Self.personalEvent(a, "Nguyễn Văn An", 99)])
         }
         #expect(revived?.code == .invalidArgument && revived?.message.contains("was erased") == true && store.head == head)
+        var factsOnly = Metadata()
+        factsOnly["subject"] = a.uuidString.lowercased()
+        try await store.append(to: "dossier-9", [EventData(type: "Note.v1", facts: Array("{}".utf8), metadata: factsOnly)])
         try await store.append(to: "dossier-9", [Self.personalEvent(b, "Trần Thị Bình", 98)])
-        #expect(try store.event(at: head)?.personal != nil)
+        #expect(try store.event(at: head + 1)?.personal != nil)
+        #expect(try store.isErased(a) && !store.isErased(b))
 
         let signer = try NoteSigner.generate(name: "ward.example/dossiers")
         _ = try await store.signCheckpoint(with: signer, state: try SigningState(path: directory.sub("k.signed")))
@@ -79,8 +83,18 @@ struct ErasureTests {
             for part in aParts { #expect(data.firstRange(of: Data(part)) == nil, "ciphertext of an erased part in \(file)") }
             #expect(data.firstRange(of: Data(aKey)) == nil, "the erased subject's key in \(file)")
         }
+        // A store erased before tombstones were kept gets them at open: remove a's, reopen, and a stays refused.
+        let legacy = try Store.open(at: path)
+        try legacy.env.write { txn in
+            _ = try withUnsafeBytes(of: a.uuid) { try txn.delete(legacy.dbs.subjectKeys, $0) }
+        }
+        legacy.close()
         let reopened = try Store.open(at: path)
         defer { reopened.close() }
+        #expect(try reopened.isErased(a))
+        await #expect(throws: StoreError.self) {
+            try await reopened.append(to: "dossier-9", [Self.personalEvent(a, "Nguyễn Văn An", 97)])
+        }
         #expect(try reopened.verify(verifier: signer.verifier).erasedParts == 10)
         #expect(try reopened.event(at: 2)?.personal.map { String(decoding: $0, as: UTF8.self) }?.contains("Bình") == true)
     }

@@ -287,6 +287,19 @@ struct DossierExtrasTests {
             "applicantName": "Võ Thị Lan", "applicantId": "079190000005"]), principal: "test", trustedTime: true)
         let fromLater = try #require(try s.store.readStream(DossierHandler.stream(next), payloads: .none).first)
         #expect(fromLater.record.metadata["subject"] == after.uuidString.lowercased())
+        // Another applicant's subject is refused; a retried submission is answered, whatever happened since.
+        let theirs = try await s.refusal("dossier.submit", "portal", .applicant, "2020-04-01T12:10:00+07:00", [
+            "dossier": .string(UUID().uuidString), "procedure": "P1", "agency": "A", "channel": "online",
+            "applicantName": "Ngô Văn Hai", "applicantId": "079190000009", "subject": .string(after.uuidString)])
+        #expect(theirs?.field == "body.subject" && theirs?.message.contains("another applicant") == true)
+        let given = UUID(), retried = UUID(), command = UUID()
+        let body: [String: JSONValue] = [
+            "dossier": .string(retried.uuidString), "procedure": "P1", "agency": "A", "channel": "online",
+            "applicantName": "Ngô Văn Hai", "applicantId": "079190000009", "subject": .string(given.uuidString)]
+        let original = try await s.run("dossier.submit", "portal", .applicant, "2020-04-01T12:20:00+07:00", body, id: command)
+        try await s.store.eraseSubject(given, reason: "yêu cầu xóa dữ liệu")
+        let retry = try await s.run("dossier.submit", "portal", .applicant, "2020-04-01T12:20:00+07:00", body, id: command)
+        #expect(retry?.positions == original?.positions)
     }
 
     @Test("step details: a refusal's code, a transfer only to a unit of the field, a supplement's reason and contact, a recipient")

@@ -333,6 +333,13 @@ struct ServiceTests {
         let slip = try #require(try s.store.readStream(DossierHandler.stream(dossier), payloads: .all).last)
         #expect(slip.personal != nil && !String(decoding: slip.facts ?? [], as: UTF8.self).contains("Xây dựng"),
                 "the reason is a personal part")
+        // The applicant erased, the dossier goes on: a later slip's reason goes under a new subject.
+        let applicant = try #require(try DossierHandler(store: s.store).load(dossier).state.subject)
+        try await s.store.eraseSubject(applicant, reason: "yêu cầu xóa dữ liệu")
+        try await s.run("dossier.issueApology", "a-1", .agencyHead, "2020-04-14T09:00:00+07:00", [
+            "dossier": .string(dossier.uuidString), "newAppointmentAt": "2020-04-20T17:00:00+07:00", "reason": "chờ thẩm định"])
+        let second = try #require(try s.store.readStream(DossierHandler.stream(dossier), payloads: .all).last)
+        #expect(second.personal != nil && second.record.metadata["subject"] != applicant.uuidString.lowercased())
         #expect(try DossierEvent(type: slip.record.eventType, facts: slip.facts ?? [], personal: slip.personal)
             == .apologyIssued(newAppointmentAt: Instant.parse("2020-04-15T17:00:00+07:00")!, signedBy: "a-2",
                               at: Instant.parse("2020-04-07T09:00:00+07:00")!,

@@ -605,7 +605,8 @@ public enum DossierEvent: Hashable, Sendable {
             return .apologyIssued(newAppointmentAt: try r.instant("newAppointmentAt"), signedBy: try r.string("signedBy"),
                                   at: try r.instant("at"),
                                   previousDueAt: r.contains("previousDueAt") ? try r.instant("previousDueAt") : nil,
-                                  reason: personal == nil ? nil : try personalText(personal, "reason"))
+                                  // (Slips recorded before the reason became personal kept it in the facts.)
+                                  reason: personal == nil ? try r.optionalString("reason") : try personalText(personal, "reason"))
         case "DossierWithdrawn.v1": return .withdrawn(reason: try r.string("reason"), at: try r.instant("at"))
         case "WithdrawalRequested.v1":
             return .withdrawalRequested(reason: try r.string("reason"), at: try r.instant("at"))

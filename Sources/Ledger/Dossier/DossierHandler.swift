@@ -73,9 +73,16 @@ public struct DossierHandler: Sendable {
         for event in events {
             let (facts, personal) = event.encoded
             // The dossier's applicant, else the subject given, else one derived from the command (a retry carries
-            // the same one).
-            let who = personal == nil ? nil
-                : (state.subject ?? subject ?? CommandEventIDs.eventID(command: commandID, index: 9_999))
+            // the same one). An applicant erased while the dossier is open gets a new subject for what follows,
+            // derived from the dossier (never linked to the erased one).
+            var who: UUID?
+            if personal != nil {
+                if let applicant = state.subject {
+                    who = try store.isErased(applicant) ? CommandEventIDs.eventID(command: dossier, index: 9_998) : applicant
+                } else {
+                    who = subject ?? CommandEventIDs.eventID(command: commandID, index: 9_999)
+                }
+            }
             shares[0].events.append(NewEvent(type: event.type, facts: facts, personal: personal, subject: who))
             if case .received(let r) = event { shares.append(try receiptShare(r)) }
         }

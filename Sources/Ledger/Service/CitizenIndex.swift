@@ -18,6 +18,8 @@ final class CitizenIndex: Sendable {
     private struct State {
         /// The subject of each ID number.
         var subjects: [String: UUID] = [:]
+        /// The ID number (key) each subject belongs to.
+        var owners: [UUID: String] = [:]
         /// Subjects erased (ids only).
         var erased: Set<UUID> = []
         /// The next positions to read from: submissions, erasures.
@@ -35,6 +37,15 @@ final class CitizenIndex: Sendable {
         return try state.withLock { (s: inout State) throws -> UUID? in
             try Self.catchUp(&s, store)
             return s.subjects[key]
+        }
+    }
+
+    /// Whether `subject` belongs to a citizen other than the one with `idNumber`.
+    func belongsToAnother(_ subject: UUID, than idNumber: String, in store: Store) throws -> Bool {
+        let key = Self.key(idNumber)
+        return try state.withLock { (s: inout State) throws -> Bool in
+            try Self.catchUp(&s, store)
+            return s.owners[subject].map { $0 != key } ?? false
         }
     }
 
@@ -58,7 +69,10 @@ final class CitizenIndex: Sendable {
             }
             if page.count < 1_000 { break }
         }
-        if !s.erased.isEmpty { s.subjects = s.subjects.filter { !s.erased.contains($0.value) } }
+        if !s.erased.isEmpty {
+            s.subjects = s.subjects.filter { !s.erased.contains($0.value) }
+            s.owners = s.owners.filter { !s.erased.contains($0.key) }
+        }
         while true {
             let page = try store.readType("DossierSubmitted.v1", from: s.nextSubmission, limit: 1_000, payloads: .all)
             for event in page {
@@ -72,6 +86,7 @@ final class CitizenIndex: Sendable {
                       }) ?? nil
                 else { continue }
                 s.subjects[Self.key(id)] = subject
+                s.owners[subject] = Self.key(id)
             }
             if page.count < 1_000 { break }
         }

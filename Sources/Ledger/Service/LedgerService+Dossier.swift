@@ -34,6 +34,8 @@ extension LedgerService {
         }
         // (A missing ID number is named in the order of the body's fields, by the decision below.)
         if c.envelope.type == "dossier.submit", let idNumber = try b.optionalString("applicantId") {
+            // A retry is answered with its original result before anything is checked again.
+            if let earlier = try handler.appliedBefore(c.context) { return earlier }
             let known = try citizens.subject(of: idNumber, in: store)
             if let given = subject {
                 // A subject given by the client must be the citizen's own, and never an erased one.
@@ -41,7 +43,10 @@ extension LedgerService {
                     throw LedgerError(.badField, "body.subject is not the subject this applicant already has; omit it",
                                       field: "body.subject")
                 }
-                guard try !citizens.isErased(given, in: store) else {
+                guard try !citizens.belongsToAnother(given, than: idNumber, in: store) else {
+                    throw LedgerError(.badField, "body.subject belongs to another applicant; omit it", field: "body.subject")
+                }
+                guard try !citizens.isErased(given, in: store), try !store.isErased(given) else {
                     throw LedgerError(.badField, "body.subject was erased; omit it and a new subject is given",
                                       field: "body.subject")
                 }
