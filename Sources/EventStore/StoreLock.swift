@@ -33,7 +33,14 @@ final class StoreLock: Sendable {
             Self.openInProcess.withLock { _ = $0.remove(key) }
             throw StoreError(.storage, "cannot open the lock file \(lockPath): \(String(cString: strerror(errno)))")
         }
-        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+        // A child process this one is spawning holds a copy of a just-closed lock descriptor until its exec closes
+        // it (O_CLOEXEC): a lock found taken is tried again for a moment before it counts as another writer's.
+        var locked = flock(fd, LOCK_EX | LOCK_NB) == 0
+        for _ in 0..<10 where !locked {
+            usleep(20_000)
+            locked = flock(fd, LOCK_EX | LOCK_NB) == 0
+        }
+        guard locked else {
             var buffer = [UInt8](repeating: 0, count: 32)
             let n = pread(fd, &buffer, buffer.count, 0)
             let holder = n > 0 ? String(decoding: buffer.prefix(n), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) : "?"
