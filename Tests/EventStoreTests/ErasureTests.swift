@@ -48,6 +48,12 @@ struct ErasureTests {
         #expect(erasureEvent.record.eventType == Store.erasureType)
         let again = await #expect(throws: StoreError.self) { try await store.eraseSubject(a, reason: "again") }
         #expect(again?.code == .invalidArgument)
+        // A retry of an append made before the erasure is still answered with its original positions.
+        let first = try #require(try store.event(at: 0))
+        var retried = Self.personalEvent(a, "Nguyễn Văn An", 0)
+        retried.id = first.record.eventID
+        let answer = try await store.append(to: "dossier-0", [retried])
+        #expect(answer.wasRetry && answer.positions == [0])
         // Personal data is never recorded under an erased subject again; facts under it, and other subjects, are.
         let head = store.head
         let revived = await #expect(throws: StoreError.self) {
