@@ -24,9 +24,7 @@ extension Store {
         guard !reason.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
             throw StoreError(.invalidArgument, "an erasure needs a reason")
         }
-        let known = try readTransaction { txn in
-            try withUnsafeBytes(of: subject.uuid) { try txn.get(dbs.subjectKeys, $0)?.count == 36 }
-        }
+        let known = try readTransaction { txn in try dbs.subjectKeyEntry(subject, txn) == .key }
         guard known else {
             throw StoreError(.invalidArgument, "the store holds no personal data of subject \(subject) (never met, or "
                 + "already erased)")
@@ -47,11 +45,11 @@ extension Store {
 
     /// Whether `subject` was erased: personal data is never recorded under it again.
     public func isErased(_ subject: UUID) throws -> Bool {
-        let entry = try readTransaction { txn in
-            try withUnsafeBytes(of: subject.uuid) { try txn.get(dbs.subjectKeys, $0).map(Array.init) }
+        switch try readTransaction({ txn in try dbs.subjectKeyEntry(subject, txn) }) {
+        case .erased: return true
+        case .key: return false
+        case .none: return try erasedSubjects().contains(subject)  // erased before tombstones were kept
         }
-        if let entry { return entry.count == 1 && entry[0] == Writer.erasedMarker }
-        return try erasedSubjects().contains(subject)  // erased before tombstones were kept
     }
 
     /// Puts the tombstone of every subject erased before tombstones were kept (at open, before the writer starts).
@@ -60,9 +58,9 @@ extension Store {
         guard !erased.isEmpty else { return }
         try env.write { txn in
             for subject in erased.sorted(by: { $0.uuidString < $1.uuidString }) {
+                guard try dbs.subjectKeyEntry(subject, txn) == .none else { continue }
                 try withUnsafeBytes(of: subject.uuid) { id in
-                    guard try txn.get(dbs.subjectKeys, id) == nil else { return }
-                    try [Writer.erasedMarker].withUnsafeBytes { try txn.put(dbs.subjectKeys, id, $0) }
+                    try [SubjectKeyEntry.erasedMarker].withUnsafeBytes { try txn.put(dbs.subjectKeys, id, $0) }
                 }
             }
         }

@@ -15,7 +15,7 @@ extension Writer {
 
         // 2. No personal data under an erased subject (the citizen, met again, is a new subject), and no second
         // erasure of one (two erasures racing each other passed the store's check before either was written).
-        if let subject = append.erasure, try withUnsafeBytes(of: subject.uuid, { try txn.get(dbs.subjectKeys, $0) })?.count != 36 {
+        if let subject = append.erasure, try dbs.subjectKeyEntry(subject, txn) != .key {
             return .failure(StoreError(.invalidArgument, "the store holds no personal data of subject \(subject) (never "
                 + "met, or already erased)"))
         }
@@ -237,7 +237,7 @@ extension Writer {
             let key = StoreDatabases.payloadKey(record.position, personal: true)
             // Erased since it was stored: nothing left to compare it with, and the retry is answered all the same.
             if let subject = event.subject, try txn.get(dbs.payloads, integer: key) == nil,
-               try withUnsafeBytes(of: subject.uuid, { try txn.get(dbs.subjectKeys, $0) })?.count == 1 {
+               try dbs.subjectKeyEntry(subject, txn) == .erased {
                 return p.count == Int(record.personalLength) ? nil : "personal part"
             }
             let same = try partMatches(p, commitment: c, length: record.personalLength, key: key, txn)

@@ -8,7 +8,7 @@ extension Writer {
     func encryptForSubject(_ plain: [UInt8], _ subject: UUID, _ position: UInt64,
                            _ txn: borrowing LMDBTransaction) throws -> [UInt8] {
         let (number, key) = try withUnsafeBytes(of: subject.uuid) { id -> (UInt32, SymmetricKey) in
-            if let stored = try txn.get(dbs.subjectKeys, id), stored.count == 36 {
+            if let stored = try txn.get(dbs.subjectKeys, id), stored.count == SubjectKeyEntry.keyLength {
                 return (UInt32(bigEndian: stored.loadUnaligned(as: UInt32.self)),
                         SymmetricKey(data: UnsafeRawBufferPointer(rebasing: stored[4...])))
             }
@@ -38,18 +38,11 @@ extension Writer {
         }
     }
 
-    /// The value that stands in `subject_keys` for an erased subject (a key is 36 bytes).
-    static let erasedMarker: UInt8 = 0
-
     /// The first subject of `append`'s personal parts that was erased, if any: such an append is refused whole.
     func erasedSubject(in append: PreparedAppend, _ txn: borrowing LMDBTransaction) throws -> UUID? {
         for share in append.streams {
             for event in share.events {
-                guard let subject = event.subject else { continue }
-                let erased = try withUnsafeBytes(of: subject.uuid) { id in
-                    try txn.get(dbs.subjectKeys, id).map { $0.count == 1 && $0[0] == Self.erasedMarker } ?? false
-                }
-                if erased { return subject }
+                if let subject = event.subject, try dbs.subjectKeyEntry(subject, txn) == .erased { return subject }
             }
         }
         return nil
@@ -73,13 +66,34 @@ extension Writer {
             try withUnsafeBytes(of: &key) { _ = try txn.delete(dbs.payloads, $0) }
         }
         try withUnsafeBytes(of: subject.uuid) { id in
-            if let stored = try txn.get(dbs.subjectKeys, id), stored.count == 36 {
+            if let stored = try txn.get(dbs.subjectKeys, id), stored.count == SubjectKeyEntry.keyLength {
                 var number = UInt64(UInt32(bigEndian: stored.loadUnaligned(as: UInt32.self)))
                 try withUnsafeBytes(of: &number) { _ = try txn.delete(dbs.keyNumbers, $0) }
             }
             _ = try txn.delete(dbs.subjectEvents, id)
             // A tombstone, not a deletion: personal data is never recorded under an erased subject again.
-            try [Self.erasedMarker].withUnsafeBytes { try txn.put(dbs.subjectKeys, id, $0) }
+            try [SubjectKeyEntry.erasedMarker].withUnsafeBytes { try txn.put(dbs.subjectKeys, id, $0) }
+        }
+    }
+}
+
+/// What `subject_keys` holds for a data subject: nothing (never met), its key, or the tombstone of its erasure.
+enum SubjectKeyEntry: Equatable {
+    case none, key, erased
+
+    /// A key entry: the key number (4 bytes) and the key (32).
+    static let keyLength = 36
+    /// The one byte that stands for an erased subject.
+    static let erasedMarker: UInt8 = 0
+}
+
+extension StoreDatabases {
+    /// What `subject_keys` holds for `subject`.
+    func subjectKeyEntry(_ subject: UUID, _ txn: borrowing LMDBTransaction) throws -> SubjectKeyEntry {
+        try withUnsafeBytes(of: subject.uuid) { id in
+            guard let stored = try txn.get(subjectKeys, id) else { return .none }
+            if stored.count == SubjectKeyEntry.keyLength { return .key }
+            return stored.count == 1 && stored[0] == SubjectKeyEntry.erasedMarker ? .erased : .none
         }
     }
 }

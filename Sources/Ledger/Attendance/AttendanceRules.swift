@@ -28,11 +28,7 @@ public enum AttendanceRules {
             throw LedgerError(.notPermitted, "the unit head publishes the unit's roster")
         }
         let monday = Roster.monday(of: week)
-        let mine = reference.assignment(of: actor.staffID, on: monday.adding(days: 6))
-        let agency = reference.agency(ofUnit: unit)
-        guard (mine?.isLeader == true && mine?.unit == unit)
-            || (agency != nil && reference.head(of: agency!, on: monday.adding(days: 6)) == actor.staffID)
-        else {
+        guard reference.leads(unit, staff: actor.staffID, on: monday.adding(days: 6)) else {
             throw LedgerError(.notPermitted, "\(actor.staffID) leads neither unit \(unit) nor its agency, so cannot "
                 + "publish its roster")
         }
@@ -55,13 +51,8 @@ public enum AttendanceRules {
         }
         for (date, leaders) in leaderOnsite { onsite[date, default: []].formUnion(leaders) }
         let beyond = try checkCap(unit: unit, onsite: onsite, people: people, reference: reference)
-        let marked = entries.map { e in
-            var e = e
-            e.exception = e.location == .onsite && beyond[e.date]?.contains(e.person) == true
-            return e
-        }
-        let amendment = try checkAmendment(marked, current: current, reason: reason, today: today)
-        return Roster.event(scope: unit, week: monday, entries: marked, amendment: amendment)
+        return try rosterEvent(scope: unit, week: monday, entries: entries, beyondCap: beyond, current: current,
+                               reason: reason, today: today)
     }
 
     /// An agency's leader-duty roster, published by the agency head or a deputy (a leader of the head's unit
@@ -124,13 +115,22 @@ public enum AttendanceRules {
                 beyond[date, default: []].formUnion(people)
             }
         }
+        return try rosterEvent(scope: agency, week: monday, entries: entries, beyondCap: beyond, current: current,
+                               reason: reason, today: today)
+    }
+
+    /// The event of a roster decided: its ONSITE lines beyond the cap marked as exceptions, and for an amendment its
+    /// reason and changes.
+    static func rosterEvent(scope: String, week monday: CivilDate, entries: [Roster.Entry],
+                            beyondCap beyond: [CivilDate: Set<String>], current: Roster, reason: String?,
+                            today: CivilDate) throws(LedgerError) -> NewEvent {
         let marked = entries.map { e in
             var e = e
             e.exception = e.location == .onsite && beyond[e.date]?.contains(e.person) == true
             return e
         }
         let amendment = try checkAmendment(marked, current: current, reason: reason, today: today)
-        return Roster.event(scope: agency, week: monday, entries: marked, amendment: amendment)
+        return Roster.event(scope: scope, week: monday, entries: marked, amendment: amendment)
     }
 
     /// A roster date: in the week of `monday` and a working day.

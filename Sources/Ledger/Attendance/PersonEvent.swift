@@ -41,7 +41,7 @@ public enum ExceptionKind: String, Hashable, Sendable, CaseIterable {
 }
 
 /// Morning or afternoon of a half-day leave.
-public enum HalfDay: String, Hashable, Sendable {
+public enum HalfDay: String, Hashable, Sendable, CaseIterable {
     case morning = "AM", afternoon = "PM"
 }
 

@@ -84,37 +84,42 @@ public struct PersonRecord: Hashable, Sendable {
         }
     }
 
+    /// This person's exceptions of `kinds` for `date`: granted ones, and with `pending` those not yet decided too.
+    private func exceptions(on date: CivilDate, _ kinds: Set<ExceptionKind>, pending: Bool = false) -> [Exception] {
+        exceptions.values.filter { e in
+            e.date == date && kinds.contains(e.kind) && (e.granted == true || (pending && e.granted == nil))
+        }
+    }
+
     /// The colleagues whose on-site place this person takes on `date` under a SWAP granted (or, with
     /// `pending`, also asked for and not yet decided).
     public func swappedOut(on date: CivilDate, pending: Bool = false) -> [String] {
-        exceptions.values.filter { e in
-            e.date == date && e.kind == .swap && (e.granted == true || (pending && e.granted == nil))
-        }.compactMap(\.swapWith)
+        exceptions(on: date, [.swap], pending: pending).compactMap(\.swapWith)
     }
 
     /// Whether this person holds or asks an extra on-site place (EXTRA_ONSITE) on `date` (granted or pending).
     public func claimsExtraPlace(on date: CivilDate) -> Bool {
-        exceptions.values.contains { $0.granted != false && $0.date == date && $0.kind == .extraOnsite }
+        !exceptions(on: date, [.extraOnsite], pending: true).isEmpty
     }
 
     /// Whether a granted exception (EXTRA_ONSITE or SWAP) puts this person on site on `date`.
     public func onsiteByException(on date: CivilDate) -> Bool {
-        exceptions.values.contains { $0.granted == true && $0.date == date && ($0.kind == .extraOnsite || $0.kind == .swap) }
+        !exceptions(on: date, [.extraOnsite, .swap]).isEmpty
     }
 
     /// Whether this person asked (or was granted) to work remote on `date` though rostered ONSITE.
     public func asksRemoteInstead(on date: CivilDate) -> Bool {
-        exceptions.values.contains { $0.granted != false && $0.date == date && $0.kind == .remoteInstead }
+        !exceptions(on: date, [.remoteInstead], pending: true).isEmpty
     }
 
     /// Whether a granted REMOTE_INSTEAD exception lets the person work remote on `date` though rostered ONSITE.
     public func remoteInstead(on date: CivilDate) -> Bool {
-        exceptions.values.contains { $0.granted == true && $0.date == date && $0.kind == .remoteInstead }
+        !exceptions(on: date, [.remoteInstead]).isEmpty
     }
 
     /// The granted on-site exception (EXTRA_ONSITE or SWAP) for `date`, if any (beyond the cap wins).
     public func exception(on date: CivilDate) -> DutyException? {
-        let granted = exceptions.values.filter { $0.granted == true && $0.date == date && $0.kind != .remoteInstead }
+        let granted = exceptions(on: date, [.extraOnsite, .swap])
         if granted.contains(where: \.beyondCap) { return .beyondCap }
         return granted.isEmpty ? nil : .withinCap
     }

@@ -263,6 +263,12 @@ public struct ReferenceData: Sendable {
         return (leaders.first { $0.directHead == nil } ?? leaders.first)?.staff
     }
 
+    /// Whether `staff` heads `unit` on `date`: a leader assigned to it, or the head of its agency.
+    public func leads(_ unit: String, staff: String, on date: CivilDate) -> Bool {
+        if let mine = assignment(of: staff, on: date), mine.isLeader, mine.unit == unit { return true }
+        return agency(ofUnit: unit).flatMap { head(of: $0, on: date) } == staff
+    }
+
     /// The head of a unit: a leader of the unit whose direct head is outside it, else the agency head.
     public func head(ofUnit unit: String, on date: CivilDate) -> String? {
         let members = staff(of: unit, on: date)

@@ -29,31 +29,14 @@ final class CitizenIndex: Sendable {
 
     private let state = Mutex(State())
 
-    /// The subject of the citizen with `idNumber`, after folding what the store holds beyond what was read; `nil`
-    /// for a citizen not met yet (or whose subject was erased).
-    func subject(of idNumber: String, in store: Store) throws -> UUID? {
+    /// The subject of the citizen with `idNumber` (`nil` for a citizen not met yet, or whose subject was erased),
+    /// and whether `given` belongs to another citizen, after folding what the store holds beyond what was read.
+    func lookup(_ idNumber: String, given: UUID?, in store: Store) throws -> (subject: UUID?, givenIsAnothers: Bool) {
         let key = Self.key(idNumber)
         // One catch-up at a time, under the lock: reads are short, and a second caller then finds it done.
-        return try state.withLock { (s: inout State) throws -> UUID? in
+        return try state.withLock { (s: inout State) throws -> (UUID?, Bool) in
             try Self.catchUp(&s, store)
-            return s.subjects[key]
-        }
-    }
-
-    /// Whether `subject` belongs to a citizen other than the one with `idNumber`.
-    func belongsToAnother(_ subject: UUID, than idNumber: String, in store: Store) throws -> Bool {
-        let key = Self.key(idNumber)
-        return try state.withLock { (s: inout State) throws -> Bool in
-            try Self.catchUp(&s, store)
-            return s.owners[subject].map { $0 != key } ?? false
-        }
-    }
-
-    /// Whether `subject` was erased (as of the last catch-up).
-    func isErased(_ subject: UUID, in store: Store) throws -> Bool {
-        try state.withLock { (s: inout State) throws -> Bool in
-            try Self.catchUp(&s, store)
-            return s.erased.contains(subject)
+            return (s.subjects[key], given.flatMap { s.owners[$0] }.map { $0 != key } ?? false)
         }
     }
 

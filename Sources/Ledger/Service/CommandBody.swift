@@ -115,4 +115,16 @@ public struct CommandBody: Sendable, Hashable {
         guard let v = T(rawValue: s) else { throw bad(key, "one of the documented values (got \"\(s)\")") }
         return v
     }
+
+    /// A value of a string enumeration, or `nil` when absent; a wrong value is refused naming every allowed one.
+    public func optionalChoice<T: RawRepresentable & CaseIterable>(_ key: String, _ type: T.Type) throws(LedgerError)
+        -> T? where T.RawValue == String
+    {
+        guard let s = try optionalString(key) else { return nil }
+        guard let v = T(rawValue: s) else {
+            throw LedgerError(.badField, "\(path).\(key) must be one of "
+                + T.allCases.map(\.rawValue).joined(separator: ", ") + " (got \"\(s)\")", field: "\(path).\(key)")
+        }
+        return v
+    }
 }

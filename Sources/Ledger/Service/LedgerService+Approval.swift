@@ -8,6 +8,13 @@ extension LedgerService {
         "delegation.grant", "delegation.revoke",
     ]
 
+    /// The delegations `person` gave, folded from `delegation-<person>`, and the stream's version (0: none).
+    func delegations(from person: String) throws -> ([Delegation], UInt64) {
+        try handler.load(Delegation.stream(from: person), [Delegation]()) { list, e in
+            try Delegation.apply(e.record.eventType, e.facts ?? [], to: list, eventID: e.record.eventID)
+        }
+    }
+
     func executeApproval(_ c: Command) async throws -> AppendResult {
         let b = c.body
         if c.envelope.type == "delegation.grant" {
@@ -71,9 +78,7 @@ extension LedgerService {
             let id = b.fields["delegation"] == nil ? nil : try b.uuid("delegation")
             return try await handler.execute(c.context) {
                 let stream = Delegation.stream(from: from)
-                let (given, version) = try handler.load(stream, [Delegation]()) { list, e in
-                    try Delegation.apply(e.record.eventType, e.facts ?? [], to: list, eventID: e.record.eventID)
-                }
+                let (given, version) = try delegations(from: from)
                 let target: Delegation
                 if let id {
                     guard let d = given.first(where: { $0.id == id && $0.validTo > c.at }) else {
@@ -203,9 +208,7 @@ extension LedgerService {
             var delegations = [Delegation]()
             var guards = [PlannedAppend]()
             for holder in Set(state.chain).sorted() {
-                let (given, v) = try handler.load(Delegation.stream(from: holder), [Delegation]()) { list, e in
-                    try Delegation.apply(e.record.eventType, e.facts ?? [], to: list, eventID: e.record.eventID)
-                }
+                let (given, v) = try self.delegations(from: holder)
                 delegations += given
                 if v > 0 { guards.append(PlannedAppend(stream: Delegation.stream(from: holder), readVersion: v, events: [])) }
             }

@@ -136,12 +136,7 @@ extension LedgerService {
                 }
 
             case "leave.request":
-                let halfDay = try b.optionalString("halfDay").map { (text) throws(LedgerError) -> HalfDay in
-                    guard let h = HalfDay(rawValue: text) else {
-                        throw LedgerError(.badField, "body.halfDay must be AM or PM (got \"\(text)\")", field: "body.halfDay")
-                    }
-                    return h
-                }
+                let halfDay = try b.optionalChoice("halfDay", HalfDay.self)
                 return try onPerson(me) { r in
                     try AttendanceRules.decideLeaveRequest(r, id: try b.uuid("leave"), kind: try b.string("kind"),
                                                            from: try b.date("from"), to: try b.date("to"),
@@ -160,9 +155,7 @@ extension LedgerService {
                     deciders.insert(head)
                     // A delegate of the direct head, in force now, decides too (domain.md §3.2).
                     let stream = Delegation.stream(from: head)
-                    let (given, v) = try handler.load(stream, [Delegation]()) { list, e in
-                        try Delegation.apply(e.record.eventType, e.facts ?? [], to: list, eventID: e.record.eventID)
-                    }
+                    let (given, v) = try delegations(from: head)
                     deciders.formUnion(given.filter { $0.covers(c.at, .leave) }.map(\.to))
                     if v > 0 { guards.append(PlannedAppend(stream: stream, readVersion: v, events: [])) }
                 }
@@ -213,14 +206,7 @@ extension LedgerService {
                 guard person == me || assignment.directHead == me || c.reference.head(ofUnit: unit, on: date) == me else {
                     throw LedgerError(.notPermitted, "a duty exception is requested by the person or their head, not \(me)")
                 }
-                let kind = try b.optionalString("kind").map { (text) throws(LedgerError) -> ExceptionKind in
-                    guard let k = ExceptionKind(rawValue: text) else {
-                        throw LedgerError(.badField, "body.kind must be one of "
-                            + ExceptionKind.allCases.map(\.rawValue).joined(separator: ", ") + " (got \"\(text)\")",
-                                          field: "body.kind")
-                    }
-                    return k
-                } ?? .extraOnsite
+                let kind = try b.optionalChoice("kind", ExceptionKind.self) ?? .extraOnsite
                 let reason = try b.string("reason")
                 if let policy = c.reference.policy(for: c.reference.agency(ofUnit: unit) ?? "", on: date),
                    !policy.allowedOnsiteReasons.contains(reason) {

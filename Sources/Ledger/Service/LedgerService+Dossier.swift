@@ -36,17 +36,17 @@ extension LedgerService {
         if c.envelope.type == "dossier.submit", let idNumber = try b.optionalString("applicantId") {
             // A retry is answered with its original result before anything is checked again.
             if let earlier = try handler.appliedBefore(c.context) { return earlier }
-            let known = try citizens.subject(of: idNumber, in: store)
+            let (known, givenIsAnothers) = try citizens.lookup(idNumber, given: subject, in: store)
             if let given = subject {
                 // A subject given by the client must be the citizen's own, and never an erased one.
                 guard known == nil || known == given else {
                     throw LedgerError(.badField, "body.subject is not the subject this applicant already has; omit it",
                                       field: "body.subject")
                 }
-                guard try !citizens.belongsToAnother(given, than: idNumber, in: store) else {
+                guard !givenIsAnothers else {
                     throw LedgerError(.badField, "body.subject belongs to another applicant; omit it", field: "body.subject")
                 }
-                guard try !citizens.isErased(given, in: store), try !store.isErased(given) else {
+                guard try !store.isErased(given) else {
                     throw LedgerError(.badField, "body.subject was erased; omit it and a new subject is given",
                                       field: "body.subject")
                 }
@@ -105,7 +105,7 @@ extension LedgerService {
                                   applicantPhone: try b.optionalString("applicantPhone"))
             case "dossier.refuseIntake":
                 command = .refuseIntake(reason: try b.string("reason"), at: c.at,
-                                        code: try Self.option(b, "reasonCode", DossierEvent.IntakeRefusalCode.self),
+                                        code: try b.optionalChoice("reasonCode", DossierEvent.IntakeRefusalCode.self),
                                         legalBasis: try b.optionalString("legalBasis"))
             case "dossier.requestIntakeSupplement":
                 command = .requestIntakeSupplement(
@@ -141,17 +141,10 @@ extension LedgerService {
                 if let unit = state.unit, c.reference.assignment(of: assignee, on: day)?.unit != unit {
                     throw LedgerError(.invalidCommand, "\(assignee) is not on the staff of \(unit) on \(day)")
                 }
-                let role = try b.optionalString("role").map { (text) throws(LedgerError) -> DossierEvent.AssignmentRole in
-                    guard let role = DossierEvent.AssignmentRole(rawValue: text) else {
-                        throw LedgerError(.badField, "body.role must be MAIN, CO_HANDLER or FOR_INFO (got \"\(text)\")",
-                                          field: "body.role")
-                    }
-                    return role
-                } ?? .main
+                let role = try b.optionalChoice("role", DossierEvent.AssignmentRole.self) ?? .main
                 // The head of the dossier's unit assigns: a leader of it, or the agency head.
-                let mine = c.reference.assignment(of: c.actor.staffID, on: day)
-                let leads = (mine?.isLeader == true && state.unit != nil && mine?.unit == state.unit)
-                    || c.reference.head(of: state.agencyID, on: day) == c.actor.staffID
+                let leads = state.unit.map { c.reference.leads($0, staff: c.actor.staffID, on: day) }
+                    ?? (c.reference.head(of: state.agencyID, on: day) == c.actor.staffID)
                 // An assignee on approved leave today is assigned with a warning; their stream is guarded as read.
                 let (person, personVersion) = try self.person(assignee)
                 extra.append(PlannedAppend(stream: "person-\(assignee)", readVersion: personVersion, events: []))
@@ -164,7 +157,7 @@ extension LedgerService {
                 command = .requestSupplement(items: try b.strings("items"),
                                              headOverride: state.secondSupplementApprovedBy != nil,
                                              at: c.at, reason: try b.optionalString("reason"),
-                                             contactVia: try Self.option(b, "contactVia", DossierEvent.ContactChannel.self))
+                                             contactVia: try b.optionalChoice("contactVia", DossierEvent.ContactChannel.self))
             case "dossier.approveSecondSupplement":
                 let day = try c.today()
                 let unit = state.unit ?? ""
@@ -225,9 +218,7 @@ extension LedgerService {
                 }
                 if c.actor.staffID != head {
                     let stream = Delegation.stream(from: head)
-                    let (given, version) = try handler.load(stream, [Delegation]()) { list, e in
-                        try Delegation.apply(e.record.eventType, e.facts ?? [], to: list, eventID: e.record.eventID)
-                    }
+                    let (given, version) = try delegations(from: head)
                     guard given.contains(where: { $0.to == c.actor.staffID && $0.covers(c.at, .apologySlip) }) else {
                         throw LedgerError(.notPermitted, "apology slips are signed by the head of \(state.agencyID) "
                             + "(\(head)) or an official \(head) delegated to at that time; \(c.actor.staffID) holds no "
@@ -295,18 +286,6 @@ extension LedgerService {
         }
         guard version > 0 else { throw LedgerError(.notFound, "no approval \(id)") }
         return (state, subject, version)
-    }
-
-    /// An optional choice among `T`'s raw values, named in the error when it is none of them.
-    static func option<T: RawRepresentable & CaseIterable>(_ b: CommandBody, _ key: String, _ type: T.Type)
-        throws(LedgerError) -> T? where T.RawValue == String
-    {
-        guard let text = try b.optionalString(key) else { return nil }
-        guard let value = T(rawValue: text) else {
-            throw LedgerError(.badField, "body.\(key) must be one of "
-                + T.allCases.map(\.rawValue).joined(separator: ", ") + " (got \"\(text)\")", field: "body.\(key)")
-        }
-        return value
     }
 
     static func channel(_ b: CommandBody, _ key: String) throws(LedgerError) -> Channel {

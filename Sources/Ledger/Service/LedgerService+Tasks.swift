@@ -30,13 +30,7 @@ extension LedgerService {
                 guard c.reference.assignment(of: assignee, on: day)?.unit == state.unit || state.status == nil else {
                     throw LedgerError(.invalidCommand, "\(assignee) is not on the staff of \(state.unit) on \(day)")
                 }
-                let role = try b.optionalString("role").map { (text) throws(LedgerError) -> WorkItem.Role in
-                    guard let r = WorkItem.Role(rawValue: text) else {
-                        throw LedgerError(.badField, "body.role must be MAIN, CO or FOR_INFO (got \"\(text)\")",
-                                          field: "body.role")
-                    }
-                    return r
-                } ?? .main
+                let role = try b.optionalChoice("role", WorkItem.Role.self) ?? .main
                 let due = b.fields["dueAt"] == nil ? nil : try b.instant("dueAt")
                 event = .assigned(assignee: assignee, role: role, dueAt: due, by: c.actor.staffID, at: c.at)
             case "task.complete":
@@ -45,9 +39,7 @@ extension LedgerService {
                 try c.requireSystem()
                 event = .overdue(dueAt: 0, assignee: nil, at: c.at)
             }
-            let mine = c.reference.assignment(of: c.actor.staffID, on: day)
-            let leads = (mine?.isLeader == true && mine?.unit == state.unit)
-                || c.reference.head(of: state.agency, on: day) == c.actor.staffID
+            let leads = c.reference.leads(state.unit, staff: c.actor.staffID, on: day)
             guard let decided = try WorkItem.decide(state, event, by: c.actor, leads: leads) else {
                 throw LedgerError(.nothingToRecord, "work item \(id) is not overdue (or was found so already)")
             }
