@@ -29,7 +29,7 @@ extension Store {
         var next: UInt64 = 0
         while next < end {
             let pageEnd = min(end, next + UInt64(Self.readPageSize))
-            try readTransaction { txn in
+            try indexedRead { itxn, txn in
                 try txn.withCursor(dbs.records) { cursor in
                     var entry = try cursor.seek(integer: next)
                     while let e = entry, e.key.nativeUInt64 < pageEnd {
@@ -39,7 +39,7 @@ extension Store {
                                              position: next)
                         }
                         let record = try EventRecord(buffer: e.value, expectedPosition: position)
-                        try checkRecord(record, at: position, streams: &streams, txn)
+                        try checkRecord(record, at: position, streams: &streams, itxn)
                         parts += try checkParts(record, erased: erased, txn)
                         next += 1
                         entry = try cursor.get(.next)
@@ -57,7 +57,7 @@ extension Store {
 
     private func checkRecord(_ record: EventRecord, at position: UInt64,
                              streams: inout [String: (version: UInt64, last: UInt64)],
-                             _ txn: borrowing LMDBTransaction) throws {
+                             _ itxn: borrowing LMDBTransaction) throws {
         func fail(_ what: String) -> StoreError {
             StoreError(.corrupt, "position \(position), stream \"\(record.stream)\": \(what)", stream: record.stream,
                        position: position)
@@ -75,22 +75,22 @@ extension Store {
         streams[record.stream] = (record.streamVersion, position)
 
         // Indexes: the id, the stream's version, the category and the type all point here.
-        let indexed = try withUnsafeBytes(of: record.eventID.uuid) { try txn.get(dbs.eventIDs, $0)?.nativeUInt64 }
+        let indexed = try withUnsafeBytes(of: record.eventID.uuid) { try itxn.get(idbs.eventIDs, $0)?.nativeUInt64 }
         guard indexed == position else { throw fail("the event-id index gives \(indexed.map(String.init) ?? "nothing")") }
-        guard let number = try Array(record.stream.utf8).withUnsafeBytes({ try txn.get(dbs.streamNames, $0) })?
+        guard let number = try Array(record.stream.utf8).withUnsafeBytes({ try itxn.get(idbs.streamNames, $0) })?
             .bigEndianUInt64()
         else { throw fail("the stream is not in the stream-name index") }
         var entry = (record.streamVersion.bigEndian, position.bigEndian)
-        guard try posting(dbs.streamEvents, number, &entry, txn) else {
+        guard try posting(idbs.streamEvents, number, &entry, itxn) else {
             throw fail("the stream index lacks version \(record.streamVersion) → \(position)")
         }
-        for (names, postings, name, what) in [(dbs.categoryNames, dbs.categoryEvents, record.category, "category"),
-                                              (dbs.typeNames, dbs.typeEvents, record.eventType, "type")] {
-            guard let n = try Array(name.utf8).withUnsafeBytes({ try txn.get(names, $0) })?.bigEndianUInt64() else {
+        for (names, postings, name, what) in [(idbs.categoryNames, idbs.categoryEvents, record.category, "category"),
+                                              (idbs.typeNames, idbs.typeEvents, record.eventType, "type")] {
+            guard let n = try Array(name.utf8).withUnsafeBytes({ try itxn.get(names, $0) })?.bigEndianUInt64() else {
                 throw fail("\(what) \"\(name)\" is not indexed")
             }
             var p = position
-            guard try posting(postings, n, &p, txn) else { throw fail("the \(what) index lacks this event") }
+            guard try posting(postings, n, &p, itxn) else { throw fail("the \(what) index lacks this event") }
         }
     }
 
@@ -141,14 +141,18 @@ extension Store {
         return checked
     }
 
-    /// Every index holds one entry per event, no more.
+    /// Every index holds one entry per indexed event, no more, and the index reaches the checked events.
     private func checkIndexSizes(events: UInt64) throws {
-        try readTransaction { txn in
-            for (db, name) in [(dbs.eventIDs, "event-id"), (dbs.streamEvents, "stream"),
-                               (dbs.categoryEvents, "category"), (dbs.typeEvents, "type")] {
-                let count = try txn.count(db)
-                guard count == Int(events) else {
-                    throw StoreError(.corrupt, "the \(name) index holds \(count) entries for \(events) events")
+        try indexedRead { itxn, _ in
+            let through = try idbs.through(itxn)
+            guard through >= events else {
+                throw StoreError(.corrupt, "the index reaches position \(through) of \(events) events")
+            }
+            for (db, name) in [(idbs.eventIDs, "event-id"), (idbs.streamEvents, "stream"),
+                               (idbs.categoryEvents, "category"), (idbs.typeEvents, "type")] {
+                let count = try itxn.count(db)
+                guard count == Int(through) else {
+                    throw StoreError(.corrupt, "the \(name) index holds \(count) entries for \(through) events")
                 }
             }
         }
@@ -174,6 +178,14 @@ extension Store {
         do {
             try gate.shared {
                 try checkOpen()
+                // The index first: the log copied after it holds everything it names, and the copy's writer catches
+                // the index up with the rest.
+                if let index {
+                    let copy = StoreIndex.directory(directory)
+                    try? FileManager.default.createDirectory(atPath: copy, withIntermediateDirectories: true,
+                                                             attributes: [.posixPermissions: 0o750])
+                    try index.env.copyCompacting(to: copy)
+                }
                 try env.copyCompacting(to: directory)
             }
         } catch let error as LMDBError {

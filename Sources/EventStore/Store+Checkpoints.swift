@@ -255,28 +255,35 @@ extension Store {
 
     /// Whether the log holds a rollback entry abandoning checkpoint (size, root).
     private func hasRollback(of size: UInt64, _ root: TreeHash, _ txn: borrowing LMDBTransaction) throws -> Bool {
-        guard let number = try Array(Self.rollbackStream.utf8).withUnsafeBytes({ try txn.get(dbs.streamNames, $0) })?
-            .bigEndianUInt64()
-        else { return false }
-        return try txn.withCursor(dbs.streamEvents) { cursor in
-            guard try cursor.find(integer: number) != nil else { return false }
-            var entry = try cursor.get(.firstDup)
-            while let e = entry {
-                let position = e.value.bigEndianUInt64(at: 8)
-                var facts = [UInt8]()
-                if let bytes = try txn.get(dbs.records, integer: position) {
-                    let view = try RecordView(bytes, position: position)
-                    if view.leafType == .admin, view.eventTypeBytes.elementsEqual(Self.rollbackType.utf8),
-                       try decodePart(position, personal: false, length: view.factsLength, into: &facts, txn),
-                       let object = try? JSONSerialization.jsonObject(with: Data(facts)) as? [String: Any],
-                       (object["abandonedSize"] as? NSNumber)?.uint64Value == size,
-                       object["abandonedRoot"] as? String == root.base64 {
-                        return true
-                    }
+        // On the writer thread between batches: the index is as far as the log.
+        let positions: [UInt64] = try readTransaction(in: index!.env) { itxn in
+            guard let number = try Array(Self.rollbackStream.utf8).withUnsafeBytes({ try itxn.get(idbs.streamNames, $0) })?
+                .bigEndianUInt64()
+            else { return [] }
+            return try itxn.withCursor(idbs.streamEvents) { cursor in
+                guard try cursor.find(integer: number) != nil else { return [] }
+                var out = [UInt64]()
+                var entry = try cursor.get(.firstDup)
+                while let e = entry {
+                    out.append(e.value.bigEndianUInt64(at: 8))
+                    entry = try cursor.get(.nextDup)
                 }
-                entry = try cursor.get(.nextDup)
+                return out
             }
-            return false
         }
+        for position in positions {
+            var facts = [UInt8]()
+            if let bytes = try txn.get(dbs.records, integer: position) {
+                let view = try RecordView(bytes, position: position)
+                if view.leafType == .admin, view.eventTypeBytes.elementsEqual(Self.rollbackType.utf8),
+                   try decodePart(position, personal: false, length: view.factsLength, into: &facts, txn),
+                   let object = try? JSONSerialization.jsonObject(with: Data(facts)) as? [String: Any],
+                   (object["abandonedSize"] as? NSNumber)?.uint64Value == size,
+                   object["abandonedRoot"] as? String == root.base64 {
+                    return true
+                }
+            }
+        }
+        return false
     }
 }

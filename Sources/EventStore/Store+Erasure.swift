@@ -69,9 +69,17 @@ extension Store {
     /// Subjects erased so far (from the `SubjectErased.v1` entries).
     func erasedSubjects() throws -> Set<UUID> {
         var out = Set<UUID>()
-        for event in try readType(Self.erasureType, limit: .max, payloads: .none)
-        where event.record.leafType == .admin && event.record.stream == Self.erasureStream {
-            if let text = event.record.metadata["subject"], let id = UUID(uuidString: text) { out.insert(id) }
+        func note(_ event: RecordedEvent) {
+            guard event.record.leafType == .admin, event.record.stream == Self.erasureStream,
+                  event.record.eventType == Self.erasureType,
+                  let text = event.record.metadata["subject"], let id = UUID(uuidString: text) else { return }
+            out.insert(id)
+        }
+        if index == nil {
+            // A read-only store without its index yet (an old backup): read the whole log.
+            try scan(payloads: .none) { note($0); return true }
+        } else {
+            for event in try readType(Self.erasureType, limit: .max, payloads: .none) { note(event) }
         }
         return out
     }

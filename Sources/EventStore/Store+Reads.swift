@@ -18,8 +18,8 @@ extension Store {
     /// - Throws: ``StoreError``.
     public func read(from position: UInt64? = nil, direction: ReadDirection = .forward, limit: Int = 1000,
                      payloads: PayloadSelection = .all) throws -> [RecordedEvent] {
-        try paged(from: position, direction: direction, limit: limit, key: \.position) { start, forward, n, txn in
-            try txn.withCursor(dbs.records) { cursor in
+        try paged(from: position, direction: direction, limit: limit, key: \.position) { start, forward, n in
+            try readTransaction { txn in try txn.withCursor(dbs.records) { cursor in
                 var out = [RecordedEvent]()
                 var entry = try Self.position(cursor, at: start, forward: forward)
                 while let e = entry, out.count < n {
@@ -27,7 +27,7 @@ extension Store {
                     entry = try cursor.get(forward ? .next : .prev)
                 }
                 return out
-            }
+            } }
         }
     }
 
@@ -41,8 +41,8 @@ extension Store {
                            limit: Int = 1000, payloads: PayloadSelection = .all) throws -> [RecordedEvent] {
         guard let number = try streamNumber(stream) else { return [] }
         return try paged(from: version, direction: direction, limit: limit, key: \.record.streamVersion) {
-            start, forward, n, txn in
-            try txn.withCursor(dbs.streamEvents) { cursor in
+            start, forward, n in
+            try indexedRead { itxn, txn in try itxn.withCursor(idbs.streamEvents) { cursor in
                 var out = [RecordedEvent]()
                 var probe = ((start ?? 0).bigEndian, UInt64(0))
                 var entry = try withUnsafeBytes(of: &probe) { p in
@@ -55,20 +55,20 @@ extension Store {
                     entry = try cursor.get(forward ? .nextDup : .prevDup)
                 }
                 return out
-            }
+            } }
         }
     }
 
     /// Reads the events of a category (streams named `category-…`, or exactly `category`) by position.
     public func readCategory(_ category: String, from position: UInt64? = nil, direction: ReadDirection = .forward,
                              limit: Int = 1000, payloads: PayloadSelection = .all) throws -> [RecordedEvent] {
-        try readPostings(dbs.categoryNames, dbs.categoryEvents, category, position, direction, limit, payloads)
+        try readPostings(\.categoryNames, \.categoryEvents, category, position, direction, limit, payloads)
     }
 
     /// Reads the events of one type by position.
     public func readType(_ type: String, from position: UInt64? = nil, direction: ReadDirection = .forward,
                          limit: Int = 1000, payloads: PayloadSelection = .all) throws -> [RecordedEvent] {
-        try readPostings(dbs.typeNames, dbs.typeEvents, type, position, direction, limit, payloads)
+        try readPostings(\.typeNames, \.typeEvents, type, position, direction, limit, payloads)
     }
 
     /// The event at `position`, or `nil` past the head.
@@ -81,8 +81,8 @@ extension Store {
 
     /// The event with this id, or `nil`.
     public func event(id: UUID, payloads: PayloadSelection = .all) throws -> RecordedEvent? {
-        try readTransaction { txn in
-            guard let position = try withUnsafeBytes(of: id.uuid, { try txn.get(dbs.eventIDs, $0) }) else {
+        try indexedRead { itxn, txn in
+            guard let position = try withUnsafeBytes(of: id.uuid, { try itxn.get(idbs.eventIDs, $0) }) else {
                 return nil
             }
             return try load(position.nativeUInt64, payloads, txn)
@@ -91,16 +91,16 @@ extension Store {
 
     /// The position of the event with this id, or `nil`.
     public func position(of id: UUID) throws -> UInt64? {
-        try readTransaction { txn in
-            try withUnsafeBytes(of: id.uuid) { try txn.get(dbs.eventIDs, $0)?.nativeUInt64 }
+        try indexedRead { itxn, _ in
+            try withUnsafeBytes(of: id.uuid) { try itxn.get(idbs.eventIDs, $0)?.nativeUInt64 }
         }
     }
 
     /// What the store knows of a stream, or `nil` when it has no events.
     public func streamInfo(_ stream: String) throws -> StreamInfo? {
-        try readTransaction { txn in
-            guard let number = try numberOf(stream, dbs.streamNames, txn) else { return nil }
-            return try info(number: number, name: stream, txn)
+        try indexedRead { itxn, txn in
+            guard let number = try numberOf(stream, idbs.streamNames, itxn) else { return nil }
+            return try info(number: number, name: stream, itxn, txn)
         }
     }
 
@@ -109,8 +109,8 @@ extension Store {
     /// Page by passing the last name returned as `after`.
     public func streams(prefix: String = "", after: String? = nil, limit: Int = 100) throws -> [StreamInfo] {
         let prefixBytes = Array(prefix.utf8)
-        return try readTransaction { txn in
-            try txn.withCursor(dbs.streamNames) { cursor in
+        return try indexedRead { itxn, txn in
+            try itxn.withCursor(idbs.streamNames) { cursor in
                 var out = [StreamInfo]()
                 var start = after.map { Array($0.utf8) } ?? prefixBytes
                 if start.lexicographicallyPrecedes(prefixBytes) { start = prefixBytes }
@@ -120,7 +120,9 @@ extension Store {
                 if let e = entry, let after, Array(e.key) == Array(after.utf8) { entry = try cursor.get(.next) }
                 while let e = entry, out.count < limit, e.key.starts(with: prefixBytes) {
                     let name = String(decoding: e.key, as: UTF8.self)
-                    if let info = try info(number: e.value.bigEndianUInt64(), name: name, txn) { out.append(info) }
+                    if let info = try info(number: e.value.bigEndianUInt64(), name: name, itxn, txn) {
+                        out.append(info)
+                    }
                     entry = try cursor.get(.next)
                 }
                 return out
@@ -154,17 +156,27 @@ extension Store {
 
     /// Runs `body` in a read transaction, holding off map resizes, and maps LMDB errors.
     func readTransaction<T>(_ body: (borrowing LMDBTransaction) throws -> T) throws -> T {
+        try readTransaction(in: env, body)
+    }
+
+    /// Runs `body` in a read transaction of `environment` (the log's or the index's), as ``readTransaction(_:)``.
+    func readTransaction<T>(in environment: LMDBEnvironment, _ body: (borrowing LMDBTransaction) throws -> T)
+        throws -> T
+    {
         for attempt in 0..<2 {
             do {
                 return try gate.shared {
                     try checkOpen()  // checked under the gate: close() takes it exclusively
-                    return try env.read(body)
+                    return try environment.read(body)
                 }
             } catch let error as LMDBError where error == .mapResized && attempt == 0 {
-                // The writer process grew the map: remap while no read transaction of ours is open.
+                // The writer process grew a map: remap both while no read transaction of ours is open.
                 try gate.exclusive {
                     try checkOpen()
-                    do throws(LMDBError) { try env.adoptMapSize() } catch { throw StoreError(error, while: "adopting the map size") }
+                    do throws(LMDBError) {
+                        try env.adoptMapSize()
+                        try index?.env.adoptMapSize()
+                    } catch { throw StoreError(error, while: "adopting the map size") }
                 }
             } catch let error as LMDBError where error == .closed {
                 throw StoreError(.closed, "the store at \(path) was closed; open it again")
@@ -175,10 +187,25 @@ extension Store {
         throw StoreError(.storage, "reading the log: the map was resized twice in a row; retry")
     }
 
-    /// Repeats `page` in separate transactions until `limit` events were read or the source ran out.
+    /// Runs `body` with a read transaction on the index and then one on the log, holding off map resizes: whatever
+    /// the index names, the log holds (the log commits before the index).
+    ///
+    /// - Throws: ``StoreError/Code/readOnly`` in a store opened read-only that has no index yet.
+    func indexedRead<T>(_ body: (borrowing LMDBTransaction, borrowing LMDBTransaction) throws -> T) throws -> T {
+        guard let index else {
+            throw StoreError(.readOnly, "the store at \(path) has no index yet (a backup, or a store from an older "
+                + "version): open it once for writing (`ledgerd serve` does) to build it from the log")
+        }
+        return try readTransaction(in: index.env) { itxn in try env.read { txn in try body(itxn, txn) } }
+    }
+
+    /// The index's databases (only reached through ``indexedRead(_:)``, which checks there is an index).
+    var idbs: IndexDatabases { index!.dbs }
+
+    /// Repeats `page` (each in its own transactions) until `limit` events were read or the source ran out.
     private func paged(
         from start: UInt64?, direction: ReadDirection, limit: Int, key: KeyPath<RecordedEvent, UInt64>,
-        _ page: (UInt64?, Bool, Int, borrowing LMDBTransaction) throws -> [RecordedEvent]
+        _ page: (UInt64?, Bool, Int) throws -> [RecordedEvent]
     ) throws -> [RecordedEvent] {
         guard limit > 0 else { return [] }
         let forward = direction == .forward
@@ -186,7 +213,7 @@ extension Store {
         var next = start
         while out.count < limit {
             let want = min(Self.readPageSize, limit - out.count)
-            let events = try readTransaction { try page(next, forward, want, $0) }
+            let events = try page(next, forward, want)
             out.append(contentsOf: events)
             guard events.count == want, let last = events.last?[keyPath: key] else { break }
             if forward { next = last + 1 } else if last == 0 { break } else { next = last - 1 }
@@ -194,23 +221,30 @@ extension Store {
         return out
     }
 
-    private func readPostings(_ names: MDB_dbi, _ postings: MDB_dbi, _ name: String, _ start: UInt64?,
-                              _ direction: ReadDirection, _ limit: Int, _ payloads: PayloadSelection) throws
-        -> [RecordedEvent]
+    private func readPostings(_ names: KeyPath<IndexDatabases, MDB_dbi>, _ postings: KeyPath<IndexDatabases, MDB_dbi>,
+                              _ name: String, _ start: UInt64?, _ direction: ReadDirection, _ limit: Int,
+                              _ payloads: PayloadSelection) throws -> [RecordedEvent]
     {
-        guard let number = try readTransaction({ try numberOf(name, names, $0) }) else { return [] }
-        return try paged(from: start, direction: direction, limit: limit, key: \.position) { start, forward, n, txn in
-            try postingEvents(postings, number, start, forward, n, payloads, txn)
+        guard let number = try indexedRead({ itxn, _ in try numberOf(name, idbs[keyPath: names], itxn) }) else {
+            return []
+        }
+        return try paged(from: start, direction: direction, limit: limit, key: \.position) { start, forward, n in
+            try indexedRead { itxn, txn in
+                try postingEvents(idbs[keyPath: postings], number, start, forward, n, payloads, itxn, txn)
+            }
         }
     }
 
-    /// One subscription page of a category or type: events from `position`, and how far the log was examined.
-    func postingsPage(_ names: MDB_dbi, _ postings: MDB_dbi, _ name: String, _ position: UInt64, _ limit: Int,
-                      _ payloads: PayloadSelection) throws -> ([RecordedEvent], UInt64) {
-        try readTransaction { txn in
-            let head = try txn.withCursor(dbs.records) { try $0.get(.last).map { $0.key.nativeUInt64 + 1 } ?? 0 }
-            guard let number = try numberOf(name, names, txn) else { return ([], max(head, position)) }
-            let events = try postingEvents(postings, number, position, true, limit, payloads, txn)
+    /// One subscription page of a category or type: events from `position`, and how far the log was examined (as
+    /// far as the index reaches, which may trail the log's head by a commit).
+    func postingsPage(_ names: KeyPath<IndexDatabases, MDB_dbi>, _ postings: KeyPath<IndexDatabases, MDB_dbi>,
+                      _ name: String, _ position: UInt64, _ limit: Int, _ payloads: PayloadSelection) throws
+        -> ([RecordedEvent], UInt64)
+    {
+        try indexedRead { itxn, txn in
+            let head = try idbs.through(itxn)
+            guard let number = try numberOf(name, idbs[keyPath: names], itxn) else { return ([], max(head, position)) }
+            let events = try postingEvents(idbs[keyPath: postings], number, position, true, limit, payloads, itxn, txn)
             let scanned = events.count == limit ? events.last!.position + 1 : max(head, position)
             return (events, scanned)
         }
@@ -218,10 +252,10 @@ extension Store {
 
     /// Events of one posting list (a category's or a type's) from `start` in either direction.
     private func postingEvents(_ postings: MDB_dbi, _ number: UInt64, _ start: UInt64?, _ forward: Bool, _ n: Int,
-                               _ payloads: PayloadSelection, _ txn: borrowing LMDBTransaction) throws
-        -> [RecordedEvent]
+                               _ payloads: PayloadSelection, _ itxn: borrowing LMDBTransaction,
+                               _ txn: borrowing LMDBTransaction) throws -> [RecordedEvent]
     {
-        try txn.withCursor(postings) { cursor in
+        try itxn.withCursor(postings) { cursor in
             var out = [RecordedEvent]()
             var probe = start ?? 0
             var entry = try withUnsafeBytes(of: &probe) { p in
@@ -267,15 +301,16 @@ extension Store {
     }
 
     func streamNumber(_ stream: String) throws -> UInt64? {
-        try readTransaction { try numberOf(stream, dbs.streamNames, $0) }
+        try indexedRead { itxn, _ in try numberOf(stream, idbs.streamNames, itxn) }
     }
 
     private func numberOf(_ name: String, _ db: MDB_dbi, _ txn: borrowing LMDBTransaction) throws -> UInt64? {
         try Array(name.utf8).withUnsafeBytes { try txn.get(db, $0)?.bigEndianUInt64() }
     }
 
-    private func info(number: UInt64, name: String, _ txn: borrowing LMDBTransaction) throws -> StreamInfo? {
-        let ends: (first: (UInt64, UInt64), last: (UInt64, UInt64))? = try txn.withCursor(dbs.streamEvents) { c in
+    private func info(number: UInt64, name: String, _ itxn: borrowing LMDBTransaction,
+                      _ txn: borrowing LMDBTransaction) throws -> StreamInfo? {
+        let ends: (first: (UInt64, UInt64), last: (UInt64, UInt64))? = try itxn.withCursor(idbs.streamEvents) { c in
             guard try c.find(integer: number) != nil, let first = try c.get(.firstDup), let last = try c.get(.lastDup)
             else { return nil }
             return ((first.value.bigEndianUInt64(at: 0), first.value.bigEndianUInt64(at: 8)),

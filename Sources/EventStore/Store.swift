@@ -28,6 +28,9 @@ public final class Store: Sendable {
 
     let env: LMDBEnvironment
     let dbs: StoreDatabases
+    /// The stream, event-id, category and type indexes (their own unsynced environment); `nil` only in a store
+    /// opened read-only that has none yet.
+    let index: StoreIndex?
     let codec: PayloadCodec
     let gate = ResizeGate()
     let writer: Writer?
@@ -86,8 +89,8 @@ public final class Store: Sendable {
         let lock = try StoreLock(directory: path, exclusive: !options.readOnly)
         do {
             let env = try LMDBEnvironment(path: path, options: .init(
-                mapSize: options.mapSize, maxDatabases: StoreDatabases.count + 2, maxReaders: options.maxReaders,
-                readOnly: options.readOnly))
+                mapSize: options.mapSize, maxDatabases: StoreDatabases.count + IndexDatabases.count + 2,
+                maxReaders: options.maxReaders, readOnly: options.readOnly))
             let dbs = try StoreDatabases(env)
             let origin = try Self.checkMeta(env, dbs, path: path, newOrigin: newOrigin, newTree: options.merkleTree)
             if newOrigin != nil {
@@ -96,7 +99,16 @@ public final class Store: Sendable {
             }
             let codec = PayloadCodec(level: options.compressionLevel)
             let state = try Self.loadState(env, dbs, codec: codec)
+            let index = options.readOnly
+                ? try StoreIndex.openReadOnly(storePath: path, options: options)
+                : try StoreIndex.openForWriting(storePath: path, options: options)
+            if !options.readOnly {
+                // Stores written before the index had its own environment kept it in the log's: drop it there (the
+                // index is rebuilt from the log below).
+                for name in IndexDatabases.names { _ = try env.dropDatabaseIfPresent(name) }
+            }
             self.path = path
+            self.index = index
             self.origin = origin
             self.options = options
             self.env = env
@@ -107,10 +119,11 @@ public final class Store: Sendable {
                 self.writer = nil
             } else {
                 let commits = self.commits
-                let writer = Writer(env: env, dbs: dbs, codec: codec, gate: gate, origin: origin,
+                let writer = Writer(env: env, dbs: dbs, index: index!, codec: codec, gate: gate, origin: origin,
                                     maxBatchEvents: options.maxBatchEvents, state: state,
                                     onCommit: { commits.publish($0) })
                 self.writer = writer
+                try writer.catchUpIndex(progress: options.indexProgress)
                 try markErasedSubjects()
                 commits.publish(state.nextPosition)
                 writer.start()
@@ -167,7 +180,8 @@ public final class Store: Sendable {
         }
     }
 
-    /// Reads the counters the writer starts from and installs every stored dictionary.
+    /// Reads the log's counters the writer starts from (the index's come from ``Writer/loadIndexState()``) and
+    /// installs every stored dictionary.
     private static func loadState(_ env: LMDBEnvironment, _ dbs: StoreDatabases, codec: PayloadCodec) throws
         -> WriterState
     {
@@ -181,14 +195,6 @@ public final class Store: Sendable {
                     state.lastRecordedAt = record.recordedAt
                 }
             }
-            try txn.withCursor(dbs.eventIDs) { cursor in
-                if let last = try cursor.get(.last) { state.highestEventID = EventIDKey(bytes: last.key) }
-            }
-            try txn.withCursor(dbs.streams) { cursor in
-                if let last = try cursor.get(.last) { state.nextStreamNumber = last.key.nativeUInt64 + 1 }
-            }
-            state.nextCategoryNumber = UInt64(try txn.count(dbs.categoryNames)) + 1
-            state.nextTypeNumber = UInt64(try txn.count(dbs.typeNames)) + 1
             var latest: ZstdDictionary?
             try txn.withCursor(dbs.dictionaries) { cursor in
                 var entry = try cursor.get(.first)
@@ -231,8 +237,14 @@ public final class Store: Sendable {
         writer?.stop()
         training.wait()
         commits.close()
-        if !env.readOnly { try? env.sync() }
-        gate.exclusive { env.close() }
+        if !env.readOnly {
+            try? env.sync()
+            index?.syncAndClearMarker(storePath: path)
+        }
+        gate.exclusive {
+            env.close()
+            index?.env.close()
+        }
         lock.release()
     }
 
@@ -301,8 +313,10 @@ public final class Store: Sendable {
     /// True when the log environment commits with fsync (none of `MDB_NOSYNC`, `MDB_NOMETASYNC`, `MDB_MAPASYNC`).
     public var isDurable: Bool { gate.shared { !closed.load(ordering: .acquiring) && env.isDurable } }
 
-    /// Bytes in use by the environment's pages (used pages × page size).
-    public var bytesInUse: Int { gate.shared { closed.load(ordering: .acquiring) ? 0 : env.usedBytes } }
+    /// Bytes in use by the pages of the log's and the index's environments (used pages × page size).
+    public var bytesInUse: Int {
+        gate.shared { closed.load(ordering: .acquiring) ? 0 : env.usedBytes + (index?.env.usedBytes ?? 0) }
+    }
 
     /// The memory map's current size in bytes.
     public var mapSize: Int { gate.shared { closed.load(ordering: .acquiring) ? 0 : env.mapSize } }

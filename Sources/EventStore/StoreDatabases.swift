@@ -1,6 +1,7 @@
 internal import CLMDB
 
-/// The named databases of the log environment (layout in ARCHITECTURE.md, "On disk").
+/// The named databases of the log environment (layout in ARCHITECTURE.md, "On disk"); the indexes derived from
+/// the records live in their own environment (``IndexDatabases``).
 struct StoreDatabases: Sendable {
     /// `"format"`, `"origin"`, `"created_at"` → values.
     let meta: MDB_dbi
@@ -10,23 +11,6 @@ struct StoreDatabases: Sendable {
     let payloads: MDB_dbi
     /// dictionary id (u64, native) → zstd dictionary bytes.
     let dictionaries: MDB_dbi
-    /// stream name → stream number (u64, big-endian).
-    let streamNames: MDB_dbi
-    /// stream number (u64, native) → stream name.
-    let streams: MDB_dbi
-    /// stream number (u64, native) → dups of version (u64 BE) ‖ position (u64 BE).
-    let streamEvents: MDB_dbi
-    /// event id (16 bytes) → position (u64, native).
-    let eventIDs: MDB_dbi
-    /// category name → category number (u64, big-endian).
-    let categoryNames: MDB_dbi
-    /// category number (u64, native) → dups of position (u64, native).
-    let categoryEvents: MDB_dbi
-    /// event type → type number (u64, big-endian).
-    let typeNames: MDB_dbi
-    /// type number (u64, native) → dups of position (u64, native).
-    let typeEvents: MDB_dbi
-
     /// post-order position (u64, native) → 32-byte hash of a perfect Merkle node. Written with `MDB_APPEND`.
     let nodes: MDB_dbi
     /// tree size (u64, native) → signed checkpoint note (with cosignatures as they arrive).
@@ -40,23 +24,14 @@ struct StoreDatabases: Sendable {
     /// data-subject id (16 bytes), `DUPSORT`/`INTEGERDUP` → positions of events with the subject's personal part.
     let subjectEvents: MDB_dbi
 
-    static let count: UInt32 = 17
+    static let count: UInt32 = 9
 
     init(_ env: LMDBEnvironment) throws(LMDBError) {
         let integer = MDB_INTEGERKEY
-        let postings = MDB_INTEGERKEY | MDB_DUPSORT | MDB_DUPFIXED | MDB_INTEGERDUP
         meta = try env.openDatabase("meta")
         records = try env.openDatabase("records", flags: integer)
         payloads = try env.openDatabase("payloads", flags: integer)
         dictionaries = try env.openDatabase("dictionaries", flags: integer)
-        streamNames = try env.openDatabase("stream_names")
-        streams = try env.openDatabase("streams", flags: integer)
-        streamEvents = try env.openDatabase("stream_events", flags: MDB_INTEGERKEY | MDB_DUPSORT | MDB_DUPFIXED)
-        eventIDs = try env.openDatabase("event_ids")
-        categoryNames = try env.openDatabase("category_names")
-        categoryEvents = try env.openDatabase("category_events", flags: postings)
-        typeNames = try env.openDatabase("type_names")
-        typeEvents = try env.openDatabase("type_events", flags: postings)
         nodes = try env.openDatabase("nodes", flags: integer)
         checkpoints = try env.openDatabase("checkpoints", flags: integer)
         subjectKeys = try env.openDatabase("subject_keys")

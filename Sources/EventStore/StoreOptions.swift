@@ -24,6 +24,10 @@ public struct StoreOptions: Sendable {
     /// created; a store made without it (benchmarks' `--no-tree`) can never be verified or checkpointed.
     public var merkleTree = true
 
+    /// Called with (indexed, head) while the index is caught up with the log at open: after a crash, for a backup,
+    /// or for a store from before the index had its own environment (a full rebuild reads the whole log).
+    public var indexProgress: (@Sendable (UInt64, UInt64) -> Void)? = nil
+
     /// The defaults.
     public init() {}
 }

@@ -113,9 +113,9 @@ extension Store {
             let events = try read(from: position, limit: limit, payloads: payloads)
             return (events, events.last.map { $0.position + 1 } ?? position)
         case .category(let name):
-            return try postingsPage(dbs.categoryNames, dbs.categoryEvents, name, position, limit, payloads)
+            return try postingsPage(\.categoryNames, \.categoryEvents, name, position, limit, payloads)
         case .type(let name):
-            return try postingsPage(dbs.typeNames, dbs.typeEvents, name, position, limit, payloads)
+            return try postingsPage(\.typeNames, \.typeEvents, name, position, limit, payloads)
         }
     }
 

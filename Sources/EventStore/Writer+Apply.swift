@@ -7,11 +7,12 @@ extension Writer {
     /// Everything that can refuse the append (idempotency, expectations) is checked before the first write, so a
     /// refused append writes nothing and the others in the batch go on. Only storage failures throw (and abort the
     /// whole transaction).
-    func apply(_ append: PreparedAppend, _ txn: borrowing LMDBTransaction, _ batch: inout BatchState) throws
+    func apply(_ append: PreparedAppend, _ txn: borrowing LMDBTransaction, _ itxn: borrowing LMDBTransaction,
+               _ batch: inout BatchState) throws
         -> Result<AppendResult, StoreError>
     {
         // 1. Idempotency: a retry of stored ids with the same content returns the original positions.
-        if let answer = try checkRetry(append, txn, batch) { return answer }
+        if let answer = try checkRetry(append, txn, itxn, batch) { return answer }
 
         // 2. No personal data under an erased subject (the citizen, met again, is a new subject), and no second
         // erasure of one (two erasures racing each other passed the store's check before either was written).
@@ -28,7 +29,7 @@ extension Writer {
         var states = [StreamState]()
         states.reserveCapacity(append.streams.count)
         for share in append.streams {
-            let current = try streamState(share.stream, txn, batch)
+            let current = try streamState(share.stream, itxn, batch)
             guard share.expected.isSatisfied(by: current.version) else {
                 return .failure(StoreError(
                     .wrongExpectedVersion,
@@ -46,9 +47,9 @@ extension Writer {
         for (share, var stream) in zip(append.streams, states) {
             defer { versions[share.stream] = stream.version }
             guard !share.events.isEmpty else { continue }
-            let number = try stream.number ?? createStream(share.stream, txn, &batch)
+            let number = try stream.number ?? createStream(share.stream, itxn, &batch)
             stream.number = number
-            let category = try postingNumber(share.category, db: dbs.categoryNames, txn, &batch, \.categories,
+            let category = try postingNumber(share.category, db: idbs.categoryNames, itxn, &batch, \.categories,
                                              cached: state.categories, next: \.nextCategoryNumber)
             for event in share.events {
                 let position = batch.nextPosition
@@ -79,8 +80,8 @@ extension Writer {
                                     flags: MDB_APPEND)
                     }
                 }
-                try writeIndexes(event, position: position, stream: stream, number: number, category: category, txn,
-                                 &batch)
+                try writeIndexes(id: event.id, type: event.type, position: position, version: stream.version,
+                                 number: number, category: category, itxn, &batch)
                 stream.lastPosition = position
                 positions.append(position)
                 batch.nextPosition += 1
@@ -92,38 +93,41 @@ extension Writer {
                                      recordedAt: batch.recordedAt))
     }
 
-    private func writeIndexes(
-        _ event: PreparedEvent, position: UInt64, stream: StreamState, number: UInt64, category: UInt64,
-        _ txn: borrowing LMDBTransaction, _ batch: inout BatchState
+    /// Indexes one event (in the index environment's transaction): its id, its stream version, its category and
+    /// its type. Shared by appends and by catching the index up from the log.
+    func writeIndexes(
+        id eventID: UUID, type: String, position: UInt64, version: UInt64, number: UInt64, category: UInt64,
+        _ itxn: borrowing LMDBTransaction, _ batch: inout BatchState
     ) throws {
         var pos = position
         try withUnsafeBytes(of: &pos) { positionBytes in
-            let id = EventIDKey(event.id)
+            let id = EventIDKey(eventID)
             // UUIDv7 ids mostly arrive in order: past the highest stored id, append at the B-tree's tail.
             let beyond = batch.highestEventID.map { id > $0 } ?? true
-            try withUnsafeBytes(of: event.id.uuid) { key in
-                try txn.put(dbs.eventIDs, key, positionBytes, flags: beyond ? MDB_APPEND : MDB_NOOVERWRITE)
+            try withUnsafeBytes(of: eventID.uuid) { key in
+                try itxn.put(idbs.eventIDs, key, positionBytes, flags: beyond ? MDB_APPEND : MDB_NOOVERWRITE)
             }
             if beyond { batch.highestEventID = id }
+            batch.lastEventID = eventID
             // Versions and positions only grow, so every posting is appended to the end of its key's duplicates.
-            var entry = (stream.version.bigEndian, position.bigEndian)
-            try withUnsafeBytes(of: &entry) { try txn.put(dbs.streamEvents, integer: number, $0, flags: MDB_APPENDDUP) }
-            try txn.put(dbs.categoryEvents, integer: category, positionBytes, flags: MDB_APPENDDUP)
-            let type = try postingNumber(event.type, db: dbs.typeNames, txn, &batch, \.types, cached: state.types,
-                                         next: \.nextTypeNumber)
-            try txn.put(dbs.typeEvents, integer: type, positionBytes, flags: MDB_APPENDDUP)
+            var entry = (version.bigEndian, position.bigEndian)
+            try withUnsafeBytes(of: &entry) { try itxn.put(idbs.streamEvents, integer: number, $0, flags: MDB_APPENDDUP) }
+            try itxn.put(idbs.categoryEvents, integer: category, positionBytes, flags: MDB_APPENDDUP)
+            let typeNumber = try postingNumber(type, db: idbs.typeNames, itxn, &batch, \.types, cached: state.types,
+                                               next: \.nextTypeNumber)
+            try itxn.put(idbs.typeEvents, integer: typeNumber, positionBytes, flags: MDB_APPENDDUP)
         }
     }
 
-    /// The stream's state as of this point of the batch.
-    func streamState(_ name: String, _ txn: borrowing LMDBTransaction, _ batch: BatchState) throws -> StreamState {
+    /// The stream's state as of this point of the batch (read in the index environment's transaction).
+    func streamState(_ name: String, _ itxn: borrowing LMDBTransaction, _ batch: BatchState) throws -> StreamState {
         if let s = batch.streams[name] ?? state.streams[name] { return s }
         var key = Array(name.utf8)
-        guard let found = try key.withUnsafeMutableBytes({ try txn.get(dbs.streamNames, UnsafeRawBufferPointer($0)) })
+        guard let found = try key.withUnsafeMutableBytes({ try itxn.get(idbs.streamNames, UnsafeRawBufferPointer($0)) })
         else { return StreamState(number: nil, version: 0, lastPosition: nil) }
         let number = found.bigEndianUInt64()
         key.removeAll()
-        return try txn.withCursor(dbs.streamEvents) { cursor in
+        return try itxn.withCursor(idbs.streamEvents) { cursor in
             guard try cursor.find(integer: number) != nil, let last = try cursor.get(.lastDup) else {
                 return StreamState(number: number, version: 0, lastPosition: nil)
             }
@@ -132,28 +136,28 @@ extension Writer {
         }
     }
 
-    private func createStream(_ name: String, _ txn: borrowing LMDBTransaction, _ batch: inout BatchState) throws
+    func createStream(_ name: String, _ itxn: borrowing LMDBTransaction, _ batch: inout BatchState) throws
         -> UInt64
     {
         let number = batch.nextStreamNumber
         batch.nextStreamNumber += 1
         let nameBytes = Array(name.utf8)
         try nameBytes.withUnsafeBytes { key in
-            try withUnsafeBytes(of: number.bigEndian) { try txn.put(dbs.streamNames, key, $0, flags: MDB_NOOVERWRITE) }
-            try txn.put(dbs.streams, integer: number, key, flags: MDB_APPEND)
+            try withUnsafeBytes(of: number.bigEndian) { try itxn.put(idbs.streamNames, key, $0, flags: MDB_NOOVERWRITE) }
+            try itxn.put(idbs.streams, integer: number, key, flags: MDB_APPEND)
         }
         return number
     }
 
     /// The number of a category or event type, assigning the next one the first time a name is seen.
-    private func postingNumber(
-        _ name: String, db: MDB_dbi, _ txn: borrowing LMDBTransaction, _ batch: inout BatchState,
+    func postingNumber(
+        _ name: String, db: MDB_dbi, _ itxn: borrowing LMDBTransaction, _ batch: inout BatchState,
         _ created: WritableKeyPath<BatchState, [String: UInt64]>, cached: [String: UInt64],
         next: WritableKeyPath<BatchState, UInt64>
     ) throws -> UInt64 {
         if let n = cached[name] ?? batch[keyPath: created][name] { return n }
         let key = Array(name.utf8)
-        if let found = try key.withUnsafeBytes({ try txn.get(db, $0) }) {
+        if let found = try key.withUnsafeBytes({ try itxn.get(db, $0) }) {
             let n = found.bigEndianUInt64()
             batch[keyPath: created][name] = n
             return n
@@ -161,7 +165,7 @@ extension Writer {
         let n = batch[keyPath: next]
         batch[keyPath: next] += 1
         try key.withUnsafeBytes { k in
-            try withUnsafeBytes(of: n.bigEndian) { try txn.put(db, k, $0, flags: MDB_NOOVERWRITE) }
+            try withUnsafeBytes(of: n.bigEndian) { try itxn.put(db, k, $0, flags: MDB_NOOVERWRITE) }
         }
         batch[keyPath: created][name] = n
         return n
@@ -170,7 +174,8 @@ extension Writer {
     // MARK: - Idempotent retries
 
     /// `nil` when no event id of the append is stored yet; otherwise the original result or the conflict.
-    private func checkRetry(_ append: PreparedAppend, _ txn: borrowing LMDBTransaction, _ batch: BatchState) throws
+    private func checkRetry(_ append: PreparedAppend, _ txn: borrowing LMDBTransaction,
+                            _ itxn: borrowing LMDBTransaction, _ batch: BatchState) throws
         -> Result<AppendResult, StoreError>?
     {
         var known = [(PreparedStream, PreparedEvent, UInt64)]()
@@ -182,7 +187,7 @@ extension Writer {
                     unknown += 1
                     continue
                 }
-                let position = try withUnsafeBytes(of: event.id.uuid) { try txn.get(dbs.eventIDs, $0) }
+                let position = try withUnsafeBytes(of: event.id.uuid) { try itxn.get(idbs.eventIDs, $0) }
                 if let position { known.append((share, event, position.nativeUInt64)) } else { unknown += 1 }
             }
         }

@@ -29,6 +29,11 @@ final class Writer: @unchecked Sendable {
 
     let env: LMDBEnvironment
     let dbs: StoreDatabases
+    /// The index environment (derived, committed without fsync after the log's commit).
+    let index: LMDBEnvironment
+    let idbs: IndexDatabases
+    /// Set when a batch reached the log but not the index: the index is caught up before the next batch.
+    var indexBehind = false
     let codec: PayloadCodec
     let gate: ResizeGate
     let origin: String
@@ -50,10 +55,12 @@ final class Writer: @unchecked Sendable {
     /// Called on the writer thread after each commit that appended, with the new head.
     let onCommit: @Sendable (UInt64) -> Void
 
-    init(env: LMDBEnvironment, dbs: StoreDatabases, codec: PayloadCodec, gate: ResizeGate, origin: String,
-         maxBatchEvents: Int, state: WriterState, onCommit: @escaping @Sendable (UInt64) -> Void) {
+    init(env: LMDBEnvironment, dbs: StoreDatabases, index: StoreIndex, codec: PayloadCodec, gate: ResizeGate,
+         origin: String, maxBatchEvents: Int, state: WriterState, onCommit: @escaping @Sendable (UInt64) -> Void) {
         self.env = env
         self.dbs = dbs
+        self.index = index.env
+        self.idbs = index.dbs
         self.codec = codec
         self.gate = gate
         self.origin = origin
@@ -130,7 +137,17 @@ final class Writer: @unchecked Sendable {
         for job in batch {
             if case .append(let a, let c) = job { appends.append((a, c)) }
         }
-        if !appends.isEmpty { commitAppends(appends) }
+        if !appends.isEmpty {
+            if indexBehind {
+                do { try catchUpIndex() } catch {
+                    let failure = (error as? StoreError) ?? StoreError((error as? LMDBError) ?? LMDBError(code: -1),
+                                                                       while: "catching the index up with the log")
+                    for (_, c) in appends { c.resume(throwing: failure) }
+                    appends.removeAll()
+                }
+            }
+            if !appends.isEmpty { commitAppends(appends) }
+        }
         for job in batch {
             switch job {
             case .append: continue
@@ -166,23 +183,36 @@ final class Writer: @unchecked Sendable {
             var batch = BatchState(state, recordedAt: max(Self.nowMicros(), state.lastRecordedAt))
             var outcomes = [Result<AppendResult, StoreError>]()
             outcomes.reserveCapacity(appends.count)
+            var logCommitted = false
             do {
                 if !durable { try env.setNoSync(true) }
                 defer { if !durable { try? env.setNoSync(false) } }
                 let started = ContinuousClock.now
                 defer { commitNanoseconds.add((ContinuousClock.now - started).nanoseconds, ordering: .relaxed) }
-                try env.write { txn in
-                    let applying = ContinuousClock.now
-                    defer { applyNanoseconds.add((ContinuousClock.now - applying).nanoseconds, ordering: .relaxed) }
-                    for (append, _) in appends {
-                        outcomes.append(try apply(append, txn, &batch))
-                    }
-                    if let frontier = batch.frontier, frontier.size != state.frontier?.size {
-                        try frontier.encoded.withUnsafeBytes { value in
-                            try Array("frontier".utf8).withUnsafeBytes { try txn.put(dbs.meta, $0, value) }
+                // The log commits (and syncs) first, then the index: an index never names a position the log lacks,
+                // and a crash between the two leaves an index that is caught up at the next open.
+                try index.write { itxn in
+                    try env.write { txn in
+                        let applying = ContinuousClock.now
+                        defer { applyNanoseconds.add((ContinuousClock.now - applying).nanoseconds, ordering: .relaxed) }
+                        for (append, _) in appends {
+                            outcomes.append(try apply(append, txn, itxn, &batch))
+                        }
+                        if let frontier = batch.frontier, frontier.size != state.frontier?.size {
+                            try frontier.encoded.withUnsafeBytes { value in
+                                try Array("frontier".utf8).withUnsafeBytes { try txn.put(dbs.meta, $0, value) }
+                            }
+                        }
+                        if batch.nextPosition != state.nextPosition {
+                            try idbs.setThrough(batch.nextPosition, itxn)
+                            try idbs.setLastEventID(batch.lastEventID, itxn)
                         }
                     }
+                    logCommitted = true
                 }
+            } catch where logCommitted {
+                // The events are durable and readable by position; the index catches up before the next batch.
+                indexBehind = true
             } catch let error as LMDBError where error == .mapFull {
                 do {
                     try growMap()
@@ -211,11 +241,14 @@ final class Writer: @unchecked Sendable {
         }
     }
 
-    /// Doubles the map (at least +64 MiB) while no read transaction of this process is open.
+    /// Doubles the maps of the log and the index (at least +64 MiB; either may have filled) while no read
+    /// transaction of this process is open.
     private func growMap() throws {
-        let current = env.mapSize
         try gate.exclusive {
-            try env.setMapSize(max(current * 2, current + (64 << 20)))
+            for environment in [env, index] {
+                let current = environment.mapSize
+                try environment.setMapSize(max(current * 2, current + (64 << 20)))
+            }
         }
     }
 

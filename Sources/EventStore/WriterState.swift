@@ -56,6 +56,8 @@ struct BatchState {
     var types: [String: UInt64] = [:]
     var highestEventID: EventIDKey?
     var frontier: Frontier?
+    /// The id of the last event indexed in this batch.
+    var lastEventID: UUID?
 
     init(_ state: WriterState, recordedAt: Int64) {
         highestEventID = state.highestEventID

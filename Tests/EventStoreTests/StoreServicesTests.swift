@@ -151,8 +151,8 @@ struct StoreServicesTests {
                 try original.withUnsafeBytes { try txn.put(store.dbs.payloads, integer: key5, $0) }
             }
             let id = try #require(try store.event(at: 7)).record.eventID
-            try store.env.write { txn in
-                _ = try withUnsafeBytes(of: id.uuid) { try txn.delete(store.dbs.eventIDs, $0) }
+            try #require(store.index).env.write { itxn in
+                _ = try withUnsafeBytes(of: id.uuid) { try itxn.delete(store.idbs.eventIDs, $0) }
             }
             let index = #expect(throws: StoreError.self) { try store.check() }
             #expect(index?.position == 7)

@@ -76,6 +76,27 @@ final class LMDBEnvironment: @unchecked Sendable {
         return dbi
     }
 
+    /// Deletes the named database and its handle when the environment has one; returns whether it had. Call
+    /// before sharing the environment, like ``openDatabase(_:flags:)``. The corresponding C function is `mdb_drop`.
+    func dropDatabaseIfPresent(_ name: String) throws(LMDBError) -> Bool {
+        var txn: OpaquePointer?
+        try check(mdb_txn_begin(handle, nil, 0, &txn))
+        var dbi: MDB_dbi = 0
+        let rc = mdb_dbi_open(txn, name, 0, &dbi)
+        guard rc == MDB_SUCCESS else {
+            mdb_txn_abort(txn)
+            if rc == MDB_NOTFOUND { return false }
+            throw LMDBError(code: rc)
+        }
+        let dropped = mdb_drop(txn, dbi, 1)
+        guard dropped == MDB_SUCCESS else {
+            mdb_txn_abort(txn)
+            throw LMDBError(code: dropped)
+        }
+        try check(mdb_txn_commit(txn))
+        return true
+    }
+
     /// Runs `body` in a read-only transaction. The transaction is valid only during the closure: do not store it,
     /// and copy out any bytes you keep (they point into the memory map).
     func read<T>(_ body: (borrowing LMDBTransaction) throws -> T) throws -> T {

@@ -18,6 +18,8 @@ struct LMDBError: Error, Equatable, CustomStringConvertible {
     static let mapFull = LMDBError(code: MDB_MAP_FULL)
     static let mapResized = LMDBError(code: MDB_MAP_RESIZED)
     static let readersFull = LMDBError(code: MDB_READERS_FULL)
+    static let corrupted = LMDBError(code: MDB_CORRUPTED)
+    static let invalid = LMDBError(code: MDB_INVALID)
     static let noSpace = LMDBError(code: ENOSPC)
     /// The environment was closed (EBADF): a programming race the store turns into ``StoreError/Code/closed``.
     static let closed = LMDBError(code: EBADF)

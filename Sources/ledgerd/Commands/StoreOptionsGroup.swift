@@ -37,11 +37,22 @@ struct StoreLocation: ParsableArguments {
         return p
     }
 
-    /// Opens the store (read-only when asked).
+    /// Opens the store (read-only when asked), reporting on stderr the progress of an index catch-up that has a
+    /// long way to go (a rebuild after a system crash, a restored backup, a store from an older version).
     func open(readOnly: Bool = false) throws -> Store {
         var options = StoreOptions()
         options.readOnly = readOnly
+        options.indexProgress = Self.reportIndexProgress
         return try Store.open(at: store, options: options)
+    }
+
+    /// Prints index catch-up progress at every tenth of a long catch-up.
+    static let reportIndexProgress: @Sendable (UInt64, UInt64) -> Void = { indexed, head in
+        guard head >= 100_000 else { return }
+        let step = head / 10
+        if indexed == head || indexed % step < 8_192 {
+            FileHandle.standardError.write(Data("indexing the log: \(indexed) of \(head) events\n".utf8))
+        }
     }
 
     /// Reads the signing key.

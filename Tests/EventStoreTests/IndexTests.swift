@@ -1,0 +1,201 @@
+@testable import EventStore
+import Foundation
+import Testing
+
+/// The index environment (`<store>/index/`): derived from the log, committed without fsync, caught up or rebuilt at
+/// open. Every case compares what the reads by stream, category, type and id give with what the log holds, and
+/// runs the store's own checks (every record's index entries, and no stray entry).
+@Suite("The index beside the log", .serialized)
+struct IndexTests {
+    /// Appends `count` events over three streams of two categories and two types.
+    static func appendSome(_ store: Store, _ count: Int, tag: String) async throws {
+        for i in 0..<count {
+            let stream = ["dossier-a", "dossier-b", "task-c"][i % 3]
+            try await store.append(to: stream, [event(i % 2 == 0 ? "Even.v1" : "Odd.v1", "{\"\(tag)\":\(i)}")])
+        }
+    }
+
+    /// What the indexes answer, computed from the log by position, and compared with the reads that use them.
+    static func expectIndexesAgree(_ store: Store, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let all = try store.read(limit: 100_000, payloads: .none)
+        #expect(UInt64(all.count) == store.head, sourceLocation: sourceLocation)
+        for stream in Set(all.map(\.record.stream)) {
+            let expected = all.filter { $0.record.stream == stream }.map(\.position)
+            #expect(try store.readStream(stream, payloads: .none).map(\.position) == expected,
+                    sourceLocation: sourceLocation)
+            #expect(try store.streamInfo(stream)?.version == UInt64(expected.count), sourceLocation: sourceLocation)
+        }
+        for category in ["dossier", "task"] {
+            let expected = all.filter { $0.record.category == category }.map(\.position)
+            #expect(try store.readCategory(category, payloads: .none).map(\.position) == expected,
+                    sourceLocation: sourceLocation)
+        }
+        for type in ["Even.v1", "Odd.v1"] {
+            let expected = all.filter { $0.record.eventType == type }.map(\.position)
+            #expect(try store.readType(type, payloads: .none).map(\.position) == expected,
+                    sourceLocation: sourceLocation)
+        }
+        for e in all { #expect(try store.position(of: e.record.eventID) == e.position, sourceLocation: sourceLocation) }
+        #expect(try store.check().events == store.head, sourceLocation: sourceLocation)
+    }
+
+    @Test("an index left behind by a crash between the two commits is caught up at open; appends go on with the right versions")
+    func behindIsCaughtUp() async throws {
+        let directory = TemporaryDirectory("index")
+        defer { directory.remove() }
+        let path = directory.sub("log")
+        let store = try Store.create(at: path, origin: "test.ledger.local/index")
+        try await Self.appendSome(store, 30, tag: "first")
+        store.close()
+        // The index as it was after 30 events, then 40 more events reach both.
+        try FileManager.default.copyItem(atPath: path + "/index", toPath: directory.sub("index-30"))
+        let more = try Store.open(at: path)
+        try await Self.appendSome(more, 40, tag: "second")
+        more.close()
+        // Put the old index back: the log holds 70 events, the index names 30 (what a kill between the log's commit
+        // and the index's leaves, many times over).
+        try FileManager.default.removeItem(atPath: path + "/index")
+        try FileManager.default.copyItem(atPath: directory.sub("index-30"), toPath: path + "/index")
+
+        let progress = ProgressLog()
+        var options = StoreOptions()
+        options.indexProgress = { indexed, head in progress.add(indexed, head) }
+        let reopened = try Store.open(at: path, options: options)
+        defer { reopened.close() }
+        #expect(progress.entries.last.map { $0.0 == 70 && $0.1 == 70 } == true, "\(progress.entries)")
+        #expect(progress.entries.first.map { $0.0 > 30 } == true, "catching up starts after the 30 indexed events")
+        try Self.expectIndexesAgree(reopened)
+        // Versions continue from the log's, not the old index's.
+        let next = try await reopened.append(to: "dossier-a", expected: .exact(24), [event("Even.v1")])
+        #expect(next.positions == [70])
+        let stale = await #expect(throws: StoreError.self) {
+            try await reopened.append(to: "task-c", expected: .exact(10), [event("Odd.v1")])
+        }
+        #expect(stale?.actualVersion == 23)
+    }
+
+    @Test("a missing index is rebuilt from the log; an index from another log or an index ahead of the log is rebuilt")
+    func missingOrForeignIsRebuilt() async throws {
+        let directory = TemporaryDirectory("index")
+        defer { directory.remove() }
+        let path = directory.sub("log")
+        let store = try Store.create(at: path, origin: "test.ledger.local/index")
+        try await Self.appendSome(store, 25, tag: "a")
+        store.close()
+
+        try FileManager.default.removeItem(atPath: path + "/index")
+        let rebuilt = try Store.open(at: path)
+        try Self.expectIndexesAgree(rebuilt)
+        rebuilt.close()
+
+        // Another store with as many events: its index says "25 indexed" too, but of other events.
+        let other = try Store.create(at: directory.sub("other"), origin: "test.ledger.local/index")
+        try await Self.appendSome(other, 25, tag: "b")
+        other.close()
+        try FileManager.default.removeItem(atPath: path + "/index")
+        try FileManager.default.copyItem(atPath: directory.sub("other") + "/index", toPath: path + "/index")
+        let foreign = try Store.open(at: path)
+        try Self.expectIndexesAgree(foreign)
+        foreign.close()
+
+        // An index ahead of the log (a log restored from an older copy beside a newer index).
+        let longer = try Store.create(at: directory.sub("longer"), origin: "test.ledger.local/index")
+        try await Self.appendSome(longer, 40, tag: "c")
+        longer.close()
+        try FileManager.default.removeItem(atPath: path + "/index")
+        try FileManager.default.copyItem(atPath: directory.sub("longer") + "/index", toPath: path + "/index")
+        let ahead = try Store.open(at: path)
+        defer { ahead.close() }
+        #expect(ahead.head == 25)
+        try Self.expectIndexesAgree(ahead)
+    }
+
+    @Test("an index still marked unsynced by another boot is rebuilt (a system crash may have torn it); by this boot it is kept")
+    func markerOfAnotherBoot() async throws {
+        let directory = TemporaryDirectory("index")
+        defer { directory.remove() }
+        let path = directory.sub("log")
+        let store = try Store.create(at: path, origin: "test.ledger.local/index")
+        try await Self.appendSome(store, 20, tag: "a")
+        let dropped = try #require(try store.event(at: 7)).record.eventID
+        store.close()
+        #expect(!FileManager.default.fileExists(atPath: path + "/index/unsynced"), "a clean close clears the marker")
+
+        // Damage the index in a way catching up cannot see: one event-id entry goes.
+        func damage() throws {
+            let env = try LMDBEnvironment(path: path + "/index", options: .init(
+                mapSize: 1 << 30, maxDatabases: IndexDatabases.count + 2, maxReaders: 8))
+            let dbs = try IndexDatabases(env)
+            try env.write { txn in _ = try withUnsafeBytes(of: dropped.uuid) { try txn.delete(dbs.eventIDs, $0) } }
+            env.close()
+        }
+
+        // Marked by this boot (a killed process): the index is trusted and kept, damage included.
+        try damage()
+        try (try #require(StoreIndex.currentBootID()) + "\n").write(toFile: path + "/index/unsynced", atomically: true,
+                                                                       encoding: .utf8)
+        let kept = try Store.open(at: path)
+        #expect(FileManager.default.fileExists(atPath: path + "/index/unsynced"), "the writer marks the index unsynced")
+        let error = #expect(throws: StoreError.self) { try kept.check() }
+        #expect(error?.message.contains("event-id index") == true, "\(error?.message ?? "")")
+        kept.close()
+
+        // Marked by another boot: rebuilt, so the damage is gone.
+        try "00000000-0000-0000-0000-000000000000\n".write(toFile: path + "/index/unsynced", atomically: true,
+                                                           encoding: .utf8)
+        let rebuilt = try Store.open(at: path)
+        defer { rebuilt.close() }
+        #expect(try rebuilt.position(of: dropped) == 7)
+        try Self.expectIndexesAgree(rebuilt)
+    }
+
+    @Test("a store opened read-only without an index reads by position and verifies; index reads say how to build it")
+    func readOnlyWithoutIndex() async throws {
+        let directory = TemporaryDirectory("index")
+        defer { directory.remove() }
+        let path = directory.sub("log")
+        let store = try Store.create(at: path, origin: "test.ledger.local/index")
+        try await Self.appendSome(store, 12, tag: "a")
+        store.close()
+        try FileManager.default.removeItem(atPath: path + "/index")
+
+        var options = StoreOptions()
+        options.readOnly = true
+        let reader = try Store.open(at: path, options: options)
+        #expect(try reader.read(payloads: .none).count == 12)
+        #expect(try reader.verify(commitments: true).events == 12)
+        let error = #expect(throws: StoreError.self) { try reader.readStream("dossier-a") }
+        #expect(error?.code == .readOnly)
+        #expect(error?.message.contains("open it once for writing") == true, "\(error?.message ?? "")")
+        reader.close()
+        #expect(!FileManager.default.fileExists(atPath: path + "/index"), "a read-only open writes nothing")
+    }
+
+    @Test("the index environment commits without fsync and the log with it; a backup carries both and opens whole")
+    func durabilitySplitAndBackup() async throws {
+        try await withStore { store, directory in
+            try await Self.appendSome(store, 15, tag: "a")
+            #expect(store.isDurable)
+            let index = try #require(store.index)
+            #expect(!index.env.isDurable)
+            let head = try store.backup(to: directory.sub("backup"))
+            #expect(head == 15)
+            #expect(FileManager.default.fileExists(atPath: directory.sub("backup") + "/index/data.mdb"))
+            var options = StoreOptions()
+            options.readOnly = true
+            let copy = try Store.open(at: directory.sub("backup"), options: options)
+            defer { copy.close() }
+            try Self.expectIndexesAgree(copy)
+        }
+    }
+}
+
+/// (indexed, head) pairs reported while catching up.
+final class ProgressLog: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored = [(UInt64, UInt64)]()
+
+    func add(_ indexed: UInt64, _ head: UInt64) { lock.withLock { stored.append((indexed, head)) } }
+
+    var entries: [(UInt64, UInt64)] { lock.withLock { stored } }
+}
