@@ -36,16 +36,27 @@ final class PreparedEvent: Sendable {
 /// One stream's share of a prepared append.
 struct PreparedStream: Sendable {
     let stream: String
+    /// The name as the writer's cache key.
+    let key: StreamKey
     let expected: ExpectedVersion
     let category: String
-    let events: [PreparedEvent]
+    /// Indexes of its events in the append's ``PreparedAppend/feed`` (and `ids`, `subjects`).
+    let events: Range<Int>
 }
 
-/// A validated, encoded append waiting for the writer.
+/// A validated append waiting for the writer, its events encoded already or being encoded into its feed.
 struct PreparedAppend: Sendable {
     let streams: [PreparedStream]
-    let eventCount: Int
+    /// Every event's id and personal-data subject, known before any is encoded: the writer checks retries and
+    /// erased subjects before it waits for the encoded events.
+    let ids: [UUID]
+    let subjects: [UUID?]
+    let feed: EncodedEventFeed
+    var eventCount: Int { ids.count }
     let durability: Durability
+    /// Whether the events are still being encoded when the append is queued: the writer then gives it a
+    /// transaction of its own, so a failure to encode it fails it alone.
+    let streamed: Bool
     /// For an erasure: the subject whose key and personal parts go in the same transaction.
     var erasure: UUID? = nil
 }

@@ -11,6 +11,78 @@ extension Store {
     func prepare(_ appends: [StreamAppend], durability: Durability, admin: Bool = false) throws(StoreError)
         -> PreparedAppend
     {
+        let plan = try plan(appends, durability: durability, admin: admin)
+        let encoded = try encode(plan.jobs[...], appends: appends, salts: plan.salts, correlation: plan.correlation,
+                                 slices: 2)
+        noteEncodedParts(plan.partCount)
+        return plan.prepared(EncodedEventFeed(complete: encoded), streamed: false)
+    }
+
+    /// Appends at least this large are queued as soon as they are validated, and encoded while the writer places
+    /// their first events.
+    static let streamedAppendEvents = 256
+    /// Events encoded between two hand-offs to the writer.
+    static let streamedChunkEvents = 64
+
+    /// Validates an append, queues it at once, then encodes its events in order into its feed, so the writer places
+    /// the first events while the caller encodes the next ones. Returns after the commit, like ``append(_:durability:)``.
+    func appendStreamed(_ appends: [StreamAppend], durability: Durability, writer: Writer) async throws
+        -> AppendResult
+    {
+        let plan = try plan(appends, durability: durability, admin: false)
+        let feed = EncodedEventFeed(count: plan.jobs.count)
+        let prepared = plan.prepared(feed, streamed: true)
+        return try await withCheckedThrowingContinuation { continuation in
+            writer.enqueue(.append(prepared, continuation))
+            let started = ContinuousClock.now
+            defer { encodeNanoseconds.add((ContinuousClock.now - started).nanoseconds, ordering: .relaxed) }
+            var start = 0
+            while start < plan.jobs.count {
+                let end = min(start + Self.streamedChunkEvents, plan.jobs.count)
+                do throws(StoreError) {
+                    feed.publish(try encode(plan.jobs[start..<end], appends: appends, salts: plan.salts,
+                                            correlation: plan.correlation, slices: 1))
+                } catch {
+                    feed.fail(error)
+                    return
+                }
+                start = end
+            }
+            noteEncodedParts(plan.partCount)
+        }
+    }
+
+    /// A validated append: its events named and given their salts, not yet encoded.
+    struct AppendPlan {
+        let appends: [StreamAppend]
+        let jobs: [EncodingJob]
+        let salts: [UInt8]
+        let correlation: UUID?
+        let durability: Durability
+        /// Payload parts that are not empty (for dictionary training).
+        let partCount: Int
+
+        /// The append for the writer, its encoded events coming through `feed`.
+        func prepared(_ feed: EncodedEventFeed, streamed: Bool) -> PreparedAppend {
+            var ranges = [Range<Int>](repeating: 0..<0, count: appends.count)
+            var index = 0
+            for (share, append) in appends.enumerated() {
+                ranges[share] = index..<(index + append.events.count)
+                index += append.events.count
+            }
+            let streams = zip(appends, ranges).map { append, range in
+                PreparedStream(stream: append.stream, key: StreamKey(append.stream), expected: append.expected,
+                               category: EventRecord.category(of: append.stream), events: range)
+            }
+            return PreparedAppend(streams: streams, ids: jobs.map(\.id), subjects: jobs.map(\.subject), feed: feed,
+                                  durability: durability, streamed: streamed)
+        }
+    }
+
+    /// Validates an append and names its events (cheap, sequential).
+    private func plan(_ appends: [StreamAppend], durability: Durability, admin: Bool) throws(StoreError)
+        -> AppendPlan
+    {
         guard !appends.isEmpty else { throw StoreError(.invalidArgument, "an append names no stream") }
         if !admin {
             // Admin entries (rollbacks, erasures) and attestations come only from the store's own operations.
@@ -26,9 +98,11 @@ extension Store {
             }
         }
         // 1. Validate everything and name the events (cheap, sequential).
-        var seenStreams = Set<String>()
-        var seenIDs = Set<UUID>()
+        let total = appends.reduce(0) { $0 + $1.events.count }
+        var seenStreams = Set<String>(minimumCapacity: appends.count)
+        var seenIDs = Set<UUID>(minimumCapacity: total)
         var jobs = [EncodingJob]()
+        jobs.reserveCapacity(total)
         var parts = 0
         for (share, append) in appends.enumerated() {
             try Self.validateStreamName(append.stream)
@@ -36,7 +110,7 @@ extension Store {
                 throw StoreError(.invalidArgument, "stream \"\(append.stream)\" is named twice in one append; "
                     + "put all its events and one expectation in a single StreamAppend", stream: append.stream)
             }
-            for event in append.events {
+            for (offset, event) in append.events.enumerated() {
                 let id = event.id ?? UUID.v7()
                 guard seenIDs.insert(id).inserted else {
                     throw StoreError(.idempotencyConflict, "event id \(id) appears twice in one append; "
@@ -59,34 +133,27 @@ extension Store {
                     }
                     subject = id
                 }
-                jobs.append(EncodingJob(share: share, event: event, id: id, personal: personal, salt: parts,
+                jobs.append(EncodingJob(share: share, offset: offset, id: id, personal: personal, salt: parts,
                                         metadataSize: metadataSize, subject: personal == nil ? nil : subject))
                 parts += personal == nil ? 1 : 2
             }
         }
 
-        // 2. Salt, commit and compress every part and encode every record (two threads for large appends).
+        // 2. A salt for every part, from the kernel's CSPRNG in one call.
         var random = [UInt8](repeating: 0, count: parts * StoredPart.saltLength)
         random.withUnsafeMutableBytes { fillRandom($0) }
-        let salts = random
-        let correlation = jobs.first?.id
-        let encoded = try encode(jobs, appends: appends, salts: salts, correlation: correlation)
-        noteEncodedParts(jobs.reduce(0) { $0 + ($1.event.facts.isEmpty ? 0 : 1) + ($1.personal == nil ? 0 : 1) })
-
-        // 3. Group the events by stream share.
-        var byShare = [[PreparedEvent]](repeating: [], count: appends.count)
-        for (job, event) in zip(jobs, encoded) { byShare[job.share].append(event) }
-        let streams = zip(appends, byShare).map { append, events in
-            PreparedStream(stream: append.stream, expected: append.expected,
-                           category: EventRecord.category(of: append.stream), events: events)
-        }
-        return PreparedAppend(streams: streams, eventCount: jobs.count, durability: durability)
+        return AppendPlan(
+            appends: appends, jobs: jobs, salts: random, correlation: jobs.first?.id, durability: durability,
+            partCount: jobs.reduce(0) {
+                $0 + (appends[$1.share].events[$1.offset].facts.isEmpty ? 0 : 1) + ($1.personal == nil ? 0 : 1)
+            })
     }
 
     /// One event to encode: where it belongs and where its salts start.
-    private struct EncodingJob: Sendable {
+    struct EncodingJob: Sendable {
+        /// The stream share, and the event's place in it (the event is read from the append, not copied).
         let share: Int
-        let event: EventData
+        let offset: Int
         let id: UUID
         let personal: [UInt8]?
         /// Index of its first salt in the append's salt buffer.
@@ -95,41 +162,44 @@ extension Store {
         let subject: UUID?
     }
 
-    private func encode(_ jobs: [EncodingJob], appends: [StreamAppend], salts: [UInt8], correlation: UUID?)
-        throws(StoreError) -> [PreparedEvent]
+    /// Salts, commits and compresses the parts and encodes the records of `jobs`, on `slices` threads when there
+    /// are enough of them.
+    private func encode(_ jobs: ArraySlice<EncodingJob>, appends: [StreamAppend], salts: [UInt8], correlation: UUID?,
+                        slices: Int) throws(StoreError) -> [PreparedEvent]
     {
         let codec = self.codec
         let origin = self.origin
         @Sendable func encode(_ job: EncodingJob) throws(StoreError) -> PreparedEvent {
             let stream = appends[job.share].stream
+            let event = appends[job.share].events[job.offset]
             return try salts.withUnsafeBytes { all in Result { () throws(StoreError) in
                 func salt(_ i: Int) -> UnsafeRawBufferPointer {
                     let start = (job.salt + i) * StoredPart.saltLength
                     return UnsafeRawBufferPointer(rebasing: all[start..<(start + StoredPart.saltLength)])
                 }
-                let facts = try StoredPart.encode(job.event.facts, salt: salt(0), codec: codec)
+                let facts = try StoredPart.encode(event.facts, salt: salt(0), codec: codec)
                 let personal = try job.personal.map { (p) throws(StoreError) in try StoredPart.encode(p, salt: salt(1), codec: codec) }
                 let record = EventRecord.template(
-                    origin: origin, stream: stream, event: job.event, id: job.id,
-                    correlationID: job.event.correlationID ?? correlation ?? job.id, metadataSize: job.metadataSize,
+                    origin: origin, stream: stream, event: event, id: job.id,
+                    correlationID: event.correlationID ?? correlation ?? job.id, metadataSize: job.metadataSize,
                     factsCommitment: facts.commitment, personalCommitment: personal?.commitment,
                     personalLength: job.personal?.count ?? 0)
                 return PreparedEvent(
-                    id: job.id, type: job.event.type, metadata: job.event.metadata, record: record.bytes,
-                    offsets: record.offsets, facts: job.event.facts, personal: job.personal, factsStored: facts.stored,
+                    id: job.id, type: event.type, metadata: event.metadata, record: record.bytes,
+                    offsets: record.offsets, facts: event.facts, personal: job.personal, factsStored: facts.stored,
                     personalStored: personal?.stored, subject: job.subject)
             } }.get()
         }
-        guard jobs.count >= 64 else {
+        guard jobs.count >= 64, slices > 1 else {
             var out = [PreparedEvent]()
             out.reserveCapacity(jobs.count)
             for job in jobs { out.append(try encode(job)) }
             return out
         }
-        let slices = 2
         let results = Mutex<[Int: Result<[PreparedEvent], StoreError>]>([:])
+        let base = jobs.startIndex
         DispatchQueue.concurrentPerform(iterations: slices) { slice in
-            let range = (slice * jobs.count / slices)..<((slice + 1) * jobs.count / slices)
+            let range = (base + slice * jobs.count / slices)..<(base + (slice + 1) * jobs.count / slices)
             let result = Result { () throws(StoreError) in try range.map { (i) throws(StoreError) in try encode(jobs[i]) } }
             results.withLock { $0[slice] = result }
         }

@@ -287,6 +287,9 @@ public final class Store: Sendable {
         try checkOpen()
         guard let writer else { throw StoreError(.readOnly, "the store at \(path) is open read-only; appends go "
             + "through the process that holds it for writing (ledgerd)") }
+        if appends.reduce(0, { $0 + $1.events.count }) >= Self.streamedAppendEvents {
+            return try await appendStreamed(appends, durability: durability, writer: writer)
+        }
         let started = ContinuousClock.now
         let prepared = try prepare(appends, durability: durability)
         encodeNanoseconds.add((ContinuousClock.now - started).nanoseconds, ordering: .relaxed)

@@ -24,10 +24,11 @@ struct StoreIndex: Sendable {
         let marker = directory + "/" + markerName
         let boot = currentBootID()
         let fm = FileManager.default
-        if fm.fileExists(atPath: marker) {
-            let written = (try? String(contentsOfFile: marker, encoding: .utf8))?
-                .trimmingCharacters(in: .whitespacesAndNewlines)
-            if boot == nil || written != boot { try? fm.removeItem(atPath: directory) }
+        if markedByAnotherBoot(directory) {
+            do { try fm.removeItem(atPath: directory) } catch {
+                throw StoreError(.storage, "cannot remove the index at \(directory), which a system crash may have "
+                    + "torn: \(error.localizedDescription)")
+            }
         }
         for attempt in 0..<2 {
             do {
@@ -49,11 +50,13 @@ struct StoreIndex: Sendable {
         throw StoreError(.storage, "the index at \(directory) could not be opened or rebuilt")
     }
 
-    /// Opens the index of a store opened read-only, or `nil` when the store has none yet (a backup made before
-    /// indexes had their own environment; the writer builds it at its next open).
+    /// Opens the index of a store opened read-only, or `nil` when the store has none the reader can trust: none
+    /// yet (a backup made before indexes had their own environment), or one still marked unsynced by another boot
+    /// (a system crash may have torn it). The writer builds or rebuilds it at its next open.
     static func openReadOnly(storePath: String, options: StoreOptions) throws -> StoreIndex? {
         let directory = directory(storePath)
         guard FileManager.default.fileExists(atPath: directory + "/data.mdb") else { return nil }
+        guard !markedByAnotherBoot(directory) else { return nil }
         do throws(LMDBError) {
             let env = try LMDBEnvironment(path: directory, options: .init(
                 mapSize: options.mapSize, maxDatabases: IndexDatabases.count + 2, maxReaders: options.maxReaders,
@@ -82,6 +85,17 @@ struct StoreIndex: Sendable {
         guard write(fd, bytes, bytes.count) == bytes.count, fsync(fd) == 0 else {
             throw StoreError(.storage, "cannot write \(path): \(String(cString: strerror(errno)))")
         }
+    }
+
+    /// Whether the index in `directory` has a marker written in another boot (or none can be told apart): it
+    /// had unsynced commits when the system went down.
+    static func markedByAnotherBoot(_ directory: String) -> Bool {
+        let marker = directory + "/" + markerName
+        guard FileManager.default.fileExists(atPath: marker) else { return false }
+        let written = (try? String(contentsOfFile: marker, encoding: .utf8))?
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        guard let boot = currentBootID() else { return true }
+        return written != boot
     }
 
     /// This boot's id (Linux), or `nil` where the system has none to read.

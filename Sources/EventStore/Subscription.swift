@@ -79,6 +79,12 @@ public struct EventSubscription: AsyncSequence, Sendable {
                     }
                     continue
                 }
+                if store.head > next {
+                    // The log is ahead of the index this page came from (its commit follows the log's by a moment,
+                    // or a reader's index trails): wait a little instead of asking again at once.
+                    try? await Task.sleep(for: .milliseconds(2))
+                    continue
+                }
                 guard try await store.waitForEvent(at: next) else { return nil }
             }
         }

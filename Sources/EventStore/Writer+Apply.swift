@@ -29,7 +29,7 @@ extension Writer {
         var states = [StreamState]()
         states.reserveCapacity(append.streams.count)
         for share in append.streams {
-            let current = try streamState(share.stream, itxn, batch)
+            let current = try streamState(share.key, itxn, batch)
             guard share.expected.isSatisfied(by: current.version) else {
                 return .failure(StoreError(
                     .wrongExpectedVersion,
@@ -47,11 +47,13 @@ extension Writer {
         for (share, var stream) in zip(append.streams, states) {
             defer { versions[share.stream] = stream.version }
             guard !share.events.isEmpty else { continue }
+            defer { batch.streams[share.key] = stream }
             let number = try stream.number ?? createStream(share.stream, itxn, &batch)
             stream.number = number
             let category = try postingNumber(share.category, db: idbs.categoryNames, itxn, &batch, \.categories,
                                              cached: state.categories, next: \.nextCategoryNumber)
-            for event in share.events {
+            for index in share.events {
+                let event = try append.feed.event(index)
                 let position = batch.nextPosition
                 stream.version += 1
                 var bytes = event.record
@@ -86,7 +88,6 @@ extension Writer {
                 positions.append(position)
                 batch.nextPosition += 1
             }
-            batch.streams[share.stream] = stream
         }
         if let subject = append.erasure { try erase(subject, txn) }
         return .success(AppendResult(positions: positions, streamVersions: versions, wasRetry: false,
@@ -120,9 +121,11 @@ extension Writer {
     }
 
     /// The stream's state as of this point of the batch (read in the index environment's transaction).
-    func streamState(_ name: String, _ itxn: borrowing LMDBTransaction, _ batch: BatchState) throws -> StreamState {
-        if let s = batch.streams[name] ?? state.streams[name] { return s }
-        var key = Array(name.utf8)
+    func streamState(_ stream: StreamKey, _ itxn: borrowing LMDBTransaction, _ batch: BatchState) throws
+        -> StreamState
+    {
+        if let s = batch.streams[stream] ?? state.streams[stream] { return s }
+        var key = Array(stream.name.utf8)
         guard let found = try key.withUnsafeMutableBytes({ try itxn.get(idbs.streamNames, UnsafeRawBufferPointer($0)) })
         else { return StreamState(number: nil, version: 0, lastPosition: nil) }
         let number = found.bigEndianUInt64()
@@ -178,31 +181,33 @@ extension Writer {
                             _ itxn: borrowing LMDBTransaction, _ batch: BatchState) throws
         -> Result<AppendResult, StoreError>?
     {
-        var known = [(PreparedStream, PreparedEvent, UInt64)]()
+        var known = [(PreparedStream, Int, UInt64)]()
         var unknown = 0
         for share in append.streams {
-            for event in share.events {
+            for index in share.events {
+                let id = append.ids[index]
                 // An id above every stored one cannot be stored: no lookup needed.
-                if let highest = batch.highestEventID, EventIDKey(event.id) > highest {
+                if let highest = batch.highestEventID, EventIDKey(id) > highest {
                     unknown += 1
                     continue
                 }
-                let position = try withUnsafeBytes(of: event.id.uuid) { try itxn.get(idbs.eventIDs, $0) }
-                if let position { known.append((share, event, position.nativeUInt64)) } else { unknown += 1 }
+                let position = try withUnsafeBytes(of: id.uuid) { try itxn.get(idbs.eventIDs, $0) }
+                if let position { known.append((share, index, position.nativeUInt64)) } else { unknown += 1 }
             }
         }
         guard let first = known.first else { return nil }
         guard unknown == 0 else {
             return .failure(StoreError(
                 .idempotencyConflict,
-                "event \(first.1.id) is already stored at position \(first.2) but others of this append are not; "
+                "event \(append.ids[first.1]) is already stored at position \(first.2) but others of this append are not; "
                     + "retry the append whole, exactly as first sent, or give the new events new ids",
                 stream: first.0.stream, position: first.2))
         }
         var positions = [UInt64]()
         var versions = [String: UInt64]()
         var recordedAt: Int64 = 0
-        for (share, event, position) in known {
+        for (share, index, position) in known {
+            let event = try append.feed.event(index)
             guard let bytes = try txn.get(dbs.records, integer: position) else {
                 return .failure(StoreError(corrupt: "record", position: position, detail: "indexed id has no record"))
             }

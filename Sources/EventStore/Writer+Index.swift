@@ -23,22 +23,29 @@ extension Writer {
             }
             through = 0
         }
+        // Behind until the last chunk is in: a catch-up that fails is tried again before the next batch.
+        indexBehind = true
         try loadIndexState()
-        indexBehind = false
-        guard through < head else { return }
         while through < head {
             let end = min(through + Self.catchUpChunk, head)
             let entries = try env.read { txn in try indexEntries(from: through, to: end, txn) }
             var batch = BatchState(state, recordedAt: state.lastRecordedAt)
-            try index.write { itxn in
-                for entry in entries { try index(entry, itxn, &batch) }
-                try idbs.setThrough(end, itxn)
-                try idbs.setLastEventID(batch.lastEventID, itxn)
+            do {
+                try index.write { itxn in
+                    for entry in entries { try index(entry, itxn, &batch) }
+                    try idbs.setThrough(end, itxn)
+                    try idbs.setLastEventID(batch.lastEventID, itxn)
+                }
+            } catch let error as LMDBError where error == .mapFull {
+                try growMap()
+                try loadIndexState()  // the chunk's numbers were not kept
+                continue
             }
             state.absorb(batch)
             through = end
             progress?(through, head)
         }
+        indexBehind = false
     }
 
     /// Whether the index's `through` and last event id agree with the log.
@@ -106,7 +113,8 @@ extension Writer {
     }
 
     private func index(_ entry: IndexEntry, _ itxn: borrowing LMDBTransaction, _ batch: inout BatchState) throws {
-        var stream = try streamState(entry.stream, itxn, batch)
+        let key = StreamKey(entry.stream)
+        var stream = try streamState(key, itxn, batch)
         guard entry.version == stream.version + 1 else {
             throw StoreError(corrupt: "record", position: entry.position, detail: "stream \"\(entry.stream)\" "
                 + "version \(entry.version) follows version \(stream.version)")
@@ -119,6 +127,6 @@ extension Writer {
         stream.number = number
         stream.version = entry.version
         stream.lastPosition = entry.position
-        batch.streams[entry.stream] = stream
+        batch.streams[key] = stream
     }
 }

@@ -40,10 +40,8 @@ extension Writer {
 
     /// The first subject of `append`'s personal parts that was erased, if any: such an append is refused whole.
     func erasedSubject(in append: PreparedAppend, _ txn: borrowing LMDBTransaction) throws -> UUID? {
-        for share in append.streams {
-            for event in share.events {
-                if let subject = event.subject, try dbs.subjectKeyEntry(subject, txn) == .erased { return subject }
-            }
+        for case let subject? in append.subjects where try dbs.subjectKeyEntry(subject, txn) == .erased {
+            return subject
         }
         return nil
     }

@@ -119,8 +119,16 @@ final class Writer: @unchecked Sendable {
             var taken = 0
             for job in queue {
                 if case .append(let a, _) = job {
+                    // An append still being encoded gets a transaction of its own: should its encoding fail, no
+                    // other append goes down with it.
+                    if a.streamed && !batch.isEmpty { break }
                     if events > 0 && events + a.eventCount > maxBatchEvents { break }
                     events += a.eventCount
+                    if a.streamed {
+                        batch.append(job)
+                        taken += 1
+                        break
+                    }
                 }
                 batch.append(job)
                 taken += 1
@@ -137,16 +145,18 @@ final class Writer: @unchecked Sendable {
         for job in batch {
             if case .append(let a, let c) = job { appends.append((a, c)) }
         }
-        if !appends.isEmpty {
-            if indexBehind {
-                do { try catchUpIndex() } catch {
-                    let failure = (error as? StoreError) ?? StoreError((error as? LMDBError) ?? LMDBError(code: -1),
-                                                                       while: "catching the index up with the log")
-                    for (_, c) in appends { c.resume(throwing: failure) }
-                    appends.removeAll()
-                }
+        // An index left behind by a failed commit is caught up before any job (appends, checkpoint signing) reads it.
+        var behind: StoreError?
+        if indexBehind {
+            do { try catchUpIndex() } catch {
+                behind = (error as? StoreError) ?? StoreError((error as? LMDBError) ?? LMDBError(code: -1),
+                                                              while: "catching the index up with the log")
             }
-            if !appends.isEmpty { commitAppends(appends) }
+        }
+        if let behind {
+            for (_, c) in appends { c.resume(throwing: behind) }
+        } else if !appends.isEmpty {
+            commitAppends(appends)
         }
         for job in batch {
             switch job {
@@ -192,6 +202,13 @@ final class Writer: @unchecked Sendable {
                 // The log commits (and syncs) first, then the index: an index never names a position the log lacks,
                 // and a crash between the two leaves an index that is caught up at the next open.
                 try index.write { itxn in
+                    // The index must be exactly as far as the log before it takes this batch.
+                    let through = try idbs.through(itxn)
+                    guard through == state.nextPosition else {
+                        indexBehind = true
+                        throw StoreError(.storage, "the index reaches position \(through) but the log \(state.nextPosition); "
+                            + "it is caught up before the next batch, retry")
+                    }
                     try env.write { txn in
                         let applying = ContinuousClock.now
                         defer { applyNanoseconds.add((ContinuousClock.now - applying).nanoseconds, ordering: .relaxed) }
@@ -233,6 +250,9 @@ final class Writer: @unchecked Sendable {
             appendedEvents.add(Int(batch.nextPosition - state.nextPosition), ordering: .relaxed)
             state.absorb(batch)
             head.store(state.nextPosition, ordering: .releasing)
+            // The index commit failed after the log's: index the batch from the log now, so its callers read what
+            // they wrote (if this fails too, the next batch tries first).
+            if indexBehind { try? catchUpIndex() }
             for ((_, continuation), outcome) in zip(appends, outcomes) {
                 continuation.resume(with: outcome.mapError { $0 as any Error })
             }
@@ -243,7 +263,7 @@ final class Writer: @unchecked Sendable {
 
     /// Doubles the maps of the log and the index (at least +64 MiB; either may have filled) while no read
     /// transaction of this process is open.
-    private func growMap() throws {
+    func growMap() throws {
         try gate.exclusive {
             for environment in [env, index] {
                 let current = environment.mapSize

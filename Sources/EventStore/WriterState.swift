@@ -17,7 +17,7 @@ struct WriterState {
     var nextStreamNumber: UInt64
     var nextCategoryNumber: UInt64
     var nextTypeNumber: UInt64
-    var streams: [String: StreamState] = [:]
+    var streams: [StreamKey: StreamState] = [:]
     var categories: [String: UInt64] = [:]
     var types: [String: UInt64] = [:]
     /// The highest event id stored (bytewise), or `nil` in an empty store.
@@ -51,7 +51,7 @@ struct BatchState {
     var nextStreamNumber: UInt64
     var nextCategoryNumber: UInt64
     var nextTypeNumber: UInt64
-    var streams: [String: StreamState] = [:]
+    var streams: [StreamKey: StreamState] = [:]
     var categories: [String: UInt64] = [:]
     var types: [String: UInt64] = [:]
     var highestEventID: EventIDKey?
@@ -68,6 +68,22 @@ struct BatchState {
         nextCategoryNumber = state.nextCategoryNumber
         nextTypeNumber = state.nextTypeNumber
     }
+}
+
+/// A stream name with its hash computed once, on the appending task: the writer's cache lookups then hash an
+/// integer instead of the name (SipHash over the name was a tenth of the writer thread's time).
+struct StreamKey: Hashable, Sendable {
+    let name: String
+    private let hash: Int
+
+    init(_ name: String) {
+        self.name = name
+        hash = name.hashValue
+    }
+
+    static func == (a: StreamKey, b: StreamKey) -> Bool { a.hash == b.hash && a.name == b.name }
+
+    func hash(into hasher: inout Hasher) { hasher.combine(hash) }
 }
 
 /// An event id as its 16 bytes, ordered bytewise like the event-id index.
