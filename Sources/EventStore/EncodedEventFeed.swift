@@ -9,6 +9,7 @@ final class EncodedEventFeed: @unchecked Sendable {
     private let condition = NSCondition()
     private var events: [PreparedEvent]
     private var failure: StoreError?
+    private var abandoned = false
     /// The number of events the writer will ask for.
     let count: Int
 
@@ -35,6 +36,12 @@ final class EncodedEventFeed: @unchecked Sendable {
             condition.broadcast()
         }
     }
+
+    /// Says the writer has settled the append (written or refused): an appender still encoding it stops.
+    func abandon() { condition.withLock { abandoned = true } }
+
+    /// Whether the writer settled the append before the appender finished encoding it.
+    var isAbandoned: Bool { condition.withLock { abandoned } }
 
     /// Ends the feed with an error: a writer waiting for an event gets it (and aborts the append's transaction).
     func fail(_ error: StoreError) {

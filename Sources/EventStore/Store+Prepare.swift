@@ -38,6 +38,8 @@ extension Store {
             defer { encodeNanoseconds.add((ContinuousClock.now - started).nanoseconds, ordering: .relaxed) }
             var start = 0
             while start < plan.jobs.count {
+                // Refused before its events were all read (an expectation, a retry, a closed store): stop.
+                if feed.isAbandoned { return }
                 let end = min(start + Self.streamedChunkEvents, plan.jobs.count)
                 do throws(StoreError) {
                     feed.publish(try encode(plan.jobs[start..<end], appends: appends, salts: plan.salts,

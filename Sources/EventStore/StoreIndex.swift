@@ -16,6 +16,9 @@ struct StoreIndex: Sendable {
 
     /// Present while the index has commits that were not synced; holds the boot id.
     static let markerName = "unsynced"
+    /// What the marker holds where the system has no boot id to read: readers then trust a running writer's index,
+    /// and a writer opening after any unclean stop rebuilds it.
+    static let unknownBoot = "unknown"
 
     /// Opens the index of a store held for writing: drops an index a system crash may have torn, writes the
     /// marker (synced) before any unsynced commit, and opens or creates the environment.
@@ -24,7 +27,8 @@ struct StoreIndex: Sendable {
         let marker = directory + "/" + markerName
         let boot = currentBootID()
         let fm = FileManager.default
-        if markedByAnotherBoot(directory) {
+        // Without a boot id, any marker left behind may hide a system crash.
+        if markedByAnotherBoot(directory) || (boot == nil && fm.fileExists(atPath: marker)) {
             do { try fm.removeItem(atPath: directory) } catch {
                 throw StoreError(.storage, "cannot remove the index at \(directory), which a system crash may have "
                     + "torn: \(error.localizedDescription)")
@@ -34,7 +38,7 @@ struct StoreIndex: Sendable {
             do {
                 try fm.createDirectory(atPath: directory, withIntermediateDirectories: true,
                                        attributes: [.posixPermissions: 0o750])
-                try writeMarker(marker, boot: boot ?? "unknown")
+                try writeMarker(marker, boot: boot ?? unknownBoot)
                 fsyncDirectory(directory)
                 fsyncDirectory(storePath)
                 let env = try LMDBEnvironment(path: directory, options: .init(
@@ -94,7 +98,7 @@ struct StoreIndex: Sendable {
         guard FileManager.default.fileExists(atPath: marker) else { return false }
         let written = (try? String(contentsOfFile: marker, encoding: .utf8))?
             .trimmingCharacters(in: .whitespacesAndNewlines)
-        guard let boot = currentBootID() else { return true }
+        guard let boot = currentBootID() else { return written != unknownBoot }
         return written != boot
     }
 

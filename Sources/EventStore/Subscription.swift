@@ -45,6 +45,8 @@ public struct EventSubscription: AsyncSequence, Sendable {
         var next: UInt64
         var page: [RecordedEvent] = []
         var index = 0
+        /// Pages in a row that came back empty while the log was ahead of the index (for the back-off).
+        var idle = 0
 
         init(subscription: EventSubscription, next: UInt64) {
             self.subscription = subscription
@@ -70,6 +72,7 @@ public struct EventSubscription: AsyncSequence, Sendable {
                 }
                 next = scanned
                 if !events.isEmpty {
+                    idle = 0
                     page = events
                     index = 0
                     if let limit = subscription.maximumLag, store.head > next + limit {
@@ -81,10 +84,12 @@ public struct EventSubscription: AsyncSequence, Sendable {
                 }
                 if store.head > next {
                     // The log is ahead of the index this page came from (its commit follows the log's by a moment,
-                    // or a reader's index trails): wait a little instead of asking again at once.
-                    try? await Task.sleep(for: .milliseconds(2))
+                    // or a reader's index trails): wait a little, longer each time (2 ms up to 50 ms).
+                    try? await Task.sleep(for: .milliseconds(Swift.min(2 << Swift.min(idle, 5), 50)))
+                    idle += 1
                     continue
                 }
+                idle = 0
                 guard try await store.waitForEvent(at: next) else { return nil }
             }
         }

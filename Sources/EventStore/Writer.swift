@@ -108,7 +108,20 @@ final class Writer: @unchecked Sendable {
     private func run() {
         while true {
             condition.lock()
-            while queue.isEmpty && !stopping { condition.wait() }
+            while queue.isEmpty && !stopping {
+                if indexBehind {
+                    // Nothing queued, but the index trails the log (a failed commit and catch-up): try again soon
+                    // rather than waiting for the next append, so readers of the index are not left behind.
+                    if !condition.wait(until: Date(timeIntervalSinceNow: 1)) { break }
+                } else {
+                    condition.wait()
+                }
+            }
+            if queue.isEmpty && indexBehind && !stopping {
+                condition.unlock()
+                process([])
+                continue
+            }
             if queue.isEmpty {
                 condition.unlock()
                 return
@@ -145,7 +158,8 @@ final class Writer: @unchecked Sendable {
         for job in batch {
             if case .append(let a, let c) = job { appends.append((a, c)) }
         }
-        // An index left behind by a failed commit is caught up before any job (appends, checkpoint signing) reads it.
+        // An index left behind by a failed commit is caught up before the batch's appends (and tried again a second
+        // later when nothing else comes, see run()). Other jobs do not read the index.
         var behind: StoreError?
         if indexBehind {
             do { try catchUpIndex() } catch {
@@ -154,7 +168,7 @@ final class Writer: @unchecked Sendable {
             }
         }
         if let behind {
-            for (_, c) in appends { c.resume(throwing: behind) }
+            for (a, c) in appends { Self.settle(a, c, .failure(behind)) }
         } else if !appends.isEmpty {
             commitAppends(appends)
         }
@@ -176,9 +190,16 @@ final class Writer: @unchecked Sendable {
         }
     }
 
+    /// Resumes an append's caller, and tells an appender still encoding it that nobody needs the rest.
+    private static func settle(_ append: PreparedAppend, _ continuation: CheckedContinuation<AppendResult, any Error>,
+                               _ outcome: Result<AppendResult, StoreError>) {
+        append.feed.abandon()
+        continuation.resume(with: outcome.mapError { $0 as any Error })
+    }
+
     private static func fail(_ job: Job, _ error: StoreError) {
         switch job {
-        case .append(_, let c): c.resume(throwing: error)
+        case .append(let a, let c): settle(a, c, .failure(error))
         case .sync(let c): c.resume(throwing: error)
         case .installDictionary(_, let done): done(.failure(error))
         case .exclusive(let work): work(nil)
@@ -236,13 +257,13 @@ final class Writer: @unchecked Sendable {
                     continue
                 } catch {
                     let failure = StoreError(error as? LMDBError ?? .mapFull, while: "growing the memory map")
-                    for (_, c) in appends { c.resume(throwing: failure) }
+                    for (a, c) in appends { Self.settle(a, c, .failure(failure)) }
                     return
                 }
             } catch {
                 let failure = (error as? LMDBError).map { diskFullOr($0, while: "committing appends") }
                     ?? (error as? StoreError) ?? StoreError(.storage, "committing appends: \(error)")
-                for (_, c) in appends { c.resume(throwing: failure) }
+                for (a, c) in appends { Self.settle(a, c, .failure(failure)) }
                 return
             }
             let appended = batch.nextPosition != state.nextPosition
@@ -253,8 +274,8 @@ final class Writer: @unchecked Sendable {
             // The index commit failed after the log's: index the batch from the log now, so its callers read what
             // they wrote (if this fails too, the next batch tries first).
             if indexBehind { try? catchUpIndex() }
-            for ((_, continuation), outcome) in zip(appends, outcomes) {
-                continuation.resume(with: outcome.mapError { $0 as any Error })
+            for ((append, continuation), outcome) in zip(appends, outcomes) {
+                Self.settle(append, continuation, outcome)
             }
             if appended { onCommit(state.nextPosition) }
             return

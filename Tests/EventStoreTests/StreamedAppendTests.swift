@@ -64,6 +64,34 @@ struct StreamedAppendTests {
         }
     }
 
+    @Test("a large append naming an erased subject, or mixing stored and new ids, is refused whole and writes nothing")
+    func refusedBeforeItsEvents() async throws {
+        try await withStore { store, _ in
+            let subject = UUID()
+            var metadata = Metadata()
+            metadata["subject"] = subject.uuidString.lowercased()
+            try await store.append(to: "dossier-1", [event("Submitted.v1", "{}", personal: "Lê Văn Nam", metadata: metadata)])
+            try await store.eraseSubject(subject, reason: "yêu cầu xóa dữ liệu")
+            let head = store.head
+            var shares = Self.shares(400, streams: 2, tag: "e")
+            shares[1] = StreamAppend(stream: "dossier-1", events: shares[1].events.enumerated().map { i, e in
+                i == 150 ? event("Note.v1", "{}", personal: "ghi chú", metadata: metadata) : e
+            })
+            let erased = await #expect(throws: StoreError.self) { try await store.append(shares) }
+            #expect(erased?.message.contains("was erased") == true, "\(erased?.message ?? "")")
+            #expect(store.head == head)
+
+            let stored = Self.shares(300, streams: 3, tag: "k")
+            try await store.append(stored)
+            var mixed = Self.shares(300, streams: 3, tag: "m")
+            mixed[2] = stored[2]
+            let conflict = await #expect(throws: StoreError.self) { try await store.append(mixed) }
+            #expect(conflict?.code == .idempotencyConflict)
+            #expect(store.head == head + 300)
+            #expect(try store.check().events == store.head)
+        }
+    }
+
     @Test("a feed's reader waits for the events in order and gets the producer's failure")
     func feedOrderAndFailure() async throws {
         let prepared = try await withStore { store, _ async throws in
@@ -87,6 +115,7 @@ struct StreamedAppendTests {
         feed.fail(StoreError(.storage, "encoding failed"))
         let (read, error) = await reader.value
         #expect(read == 2)
+        #expect(try feed.event(1) === events[1], "the events come out as they went in")
         #expect(error?.message == "encoding failed")
         #expect(!feed.isComplete)
     }

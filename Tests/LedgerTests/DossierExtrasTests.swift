@@ -206,8 +206,16 @@ struct DossierExtrasTests {
             "dossier": d, "procedure": "P1", "agency": "A", "channel": "online", "applicantName": "Phạm Văn An",
             "applicantId": "079190000004"])
         try await s.run("dossier.receive", "a-7", .oneStopOfficer, "2020-04-01T10:00:00+07:00", ["dossier": d], unit: "A.MC")
+        let handedLater = try await s.refusal("dossier.transfer", "a-7", .oneStopOfficer, "2020-04-01T10:05:00+07:00",
+                                              ["dossier": d, "unit": "A.P1", "handedOverAt": "2020-04-01T10:06:00+07:00"],
+                                              unit: "A.MC")
+        #expect(handedLater?.code == .invalidCommand && handedLater?.message.contains("after the step") == true)
+        let handedEarly = try await s.refusal("dossier.transfer", "a-7", .oneStopOfficer, "2020-04-01T10:05:00+07:00",
+                                              ["dossier": d, "unit": "A.P1", "handedOverAt": "2020-04-01T09:59:00+07:00"],
+                                              unit: "A.MC")
+        #expect(handedEarly?.code == .invalidCommand && handedEarly?.message.contains("before the dossier was received") == true)
         try await s.run("dossier.transfer", "a-7", .oneStopOfficer, "2020-04-01T10:05:00+07:00",
-                        ["dossier": d, "unit": "A.P1"], unit: "A.MC")
+                        ["dossier": d, "unit": "A.P1", "handedOverAt": "2020-04-01T10:02:00+07:00"], unit: "A.MC")
         let at = "2020-04-03T08:00:00+07:00"
         let byDesk = try await s.refusal("dossier.assign", "a-7", .unitHead, at, ["dossier": d, "assignee": "a-3"])
         #expect(byDesk?.code == .notPermitted && byDesk?.message.contains("head of the dossier's unit A.P1") == true)
@@ -325,8 +333,16 @@ struct DossierExtrasTests {
         let wrongField = try await s.refusal("dossier.transfer", "a-7", .oneStopOfficer, "2020-04-01T10:05:00+07:00",
                                              ["dossier": d, "unit": "A.P2"], unit: "A.MC")
         #expect(wrongField?.code == .invalidCommand && wrongField?.message.contains("does not handle field HT") == true)
+        let handedLater = try await s.refusal("dossier.transfer", "a-7", .oneStopOfficer, "2020-04-01T10:05:00+07:00",
+                                              ["dossier": d, "unit": "A.P1", "handedOverAt": "2020-04-01T10:06:00+07:00"],
+                                              unit: "A.MC")
+        #expect(handedLater?.code == .invalidCommand && handedLater?.message.contains("after the step") == true)
+        let handedEarly = try await s.refusal("dossier.transfer", "a-7", .oneStopOfficer, "2020-04-01T10:05:00+07:00",
+                                              ["dossier": d, "unit": "A.P1", "handedOverAt": "2020-04-01T09:59:00+07:00"],
+                                              unit: "A.MC")
+        #expect(handedEarly?.code == .invalidCommand && handedEarly?.message.contains("before the dossier was received") == true)
         try await s.run("dossier.transfer", "a-7", .oneStopOfficer, "2020-04-01T10:05:00+07:00",
-                        ["dossier": d, "unit": "A.P1"], unit: "A.MC")
+                        ["dossier": d, "unit": "A.P1", "handedOverAt": "2020-04-01T10:02:00+07:00"], unit: "A.MC")
         try await s.run("dossier.assign", "a-2", .unitHead, "2020-04-01T10:10:00+07:00", ["dossier": d, "assignee": "a-3"])
         try await s.run("dossier.startProcessing", "a-3", .specialist, "2020-04-01T10:15:00+07:00", ["dossier": d])
         let badVia = try await s.refusal("dossier.requestSupplement", "a-3", .specialist, "2020-04-01T11:00:00+07:00", [
@@ -338,7 +354,8 @@ struct DossierExtrasTests {
                         ["dossier": d, "receivedVia": "postal"], unit: "A.MC")
         let events = try s.store.readStream(DossierHandler.stream(kept), payloads: .all)
         let decoded = try events.map { try DossierEvent(type: $0.record.eventType, facts: $0.facts ?? [], personal: $0.personal) }
-        #expect(decoded.contains(.transferred(toUnit: "A.P1", at: Instant.parse("2020-04-01T10:05:00+07:00")!, fromUnit: "A.MC")))
+        #expect(decoded.contains(.transferred(toUnit: "A.P1", at: Instant.parse("2020-04-01T10:05:00+07:00")!, fromUnit: "A.MC",
+                                              handedOverAt: Instant.parse("2020-04-01T10:02:00+07:00")!)))
         let request = try #require(events.first { $0.record.eventType == "SupplementRequested.v1" })
         #expect(request.personal != nil && !String(decoding: request.facts ?? [], as: UTF8.self).contains("ông Tâm"),
                 "the reason is a personal part")

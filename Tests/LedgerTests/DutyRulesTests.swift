@@ -251,6 +251,45 @@ struct DutyRulesTests {
         #expect(!people.contains("a-3"), "a-3 worked remote under a granted REMOTE_INSTEAD")
         #expect(people.contains("a-4"), "a-4 never checked in")
     }
+
+    @Test("a check-in says where it came from, a check-out may sum up the day, a denied exception gives its reason")
+    func sourcesSummariesAndReasons() async throws {
+        let s = try await Scenario.make("sources")
+        defer { s.remove() }
+        let badSource = try await s.refusal("attendance.checkIn", "a-4", .specialist, "2020-04-03T07:40:00+07:00", [
+            "location": "REMOTE", "source": "HOME_IP"])
+        #expect(badSource?.code == .badField && badSource?.field == "body.source")
+        try await s.run("attendance.checkIn", "a-4", .specialist, "2020-04-03T07:41:00+07:00", [
+            "location": "REMOTE", "source": "MOBILE"])
+        let tooLong = try await s.refusal("attendance.checkOut", "a-4", .specialist, "2020-04-03T17:00:00+07:00", [
+            "summary": .string(String(repeating: "x", count: AttendanceRules.maximumSummaryLength + 1))])
+        #expect(tooLong?.code == .badField && tooLong?.field == "body.summary")
+        try await s.run("attendance.checkOut", "a-4", .specialist, "2020-04-03T17:01:00+07:00", [
+            "summary": "  Xử lý 3 hồ sơ cấp phép; 1 chờ bổ sung  "])
+        let person = try s.store.readStream("person-a-4", payloads: .facts).compactMap {
+            try PersonEvent(type: $0.record.eventType, facts: $0.facts ?? [])
+        }
+        #expect(person.count == 2)
+        if case .checkedIn(_, _, _, _, let source) = person[0] { #expect(source == .mobile) } else { Issue.record("\(person)") }
+        if case .checkedOut(_, _, let summary) = person[1] {
+            #expect(summary == "Xử lý 3 hồ sơ cấp phép; 1 chờ bổ sung")
+        } else { Issue.record("\(person)") }
+
+        let exception = UUID().uuidString
+        try await s.run("exception.request", "a-5", .specialist, "2020-04-03T07:00:00+07:00", [
+            "exception": .string(exception), "date": "2020-04-08", "reason": "ESSENTIAL"])
+        let bare = try await s.refusal("exception.deny", "a-1", .agencyHead, "2020-04-03T07:05:00+07:00", [
+            "exception": .string(exception), "person": "a-5"])
+        #expect(bare?.code == .badField && bare?.field == "body.comment")
+        #expect(try s.store.readStream("person-a-5").count == 1, "a refused decision writes nothing")
+        try await s.run("exception.deny", "a-1", .agencyHead, "2020-04-03T07:06:00+07:00", [
+            "exception": .string(exception), "person": "a-5", "comment": "Đủ người trực ngày 8/4"])
+        let decided = try s.store.readStream("person-a-5", payloads: .facts).last
+        let event = try PersonEvent(type: decided?.record.eventType ?? "", facts: decided?.facts ?? [])
+        #expect(decided?.record.eventType == "DutyExceptionDenied.v1")
+        if case .exceptionDecided(_, false, "a-1", _, let comment)? = event { #expect(comment == "Đủ người trực ngày 8/4") }
+        else { Issue.record("\(String(describing: event))") }
+    }
 }
 
 @Suite("Work items")

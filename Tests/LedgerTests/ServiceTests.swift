@@ -212,15 +212,21 @@ struct ServiceTests {
         let bySpecialist = try await s.refusal("dossier.resolve", "a-3", .specialist, "2020-04-03T16:00:00+07:00",
                                                ["dossier": d, "resultNumber": "7/QĐ-A"])
         #expect(bySpecialist?.code == .notPermitted)
+        let plainLink = try await s.refusal("dossier.resolve", "a-7", .oneStopOfficer, "2020-04-03T16:00:00+07:00",
+                                            ["dossier": d, "resultNumber": "7/QĐ-A",
+                                             "eResultLink": "http://dichvucong.example.vn/kq/7"], unit: "A.MC")
+        #expect(plainLink?.code == .invalidCommand && plainLink?.message.contains("https") == true)
         try await s.run("dossier.resolve", "a-7", .oneStopOfficer, "2020-04-03T16:00:00+07:00",
-                        ["dossier": d, "resultNumber": "7/QĐ-A"], unit: "A.MC")
+                        ["dossier": d, "resultNumber": "7/QĐ-A", "resultDocRef": "docregister-A-QD-2020#7",
+                         "eResultLink": "https://dichvucong.example.vn/kq/7"], unit: "A.MC")
         #expect(try handler.load(dossier).state.status == .resolved)
         // The result names the approval it rests on, its signer and the signature's time.
         let resolved = try #require(try s.store.readStream(DossierHandler.stream(dossier), payloads: .facts).last)
         #expect(try DossierEvent(type: resolved.record.eventType, facts: resolved.facts ?? [], personal: nil)
             == .resolved(resultNumber: "7/QĐ-A", at: Instant.parse("2020-04-03T16:00:00+07:00")!,
                          signature: .init(approvalID: approvalID, signedBy: "a-1",
-                                          signedAt: Instant.parse("2020-04-03T15:30:00+07:00")!)))
+                                          signedAt: Instant.parse("2020-04-03T15:30:00+07:00")!),
+                         documentRef: "docregister-A-QD-2020#7", eResultLink: "https://dichvucong.example.vn/kq/7"))
     }
 
     @Test("events carry the command's correlation and causation ids, the command id when the client sends none")

@@ -56,7 +56,8 @@ public struct AttendanceHandler: Sendable {
         let events = try UnitDay.decide(day, request, calendar: calendar)
         let personStream = "person-\(request.person)"
         let personVersion = try read ?? store.streamInfo(personStream)?.version ?? 0
-        let checkIn = PersonEvent.checkedIn(unit: request.unit, location: .onsite, date: request.date, at: request.at)
+        let checkIn = PersonEvent.checkedIn(unit: request.unit, location: .onsite, date: request.date, at: request.at,
+                                            source: request.source)
         return [
             PlannedAppend(stream: personStream, readVersion: personVersion, events: [checkIn.new]),
             PlannedAppend(stream: Self.stream(unit: request.unit, date: request.date), readVersion: version,

@@ -190,9 +190,11 @@ public enum AttendanceRules {
 
     /// A REMOTE check-in: a working day, not on leave, not checked in already.
     public static func decideRemoteCheckIn(_ record: PersonRecord, unit: String, date: CivilDate, at: Int64,
-                                           calendar: WorkingCalendar) throws(LedgerError) -> PersonEvent {
+                                           calendar: WorkingCalendar, source: CheckInSource? = nil)
+        throws(LedgerError) -> PersonEvent
+    {
         try checkInAllowed(record, date: date, calendar: calendar)
-        return .checkedIn(unit: unit, location: .remote, date: date, at: at)
+        return .checkedIn(unit: unit, location: .remote, date: date, at: at, source: source)
     }
 
     /// What any check-in needs: a working day, no leave, no earlier check-in that day.
@@ -206,14 +208,29 @@ public enum AttendanceRules {
         }
     }
 
-    /// A check-out closes the day's open session.
-    public static func decideCheckOut(_ record: PersonRecord, date: CivilDate, at: Int64) throws(LedgerError)
-        -> PersonEvent
+    /// A check-out closes the day's open session, with the official's summary of the day's work if given (at most
+    /// ``maximumSummaryLength`` characters).
+    public static func decideCheckOut(_ record: PersonRecord, date: CivilDate, at: Int64, summary: String? = nil)
+        throws(LedgerError) -> PersonEvent
     {
         guard record.sessions[date]?.open == true else {
             throw LedgerError(.invalidState, "no open check-in on \(date) to close")
         }
-        return .checkedOut(date: date, at: at)
+        let text = try boundedText(summary, field: "summary", maximum: maximumSummaryLength)
+        return .checkedOut(date: date, at: at, summary: text)
+    }
+
+    /// The longest check-out summary or decision comment, in characters.
+    public static let maximumSummaryLength = 1_000
+
+    /// Free text trimmed, `nil` when blank, refused past `maximum` characters.
+    static func boundedText(_ text: String?, field: String, maximum: Int) throws(LedgerError) -> String? {
+        guard let trimmed = text?.trimmingCharacters(in: .whitespacesAndNewlines), !trimmed.isEmpty else { return nil }
+        guard trimmed.count <= maximum else {
+            throw LedgerError(.badField, "body.\(field) is \(trimmed.count) characters; at most \(maximum)",
+                              field: "body.\(field)")
+        }
+        return trimmed
     }
 
     /// A day's progress report, to the direct head, once per day.
@@ -333,9 +350,15 @@ public enum AttendanceRules {
     /// A duty-exception decision: within the cap by the agency head; beyond the cap only by the superior agency's
     /// head; never by the requester.
     public static func decideException(_ record: PersonRecord, person: String, id: UUID, grant: Bool,
-                                       agencyHead: String?, superiorHead: String?, by actor: String, at: Int64)
+                                       agencyHead: String?, superiorHead: String?, by actor: String, at: Int64,
+                                       comment: String? = nil)
         throws(LedgerError) -> PersonEvent
     {
+        let comment = try boundedText(comment, field: "comment", maximum: maximumSummaryLength)
+        guard grant || comment != nil else {
+            throw LedgerError(.badField, "a denied duty exception needs the reason (body.comment), for the person who "
+                + "asked", field: "body.comment")
+        }
         guard let e = record.exceptions[id] else { throw LedgerError(.notFound, "no duty-exception request \(id)") }
         guard e.granted == nil else { throw LedgerError(.invalidState, "exception \(id) was already decided") }
         guard actor != e.requestedBy, actor != person else {
@@ -352,7 +375,7 @@ public enum AttendanceRules {
                     + "(\(agencyHead ?? "none")), not \(actor)")
             }
         }
-        return .exceptionDecided(id: id, granted: grant, by: actor, at: at)
+        return .exceptionDecided(id: id, granted: grant, by: actor, at: at, comment: comment)
     }
 }
 

@@ -40,6 +40,12 @@ public enum ExceptionKind: String, Hashable, Sendable, CaseIterable {
     case remoteInstead = "REMOTE_INSTEAD"
 }
 
+/// Where a check-in was made from (domain.md §3.2 `source`): the web portal, the mobile app, or the office's
+/// terminal. Network addresses and locations are not kept: they would say where an official lives.
+public enum CheckInSource: String, Hashable, Sendable, CaseIterable {
+    case web = "WEB", mobile = "MOBILE", terminal = "TERMINAL"
+}
+
 /// Morning or afternoon of a half-day leave.
 public enum HalfDay: String, Hashable, Sendable, CaseIterable {
     case morning = "AM", afternoon = "PM"
@@ -53,10 +59,12 @@ public enum HalfDay: String, Hashable, Sendable, CaseIterable {
 /// date taken from its instant in Asia/Ho_Chi_Minh. `ProgressReported.v2` lists its items; `ProgressReported.v1`
 /// had only their number and is upcast to that many items with status `REPORTED`. Optional fields added later
 /// (a leave's half day and e-mail message id, an approval's roster conflicts, an exception's kind) keep their
-/// version: an older event reads as having none (an exception without a kind is `EXTRA_ONSITE`).
+/// version: an older event reads as having none (an exception without a kind is `EXTRA_ONSITE`; a check-in without a
+/// source, a check-out without a summary and a decision without a comment have none).
 public enum PersonEvent: Hashable, Sendable {
-    case checkedIn(unit: String, location: WorkLocation, date: CivilDate, at: Int64)
-    case checkedOut(date: CivilDate, at: Int64)
+    case checkedIn(unit: String, location: WorkLocation, date: CivilDate, at: Int64, source: CheckInSource? = nil)
+    /// The end of the day's session, with the official's own summary of the work done, if given.
+    case checkedOut(date: CivilDate, at: Int64, summary: String? = nil)
     /// A day's progress report to the direct head.
     case progressReported(date: CivilDate, to: String, items: [ProgressItem], at: Int64)
     /// A leave request, sent by official e-mail (`emailMessageID`).
@@ -70,7 +78,8 @@ public enum PersonEvent: Hashable, Sendable {
     /// A request to work other than the roster says (`beyondCap` when an extra on-site place would pass the cap).
     case exceptionRequested(id: UUID, date: CivilDate, kind: ExceptionKind, beyondCap: Bool, reason: String, at: Int64,
                             swapWith: String? = nil)
-    case exceptionDecided(id: UUID, granted: Bool, by: String, at: Int64)
+    /// A decision on a duty exception; a denial gives its reason (`comment`), a grant may.
+    case exceptionDecided(id: UUID, granted: Bool, by: String, at: Int64, comment: String? = nil)
 
     /// The stored type.
     public var type: String {
@@ -82,7 +91,7 @@ public enum PersonEvent: Hashable, Sendable {
         case .leaveDecided(_, let approved, _, _, _): approved ? "LeaveApproved.v1" : "LeaveRejected.v1"
         case .leaveCancelled: "LeaveCancelled.v1"
         case .exceptionRequested: "DutyExceptionRequested.v1"
-        case .exceptionDecided(_, let granted, _, _): granted ? "DutyExceptionGranted.v1" : "DutyExceptionDenied.v1"
+        case .exceptionDecided(_, let granted, _, _, _): granted ? "DutyExceptionGranted.v1" : "DutyExceptionDenied.v1"
         }
     }
 
@@ -90,14 +99,16 @@ public enum PersonEvent: Hashable, Sendable {
     public var facts: [UInt8] {
         var w = Facts.Writer()
         switch self {
-        case .checkedIn(let unit, let location, let date, let at):
+        case .checkedIn(let unit, let location, let date, let at, let source):
             w.field("unit", unit)
             w.field("location", location.rawValue)
             w.field("date", date.description)
             w.field("at", instant: at)
-        case .checkedOut(let date, let at):
+            if let source { w.field("source", source.rawValue) }
+        case .checkedOut(let date, let at, let summary):
             w.field("date", date.description)
             w.field("at", instant: at)
+            if let summary { w.field("summary", summary) }
         case .progressReported(let date, let to, let items, let at):
             w.field("date", date.description)
             w.field("to", to)
@@ -126,10 +137,11 @@ public enum PersonEvent: Hashable, Sendable {
             w.field("leave", id)
             w.field("by", by)
             w.field("at", instant: at)
-        case .exceptionDecided(let id, _, let by, let at):
+        case .exceptionDecided(let id, _, let by, let at, let comment):
             w.field("exception", id)
             w.field("by", by)
             w.field("at", instant: at)
+            if let comment { w.field("comment", comment) }
         case .exceptionRequested(let id, let date, let kind, let beyondCap, let reason, let at, let swapWith):
             w.field("exception", id)
             w.field("date", date.description)
@@ -163,8 +175,15 @@ public enum PersonEvent: Hashable, Sendable {
                 let at = try r.instant("at")
                 // Upcast: v1 (session-1 stores) had no date; it is the local date (UTC+7) of the check-in.
                 let day = type == "CheckedIn.v1" ? WorkingCalendar().local(at).date : try date(r, "date")
-                return .checkedIn(unit: try r.string("unit"), location: location, date: day, at: at)
-            case "CheckedOut.v1": return .checkedOut(date: try date(r, "date"), at: try r.instant("at"))
+                var source: CheckInSource?
+                if let text = try r.optionalString("source") {
+                    guard let s = CheckInSource(rawValue: text) else { throw Facts.DecodingError(what: "source", offset: 0) }
+                    source = s
+                }
+                return .checkedIn(unit: try r.string("unit"), location: location, date: day, at: at, source: source)
+            case "CheckedOut.v1":
+                return .checkedOut(date: try date(r, "date"), at: try r.instant("at"),
+                                   summary: try r.optionalString("summary"))
             case "ProgressReported.v1":
                 // Upcast: v1 counted its items without naming them (bounded: a count is no reason to allocate).
                 let count = min(max(0, Int(clamping: try r.int("items"))), ProgressItem.maximumPerReport)
@@ -209,7 +228,8 @@ public enum PersonEvent: Hashable, Sendable {
                                            at: try r.instant("at"), swapWith: try r.optionalString("swapWith"))
             case "DutyExceptionGranted.v1", "DutyExceptionDenied.v1":
                 return .exceptionDecided(id: try r.uuid("exception"), granted: type == "DutyExceptionGranted.v1",
-                                         by: try r.string("by"), at: try r.instant("at"))
+                                         by: try r.string("by"), at: try r.instant("at"),
+                                         comment: try r.optionalString("comment"))
             default: return nil
             }
         }

@@ -53,8 +53,8 @@ public struct PersonRecord: Hashable, Sendable {
     public static func evolve(_ state: PersonRecord, _ event: PersonEvent, actor: String) -> PersonRecord {
         var s = state
         switch event {
-        case .checkedIn(_, let location, let date, _): s.sessions[date] = (location, true)
-        case .checkedOut(let date, _): s.sessions[date]?.open = false
+        case .checkedIn(_, let location, let date, _, _): s.sessions[date] = (location, true)
+        case .checkedOut(let date, _, _): s.sessions[date]?.open = false
         case .progressReported(let date, _, _, _): s.reports.insert(date)
         case .leaveRequested(let id, let kind, let from, let to, let halfDay, _, _):
             s.leaves[id] = Leave(kind: kind, from: from, to: to, halfDay: halfDay, approved: nil)
@@ -63,7 +63,7 @@ public struct PersonRecord: Hashable, Sendable {
         case .exceptionRequested(let id, let date, let kind, let beyondCap, _, _, let swapWith):
             s.exceptions[id] = Exception(date: date, kind: kind, swapWith: swapWith, beyondCap: beyondCap,
                                          requestedBy: actor, granted: nil)
-        case .exceptionDecided(let id, let granted, _, _): s.exceptions[id]?.granted = granted
+        case .exceptionDecided(let id, let granted, _, _, _): s.exceptions[id]?.granted = granted
         }
         return s
     }

@@ -79,10 +79,14 @@ public struct OnsiteCheckIn: Hashable, Sendable {
     public var rostered: Bool
     /// A granted duty exception covering the person and date, if any.
     public var exception: DutyException?
+    /// Where the check-in was made from, if the app said.
+    public var source: CheckInSource?
 
     /// Creates one.
     public init(person: String, unit: String, date: CivilDate, at: Int64, headcount: Int,
-                ratio: (numerator: Int, denominator: Int), rostered: Bool, exception: DutyException? = nil) {
+                ratio: (numerator: Int, denominator: Int), rostered: Bool, exception: DutyException? = nil,
+                source: CheckInSource? = nil) {
+        self.source = source
         self.person = person
         self.unit = unit
         self.date = date
@@ -96,7 +100,7 @@ public struct OnsiteCheckIn: Hashable, Sendable {
     /// Equality of the fields that matter.
     public static func == (a: OnsiteCheckIn, b: OnsiteCheckIn) -> Bool {
         a.person == b.person && a.unit == b.unit && a.date == b.date && a.at == b.at && a.headcount == b.headcount
-            && a.ratio == b.ratio && a.rostered == b.rostered && a.exception == b.exception
+            && a.ratio == b.ratio && a.rostered == b.rostered && a.exception == b.exception && a.source == b.source
     }
 
     /// Hashes the identifying fields.

@@ -99,7 +99,7 @@ public struct Dossier: Hashable, Sendable {
             d.dueAt = r.dueAt
             d.appointmentAt = r.dueAt
             d.components.formUnion(r.components)
-        case .transferred(let unit, _, _):
+        case .transferred(let unit, _, _, _):
             d.unit = unit
             d.assignee = nil
             if d.status == .assigned { d.status = .received }
@@ -143,7 +143,7 @@ public struct Dossier: Hashable, Sendable {
             d.deadlineApproachingRecorded = true
         case .deadlineBreached:
             d.deadlineBreachedRecorded = true
-        case .resolved(_, let at, _):
+        case .resolved(_, let at, _, _, _):
             d.status = .resolved
             d.finishedAt = at
         case .refused(_, let at, _):

@@ -29,7 +29,7 @@ public enum DossierCommand: Hashable, Sendable {
                  at: Int64, presented: [String] = [])
     /// Hand the dossier over to the competent unit (its head then assigns it).
     /// `competent`: whether the unit handles the dossier's field (the caller reads the unit's fields).
-    case transfer(toUnit: String, at: Int64, competent: Bool = true)
+    case transfer(toUnit: String, at: Int64, competent: Bool = true, handedOverAt: Int64? = nil)
     /// Assign; when someone already holds the dossier it is a reassignment and needs a reason. `role` CO_HANDLER or
     /// FOR_INFO adds a supporting official instead. `leads` says whether the actor heads the dossier's unit (a
     /// leader of it, or the agency head); `onLeave` whether the assignee is on approved leave today (recorded as a
@@ -56,7 +56,8 @@ public enum DossierCommand: Hashable, Sendable {
     /// The submitter withdrew the approval before a decision: back to processing (no revision counted).
     case approvalWithdrawn(approvalID: UUID, at: Int64)
     /// Resolve: needs the dossier's approval, signed, proposing to grant.
-    case resolve(resultNumber: String, approval: Approval, at: Int64, approvalID: UUID? = nil)
+    case resolve(resultNumber: String, approval: Approval, at: Int64, approvalID: UUID? = nil, documentRef: String? = nil,
+                 eResultLink: String? = nil)
     /// Refuse after processing: needs the dossier's approval, signed, proposing to refuse.
     case refuse(reasons: [String], approval: Approval, at: Int64, approvalID: UUID? = nil)
     /// The scheduler's deadline check: records "approaching" (≤ 1 working day left) and "breached", each once.
@@ -178,13 +179,18 @@ extension Dossier {
                                     calendarVersion: calendarVersion, unit: actor.unit,
                                     components: presented.filter { !state.components.contains($0) }.sorted()))]
 
-        case .transfer(let unit, let at, let competent):
+        case .transfer(let unit, let at, let competent, let handedOver):
             try requireStatus([.received, .assigned], "transfer")
+            if let handedOver {
+                try require(handedOver <= at, .invalidCommand, "the file cannot change hands after the step is recorded")
+                try require(handedOver >= (state.clockStartAt ?? handedOver), .invalidCommand,
+                            "the file cannot change hands before the dossier was received")
+            }
             try require(competent, .invalidCommand, "unit \(unit) does not handle field \(state.fieldCode) of procedure "
                 + "\(state.procedureCode); hand the dossier to a unit that does")
             try require(!unit.isEmpty && unit != state.unit, .invalidCommand,
                         "name the unit to hand the dossier to (it is at \(state.unit ?? "the desk"))")
-            return [.transferred(toUnit: unit, at: at, fromUnit: state.unit)]
+            return [.transferred(toUnit: unit, at: at, fromUnit: state.unit, handedOverAt: handedOver)]
 
         case .assign(let assignee, let reason, let at, let role, let stepDue, let note, let leads, let onLeave):
             try requireStatus([.received, .assigned, .inProcess], "assign")
@@ -305,13 +311,23 @@ extension Dossier {
             try require(approval == state.approvalID, .invalidCommand, "approval \(approval) is not this dossier's")
             return [.approvalWithdrawn(approvalID: approval, at: at)]
 
-        case .resolve(let number, let approval, let at, let approvalID):
+        case .resolve(let number, let approval, let at, let approvalID, let documentRef, let link):
             try requireStatus([.pendingApproval], "resolve")
             try require([.clerk, .oneStopOfficer].contains(actor.role), .notPermitted,
                         "the clerk or the one-stop desk records the signed result")
             try require(!number.isEmpty, .invalidCommand, "a resolution needs the result document's number")
             try requireSigned(approval, .grant)
-            return [.resolved(resultNumber: number, at: at, signature: signature(approval, approvalID))]
+            if let documentRef {
+                try require(!documentRef.isEmpty && documentRef.count <= 120, .invalidCommand,
+                            "a result document reference has 1–120 characters")
+            }
+            if let link {
+                let url = URL(string: link)
+                try require(link.count <= 500 && url?.scheme == "https" && url?.host?.isEmpty == false, .invalidCommand,
+                            "the electronic result's link must be an https URL of at most 500 characters")
+            }
+            return [.resolved(resultNumber: number, at: at, signature: signature(approval, approvalID),
+                              documentRef: documentRef, eResultLink: link)]
 
         case .refuse(let reasons, let approval, let at, let approvalID):
             try requireStatus([.pendingApproval], "refuse")

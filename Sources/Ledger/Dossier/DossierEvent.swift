@@ -16,8 +16,9 @@ public enum DossierEvent: Hashable, Sendable {
     case intakeSupplementRequested(items: [String], at: Int64)
     /// Received complete: receipt code, clock start and due instant on the pinned calendar.
     case received(Received)
-    /// Handed over to the competent unit (a process-control-sheet step).
-    case transferred(toUnit: String, at: Int64, fromUnit: String? = nil)
+    /// Handed over to the competent unit (a process-control-sheet step); `handedOverAt` is when the file changed
+    /// hands, when it was before the step was recorded.
+    case transferred(toUnit: String, at: Int64, fromUnit: String? = nil, handedOverAt: Int64? = nil)
     /// Assigned to its MAIN handler by the unit head (with the step's details, when given).
     case assigned(assignee: String, by: String, at: Int64, details: AssignmentDetails = .init())
     /// A co-handler (CO_HANDLER) or an official kept informed (FOR_INFO) added by the unit head; stored as
@@ -46,8 +47,10 @@ public enum DossierEvent: Hashable, Sendable {
     case deadlineApproaching(dueAt: Int64, remainingMinutes: Int, at: Int64)
     /// The scheduler found the due instant passed with the dossier still open.
     case deadlineBreached(dueAt: Int64, at: Int64)
-    /// Resolved (status 9).
-    case resolved(resultNumber: String, at: Int64, signature: Signature? = nil)
+    /// Resolved (status 9): the result document's number, and where given its reference in the agency's records
+    /// (`resultDocRef`) and the link to its electronic copy (`eResultLink`, https).
+    case resolved(resultNumber: String, at: Int64, signature: Signature? = nil, documentRef: String? = nil,
+                  eResultLink: String? = nil)
     /// Refused after processing (status 8), with reasons.
     case refused(reasons: [String], at: Int64, signature: Signature? = nil)
     /// An apology and a new appointment for the citizen (never moves the statistical due instant).
@@ -319,10 +322,11 @@ public enum DossierEvent: Hashable, Sendable {
         case .intakeSupplementRequested(let items, let at):
             w.field("items", items)
             w.field("at", instant: at)
-        case .transferred(let unit, let at, let from):
+        case .transferred(let unit, let at, let from, let handedOver):
             w.field("toUnit", unit)
             w.field("at", instant: at)
             if let from { w.field("fromUnit", from) }
+            if let handedOver { w.field("handedOverAt", instant: handedOver) }
         case .paymentRequested(let amount, let items, let at):
             w.field("amount", amount)
             if !items.isEmpty {
@@ -386,10 +390,12 @@ public enum DossierEvent: Hashable, Sendable {
             w.field("pausedMinutes", paused)
             w.field("newDueAt", instant: newDue)
             if let via { w.field("receivedVia", via.rawValue) }
-        case .resolved(let number, let at, let signature):
+        case .resolved(let number, let at, let signature, let documentRef, let link):
             w.field("resultNumber", number)
             w.field("at", instant: at)
             signature?.write(&w)
+            if let documentRef { w.field("resultDocRef", documentRef) }
+            if let link { w.field("eResultLink", link) }
         case .refused(let reasons, let at, let signature):
             w.field("reasons", reasons)
             w.field("at", instant: at)
@@ -539,7 +545,8 @@ public enum DossierEvent: Hashable, Sendable {
             return .intakeSupplementRequested(items: try r.strings("items"), at: try r.instant("at"))
         case "DossierTransferred.v1":
             return .transferred(toUnit: try r.string("toUnit"), at: try r.instant("at"),
-                                fromUnit: try r.optionalString("fromUnit"))
+                                fromUnit: try r.optionalString("fromUnit"),
+                                handedOverAt: r.contains("handedOverAt") ? try r.instant("handedOverAt") : nil)
         case "FinancialObligationRequested.v1":
             var items = [ProcedureVersion.Fee]()
             if r.contains("items") {
@@ -594,7 +601,8 @@ public enum DossierEvent: Hashable, Sendable {
                                        receivedVia: try r.optionalInt("receivedVia").flatMap { Channel(rawValue: Int($0)) })
         case "DossierResolved.v1":
             return .resolved(resultNumber: try r.string("resultNumber"), at: try r.instant("at"),
-                             signature: try Signature.read(r))
+                             signature: try Signature.read(r), documentRef: try r.optionalString("resultDocRef"),
+                             eResultLink: try r.optionalString("eResultLink"))
         case "DossierRefused.v1":
             guard case .array(let reasons)? = try r.value("reasons") else {
                 throw Facts.DecodingError(what: "reasons", offset: 0)

@@ -88,6 +88,7 @@ extension LedgerService {
 
             case "attendance.checkIn":
                 let location = try b.choice("location", WorkLocation.self)
+                let source = try b.optionalChoice("source", CheckInSource.self)
                 guard let assignment = c.reference.assignment(of: me, on: today) else {
                     throw LedgerError(.notFound, "\(me) is on no unit's staff on \(today)")
                 }
@@ -95,7 +96,8 @@ extension LedgerService {
                 try AttendanceRules.checkInAllowed(record, date: today, calendar: calendar)
                 if location == .remote {
                     return [PlannedAppend(stream: "person-\(me)", readVersion: personVersion, events: [
-                        PersonEvent.checkedIn(unit: assignment.unit, location: .remote, date: today, at: c.at).new,
+                        PersonEvent.checkedIn(unit: assignment.unit, location: .remote, date: today, at: c.at,
+                                              source: source).new,
                     ])]
                 }
                 let unitRoster = Roster.stream(unit: assignment.unit, week: today)
@@ -113,12 +115,15 @@ extension LedgerService {
                 _ = cap
                 let request = OnsiteCheckIn(person: me, unit: assignment.unit, date: today, at: c.at,
                                             headcount: headcount, ratio: policy.ratio, rostered: rostered,
-                                            exception: record.exception(on: today))
+                                            exception: record.exception(on: today), source: source)
                 return try AttendanceHandler(store: store, calendar: calendar).plan(request, personVersion: personVersion,
                                                                                      guarding: guards)
 
             case "attendance.checkOut":
-                return try onPerson(me) { r in try AttendanceRules.decideCheckOut(r, date: today, at: c.at) }
+                let summary = try b.optionalString("summary")
+                return try onPerson(me) { r in
+                    try AttendanceRules.decideCheckOut(r, date: today, at: c.at, summary: summary)
+                }
 
             case "progress.report":
                 let head = c.reference.assignment(of: me, on: today)?.directHead
@@ -291,7 +296,7 @@ extension LedgerService {
                 return try onPerson(person) { r in
                     try AttendanceRules.decideException(r, person: person, id: id, grant: c.envelope.type == "exception.grant",
                                                         agencyHead: agencyHead, superiorHead: superiorHead, by: me,
-                                                        at: c.at)
+                                                        at: c.at, comment: try b.optionalString("comment"))
                 }
 
             default:  // system.endOfDay

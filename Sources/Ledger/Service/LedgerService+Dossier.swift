@@ -134,7 +134,9 @@ extension LedgerService {
                 }
                 // A unit that declares its fields takes only dossiers of those fields.
                 let fields = c.reference.units[unit]?.fields ?? []
-                command = .transfer(toUnit: unit, at: c.at, competent: fields.isEmpty || fields.contains(state.fieldCode))
+                let handedOver = try b.optionalString("handedOverAt").map { _ in try b.instant("handedOverAt") }
+                command = .transfer(toUnit: unit, at: c.at, competent: fields.isEmpty || fields.contains(state.fieldCode),
+                                    handedOverAt: handedOver)
             case "dossier.assign":
                 let assignee = try b.string("assignee")
                 let day = try c.today()
@@ -207,7 +209,8 @@ extension LedgerService {
                                            readVersion: version, events: []))
                 command = c.envelope.type == "dossier.resolve"
                     ? .resolve(resultNumber: try b.string("resultNumber"), approval: approval, at: c.at,
-                               approvalID: approvalID)
+                               approvalID: approvalID, documentRef: try b.optionalString("resultDocRef"),
+                               eResultLink: try b.optionalString("eResultLink"))
                     : .refuse(reasons: try b.strings("reasons"), approval: approval, at: c.at, approvalID: approvalID)
             case "dossier.issueApology":
                 // The agency head signs, or an official the head delegated to (KT, TL, TUQ, Q) at that instant; the

@@ -49,7 +49,7 @@ public struct AttendanceRegister: Projection {
             let person = String(stream.dropFirst(7))
             guard let decoded = try PersonEvent(type: type, facts: facts) else { return }
             switch decoded {
-            case .checkedIn(let unit, let location, let date, _):
+            case .checkedIn(let unit, let location, let date, _, _):
                 try rows.update(dbs["personDays"], StateRows.key(person, "\(date)"), txn) {
                     $0["unit"] = .string(unit)
                     $0["location"] = .string(location.rawValue)
@@ -87,7 +87,7 @@ public struct AttendanceRegister: Projection {
                     $0["exceptionBeyondCap"] = .bool(beyondCap)
                     $0["exceptionReason"] = .string(reason)
                 }
-            case .exceptionDecided(let id, let granted, let by, _):
+            case .exceptionDecided(let id, let granted, let by, _, _):
                 // Who granted the person's exception for its day: named beside the place it admits.
                 if granted, let date = try txn.get(dbs["granters"], key: Array("request \(id.uuidString.lowercased())".utf8)) {
                     try txn.put(dbs["granters"], key: StateRows.key(person, String(decoding: date, as: UTF8.self)),

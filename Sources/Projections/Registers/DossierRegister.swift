@@ -105,7 +105,7 @@ public struct DossierRegister: Projection {
             row.appointmentAt = r.dueAt
             row.calendarVersion = r.calendarVersion
             if let unit = r.unit { row.unit = unit }
-        case .transferred(let unit, _, _):
+        case .transferred(let unit, _, _, _):
             row.unit = unit
             row.assignee = ""
             if row.status == .assigned { row.status = .received }
@@ -137,7 +137,7 @@ public struct DossierRegister: Projection {
             if !rejected { row.revisions += 1 }
         case .deadlineApproaching, .secondSupplementApproved, .withdrawalRequested: break
         case .deadlineBreached: row.breachRecorded = true
-        case .resolved(_, let at, _):
+        case .resolved(_, let at, _, _, _):
             row.status = .resolved
             row.outcome = "resolved"
             row.finishedAt = at
