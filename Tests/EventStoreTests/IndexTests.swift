@@ -116,26 +116,22 @@ struct IndexTests {
         try Self.expectIndexesAgree(rebuilt)
         rebuilt.close()
 
+        /// Puts the index of another store of `count` events in place of this store's, and reopens.
+        func reopenWithIndex(of name: String, events count: Int) async throws {
+            let other = try Store.create(at: directory.sub(name), origin: "test.ledger.local/index")
+            try await Self.appendSome(other, count, tag: name)
+            other.close()
+            try FileManager.default.removeItem(atPath: path + "/index")
+            try FileManager.default.copyItem(atPath: directory.sub(name) + "/index", toPath: path + "/index")
+            let reopened = try Store.open(at: path)
+            defer { reopened.close() }
+            #expect(reopened.head == 25)
+            try Self.expectIndexesAgree(reopened)
+        }
         // Another store with as many events: its index says "25 indexed" too, but of other events.
-        let other = try Store.create(at: directory.sub("other"), origin: "test.ledger.local/index")
-        try await Self.appendSome(other, 25, tag: "b")
-        other.close()
-        try FileManager.default.removeItem(atPath: path + "/index")
-        try FileManager.default.copyItem(atPath: directory.sub("other") + "/index", toPath: path + "/index")
-        let foreign = try Store.open(at: path)
-        try Self.expectIndexesAgree(foreign)
-        foreign.close()
-
+        try await reopenWithIndex(of: "other", events: 25)
         // An index ahead of the log (a log restored from an older copy beside a newer index).
-        let longer = try Store.create(at: directory.sub("longer"), origin: "test.ledger.local/index")
-        try await Self.appendSome(longer, 40, tag: "c")
-        longer.close()
-        try FileManager.default.removeItem(atPath: path + "/index")
-        try FileManager.default.copyItem(atPath: directory.sub("longer") + "/index", toPath: path + "/index")
-        let ahead = try Store.open(at: path)
-        defer { ahead.close() }
-        #expect(ahead.head == 25)
-        try Self.expectIndexesAgree(ahead)
+        try await reopenWithIndex(of: "longer", events: 40)
     }
 
     @Test("an index still marked unsynced by another boot is rebuilt (a system crash may have torn it); by this boot it is kept")
