@@ -290,6 +290,52 @@ struct DutyRulesTests {
         if case .exceptionDecided(_, false, "a-1", _, let comment)? = event { #expect(comment == "Đủ người trực ngày 8/4") }
         else { Issue.record("\(String(describing: event))") }
     }
+
+    @Test("a health incident lists the days on site before it, keeps its kind in a personal part, and survives erasure without it")
+    func healthIncident() async throws {
+        let s = try await Scenario.make("health")
+        defer { s.remove() }
+        try await s.run("roster.publish", "a-2", .unitHead, "2020-04-01T06:00:00+07:00", [
+            "unit": "A.P1", "week": "2020-04-01", "entries": .array([Self.entry("2020-04-01", "a-4"),
+                                                                     Self.entry("2020-04-03", "a-4")])])
+        for day in ["2020-04-01", "2020-04-03"] {
+            try await s.run("attendance.checkIn", "a-4", .specialist, "\(day)T07:40:00+07:00", ["location": "ONSITE"])
+        }
+        try await s.run("attendance.checkIn", "a-4", .specialist, "2020-04-06T07:40:00+07:00", ["location": "REMOTE"])
+        let body: [String: JSONValue] = ["person": "a-4", "date": "2020-04-06", "kind": "CONFIRMED"]
+        let bySpecialist = try await s.refusal("health.report", "a-3", .specialist, "2020-04-06T09:00:00+07:00", body)
+        #expect(bySpecialist?.code == .notPermitted)
+        let otherAgency = try await s.refusal("health.report", "s-1", .hrOfficer, "2020-04-06T09:00:00+07:00", body)
+        #expect(otherAgency?.code == .notPermitted)
+        let future = try await s.refusal("health.report", "a-7", .hrOfficer, "2020-04-03T09:00:00+07:00", body)
+        #expect(future?.code == .invalidCommand)
+        let badKind = try await s.refusal("health.report", "a-7", .hrOfficer, "2020-04-06T09:00:00+07:00", [
+            "person": "a-4", "date": "2020-04-06", "kind": "FLU"])
+        #expect(badKind?.field == "body.kind")
+        try await s.run("health.report", "a-7", .hrOfficer, "2020-04-06T09:00:00+07:00", body)
+
+        let stored = try #require(try s.store.readStream("person-a-4", payloads: .all).last)
+        #expect(stored.record.eventType == HealthIncident.type)
+        #expect(!String(decoding: stored.facts ?? [], as: UTF8.self).contains("CONFIRMED"), "the kind is health data")
+        let (incident, known) = try HealthIncident.decode(facts: stored.facts ?? [], personal: stored.personal)
+        #expect(known && incident.kind == .confirmed)
+        #expect(incident.onsiteDays.map(\.description) == ["2020-04-01", "2020-04-03"], "the remote day is not listed")
+        #expect(incident.unit == "A.P1" && incident.reportedBy == "a-7")
+        // The person's stream still folds, and check-ins go on.
+        try await s.run("attendance.checkIn", "a-4", .specialist, "2020-04-07T07:40:00+07:00", ["location": "REMOTE"])
+
+        // Erasure takes the kind and keeps the days; a later report gets a new subject.
+        let subject = HealthIncident.subject(staff: "a-4")
+        #expect(stored.record.metadata["subject"] == subject.uuidString.lowercased())
+        try await s.store.eraseSubject(subject, reason: "hết thời hạn lưu trữ dữ liệu sức khỏe")
+        let erased = try #require(try s.store.event(at: stored.position))
+        let after = try HealthIncident.decode(facts: erased.facts ?? [], personal: erased.personal)
+        #expect(!after.kindKnown && after.incident.onsiteDays.count == 2)
+        try await s.run("health.report", "a-7", .hrOfficer, "2020-04-07T09:00:00+07:00", [
+            "person": "a-4", "date": "2020-04-07", "kind": "RECOVERED"])
+        let next = try #require(try s.store.readStream("person-a-4", payloads: .all).last)
+        #expect(next.record.metadata["subject"] == HealthIncident.subject(staff: "a-4", generation: 1).uuidString.lowercased())
+    }
 }
 
 @Suite("Work items")

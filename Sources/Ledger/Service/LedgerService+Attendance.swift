@@ -5,7 +5,7 @@ extension LedgerService {
     static let attendanceCommands: Set<String> = [
         "roster.publish", "roster.publishLeaders", "attendance.checkIn", "attendance.checkOut", "progress.report",
         "leave.request", "leave.approve", "leave.reject", "leave.cancel", "exception.request", "exception.grant", "exception.deny",
-        "system.endOfDay",
+        "health.report", "system.endOfDay",
     ]
 
     func executeAttendance(_ c: Command) async throws -> AppendResult {
@@ -283,6 +283,30 @@ extension LedgerService {
                                                at: c.at, swapWith: swapWith)
                 }
                 return shares
+
+            case "health.report":
+                guard c.actor.role == .hrOfficer else {
+                    throw LedgerError(.notPermitted, "health incidents are reported by the agency's HR officer")
+                }
+                let person = try b.string("person")
+                let date = try b.date("date")
+                let kind = try b.choice("kind", HealthIncident.Kind.self)
+                guard let assignment = c.reference.assignment(of: person, on: date),
+                      let agency = c.reference.agency(ofUnit: assignment.unit) else {
+                    throw LedgerError(.notFound, "\(person) is on no unit's staff on \(date)")
+                }
+                guard let mine = c.reference.assignment(of: me, on: today),
+                      c.reference.agency(ofUnit: mine.unit) == agency else {
+                    throw LedgerError(.notPermitted, "\(me) is not on the staff of agency \(agency), \(person)'s")
+                }
+                let (record, version) = try self.person(person)
+                let incident = try HealthIncident.decide(record, person: person, unit: assignment.unit, date: date,
+                                                         kind: kind, today: today, by: me, at: c.at)
+                var generation = 0
+                while try store.isErased(HealthIncident.subject(staff: person, generation: generation)) { generation += 1 }
+                return [PlannedAppend(stream: "person-\(person)", readVersion: version, events: [
+                    incident.event(subject: HealthIncident.subject(staff: person, generation: generation)),
+                ])]
 
             case "exception.grant", "exception.deny":
                 let person = try b.string("person")
