@@ -233,6 +233,28 @@ struct DossierExtrasTests {
                                                  assigneeOnLeave: true)))
     }
 
+    @Test("first submissions of one citizen racing each other get one subject")
+    func racingFirstSubmissions() async throws {
+        let s = try await Scenario.make("race")
+        defer { s.remove() }
+        let ids = (0..<12).map { _ in UUID() }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for (i, id) in ids.enumerated() {
+                group.addTask {
+                    try await s.run("dossier.submit", "portal", .applicant, "2020-04-01T08:0\(i % 10):00+07:00", [
+                        "dossier": .string(id.uuidString), "procedure": "P1", "agency": "A", "channel": "online",
+                        "applicantName": "Đỗ Thị Hoa", "applicantId": i % 2 == 0 ? "079190000042" : " 079190000042"])
+                }
+            }
+            try await group.waitForAll()
+        }
+        let subjects = try ids.map { id in
+            try s.store.readStream(DossierHandler.stream(id), payloads: .none).first?.record.metadata["subject"]
+        }
+        #expect(subjects.allSatisfy { $0 != nil })
+        #expect(Set(subjects).count == 1, "\(subjects)")
+    }
+
     @Test("one citizen keeps one subject across dossiers until erased; a malformed subject is refused")
     func oneSubjectPerCitizen() async throws {
         let s = try await Scenario.make("citizens")

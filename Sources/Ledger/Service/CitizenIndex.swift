@@ -12,8 +12,8 @@ import Synchronization
 /// afterwards gets a new subject, unlinked from the erased records (and the store refuses personal data under an
 /// erased subject, so a submission racing the erasure cannot bring it back).
 ///
-/// Two first submissions of one citizen racing each other may still mint two subjects; the index then keeps the
-/// later one, and an erasure at the citizen's request names each.
+/// Submissions of one citizen are run one at a time (``KeyedLock``, by ``key(_:)``), so two racing first submissions
+/// cannot mint two subjects.
 final class CitizenIndex: Sendable {
     private struct State {
         /// The subject of each ID number.
@@ -75,6 +75,7 @@ final class CitizenIndex: Sendable {
         }
     }
 
-    /// ID numbers as written, without spaces.
-    private static func key(_ idNumber: String) -> String { idNumber.filter { !$0.isWhitespace }.uppercased() }
+    /// ID numbers as written, without spaces and in capitals (also the key of ``LedgerService``'s lock on a
+    /// citizen's submissions).
+    static func key(_ idNumber: String) -> String { idNumber.filter { !$0.isWhitespace }.uppercased() }
 }

@@ -19,6 +19,8 @@ public final class LedgerService: Sendable {
     let handler: CommandHandler
     /// Each citizen's pseudonymous subject, folded from the submissions.
     let citizens = CitizenIndex()
+    /// Submissions of one citizen (by ID number), one at a time.
+    let citizenLocks = KeyedLock()
 
     /// A service over `store`, with the reference data folded from it; `durability` as ``CommandHandler`` takes it.
     public init(store: Store, calendarID: String = "VN", durability: Durability = .durable) throws {
@@ -71,7 +73,11 @@ public final class LedgerService: Sendable {
         do {
             let result: AppendResult
             let type = envelope.type
-            if Self.dossierCommands.contains(type) {
+            if type == "dossier.submit", let idNumber = try? command.body.optionalString("applicantId") {
+                // The citizen's subject is looked up and the submission appended before another submission of theirs
+                // looks them up (racing first submissions would otherwise mint two subjects).
+                result = try await citizenLocks.withLock(CitizenIndex.key(idNumber)) { try await executeDossier(command) }
+            } else if Self.dossierCommands.contains(type) {
                 result = try await executeDossier(command)
             } else if Self.approvalCommands.contains(type) {
                 result = try await executeApproval(command)
