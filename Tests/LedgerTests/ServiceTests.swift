@@ -215,14 +215,22 @@ struct ServiceTests {
         let plainLink = try await s.refusal("dossier.resolve", "a-7", .oneStopOfficer, "2020-04-03T16:00:00+07:00",
                                             ["dossier": d, "resultNumber": "7/QĐ-A",
                                              "eResultLink": "http://dichvucong.example.vn/kq/7"], unit: "A.MC")
-        #expect(plainLink?.code == .invalidCommand && plainLink?.message.contains("https") == true)
+        #expect(plainLink?.field == "body.eResultLink" && plainLink?.message.contains("https") == true)
+        for bad in ["https://user:pw@dichvucong.example.vn/kq/7", "https://dichvucong.example.vn/kết quả", "https://"] {
+            let refused = try await s.refusal("dossier.resolve", "a-7", .oneStopOfficer, "2020-04-03T16:00:00+07:00",
+                                              ["dossier": d, "resultNumber": "7/QĐ-A", "eResultLink": .string(bad)],
+                                              unit: "A.MC")
+            #expect(refused?.field == "body.eResultLink", "\(bad)")
+        }
         try await s.run("dossier.resolve", "a-7", .oneStopOfficer, "2020-04-03T16:00:00+07:00",
                         ["dossier": d, "resultNumber": "7/QĐ-A", "resultDocRef": "docregister-A-QD-2020#7",
                          "eResultLink": "https://dichvucong.example.vn/kq/7"], unit: "A.MC")
         #expect(try handler.load(dossier).state.status == .resolved)
         // The result names the approval it rests on, its signer and the signature's time.
-        let resolved = try #require(try s.store.readStream(DossierHandler.stream(dossier), payloads: .facts).last)
-        #expect(try DossierEvent(type: resolved.record.eventType, facts: resolved.facts ?? [], personal: nil)
+        let resolved = try #require(try s.store.readStream(DossierHandler.stream(dossier), payloads: .all).last)
+        #expect(!String(decoding: resolved.facts ?? [], as: UTF8.self).contains("dichvucong"),
+                "the link opens the applicant's document: personal part")
+        #expect(try DossierEvent(type: resolved.record.eventType, facts: resolved.facts ?? [], personal: resolved.personal)
             == .resolved(resultNumber: "7/QĐ-A", at: Instant.parse("2020-04-03T16:00:00+07:00")!,
                          signature: .init(approvalID: approvalID, signedBy: "a-1",
                                           signedAt: Instant.parse("2020-04-03T15:30:00+07:00")!),

@@ -129,6 +129,7 @@ struct DomainScenarioTests {
         let sheet = try model.controlSheet(dossier: d1.uuidString)
         #expect(sheet.map(\.step) == ["received", "transferred", "assigned", "submitted for approval", "resolved"])
         #expect(sheet[2].giver == "a-2" && sheet[2].receiver == "a-3")
+        #expect(sheet[1].at == Self.t("2020-04-01T10:04:00"), "the hand-over's time, not the step's")
         let trail = try model.auditTrail(stream: "dossier-\(d1.uuidString.lowercased())")
         #expect(trail.allSatisfy { $0.principal == "test" } && trail.count == 7)
         #expect(!trail.contains { $0.facts.contains("Trần") }, "personal data stays out of the audit trail")

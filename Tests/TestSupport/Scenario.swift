@@ -84,8 +84,10 @@ public struct Scenario: Sendable {
             "applicantId": "079190000001"])
         try await run("dossier.receive", "a-7", .oneStopOfficer, receive + "+07:00", ["dossier": d], unit: "A.MC")
         let at = Instant.parse(receive + "+07:00")!
+        // The file changes hands a minute before the step is recorded.
         try await run("dossier.transfer", "a-7", .oneStopOfficer, Instant.format(at + 300, utcOffset: 25_200),
-                      ["dossier": d, "unit": "A.P1"], unit: "A.MC")
+                      ["dossier": d, "unit": "A.P1", "handedOverAt": .string(Instant.format(at + 240, utcOffset: 25_200))],
+                      unit: "A.MC")
         try await run("dossier.assign", "a-2", .unitHead, Instant.format(at + 600, utcOffset: 25_200),
                       ["dossier": d, "assignee": .string(assignee)])
         try await run("dossier.startProcessing", .init(assignee), .specialist,

@@ -208,29 +208,14 @@ public enum AttendanceRules {
         }
     }
 
-    /// A check-out closes the day's open session, with the official's summary of the day's work if given (at most
-    /// ``maximumSummaryLength`` characters).
-    public static func decideCheckOut(_ record: PersonRecord, date: CivilDate, at: Int64, summary: String? = nil)
-        throws(LedgerError) -> PersonEvent
+    /// A check-out closes the day's open session.
+    public static func decideCheckOut(_ record: PersonRecord, date: CivilDate, at: Int64) throws(LedgerError)
+        -> PersonEvent
     {
         guard record.sessions[date]?.open == true else {
             throw LedgerError(.invalidState, "no open check-in on \(date) to close")
         }
-        let text = try boundedText(summary, field: "summary", maximum: maximumSummaryLength)
-        return .checkedOut(date: date, at: at, summary: text)
-    }
-
-    /// The longest check-out summary or decision comment, in characters.
-    public static let maximumSummaryLength = 1_000
-
-    /// Free text trimmed, `nil` when blank, refused past `maximum` characters.
-    static func boundedText(_ text: String?, field: String, maximum: Int) throws(LedgerError) -> String? {
-        guard let trimmed = text?.trimmingCharacters(in: .whitespacesAndNewlines), !trimmed.isEmpty else { return nil }
-        guard trimmed.count <= maximum else {
-            throw LedgerError(.badField, "body.\(field) is \(trimmed.count) characters; at most \(maximum)",
-                              field: "body.\(field)")
-        }
-        return trimmed
+        return .checkedOut(date: date, at: at)
     }
 
     /// A day's progress report, to the direct head, once per day.
@@ -351,13 +336,15 @@ public enum AttendanceRules {
     /// head; never by the requester.
     public static func decideException(_ record: PersonRecord, person: String, id: UUID, grant: Bool,
                                        agencyHead: String?, superiorHead: String?, by actor: String, at: Int64,
-                                       comment: String? = nil)
+                                       denial: ExceptionDenial? = nil)
         throws(LedgerError) -> PersonEvent
     {
-        let comment = try boundedText(comment, field: "comment", maximum: maximumSummaryLength)
-        guard grant || comment != nil else {
-            throw LedgerError(.badField, "a denied duty exception needs the reason (body.comment), for the person who "
-                + "asked", field: "body.comment")
+        guard grant || denial != nil else {
+            throw LedgerError(.badField, "a denied duty exception needs its reason code (body.reasonCode: "
+                + ExceptionDenial.allCases.map(\.rawValue).joined(separator: ", ") + ")", field: "body.reasonCode")
+        }
+        guard !grant || denial == nil else {
+            throw LedgerError(.badField, "a granted duty exception has no denial reason", field: "body.reasonCode")
         }
         guard let e = record.exceptions[id] else { throw LedgerError(.notFound, "no duty-exception request \(id)") }
         guard e.granted == nil else { throw LedgerError(.invalidState, "exception \(id) was already decided") }
@@ -375,7 +362,7 @@ public enum AttendanceRules {
                     + "(\(agencyHead ?? "none")), not \(actor)")
             }
         }
-        return .exceptionDecided(id: id, granted: grant, by: actor, at: at, comment: comment)
+        return .exceptionDecided(id: id, granted: grant, by: actor, at: at, denial: denial)
     }
 }
 

@@ -46,6 +46,12 @@ public enum CheckInSource: String, Hashable, Sendable, CaseIterable {
     case web = "WEB", mobile = "MOBILE", terminal = "TERMINAL"
 }
 
+/// Why a duty exception was denied: a code, not free text (a reason written out would often speak of health or of
+/// citizens, and person streams hold no personal data).
+public enum ExceptionDenial: String, Hashable, Sendable, CaseIterable {
+    case capReached = "CAP_REACHED", rosterCovers = "ROSTER_COVERS", notEssential = "NOT_ESSENTIAL", other = "OTHER"
+}
+
 /// Morning or afternoon of a half-day leave.
 public enum HalfDay: String, Hashable, Sendable, CaseIterable {
     case morning = "AM", afternoon = "PM"
@@ -60,11 +66,10 @@ public enum HalfDay: String, Hashable, Sendable, CaseIterable {
 /// had only their number and is upcast to that many items with status `REPORTED`. Optional fields added later
 /// (a leave's half day and e-mail message id, an approval's roster conflicts, an exception's kind) keep their
 /// version: an older event reads as having none (an exception without a kind is `EXTRA_ONSITE`; a check-in without a
-/// source, a check-out without a summary and a decision without a comment have none).
+/// source and a decision without a reason code have none).
 public enum PersonEvent: Hashable, Sendable {
     case checkedIn(unit: String, location: WorkLocation, date: CivilDate, at: Int64, source: CheckInSource? = nil)
-    /// The end of the day's session, with the official's own summary of the work done, if given.
-    case checkedOut(date: CivilDate, at: Int64, summary: String? = nil)
+    case checkedOut(date: CivilDate, at: Int64)
     /// A day's progress report to the direct head.
     case progressReported(date: CivilDate, to: String, items: [ProgressItem], at: Int64)
     /// A leave request, sent by official e-mail (`emailMessageID`).
@@ -78,8 +83,8 @@ public enum PersonEvent: Hashable, Sendable {
     /// A request to work other than the roster says (`beyondCap` when an extra on-site place would pass the cap).
     case exceptionRequested(id: UUID, date: CivilDate, kind: ExceptionKind, beyondCap: Bool, reason: String, at: Int64,
                             swapWith: String? = nil)
-    /// A decision on a duty exception; a denial gives its reason (`comment`), a grant may.
-    case exceptionDecided(id: UUID, granted: Bool, by: String, at: Int64, comment: String? = nil)
+    /// A decision on a duty exception; a denial gives its reason code.
+    case exceptionDecided(id: UUID, granted: Bool, by: String, at: Int64, denial: ExceptionDenial? = nil)
 
     /// The stored type.
     public var type: String {
@@ -105,10 +110,9 @@ public enum PersonEvent: Hashable, Sendable {
             w.field("date", date.description)
             w.field("at", instant: at)
             if let source { w.field("source", source.rawValue) }
-        case .checkedOut(let date, let at, let summary):
+        case .checkedOut(let date, let at):
             w.field("date", date.description)
             w.field("at", instant: at)
-            if let summary { w.field("summary", summary) }
         case .progressReported(let date, let to, let items, let at):
             w.field("date", date.description)
             w.field("to", to)
@@ -137,11 +141,11 @@ public enum PersonEvent: Hashable, Sendable {
             w.field("leave", id)
             w.field("by", by)
             w.field("at", instant: at)
-        case .exceptionDecided(let id, _, let by, let at, let comment):
+        case .exceptionDecided(let id, _, let by, let at, let denial):
             w.field("exception", id)
             w.field("by", by)
             w.field("at", instant: at)
-            if let comment { w.field("comment", comment) }
+            if let denial { w.field("reasonCode", denial.rawValue) }
         case .exceptionRequested(let id, let date, let kind, let beyondCap, let reason, let at, let swapWith):
             w.field("exception", id)
             w.field("date", date.description)
@@ -181,9 +185,7 @@ public enum PersonEvent: Hashable, Sendable {
                     source = s
                 }
                 return .checkedIn(unit: try r.string("unit"), location: location, date: day, at: at, source: source)
-            case "CheckedOut.v1":
-                return .checkedOut(date: try date(r, "date"), at: try r.instant("at"),
-                                   summary: try r.optionalString("summary"))
+            case "CheckedOut.v1": return .checkedOut(date: try date(r, "date"), at: try r.instant("at"))
             case "ProgressReported.v1":
                 // Upcast: v1 counted its items without naming them (bounded: a count is no reason to allocate).
                 let count = min(max(0, Int(clamping: try r.int("items"))), ProgressItem.maximumPerReport)
@@ -227,9 +229,15 @@ public enum PersonEvent: Hashable, Sendable {
                                            beyondCap: try r.bool("beyondCap") ?? false, reason: try r.string("reason"),
                                            at: try r.instant("at"), swapWith: try r.optionalString("swapWith"))
             case "DutyExceptionGranted.v1", "DutyExceptionDenied.v1":
+                var denial: ExceptionDenial?
+                if let text = try r.optionalString("reasonCode") {
+                    guard let d = ExceptionDenial(rawValue: text) else {
+                        throw Facts.DecodingError(what: "reasonCode", offset: 0)
+                    }
+                    denial = d
+                }
                 return .exceptionDecided(id: try r.uuid("exception"), granted: type == "DutyExceptionGranted.v1",
-                                         by: try r.string("by"), at: try r.instant("at"),
-                                         comment: try r.optionalString("comment"))
+                                         by: try r.string("by"), at: try r.instant("at"), denial: denial)
             default: return nil
             }
         }

@@ -50,6 +50,8 @@ public struct Dossier: Hashable, Sendable {
     public var apologyIssuedAt: Int64?
     /// When processing finished (resolved, refused, withdrawn after receipt).
     public var finishedAt: Int64?
+    /// When the file last changed hands (received, or handed over to a unit).
+    public var lastStepAt: Int64?
     /// How the result went back, once returned.
     public var returnedBy: Channel?
     /// Whether the post delivered a result sent by post.
@@ -99,8 +101,10 @@ public struct Dossier: Hashable, Sendable {
             d.dueAt = r.dueAt
             d.appointmentAt = r.dueAt
             d.components.formUnion(r.components)
-        case .transferred(let unit, _, _, _):
+            d.lastStepAt = r.at
+        case .transferred(let unit, let at, _, let handedOver):
             d.unit = unit
+            d.lastStepAt = handedOver ?? at
             d.assignee = nil
             if d.status == .assigned { d.status = .received }
         case .assigned(let assignee, _, _, _), .reassigned(_, let assignee, _, _, _):

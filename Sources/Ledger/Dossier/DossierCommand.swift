@@ -76,8 +76,9 @@ extension Dossier {
     public static func decide(_ state: Dossier, _ command: DossierCommand, by actor: Actor) throws(LedgerError)
         -> [DossierEvent]
     {
-        func require(_ ok: Bool, _ code: LedgerError.Code, _ message: @autoclosure () -> String) throws(LedgerError) {
-            if !ok { throw LedgerError(code, message()) }
+        func require(_ ok: Bool, _ code: LedgerError.Code, _ message: @autoclosure () -> String,
+                     field: String? = nil) throws(LedgerError) {
+            if !ok { throw LedgerError(code, message(), field: field) }
         }
         func requireStatus(_ allowed: Set<DossierStatus>, _ doing: String) throws(LedgerError) {
             guard let status = state.status, allowed.contains(status) else {
@@ -182,9 +183,11 @@ extension Dossier {
         case .transfer(let unit, let at, let competent, let handedOver):
             try requireStatus([.received, .assigned], "transfer")
             if let handedOver {
-                try require(handedOver <= at, .invalidCommand, "the file cannot change hands after the step is recorded")
-                try require(handedOver >= (state.clockStartAt ?? handedOver), .invalidCommand,
-                            "the file cannot change hands before the dossier was received")
+                try require(handedOver <= at, .badField, "body.handedOverAt: the file cannot change hands after the step "
+                    + "is recorded", field: "body.handedOverAt")
+                try require(handedOver >= (state.lastStepAt ?? state.clockStartAt ?? handedOver), .badField,
+                            "body.handedOverAt: the file cannot change hands before the dossier's last step",
+                            field: "body.handedOverAt")
             }
             try require(competent, .invalidCommand, "unit \(unit) does not handle field \(state.fieldCode) of procedure "
                 + "\(state.procedureCode); hand the dossier to a unit that does")
@@ -318,13 +321,13 @@ extension Dossier {
             try require(!number.isEmpty, .invalidCommand, "a resolution needs the result document's number")
             try requireSigned(approval, .grant)
             if let documentRef {
-                try require(!documentRef.isEmpty && documentRef.count <= 120, .invalidCommand,
-                            "a result document reference has 1–120 characters")
+                try require(!documentRef.isEmpty && documentRef.utf8.count <= 120
+                                && !documentRef.unicodeScalars.contains { $0.properties.generalCategory == .control },
+                            .badField, "body.resultDocRef has 1–120 bytes of printable text", field: "body.resultDocRef")
             }
             if let link {
-                let url = URL(string: link)
-                try require(link.count <= 500 && url?.scheme == "https" && url?.host?.isEmpty == false, .invalidCommand,
-                            "the electronic result's link must be an https URL of at most 500 characters")
+                try require(Self.isResultLink(link), .badField, "body.eResultLink must be an https URL of at most 500 "
+                    + "printable ASCII characters, without a user name or password", field: "body.eResultLink")
             }
             return [.resolved(resultNumber: number, at: at, signature: signature(approval, approvalID),
                               documentRef: documentRef, eResultLink: link)]
@@ -448,5 +451,17 @@ extension Dossier {
     /// A postal tracking number as the postal services print them (e.g. UPU S10 `EB123456789VN`).
     static func isTrackingNumber(_ text: String) -> Bool {
         (4...40).contains(text.count) && text.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber) }
+    }
+}
+
+extension Dossier {
+    /// A link to an electronic result: https (any case), a host, no user or password, printable ASCII without spaces,
+    /// at most 500 characters.
+    static func isResultLink(_ link: String) -> Bool {
+        guard link.utf8.count <= 500, link.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }),
+              let url = URLComponents(string: link), url.scheme?.lowercased() == "https",
+              let host = url.host, !host.isEmpty, url.user == nil, url.password == nil
+        else { return false }
+        return true
     }
 }

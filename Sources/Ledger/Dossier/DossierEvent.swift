@@ -48,7 +48,8 @@ public enum DossierEvent: Hashable, Sendable {
     /// The scheduler found the due instant passed with the dossier still open.
     case deadlineBreached(dueAt: Int64, at: Int64)
     /// Resolved (status 9): the result document's number, and where given its reference in the agency's records
-    /// (`resultDocRef`) and the link to its electronic copy (`eResultLink`, https).
+    /// (`resultDocRef`) and the link to its electronic copy (`eResultLink`, https; in the personal part, as it opens
+    /// the applicant's document).
     case resolved(resultNumber: String, at: Int64, signature: Signature? = nil, documentRef: String? = nil,
                   eResultLink: String? = nil)
     /// Refused after processing (status 8), with reasons.
@@ -395,7 +396,8 @@ public enum DossierEvent: Hashable, Sendable {
             w.field("at", instant: at)
             signature?.write(&w)
             if let documentRef { w.field("resultDocRef", documentRef) }
-            if let link { w.field("eResultLink", link) }
+            // A working link to the applicant's result document: personal, erased with the applicant.
+            if let link { personal = Self.personal("eResultLink", link) }
         case .refused(let reasons, let at, let signature):
             w.field("reasons", reasons)
             w.field("at", instant: at)
@@ -602,7 +604,7 @@ public enum DossierEvent: Hashable, Sendable {
         case "DossierResolved.v1":
             return .resolved(resultNumber: try r.string("resultNumber"), at: try r.instant("at"),
                              signature: try Signature.read(r), documentRef: try r.optionalString("resultDocRef"),
-                             eResultLink: try r.optionalString("eResultLink"))
+                             eResultLink: try Self.personalText(personal, "eResultLink").nilIfEmpty)
         case "DossierRefused.v1":
             guard case .array(let reasons)? = try r.value("reasons") else {
                 throw Facts.DecodingError(what: "reasons", offset: 0)
@@ -645,4 +647,9 @@ public enum DossierEvent: Hashable, Sendable {
             throw Facts.DecodingError(what: "unknown dossier event type \(type)", offset: 0)
         }
     }
+}
+
+extension String {
+    /// `nil` for the empty string (an erased personal text).
+    var nilIfEmpty: String? { isEmpty ? nil : self }
 }

@@ -59,6 +59,15 @@ public struct ReferenceData: Sendable {
         public var unit: String
         /// The position held.
         public var position: String
+
+        /// The position of the agency's HR officer (who reports health incidents).
+        public static let hrPosition = "hr officer"
+
+        /// Whether the position is the HR officer's (in any case, `_` for a space).
+        public var isHROfficer: Bool {
+            String(position.lowercased().map { $0 == "_" ? " " : $0 }).split(separator: " ").joined(separator: " ")
+                == Self.hrPosition
+        }
         /// A leader (agency head, deputy, unit head) for the leader-on-site rule.
         public var isLeader: Bool
         /// The direct head progress reports go to (`nil` for the agency head).

@@ -120,10 +120,7 @@ extension LedgerService {
                                                                                      guarding: guards)
 
             case "attendance.checkOut":
-                let summary = try b.optionalString("summary")
-                return try onPerson(me) { r in
-                    try AttendanceRules.decideCheckOut(r, date: today, at: c.at, summary: summary)
-                }
+                return try onPerson(me) { r in try AttendanceRules.decideCheckOut(r, date: today, at: c.at) }
 
             case "progress.report":
                 let head = c.reference.assignment(of: me, on: today)?.directHead
@@ -285,8 +282,11 @@ extension LedgerService {
                 return shares
 
             case "health.report":
-                guard c.actor.role == .hrOfficer else {
-                    throw LedgerError(.notPermitted, "health incidents are reported by the agency's HR officer")
+                // The role is claimed in the envelope: the reference data must say so too.
+                guard c.actor.role == .hrOfficer, let mine = c.reference.assignment(of: me, on: today),
+                      mine.isHROfficer else {
+                    throw LedgerError(.notPermitted, "health incidents are reported by the agency's HR officer (a staff "
+                        + "assignment with position \"\(ReferenceData.Assignment.hrPosition)\")")
                 }
                 let person = try b.string("person")
                 let date = try b.date("date")
@@ -295,18 +295,17 @@ extension LedgerService {
                       let agency = c.reference.agency(ofUnit: assignment.unit) else {
                     throw LedgerError(.notFound, "\(person) is on no unit's staff on \(date)")
                 }
-                guard let mine = c.reference.assignment(of: me, on: today),
-                      c.reference.agency(ofUnit: mine.unit) == agency else {
+                guard c.reference.agency(ofUnit: mine.unit) == agency else {
                     throw LedgerError(.notPermitted, "\(me) is not on the staff of agency \(agency), \(person)'s")
                 }
                 let (record, version) = try self.person(person)
-                let incident = try HealthIncident.decide(record, person: person, unit: assignment.unit, date: date,
-                                                         kind: kind, today: today, by: me, at: c.at)
-                var generation = 0
-                while try store.isErased(HealthIncident.subject(staff: person, generation: generation)) { generation += 1 }
-                return [PlannedAppend(stream: "person-\(person)", readVersion: version, events: [
-                    incident.event(subject: HealthIncident.subject(staff: person, generation: generation)),
-                ])]
+                let id = CommandEventIDs.eventID(command: c.context.commandID, index: 9_997)
+                let incident = try HealthIncident.decide(record, id: id, person: person, unit: assignment.unit,
+                                                         date: date, kind: kind, today: today, by: me, at: c.at)
+                return [
+                    PlannedAppend(stream: HealthIncident.stream(id), readVersion: 0, events: [incident.event]),
+                    PlannedAppend(stream: "person-\(person)", readVersion: version, events: []),
+                ]
 
             case "exception.grant", "exception.deny":
                 let person = try b.string("person")
@@ -320,7 +319,7 @@ extension LedgerService {
                 return try onPerson(person) { r in
                     try AttendanceRules.decideException(r, person: person, id: id, grant: c.envelope.type == "exception.grant",
                                                         agencyHead: agencyHead, superiorHead: superiorHead, by: me,
-                                                        at: c.at, comment: try b.optionalString("comment"))
+                                                        at: c.at, denial: try b.optionalChoice("reasonCode", ExceptionDenial.self))
                 }
 
             default:  // system.endOfDay
