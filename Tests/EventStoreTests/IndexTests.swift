@@ -37,6 +37,16 @@ struct IndexTests {
         }
     }
 
+    /// A new store of `events` events (``appendSome(_:_:tag:)``), closed; its directory and path.
+    static func closedStore(events: Int) async throws -> (TemporaryDirectory, String) {
+        let directory = TemporaryDirectory("index")
+        let path = directory.sub("log")
+        let store = try Store.create(at: path, origin: "test.ledger.local/index")
+        try await appendSome(store, events, tag: "a")
+        store.close()
+        return (directory, path)
+    }
+
     /// What the indexes answer, computed from the log by position, and compared with the reads that use them;
     /// `except` names an event whose id entry was taken out (the store's checks are then not run).
     static func expectIndexesAgree(_ store: Store, except: UUID? = nil,
@@ -104,12 +114,8 @@ struct IndexTests {
 
     @Test("a missing index is rebuilt from the log; an index from another log or an index ahead of the log is rebuilt")
     func missingOrForeignIsRebuilt() async throws {
-        let directory = TemporaryDirectory("index")
+        let (directory, path) = try await Self.closedStore(events: 25)
         defer { directory.remove() }
-        let path = directory.sub("log")
-        let store = try Store.create(at: path, origin: "test.ledger.local/index")
-        try await Self.appendSome(store, 25, tag: "a")
-        store.close()
 
         try FileManager.default.removeItem(atPath: path + "/index")
         let rebuilt = try Store.open(at: path)
@@ -136,12 +142,8 @@ struct IndexTests {
 
     @Test("an index still marked unsynced by another boot is rebuilt (a system crash may have torn it); by this boot it is kept")
     func markerOfAnotherBoot() async throws {
-        let directory = TemporaryDirectory("index")
+        let (directory, path) = try await Self.closedStore(events: 20)
         defer { directory.remove() }
-        let path = directory.sub("log")
-        let store = try Store.create(at: path, origin: "test.ledger.local/index")
-        try await Self.appendSome(store, 20, tag: "a")
-        store.close()
         #expect(!FileManager.default.fileExists(atPath: path + "/index/unsynced"), "a clean close clears the marker")
 
         // Marked by this boot (a killed process): the index is trusted and kept, including a damage catching up
@@ -172,12 +174,8 @@ struct IndexTests {
 
     @Test("a store opened read-only without an index reads by position and verifies; index reads say how to build it")
     func readOnlyWithoutIndex() async throws {
-        let directory = TemporaryDirectory("index")
+        let (directory, path) = try await Self.closedStore(events: 12)
         defer { directory.remove() }
-        let path = directory.sub("log")
-        let store = try Store.create(at: path, origin: "test.ledger.local/index")
-        try await Self.appendSome(store, 12, tag: "a")
-        store.close()
         try FileManager.default.removeItem(atPath: path + "/index")
 
         var options = StoreOptions()
