@@ -82,10 +82,8 @@ public struct CommandEnvelope: Sendable, Hashable {
     }
 
     private static func parse(_ json: Data) -> Result<JSONValue, LedgerError> {
-        do { return .success(try JSONDecoder().decode(JSONValue.self, from: json)) } catch {
-            var reason = "\(error)"
-            if case DecodingError.dataCorrupted(let c) = error { reason = c.debugDescription }
-            return .failure(LedgerError(.badField, "the request body is not valid JSON: \(reason)", field: ""))
+        do { return .success(try JSONValue(parsing: json)) } catch {
+            return .failure(LedgerError(.badField, "the request body is not valid JSON: \(error)", field: ""))
         }
     }
 }

@@ -22,7 +22,7 @@ public struct ImportTally: Sendable, Hashable {
 
     /// The `expect` a command line carries (`accepted`, `refused:<code>`, `check`), if any.
     public static func expectation(ofLine line: Data) -> String? {
-        guard case .object(let o)? = try? JSONDecoder().decode(JSONValue.self, from: line),
+        guard case .object(let o)? = try? JSONValue(parsing: line),
               case .string(let text)? = o["expect"]
         else { return nil }
         return text

@@ -117,7 +117,7 @@ struct ExportCommand: AsyncParsableCommand {
                         "occurredAt": at.map { .string(utc($0)) } ?? .null, "occurredAtLocal": at.map { .string(local($0)) } ?? .null,
                         "recordedAt": .string(utc(recorded)),
                         "facts": e.facts.flatMap { try? JSONValue(facts: $0) }
-                            ?? e.facts.flatMap { try? JSONDecoder().decode(JSONValue.self, from: Data($0)) } ?? .object([:]),
+                            ?? e.facts.flatMap { try? JSONValue(parsing: $0) } ?? .object([:]),
                     ]
                     var metadata = [String: JSONValue]()
                     for (k, v) in m.entries { metadata[k] = .string(String(decoding: v, as: UTF8.self)) }

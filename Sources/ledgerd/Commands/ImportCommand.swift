@@ -86,7 +86,7 @@ struct ImportCommand: AsyncParsableCommand {
         var appended = 0, retried = 0
         for (index, line) in data.split(separator: 0x0A).enumerated() {
             func bad(_ what: String) -> ValidationError { ValidationError("line \(index + 1): \(what)") }
-            guard case .object(let o)? = try? JSONDecoder().decode(JSONValue.self, from: Data(line)) else {
+            guard case .object(let o)? = try? JSONValue(parsing: line) else {
                 throw bad("not a JSON object")
             }
             guard case .string(let stream)? = o["stream"], case .string(let type)? = o["type"],

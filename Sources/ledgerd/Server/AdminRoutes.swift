@@ -25,7 +25,7 @@ enum AdminRoutes {
     static func body(_ request: Request, _ context: LedgerRequestContext) async throws -> CommandBody {
         let buffer = try await request.body.collect(upTo: context.maxUploadSize)
         if buffer.readableBytes == 0 { return CommandBody([:]) }
-        guard case .object(let o)? = try? JSONDecoder().decode(JSONValue.self, from: Data(buffer: buffer)) else {
+        guard case .object(let o)? = try? JSONValue(parsing: buffer.readableBytesView) else {
             throw APIError(.badRequest, "bad_field", "the body must be a JSON object")
         }
         return CommandBody(o)

@@ -22,7 +22,7 @@ enum Render {
         if let facts = e.facts {
             if let value = try? JSONValue(facts: facts) {
                 o["facts"] = value
-            } else if let value = try? JSONDecoder().decode(JSONValue.self, from: Data(facts)) {
+            } else if let value = try? JSONValue(parsing: facts) {
                 o["facts"] = value  // a raw append's JSON facts
             } else {
                 o["factsBase64"] = .string(Data(facts).base64EncodedString())
@@ -118,7 +118,7 @@ enum Render {
             "position": int(e.position), "stream": .string(e.stream), "type": .string(e.type), "actor": .string(e.actor),
             "principal": .string(e.principal), "role": .string(e.role), "unit": .string(e.unit),
             "capacity": .string(e.capacity), "onBehalfOf": .string(e.onBehalfOf), "at": instant(e.at),
-            "facts": (try? JSONDecoder().decode(JSONValue.self, from: Data(e.facts.utf8))) ?? .string(e.facts),
+            "facts": (try? JSONValue(parsing: e.facts.utf8)) ?? .string(e.facts),
         ])
     }
 }

@@ -275,7 +275,11 @@ enum Routes {
                 + "/commands/{type}, or import exact exports with `ledgerd import --events`")
         }
         let buffer = try await request.body.collect(upTo: context.maxUploadSize)
-        guard case .object(let top)? = try? JSONDecoder().decode(JSONValue.self, from: Data(buffer: buffer)) else {
+        let parsed: JSONValue
+        do { parsed = try JSONValue(parsing: buffer.readableBytesView) } catch {
+            throw APIError(.badRequest, "bad_field", "the body is not JSON: \(error)")
+        }
+        guard case .object(let top) = parsed else {
             throw APIError(.badRequest, "bad_field", "the body must be a JSON object {expectedVersion, events}")
         }
         let expected: ExpectedVersion
