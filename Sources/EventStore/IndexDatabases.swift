@@ -24,13 +24,16 @@ struct IndexDatabases: Sendable {
     let typeNames: MDB_dbi
     /// type number (u64, native) → dups of position (u64, native).
     let typeEvents: MDB_dbi
+    /// data-subject id (16 bytes), `DUPSORT`/`INTEGERDUP` → positions of events with the subject's personal part
+    /// (the record's `subject` metadata and a personal commitment): what an erasure deletes.
+    let subjectEvents: MDB_dbi
 
-    static let count: UInt32 = 9
+    static let count: UInt32 = 10
 
     /// The names of these databases; stores written before the index had its own environment kept them in the
     /// log's environment, from which they are dropped once the index is built.
     static let names = ["stream_names", "streams", "stream_events", "event_ids", "category_names",
-                        "category_events", "type_names", "type_events"]
+                        "category_events", "type_names", "type_events", "subject_events"]
 
     init(_ env: LMDBEnvironment) throws(LMDBError) {
         let integer = MDB_INTEGERKEY
@@ -44,9 +47,42 @@ struct IndexDatabases: Sendable {
         categoryEvents = try env.openDatabase("category_events", flags: postings)
         typeNames = try env.openDatabase("type_names")
         typeEvents = try env.openDatabase("type_events", flags: postings)
+        subjectEvents = try env.openDatabase("subject_events", flags: MDB_DUPSORT | MDB_DUPFIXED | MDB_INTEGERDUP)
+    }
+
+    /// Every database, for emptying the index before a rebuild.
+    var all: [MDB_dbi] {
+        [meta, streamNames, streams, streamEvents, eventIDs, categoryNames, categoryEvents, typeNames, typeEvents,
+         subjectEvents]
+    }
+
+    /// Lists the event at `position` under the subject of its personal part (positions only grow: appended).
+    func noteSubjectEvent(_ subject: UUID, _ position: UInt64, _ itxn: borrowing LMDBTransaction) throws {
+        var at = position
+        try withUnsafeBytes(of: subject.uuid) { id in
+            try withUnsafeBytes(of: &at) { try itxn.put(subjectEvents, id, $0, flags: MDB_APPENDDUP) }
+        }
     }
 
     static let throughKey = Array("through".utf8)
+    static let layoutKey = Array("layout".utf8)
+
+    /// The index's layout: an index of another layout (an older one, without `subject_events`) is rebuilt.
+    static let layout: UInt32 = 2
+
+    /// The layout the index was built with (1 for indexes that did not say).
+    func storedLayout(_ txn: borrowing LMDBTransaction) throws -> UInt32 {
+        try Self.layoutKey.withUnsafeBytes { key in
+            try txn.get(meta, key).map { UInt32(bigEndian: $0.loadUnaligned(as: UInt32.self)) }
+        } ?? 1
+    }
+
+    /// Records this build's layout.
+    func setLayout(_ txn: borrowing LMDBTransaction) throws {
+        try Self.layoutKey.withUnsafeBytes { key in
+            try withUnsafeBytes(of: Self.layout.bigEndian) { try txn.put(meta, key, $0) }
+        }
+    }
 
     /// The first position not yet indexed.
     func through(_ txn: borrowing LMDBTransaction) throws -> UInt64 {

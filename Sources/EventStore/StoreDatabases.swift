@@ -21,10 +21,8 @@ struct StoreDatabases: Sendable {
     let subjectKeys: MDB_dbi
     /// key number (u64, native) → the 32-byte key; deleted on erasure.
     let keyNumbers: MDB_dbi
-    /// data-subject id (16 bytes), `DUPSORT`/`INTEGERDUP` → positions of events with the subject's personal part.
-    let subjectEvents: MDB_dbi
 
-    static let count: UInt32 = 9
+    static let count: UInt32 = 8
 
     init(_ env: LMDBEnvironment) throws(LMDBError) {
         let integer = MDB_INTEGERKEY
@@ -36,7 +34,6 @@ struct StoreDatabases: Sendable {
         checkpoints = try env.openDatabase("checkpoints", flags: integer)
         subjectKeys = try env.openDatabase("subject_keys")
         keyNumbers = try env.openDatabase("key_numbers", flags: integer)
-        subjectEvents = try env.openDatabase("subject_events", flags: MDB_DUPSORT | MDB_DUPFIXED | MDB_INTEGERDUP)
     }
 
     /// Key of a payload part.

@@ -75,7 +75,7 @@ extension Writer {
                 }
                 if var personal = event.personalStored {
                     if let subject = event.subject {
-                        personal = try encryptForSubject(personal, subject, position, txn)
+                        personal = try encryptForSubject(personal, subject, position, txn, itxn)
                     }
                     try personal.withUnsafeBytes {
                         try txn.put(dbs.payloads, integer: StoreDatabases.payloadKey(position, personal: true), $0,
@@ -89,7 +89,7 @@ extension Writer {
                 batch.nextPosition += 1
             }
         }
-        if let subject = append.erasure { try erase(subject, txn) }
+        if let subject = append.erasure { try erase(subject, txn, itxn) }
         return .success(AppendResult(positions: positions, streamVersions: versions, wasRetry: false,
                                      recordedAt: batch.recordedAt))
     }

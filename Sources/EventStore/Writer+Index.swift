@@ -13,15 +13,14 @@ extension Writer {
     /// Runs on the writer thread, or before it starts. `progress` gets (indexed, head) after each chunk.
     func catchUpIndex(progress: ((UInt64, UInt64) -> Void)? = nil) throws {
         let head = state.nextPosition
-        var through = try index.read { itxn in try idbs.through(itxn) }
-        if try !indexMatchesLog(through: through, head: head) {
+        var (through, layout) = try index.read { itxn in (try idbs.through(itxn), try idbs.storedLayout(itxn)) }
+        if try layout != IndexDatabases.layout || !indexMatchesLog(through: through, head: head) {
             try index.write { itxn in
-                for db in [idbs.meta, idbs.streamNames, idbs.streams, idbs.streamEvents, idbs.eventIDs,
-                           idbs.categoryNames, idbs.categoryEvents, idbs.typeNames, idbs.typeEvents] {
-                    try itxn.clear(db)
-                }
+                for db in idbs.all { try itxn.clear(db) }
+                try idbs.setLayout(itxn)
             }
             through = 0
+            layout = IndexDatabases.layout
         }
         // Behind until the last chunk is in: a catch-up that fails is tried again before the next batch.
         indexBehind = true
@@ -84,6 +83,8 @@ extension Writer {
         let version: UInt64
         let id: UUID
         let type: String
+        /// The subject of its personal part, if it has one under a subject.
+        let subject: UUID?
     }
 
     private func indexEntries(from start: UInt64, to end: UInt64, _ txn: borrowing LMDBTransaction) throws
@@ -100,8 +101,10 @@ extension Writer {
                                      detail: "missing from the log while indexing it")
                 }
                 let view = try RecordView(e.value, position: position)
+                let subject = view.personalCommitment == nil ? nil
+                    : view.metadataValue("subject").flatMap(UUID.init(uuidString:))
                 out.append(IndexEntry(position: position, stream: view.stream, version: view.streamVersion,
-                                      id: view.eventID, type: view.eventType))
+                                      id: view.eventID, type: view.eventType, subject: subject))
                 entry = try cursor.get(.next)
             }
             guard out.count == Int(end - start) else {
@@ -124,6 +127,7 @@ extension Writer {
                                          &batch, \.categories, cached: state.categories, next: \.nextCategoryNumber)
         try writeIndexes(id: entry.id, type: entry.type, position: entry.position, version: entry.version,
                          number: number, category: category, itxn, &batch)
+        if let subject = entry.subject { try idbs.noteSubjectEvent(subject, entry.position, itxn) }
         stream.number = number
         stream.version = entry.version
         stream.lastPosition = entry.position

@@ -4,9 +4,9 @@ import Foundation
 
 extension Writer {
     /// Encrypts a personal part under its subject's key, creating the key the first time the subject is met, and
-    /// indexes the event under the subject (for erasure).
+    /// indexes the event under the subject (for erasure; in the index's transaction `itxn`).
     func encryptForSubject(_ plain: [UInt8], _ subject: UUID, _ position: UInt64,
-                           _ txn: borrowing LMDBTransaction) throws -> [UInt8] {
+                           _ txn: borrowing LMDBTransaction, _ itxn: borrowing LMDBTransaction) throws -> [UInt8] {
         let (number, key) = try withUnsafeBytes(of: subject.uuid) { id -> (UInt32, SymmetricKey) in
             if let stored = try txn.get(dbs.subjectKeys, id), stored.count == SubjectKeyEntry.keyLength {
                 return (UInt32(bigEndian: stored.loadUnaligned(as: UInt32.self)),
@@ -27,10 +27,7 @@ extension Writer {
             try key.withUnsafeBytes { try txn.put(dbs.keyNumbers, integer: UInt64(number), $0) }
             return (number, SymmetricKey(data: key))
         }
-        var at = position
-        try withUnsafeBytes(of: subject.uuid) { id in
-            try withUnsafeBytes(of: &at) { try txn.put(dbs.subjectEvents, id, $0, flags: MDB_APPENDDUP) }
-        }
+        try idbs.noteSubjectEvent(subject, position, itxn)
         do {
             return try StoredPart.encrypt(plain, keyNumber: number, key: key, position: position, personal: true)
         } catch {
@@ -47,10 +44,10 @@ extension Writer {
     }
 
     /// Destroys a subject's key and every personal part encrypted under it (in the erasure's transaction).
-    func erase(_ subject: UUID, _ txn: borrowing LMDBTransaction) throws {
+    func erase(_ subject: UUID, _ txn: borrowing LMDBTransaction, _ itxn: borrowing LMDBTransaction) throws {
         var positions = [UInt64]()
         try withUnsafeBytes(of: subject.uuid) { id in
-            try txn.withCursor(dbs.subjectEvents) { cursor in
+            try itxn.withCursor(idbs.subjectEvents) { cursor in
                 guard try cursor.get(.setKey, key: id) != nil else { return }
                 var entry = try cursor.get(.firstDup)
                 while let e = entry {
@@ -68,7 +65,7 @@ extension Writer {
                 var number = UInt64(UInt32(bigEndian: stored.loadUnaligned(as: UInt32.self)))
                 try withUnsafeBytes(of: &number) { _ = try txn.delete(dbs.keyNumbers, $0) }
             }
-            _ = try txn.delete(dbs.subjectEvents, id)
+            _ = try itxn.delete(idbs.subjectEvents, id)
             // A tombstone, not a deletion: personal data is never recorded under an erased subject again.
             try [SubjectKeyEntry.erasedMarker].withUnsafeBytes { try txn.put(dbs.subjectKeys, id, $0) }
         }

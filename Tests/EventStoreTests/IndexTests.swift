@@ -172,6 +172,32 @@ struct IndexTests {
         try Self.expectIndexesAgree(rebuilt)
     }
 
+    @Test("a rebuilt index still lists a subject's personal parts, so an erasure deletes every one of them")
+    func rebuiltIndexErases() async throws {
+        let directory = TemporaryDirectory("index")
+        defer { directory.remove() }
+        let path = directory.sub("log")
+        let subject = UUID()
+        var metadata = Metadata()
+        metadata["subject"] = subject.uuidString.lowercased()
+        let store = try Store.create(at: path, origin: "test.ledger.local/index")
+        for i in 0..<6 {
+            try await store.append(to: "dossier-\(i % 2)", [event("Noted.v1", "{\"i\":\(i)}", personal: "Lý Thị Mai \(i)",
+                                                                metadata: i % 3 == 0 ? Metadata() : metadata)])
+        }
+        store.close()
+        try FileManager.default.removeItem(atPath: path + "/index")
+        let reopened = try Store.open(at: path)
+        defer { reopened.close() }
+        let before = try reopened.payloadStorage().parts
+        try await reopened.eraseSubject(subject, reason: "yêu cầu xóa")
+        #expect(try reopened.payloadStorage().parts == before - 4 + 1, "four parts deleted (the erasure entry adds one)")
+        let events = try reopened.read(limit: 6)
+        #expect(events.map { $0.personal != nil } == [true, false, false, true, false, false],
+                "every part under the subject is gone, the others stay")
+        #expect(try reopened.check().events == reopened.head)
+    }
+
     @Test("a store opened read-only without an index reads by position and verifies; index reads say how to build it")
     func readOnlyWithoutIndex() async throws {
         let (directory, path) = try await Self.closedStore(events: 12)
