@@ -255,6 +255,29 @@ struct DossierExtrasTests {
         #expect(Set(subjects).count == 1, "\(subjects)")
     }
 
+    @Test("racing submissions of two citizens giving one new subject: it goes to one of them, the other's are refused")
+    func racingGivenSubject() async throws {
+        let s = try await Scenario.make("race-subject")
+        defer { s.remove() }
+        let subject = UUID().uuidString.lowercased()
+        let outcomes = try await withThrowingTaskGroup(of: (String, LedgerError?).self) { group in
+            for i in 0..<8 {
+                let citizen = i % 2 == 0 ? "079190000051" : "079190000052"
+                group.addTask {
+                    let refusal = try await s.refusal("dossier.submit", "portal", .applicant, "2020-04-01T08:0\(i):00+07:00", [
+                        "dossier": .string(UUID().uuidString), "procedure": "P1", "agency": "A", "channel": "online",
+                        "applicantName": "Phan Văn Hùng", "applicantId": .string(citizen), "subject": .string(subject)])
+                    return (citizen, refusal)
+                }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        let accepted = Set(outcomes.filter { $0.1 == nil }.map(\.0))
+        let refused = outcomes.filter { $0.1 != nil }
+        #expect(accepted.count == 1, "the subject belongs to one citizen: \(outcomes.map { ($0.0, $0.1?.message ?? "ok") })")
+        #expect(refused.count == 4 && refused.allSatisfy { !accepted.contains($0.0) && $0.1?.field == "body.subject" })
+    }
+
     @Test("one citizen keeps one subject across dossiers until erased; a malformed subject is refused")
     func oneSubjectPerCitizen() async throws {
         let s = try await Scenario.make("citizens")

@@ -12,8 +12,9 @@ import Synchronization
 /// afterwards gets a new subject, unlinked from the erased records (and the store refuses personal data under an
 /// erased subject, so a submission racing the erasure cannot bring it back).
 ///
-/// Submissions of one citizen are run one at a time (``KeyedLock``, by ``key(_:)``), so two racing first submissions
-/// cannot mint two subjects.
+/// Submissions of one citizen, and submissions giving one subject, are run one at a time (``KeyedLock``, by
+/// ``key(_:)`` and by the subject), so two racing first submissions cannot mint two subjects, nor one given subject
+/// be attached to two citizens.
 final class CitizenIndex: Sendable {
     private struct State {
         /// The subject of each ID number.

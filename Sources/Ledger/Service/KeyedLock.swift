@@ -8,6 +8,15 @@ import Synchronization
 final class KeyedLock: Sendable {
     private let waiters = Mutex<[String: [CheckedContinuation<Void, Never>]]>([:])
 
+    /// Runs `body` holding every one of `keys`, taken in sorted order (so two callers naming the same keys never
+    /// wait on each other crosswise).
+    func withLocks<T: Sendable>(_ keys: [String], _ body: () async throws -> T) async throws -> T {
+        var remaining = Array(Set(keys)).sorted()
+        guard !remaining.isEmpty else { return try await body() }
+        let first = remaining.removeFirst()
+        return try await withLock(first) { try await withLocks(remaining, body) }
+    }
+
     /// Runs `body` once no other holder of `key` is running.
     func withLock<T: Sendable>(_ key: String, _ body: () async throws -> T) async throws -> T {
         await acquire(key)

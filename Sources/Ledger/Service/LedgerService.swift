@@ -75,8 +75,11 @@ public final class LedgerService: Sendable {
             let type = envelope.type
             if type == "dossier.submit", let idNumber = try? command.body.optionalString("applicantId") {
                 // The citizen's subject is looked up and the submission appended before another submission of theirs
-                // looks them up (racing first submissions would otherwise mint two subjects).
-                result = try await citizenLocks.withLock(CitizenIndex.key(idNumber)) { try await executeDossier(command) }
+                // looks them up (racing first submissions would otherwise mint two subjects), nor another
+                // submission giving the same subject (which could otherwise attach it to two citizens).
+                var keys = ["citizen:" + CitizenIndex.key(idNumber)]
+                if let given = try? command.body.optionalString("subject") { keys.append("subject:" + given.lowercased()) }
+                result = try await citizenLocks.withLocks(keys) { try await executeDossier(command) }
             } else if Self.dossierCommands.contains(type) {
                 result = try await executeDossier(command)
             } else if Self.approvalCommands.contains(type) {
