@@ -27,8 +27,7 @@ struct StoreIndex: Sendable {
         let marker = directory + "/" + markerName
         let boot = currentBootID()
         let fm = FileManager.default
-        // Without a boot id, any marker left behind may hide a system crash.
-        if markedByAnotherBoot(directory) || (boot == nil && fm.fileExists(atPath: marker)) {
+        if mayBeTorn(directory, openingWriter: true) {
             do { try fm.removeItem(atPath: directory) } catch {
                 throw StoreError(.storage, "cannot remove the index at \(directory), which a system crash may have "
                     + "torn: \(error.localizedDescription)")
@@ -60,7 +59,7 @@ struct StoreIndex: Sendable {
     static func openReadOnly(storePath: String, options: StoreOptions) throws -> StoreIndex? {
         let directory = directory(storePath)
         guard FileManager.default.fileExists(atPath: directory + "/data.mdb") else { return nil }
-        guard !markedByAnotherBoot(directory) else { return nil }
+        guard !mayBeTorn(directory, openingWriter: false) else { return nil }
         do throws(LMDBError) {
             let env = try LMDBEnvironment(path: directory, options: .init(
                 mapSize: options.mapSize, maxDatabases: IndexDatabases.count + 2, maxReaders: options.maxReaders,
@@ -91,14 +90,15 @@ struct StoreIndex: Sendable {
         }
     }
 
-    /// Whether the index in `directory` has a marker written in another boot (or none can be told apart): it
-    /// had unsynced commits when the system went down.
-    static func markedByAnotherBoot(_ directory: String) -> Bool {
+    /// Whether the index in `directory` may have lost unsynced commits to a system crash: its marker names another
+    /// boot. Where there is no boot id to compare, a reader trusts the marker of a running writer (``unknownBoot``),
+    /// and a writer that finds a marker at its own open does not (the last writer stopped uncleanly).
+    static func mayBeTorn(_ directory: String, openingWriter: Bool) -> Bool {
         let marker = directory + "/" + markerName
         guard FileManager.default.fileExists(atPath: marker) else { return false }
         let written = (try? String(contentsOfFile: marker, encoding: .utf8))?
             .trimmingCharacters(in: .whitespacesAndNewlines)
-        guard let boot = currentBootID() else { return written != unknownBoot }
+        guard let boot = currentBootID() else { return openingWriter || written != unknownBoot }
         return written != boot
     }
 

@@ -20,7 +20,6 @@ extension Writer {
                 try idbs.setLayout(itxn)
             }
             through = 0
-            layout = IndexDatabases.layout
         }
         // Behind until the last chunk is in: a catch-up that fails is tried again before the next batch.
         indexBehind = true

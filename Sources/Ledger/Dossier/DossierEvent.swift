@@ -604,7 +604,7 @@ public enum DossierEvent: Hashable, Sendable {
         case "DossierResolved.v1":
             return .resolved(resultNumber: try r.string("resultNumber"), at: try r.instant("at"),
                              signature: try Signature.read(r), documentRef: try r.optionalString("resultDocRef"),
-                             eResultLink: try Self.personalText(personal, "eResultLink").nilIfEmpty)
+                             eResultLink: personal == nil ? nil : try personalText(personal, "eResultLink"))
         case "DossierRefused.v1":
             guard case .array(let reasons)? = try r.value("reasons") else {
                 throw Facts.DecodingError(what: "reasons", offset: 0)
@@ -647,9 +647,4 @@ public enum DossierEvent: Hashable, Sendable {
             throw Facts.DecodingError(what: "unknown dossier event type \(type)", offset: 0)
         }
     }
-}
-
-extension String {
-    /// `nil` for the empty string (an erased personal text).
-    var nilIfEmpty: String? { isEmpty ? nil : self }
 }

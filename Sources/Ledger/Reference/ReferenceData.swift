@@ -65,8 +65,7 @@ public struct ReferenceData: Sendable {
 
         /// Whether the position is the HR officer's (in any case, `_` for a space).
         public var isHROfficer: Bool {
-            String(position.lowercased().map { $0 == "_" ? " " : $0 }).split(separator: " ").joined(separator: " ")
-                == Self.hrPosition
+            position.lowercased().replacing("_", with: " ") == Self.hrPosition
         }
         /// A leader (agency head, deputy, unit head) for the leader-on-site rule.
         public var isLeader: Bool

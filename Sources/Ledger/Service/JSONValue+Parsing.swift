@@ -21,7 +21,7 @@ extension JSONValue {
     /// Written for request bodies and imported lines: Foundation's `JSONDecoder` into ``JSONValue`` through
     /// `Codable` was three quarters of the daemon's work on a raw append. Numbers become `Double`, as there.
     public init(parsing bytes: some Collection<UInt8>) throws(ParseError) {
-        let result: Result<JSONValue, ParseError> = Array(bytes).withUnsafeBufferPointer { buffer in
+        func parse(_ buffer: UnsafeBufferPointer<UInt8>) -> Result<JSONValue, ParseError> {
             var parser = JSONParser(buffer)
             return Result { () throws(ParseError) in
                 parser.skipWhitespace()
@@ -31,6 +31,8 @@ extension JSONValue {
                 return value
             }
         }
+        // Contiguous bytes (an array, a request's buffer) are read in place; others are copied once.
+        let result = bytes.withContiguousStorageIfAvailable(parse) ?? Array(bytes).withUnsafeBufferPointer(parse)
         self = try result.get()
     }
 }
@@ -173,7 +175,7 @@ private struct JSONParser {
                 } else if (0xDC00..<0xE000).contains(scalar) {
                     throw error("a low surrogate without a high one")
                 }
-                out.append(contentsOf: Array(String(Character(Unicode.Scalar(scalar)!)).utf8))
+                UTF8.encode(Unicode.Scalar(scalar)!) { out.append($0) }
             default:
                 at -= 1
                 throw error("unknown escape '\\\(Character(Unicode.Scalar(escape)))'")

@@ -94,10 +94,8 @@ extension ReadModel {
                 steps.append(ControlStep(step: "received", giver: "applicant", receiver: holder, at: at))
             case "DossierTransferred.v1":
                 // When the file changed hands, if that was before the step was recorded.
-                let handedOver = e.facts.range(of: "\"handedOverAt\":\"").flatMap { r in
-                    Instant.parse(String(e.facts[r.upperBound...].prefix { $0 != "\"" }))
-                } ?? at
-                steps.append(ControlStep(step: "transferred", giver: holder, receiver: field("toUnit"), at: handedOver))
+                steps.append(ControlStep(step: "transferred", giver: holder, receiver: field("toUnit"),
+                                         at: Instant.parse(field("handedOverAt")) ?? at))
                 holder = field("toUnit")
             case "DossierReassigned.v1":
                 steps.append(ControlStep(step: "reassigned", giver: field("fromAssignee"), receiver: field("toAssignee"),
