@@ -19,6 +19,15 @@ struct JSONTextTests {
         #expect(try JSONDecoder().decode(JSONValue.self, from: Data(text)) == Self.sample)
     }
 
+    @Test("with slashes escaped, the same text as JSONEncoder with sorted keys alone (raw appends' stored facts)")
+    func sameAsEncoderEscapingSlashes() throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let text = String(decoding: Self.sample.jsonText(escapingSlashes: true), as: UTF8.self)
+        #expect(text == String(decoding: try encoder.encode(Self.sample), as: UTF8.self))
+        #expect(text.contains(#""a\/b""#))
+    }
+
     @Test("numbers that are not finite print as null; large ones still read back")
     func numbers() throws {
         #expect(String(decoding: JSONValue.array([.number(.nan), .number(.infinity)]).jsonText, as: UTF8.self)

@@ -3,14 +3,19 @@ extension JSONValue {
     /// `.sortedKeys` and `.withoutEscapingSlashes` writes, without going through the `Encoder` protocol (which costs
     /// more than building a 50-row work queue does). Integral numbers below 2^53 print without a fraction; a number
     /// that is not finite prints as `null`.
-    public var jsonText: [UInt8] {
+    public var jsonText: [UInt8] { jsonText(escapingSlashes: false) }
+
+    /// The value as compact JSON text, keys sorted; with `escapingSlashes` every `/` is written `\/`, the text
+    /// `JSONEncoder` with `.sortedKeys` alone writes (raw appends store their facts so, and an idempotent retry
+    /// compares those bytes).
+    public func jsonText(escapingSlashes: Bool) -> [UInt8] {
         var out = [UInt8]()
         out.reserveCapacity(256)
-        write(into: &out)
+        write(into: &out, escapingSlashes: escapingSlashes)
         return out
     }
 
-    private func write(into out: inout [UInt8]) {
+    private func write(into out: inout [UInt8], escapingSlashes: Bool) {
         switch self {
         case .null: out += "null".utf8
         case .bool(let b): out += (b ? "true" : "false").utf8
@@ -18,32 +23,33 @@ extension JSONValue {
             if !n.isFinite { out += "null".utf8 }
             else if n.rounded() == n, abs(n) < 9e15 { out += String(Int64(n)).utf8 }
             else { out += "\(n)".utf8 }
-        case .string(let s): Self.writeString(s, into: &out)
+        case .string(let s): Self.writeString(s, into: &out, escapingSlashes: escapingSlashes)
         case .array(let items):
             out.append(UInt8(ascii: "["))
             for (i, item) in items.enumerated() {
                 if i > 0 { out.append(UInt8(ascii: ",")) }
-                item.write(into: &out)
+                item.write(into: &out, escapingSlashes: escapingSlashes)
             }
             out.append(UInt8(ascii: "]"))
         case .object(let fields):
             out.append(UInt8(ascii: "{"))
             for (i, key) in fields.keys.sorted().enumerated() {
                 if i > 0 { out.append(UInt8(ascii: ",")) }
-                Self.writeString(key, into: &out)
+                Self.writeString(key, into: &out, escapingSlashes: escapingSlashes)
                 out.append(UInt8(ascii: ":"))
-                fields[key]!.write(into: &out)
+                fields[key]!.write(into: &out, escapingSlashes: escapingSlashes)
             }
             out.append(UInt8(ascii: "}"))
         }
     }
 
-    private static func writeString(_ s: String, into out: inout [UInt8]) {
+    private static func writeString(_ s: String, into out: inout [UInt8], escapingSlashes: Bool) {
         out.append(UInt8(ascii: "\""))
         for byte in s.utf8 {
             switch byte {
             case UInt8(ascii: "\""): out += #"\""#.utf8
             case UInt8(ascii: "\\"): out += #"\\"#.utf8
+            case UInt8(ascii: "/") where escapingSlashes: out += #"\/"#.utf8
             case 0x0A: out += #"\n"#.utf8
             case 0x0D: out += #"\r"#.utf8
             case 0x09: out += #"\t"#.utf8

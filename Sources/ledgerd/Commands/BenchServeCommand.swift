@@ -64,15 +64,30 @@ struct BenchServeCommand: AsyncParsableCommand {
             var ratio: Double
             var p50_ms: Double
             var p99_ms: Double
+            var batch_events_mean: Double?
         }
+        let batch = Self.gauge("ledgerd_batch_events_mean", socket: socket)
         let rate = Double(run.count) / run.seconds
         let directRate = Double(events) / directSeconds
         let result = Result(clients: clients, events: run.count, events_per_sec: Int(rate),
                             direct_events_per_sec: Int(directRate), ratio: (rate / directRate * 1000).rounded() / 1000,
-                            p50_ms: run.milliseconds(at: 0.5), p99_ms: run.milliseconds(at: 0.99))
+                            p50_ms: run.milliseconds(at: 0.5), p99_ms: run.milliseconds(at: 0.99),
+                            batch_events_mean: batch.map { ($0 * 10).rounded() / 10 })
         print("served \(result.events) durable \(commands ? "dossier.submit commands" : "appends") over \(clients) connections: \(result.events_per_sec) events/s "
-            + "(direct \(result.direct_events_per_sec), ratio \(result.ratio)); p50 \(result.p50_ms) ms, p99 \(result.p99_ms) ms")
+            + "(direct \(result.direct_events_per_sec), ratio \(result.ratio)); p50 \(result.p50_ms) ms, p99 \(result.p99_ms) ms; "
+            + "\(batch.map { String(format: "%.1f", $0) } ?? "?") events per commit")
         if json { print(encodeJSONLine(result)) }
+    }
+
+    /// A gauge's value from the daemon's `/metrics`, or `nil` when it cannot be read.
+    static func gauge(_ name: String, socket: String) -> Double? {
+        guard let response = try? UnixHTTPClient(socketPath: socket).request("GET", "/metrics"), response.status == 200
+        else { return nil }
+        for line in String(decoding: response.body, as: UTF8.self).split(separator: "\n")
+        where line.hasPrefix(name + " ") {
+            return Double(line.dropFirst(name.count + 1))
+        }
+        return nil
     }
 
     /// Every request's latency of a run, sorted, and how long the run took.
@@ -99,55 +114,13 @@ struct BenchServeCommand: AsyncParsableCommand {
         let start = clock.now
         let latencies = try await withThrowingTaskGroup(of: [Double].self) { group in
             for c in 0..<clients {
-                group.addTask { try await Self.client(socket: socket, requests: perClient, expect: expect) { request(c, $0) } }
+                group.addTask { try await runBenchConnection(socket: socket, requests: perClient, expect: expect) { request(c, $0) } }
             }
             var all = [Double]()
             for try await l in group { all += l }
             return all
         }
         return Latencies(sorted: latencies.sorted(), seconds: (clock.now - start).seconds)
-    }
-
-    /// One keep-alive connection sending `requests` requests one after another (`request(n)` gives the path and,
-    /// for a POST, the body); returns each latency in seconds.
-    static func client(socket: String, requests: Int, expect: Int,
-                       _ request: @Sendable (Int) -> (path: String, body: String?)) async throws -> [Double] {
-        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .connect(unixDomainSocketPath: socket) { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHTTPClientHandlers()
-                    return try NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>(
-                        wrappingChannelSynchronously: channel)
-                }
-            }
-        var latencies = [Double]()
-        latencies.reserveCapacity(requests)
-        try await channel.executeThenClose { inbound, outbound in
-            var responses = inbound.makeAsyncIterator()
-            let clock = ContinuousClock()
-            for r in 0..<requests {
-                let (path, text) = request(r)
-                var head = HTTPRequestHead(version: .http1_1, method: text == nil ? .GET : .POST, uri: path)
-                head.headers.add(name: "host", value: "ledgerd")
-                let body = text.map { ByteBuffer(string: $0) }
-                if let body {
-                    head.headers.add(name: "content-type", value: "application/json")
-                    head.headers.add(name: "content-length", value: "\(body.readableBytes)")
-                }
-                let start = clock.now
-                try await outbound.write(.head(head))
-                if let body { try await outbound.write(.body(.byteBuffer(body))) }
-                try await outbound.write(.end(nil))
-                var status = 0
-                while let part = try await responses.next() {
-                    if case .head(let h) = part { status = Int(h.status.code) }
-                    if case .end = part { break }
-                }
-                guard status == expect else { throw ValidationError("\(path) was answered \(status), not \(expect)") }
-                latencies.append((clock.now - start).seconds)
-            }
-        }
-        return latencies
     }
 
     /// Starts `ledgerd serve` as its own process and waits for its socket.

@@ -17,6 +17,10 @@ final class ConnectionDeadlines: ChannelDuplexHandler, RemovableChannelHandler {
 
     private let request: TimeAmount
     private let stall: TimeAmount
+    /// When the request being read began (its head arrived), or `nil` between requests.
+    private var requestStarted: NIODeadline?
+    /// One timer per connection, not one per request: when it fires it closes an overdue request or re-arms for the
+    /// request in progress.
     private var requestTimer: Scheduled<Void>?
     private var stallTimer: Scheduled<Void>?
 
@@ -28,17 +32,26 @@ final class ConnectionDeadlines: ChannelDuplexHandler, RemovableChannelHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head:
-            requestTimer?.cancel()
-            requestTimer = context.eventLoop.assumeIsolated().scheduleTask(in: request) {
-                context.close(promise: nil)
-            }
+            requestStarted = .now()
+            if requestTimer == nil { armRequestTimer(context, at: requestStarted! + request) }
         case .end:
-            requestTimer?.cancel()
-            requestTimer = nil
+            requestStarted = nil
         case .body:
             break
         }
         context.fireChannelRead(data)
+    }
+
+    private func armRequestTimer(_ context: ChannelHandlerContext, at deadline: NIODeadline) {
+        requestTimer = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in
+            requestTimer = nil
+            guard let started = requestStarted else { return }
+            if NIODeadline.now() >= started + request {
+                context.close(promise: nil)
+            } else {
+                armRequestTimer(context, at: started + request)
+            }
+        }
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {

@@ -309,9 +309,8 @@ enum Routes {
                 }
                 id = parsed
             }
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys]
-            let facts = try encoder.encode(e["facts"] ?? .object([:]))
+            // The bytes JSONEncoder (.sortedKeys) wrote before, so a retry of an earlier append still matches.
+            let facts = (e["facts"] ?? .object([:])).jsonText(escapingSlashes: true)
             var metadata = Metadata()
             if case .object(let m)? = e["metadata"] {
                 for (k, v) in m { if case .string(let s) = v { metadata[k] = s } }
@@ -319,7 +318,7 @@ enum Routes {
             metadata["principal"] = context.principal
             var actor = ""
             if case .string(let a)? = e["actor"] { actor = a }
-            events.append(EventData(id: id ?? UUID(), type: type, facts: Array(facts), actor: actor, metadata: metadata))
+            events.append(EventData(id: id ?? UUID(), type: type, facts: facts, actor: actor, metadata: metadata))
         }
         let result = try await daemon.store.append([StreamAppend(stream: stream, expected: expected, events: events)])
         return JSONResponse.make(.object([
