@@ -75,9 +75,9 @@ struct ProjectionRunnerTests {
         #expect(counts.map { $0.reduce(UInt64(0)) { $0 << 8 | UInt64($1) } } == 234)  // i % 3 == 0 for i < 700
     }
 
-    @Test("a version bump rebuilds beside the old version, which serves until the new one has caught up")
-    func blueGreen() async throws {
-        let root = Self.temporary("bluegreen")
+    @Test("a version bump rebuilds beside the old version, which serves until the new one has caught up; the old version is found in the state when the caller does not name it", arguments: [true, false])
+    func blueGreen(named: Bool) async throws {
+        let root = Self.temporary("bluegreen-\(named)")
         defer { try? FileManager.default.removeItem(atPath: root) }
         let store = try Store.create(at: root + "/log", origin: "o.example/log")
         defer { store.close() }
@@ -90,9 +90,11 @@ struct ProjectionRunnerTests {
         v1 = nil
         let next = TallyProjection(version: 2)
         let v2 = try ProjectionRunner(store: store, statePath: root + "/state", projections: [next],
-                                      previousVersions: ["tally": 1], batchSize: 100)
+                                      previousVersions: named ? ["tally": 1] : [:], batchSize: 100)
         #expect(try v2.servingVersion(of: next) == 1, "the old version serves while the new one rebuilds")
         #expect(try v2.digest(of: next, version: 1) == oldDigest)
+        let attested = try v2.attestation(of: next)
+        #expect(attested.version == 1 && attested.digest == oldDigest, "an attestation meanwhile is of the old version")
         try v2.catchUp()
         #expect(try v2.servingVersion(of: next) == 2)
         #expect(try v2.digest(of: next, version: 1) != oldDigest, "the old version's databases are emptied")

@@ -68,11 +68,18 @@ public final class ProjectionRunner: Sendable {
             try FileManager.default.removeItem(atPath: statePath + "/" + legacy)
         }
         self.states = try projections.map { p in
-            var names = ["checkpoints"]
-            for version in Set([p.version] + (previousVersions[p.name].map { [$0] } ?? [])).sorted() {
-                names += p.databases.map { Self.prefix(p.name, version) + $0 }
+            let path = statePath + "/" + p.name
+            var versions: Set<UInt32> = [p.version]
+            if let previous = previousVersions[p.name] { versions.insert(previous) }
+            // The version that served when the state was last open stays open until the current one has caught up:
+            // after an upgrade that bumped the version it serves meanwhile, and the switch clears it (applicants'
+            // names included), so no old state lingers unread and unerased.
+            if let serving = try Self.storedServingVersion(of: p.name, at: path, mapSize: mapSize) {
+                versions.insert(serving)
             }
-            return try StateStore(path: statePath + "/" + p.name, databases: names, mapSize: mapSize)
+            var names = ["checkpoints"]
+            for version in versions.sorted() { names += p.databases.map { Self.prefix(p.name, version) + $0 } }
+            return try StateStore(path: path, databases: names, mapSize: mapSize)
         }
         self.store = store
         self.projections = projections
@@ -96,6 +103,14 @@ public final class ProjectionRunner: Sendable {
     }
 
     static func prefix(_ name: String, _ version: UInt32) -> String { "\(name).v\(version)." }
+
+    /// The version serving a projection's state at `path` when it was last open, or `nil` for a new state. (The
+    /// environment is opened for its checkpoints alone, then closed, before it is opened with every database.)
+    private static func storedServingVersion(of name: String, at path: String, mapSize: Int) throws -> UInt32? {
+        guard FileManager.default.fileExists(atPath: path + "/data.mdb") else { return nil }
+        let probe = try StateStore(path: path, databases: ["checkpoints"], mapSize: mapSize)
+        return try probe.read { txn in try ProjectionCheckpoint.load(name, in: probe["checkpoints"], txn)?.version }
+    }
 
     private func index(of projection: any Projection) -> Int {
         guard let i = projections.firstIndex(where: { $0.name == projection.name }) else {

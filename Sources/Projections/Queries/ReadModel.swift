@@ -50,7 +50,10 @@ public final class ReadModel: Sendable {
         return versions.last ?? WorkingCalendar()
     }
 
-    func databases(_ projection: any Projection) -> ProjectionDatabases { runner.databases(of: projection) }
+    /// The databases of the version serving queries (the previous one while a new version rebuilds).
+    func databases(_ projection: any Projection) -> ProjectionDatabases {
+        runner.databases(of: projection, version: (try? runner.servingVersion(of: projection)) ?? nil)
+    }
 
     /// Runs `body` in a read transaction of the state store that holds `projection`.
     func read<T>(_ projection: any Projection, _ body: (borrowing StateTransaction) throws -> T) throws -> T {
