@@ -73,10 +73,16 @@ public struct ReferenceData: Sendable {
         public var directHead: String?
         /// The first day it applies.
         public var from: CivilDate
+        /// The official's category, when given.
+        public var kind: StaffKind?
+        /// The last day it applies, once the official has left (`StaffAssignmentEnded.v1`); `nil` while in force.
+        public var until: CivilDate?
 
         /// An assignment.
         public init(staff: String, unit: String, position: String, isLeader: Bool, directHead: String?,
-                    from: CivilDate) {
+                    from: CivilDate, kind: StaffKind? = nil, until: CivilDate? = nil) {
+            self.kind = kind
+            self.until = until
             self.staff = staff
             self.unit = unit
             self.position = position
@@ -187,6 +193,8 @@ public struct ReferenceData: Sendable {
         case .staffAssigned(let s):
             assignments[s.staff, default: []].append(s)
             unitMembers[s.unit, default: []].insert(s.staff)
+        case .staffAssignmentEnded(let staff, _, let lastDay):
+            if let i = assignments[staff]?.indices.last { assignments[staff]![i].until = lastDay }
         case .procedurePublished(let p, let name):
             procedures[p.code, default: []].append(p)
             procedureNames[p.code] = name
@@ -218,9 +226,21 @@ public struct ReferenceData: Sendable {
 
     // MARK: - Lookups
 
-    /// A staff member's assignment in force on `date`.
+    /// A staff member's assignment in force on `date` (none after the last day of an ended one).
     public func assignment(of staff: String, on date: CivilDate) -> Assignment? {
-        assignments[staff]?.last { $0.from <= date }
+        guard let a = assignments[staff]?.last(where: { $0.from <= date }), a.until.map({ date <= $0 }) ?? true
+        else { return nil }
+        return a
+    }
+
+    /// The officials whose service in `unit` ended (they left, not moved) between `start` and `end`, sorted: a
+    /// period's evaluation still counts their work.
+    public func departed(from unit: String, between start: CivilDate, and end: CivilDate) -> [Assignment] {
+        (unitMembers[unit] ?? []).sorted().compactMap { person in
+            guard let last = assignments[person]?.last, last.unit == unit, let until = last.until,
+                  start <= until, until <= end else { return nil }
+            return last
+        }
     }
 
     /// The staff assigned to `unit` on `date` (the cap's headcount), sorted.

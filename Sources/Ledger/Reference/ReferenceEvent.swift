@@ -8,6 +8,9 @@ public enum ReferenceEvent: Hashable, Sendable {
     case unitDefined(ReferenceData.Unit)
     /// A staff member assigned to a unit from a date (a later assignment moves them).
     case staffAssigned(ReferenceData.Assignment)
+    /// A staff member's latest assignment ended: `lastDay` is their last day in `unit` (they left the service, or
+    /// are seconded out of the province).
+    case staffAssignmentEnded(staff: String, unit: String, lastDay: CivilDate)
     /// A procedure version.
     case procedurePublished(ProcedureVersion, name: String)
     /// A calendar version: holidays, make-up days, office hours, the same-day cut-off.
@@ -21,6 +24,7 @@ public enum ReferenceEvent: Hashable, Sendable {
         case .agencyDefined(let a): "agency-\(a.id)"
         case .unitDefined(let u): "unit-\(u.id)"
         case .staffAssigned(let s): "staff-\(s.staff)"
+        case .staffAssignmentEnded(let staff, _, _): "staff-\(staff)"
         case .procedurePublished(let p, _): "procedure-\(p.code)"
         case .calendarPublished(let id, _): "calendar-\(id)"
         case .dutyPolicyDeclared(let p): "policy-\(p.scope)"
@@ -36,6 +40,7 @@ public enum ReferenceEvent: Hashable, Sendable {
         case .agencyDefined: "AgencyDefined.v1"
         case .unitDefined: "OrgUnitDefined.v1"
         case .staffAssigned: "StaffAssigned.v1"
+        case .staffAssignmentEnded: "StaffAssignmentEnded.v1"
         case .procedurePublished: "ProcedureVersionPublished.v1"
         case .calendarPublished: "CalendarPublished.v1"
         case .dutyPolicyDeclared: "DutyPolicyDeclared.v2"
@@ -64,6 +69,11 @@ public enum ReferenceEvent: Hashable, Sendable {
             w.field("leader", s.isLeader)
             if let head = s.directHead { w.field("head", head) }
             w.field("from", s.from.description)
+            if let kind = s.kind { w.field("kind", kind.rawValue) }
+        case .staffAssignmentEnded(let staff, let unit, let lastDay):
+            w.field("staff", staff)
+            w.field("unit", unit)
+            w.field("lastDay", lastDay.description)
         case .procedurePublished(let p, let name):
             w.field("code", p.code)
             w.field("version", p.version)
@@ -138,7 +148,11 @@ public enum ReferenceEvent: Hashable, Sendable {
                 return .staffAssigned(.init(staff: try r.string("staff"), unit: try r.string("unit"),
                                             position: try r.string("position"), isLeader: try r.bool("leader") ?? false,
                                             directHead: try r.optionalString("head"),
-                                            from: try date(try r.string("from"), "from")))
+                                            from: try date(try r.string("from"), "from"),
+                                            kind: try r.optionalChoice("kind", StaffKind.self)))
+            case "StaffAssignmentEnded.v1":
+                return .staffAssignmentEnded(staff: try r.string("staff"), unit: try r.string("unit"),
+                                             lastDay: try date(try r.string("lastDay"), "lastDay"))
             case "ProcedureVersionPublished.v1":
                 let duration: ProcedureVersion.Duration
                 switch try r.string("durationUnit") {

@@ -3,7 +3,8 @@ import Foundation
 
 extension LedgerService {
     static let referenceCommands: Set<String> = [
-        "agency.define", "unit.define", "staff.assign", "procedure.publish", "calendar.publish", "policy.declare",
+        "agency.define", "unit.define", "staff.assign", "staff.end", "procedure.publish", "calendar.publish",
+        "policy.declare",
     ]
 
     func executeReference(_ c: Command) async throws -> AppendResult {
@@ -49,7 +50,24 @@ extension LedgerService {
                 throw LedgerError(.notFound, "the direct head \(head) is not on any staff; assign them first")
             }
             return .staffAssigned(.init(staff: try b.string("staff"), unit: unit, position: try b.string("position"),
-                                        isLeader: try b.bool("leader"), directHead: head, from: try b.date("from")))
+                                        isLeader: try b.bool("leader"), directHead: head, from: try b.date("from"),
+                                        kind: try b.optionalChoice("kind", StaffKind.self)))
+        case "staff.end":
+            // The latest assignment ends on its last day; a later one (a move) is ended by itself, not through this.
+            let staff = try b.string("staff")
+            let lastDay = try b.date("lastDay")
+            guard let latest = ref.assignments[staff]?.last else {
+                throw LedgerError(.notFound, "\(staff) was never assigned to a unit")
+            }
+            guard latest.until == nil else {
+                throw LedgerError(.invalidState, "\(staff)'s assignment to \(latest.unit) already ended on "
+                    + "\(latest.until!); a return is a new staff.assign")
+            }
+            guard latest.from <= lastDay else {
+                throw LedgerError(.badField, "body.lastDay \(lastDay) is before \(staff)'s assignment to \(latest.unit) "
+                    + "began (\(latest.from))", field: "body.lastDay")
+            }
+            return .staffAssignmentEnded(staff: staff, unit: latest.unit, lastDay: lastDay)
         case "procedure.publish":
             var channels = Set<Channel>()
             for (i, name) in try b.strings("channels").enumerated() {

@@ -14,6 +14,10 @@ public struct Evaluation: Hashable, Sendable {
     public var supplementsRequested = 0, secondSupplements = 0, apologies = 0, returnedDrafts = 0
     /// The attendance summary.
     public var attendance: PersonAttendance
+    /// The official's category, when the assignment gave one.
+    public var kind: StaffKind?
+    /// The official's last day, when they left the service during the period.
+    public var leftOn: CivilDate?
 
     /// 100 × completed ÷ assigned (100 when nothing was assigned), at most 100.
     public var quantity: Double { assigned == 0 ? 100 : min(100, Double(completed) * 100 / Double(assigned)) }
@@ -95,6 +99,13 @@ extension ReadModel {
         }.sorted()
     }
 
+    /// The officials a period's evaluation covers in a unit: its staff on the period's last day, and those who left
+    /// the service during the period (their work still counts).
+    static func members(of unit: String, _ reference: ReferenceData, _ period: Period) -> [ReferenceData.Assignment] {
+        reference.staff(of: unit, on: period.dates.last)
+            + reference.departed(from: unit, between: period.dates.first, and: period.dates.last)
+    }
+
     /// The evaluation of every official of an agency over a period, by unit and staff id.
     public func evaluations(agency: String, period: Period) throws -> [Evaluation] {
         let reference = try reference()
@@ -104,10 +115,11 @@ extension ReadModel {
         let items = try workItems().filter { $0.string("agency") == agency }
         var out = [Evaluation]()
         for unit in reference.units(of: agency) {
-            for member in reference.staff(of: unit.id, on: period.dates.last) {
+            for member in Self.members(of: unit.id, reference, period) {
                 let person = member.staff
                 var e = Evaluation(person: person, unit: unit.id,
-                                   attendance: try personAttendance(person, period: period))
+                                   attendance: try personAttendance(person, period: period), kind: member.kind,
+                                   leftOn: member.until)
                 for row in rows where row.assignments.contains(person) {
                     let firstAssigned = zip(row.assignments, row.assignedAt).first { $0.0 == person }!.1
                     let mine = row.assignee == person
@@ -195,7 +207,7 @@ extension ReadModel {
                    cal.workingMinutes(from: registered, to: end) > cal.minutesPerDay { a.omissions += 1 }
             }
             a.beyondCapPlaces = unitDays.filter { $0.unit == unit.id }.reduce(0) { $0 + $1.beyondCap.count }
-            for member in reference.staff(of: unit.id, on: period.dates.last) {
+            for member in Self.members(of: unit.id, reference, period) {
                 a.missingReports += try personAttendance(member.staff, period: period).reportsMissing
             }
             a.daysWithoutLeader = noLeader

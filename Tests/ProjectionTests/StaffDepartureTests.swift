@@ -1,0 +1,71 @@
+import EventStore
+import Foundation
+import Ledger
+import Projections
+import TestSupport
+import Testing
+
+@Suite("Staff: categories and departures")
+struct StaffDepartureTests {
+    static func onsite(_ date: String, _ person: String) -> JSONValue {
+        .object(["date": .string(date), "person": .string(person), "location": "ONSITE"])
+    }
+
+    @Test("an official who left counts no more in the headcount nor takes work, yet their period's evaluation keeps their work")
+    func departure() async throws {
+        let s = try await Scenario.make("departure")
+        defer { s.remove() }
+        let at = "2020-03-31T09:00:00+07:00"
+        let badKind = try await s.refusal("staff.assign", "hr", .system, at, [
+            "staff": "a-9", "unit": "A.P1", "position": "officer", "leader": false, "from": "2020-01-01",
+            "kind": "CONTRACTOR"])
+        #expect(badKind?.field == "body.kind" && badKind?.message.contains("CIVIL_SERVANT") == true)
+        try await s.run("staff.assign", "hr", .system, at, [
+            "staff": "a-9", "unit": "A.P1", "position": "officer", "leader": false, "from": "2020-01-01",
+            "head": "a-2", "kind": "CIVIL_SERVANT"])
+        // Six in A.P1: two places on site.
+        try await s.run("roster.publish", "a-2", .unitHead, "2020-04-01T07:00:00+07:00", [
+            "unit": "A.P1", "week": "2020-04-01", "entries": .array([Self.onsite("2020-04-03", "a-3"),
+                                                                     Self.onsite("2020-04-03", "a-4")])])
+        let id = UUID()
+        try await s.openDossier(id, submit: "2020-04-01T09:00:00", receive: "2020-04-01T10:00:00", assignee: "a-9")
+
+        let head = s.store.head
+        let unknown = try await s.refusal("staff.end", "hr", .system, "2020-04-06T17:00:00+07:00",
+                                          ["staff": "a-42", "lastDay": "2020-04-06"])
+        #expect(unknown?.code == .notFound)
+        let early = try await s.refusal("staff.end", "hr", .system, "2020-04-06T17:00:00+07:00",
+                                        ["staff": "a-9", "lastDay": "2019-12-31"])
+        #expect(early?.field == "body.lastDay")
+        let byOfficer = try await s.refusal("staff.end", "a-3", .specialist, "2020-04-06T17:00:00+07:00",
+                                            ["staff": "a-9", "lastDay": "2020-04-06"])
+        #expect(byOfficer?.code == .notPermitted)
+        #expect(s.store.head == head, "refusals write nothing")
+        try await s.run("staff.end", "hr", .system, "2020-04-06T17:00:00+07:00", ["staff": "a-9", "lastDay": "2020-04-06"])
+        let twice = try await s.refusal("staff.end", "hr", .system, "2020-04-06T17:05:00+07:00",
+                                        ["staff": "a-9", "lastDay": "2020-04-07"])
+        #expect(twice?.code == .invalidState && twice?.message.contains("already ended on 2020-04-06") == true)
+
+        // Five again from the 7th: one place.
+        let over = try await s.refusal("roster.publish", "a-2", .unitHead, "2020-04-06T17:10:00+07:00", [
+            "unit": "A.P1", "week": "2020-04-06", "entries": .array([Self.onsite("2020-04-07", "a-3"),
+                                                                     Self.onsite("2020-04-07", "a-4")])])
+        #expect(over?.code == .capReached && over?.message.contains("headcount 5") == true)
+        let reference = try s.service.referenceData()
+        #expect(reference.assignment(of: "a-9", on: CivilDate("2020-04-06")!)?.kind == .civilServant)
+        #expect(reference.assignment(of: "a-9", on: CivilDate("2020-04-07")!) == nil)
+        let gone = try await s.refusal("dossier.assign", "a-2", .unitHead, "2020-04-07T08:00:00+07:00",
+                                       ["dossier": .string(id.uuidString), "assignee": "a-9", "role": "CO_HANDLER"])
+        #expect(gone?.code == .invalidCommand && gone?.message.contains("not on the staff of A.P1 on 2020-04-07") == true)
+        try await s.run("dossier.assign", "a-2", .unitHead, "2020-04-07T08:00:00+07:00",
+                        ["dossier": .string(id.uuidString), "assignee": "a-3", "reason": "a-9 đã nghỉ việc"])
+
+        let model = try ReadModel(store: s.store, statePath: s.root + "/state")
+        try model.runner.catchUp()
+        let april = try model.evaluations(agency: "A", period: .month(year: 2020, month: 4))
+        let departed = try #require(april.first { $0.person == "a-9" })
+        #expect(departed.kind == .civilServant && departed.leftOn == CivilDate("2020-04-06") && departed.assigned == 1)
+        let may = try model.evaluations(agency: "A", period: .month(year: 2020, month: 5))
+        #expect(!may.contains { $0.person == "a-9" }, "a month after leaving, nobody evaluates them")
+    }
+}
