@@ -143,7 +143,7 @@ struct DocumentTests {
         #expect(try s.store.streamInfo("docregister-A-BC-2020")?.version == 1)
         guard case .string(let id) = approval else { return }
         let first = try #require(try s.store.readStream("approval-\(id.lowercased())", payloads: .facts).first)
-        guard case .requested(_, _, let chain, _, _, let kind)? = try ApprovalEvent.decode(type: first.record.eventType,
+        guard case .requested(_, _, let chain, _, _, let kind, _)? = try ApprovalEvent.decode(type: first.record.eventType,
                                                                                          facts: first.facts ?? [])?.event
         else {
             Issue.record("no request")

@@ -1,6 +1,7 @@
 import EventStore
 import Foundation
 import Ledger
+import Projections
 import TestSupport
 import Testing
 @testable import ledgerd
@@ -267,7 +268,7 @@ struct ServeTests {
         #expect(await d.stop() == 0)
         // An auditor rebuilds each attested projection to its position and compares; a false digest is named.
         let (ok, out, _) = try await ledgerd("attest", "--check", "--store", d.dir + "/store")
-        #expect(ok == 0 && out.contains("dossiers v1 at") && out.contains("matches"), "\(out)")
+        #expect(ok == 0 && out.contains("dossiers v\(DossierRegister().version) at") && out.contains("matches"), "\(out)")
         let store = try Store.open(at: d.dir + "/store")
         try await store.attest(Store.Attestation(projection: "work-items", version: 2, position: 10,
                                                  digest: String(repeating: "0", count: 64)))

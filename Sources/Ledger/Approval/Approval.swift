@@ -63,6 +63,8 @@ public struct Approval: Hashable, Sendable {
     public var number: Int?
     /// Whether the document was issued.
     public var issued = false
+    /// The draft's grading, when it is state-secret material.
+    public var securityLevel: SecurityLevel?
 
     /// Creates one.
     public init() {}
@@ -70,9 +72,10 @@ public struct Approval: Hashable, Sendable {
     public static func evolve(_ state: Approval, _ event: ApprovalEvent) -> Approval {
         var a = state
         switch event {
-        case .requested(let submitter, let processors, let chain, let sha, _, let kind):
+        case .requested(let submitter, let processors, let chain, let sha, _, let kind, let level):
             a.status = .pending
             a.kind = kind
+            a.securityLevel = level
             a.submitter = submitter
             a.processors = processors
             a.chain = chain
@@ -110,8 +113,9 @@ public struct Approval: Hashable, Sendable {
 /// What happens to an approval.
 public enum ApprovalEvent: Hashable, Sendable {
     /// Requested for a subject of `kind` (a dossier's result, or an outgoing document).
+    /// `securityLevel`: a graded draft's steps are decided and signed on site.
     case requested(submitter: String, processors: [String], chain: [String], draftSha256: String, at: Int64,
-                   kind: Delegation.Subject = .dossierResult)
+                   kind: Delegation.Subject = .dossierResult, securityLevel: SecurityLevel? = nil)
     /// `capacity` when the approver acts for the chain holder under a delegation.
     case stepApproved(level: Int, approver: String, capacity: Delegation.Capacity?, at: Int64, comment: String? = nil)
     case returnedForRevision(level: Int, approver: String, comments: [String], at: Int64)
@@ -136,7 +140,7 @@ public enum ApprovalEvent: Hashable, Sendable {
 /// What approvers ask of an approval.
 public enum ApprovalCommand: Hashable, Sendable {
     case request(processors: [String], chain: [String], draftSha256: String, at: Int64,
-                 kind: Delegation.Subject = .dossierResult)
+                 kind: Delegation.Subject = .dossierResult, securityLevel: SecurityLevel? = nil)
     case approve(at: Int64, comment: String? = nil)
     case returnForRevision(comments: [String], at: Int64)
     /// `fromReturningLevel`: start again where the draft was returned (the levels below keep their approval) rather
@@ -155,9 +159,18 @@ public enum ApprovalCommand: Hashable, Sendable {
 }
 
 extension Approval {
-    /// Decides an approval command by `actor`, who may act for a chain holder under `delegations`.
+    /// Decides an approval command by `actor`, who may act for a chain holder under `delegations`; `onsite` says
+    /// whether the actor checked in ONSITE today (a graded draft's steps and signature need it).
     public static func decide(_ state: Approval, _ command: ApprovalCommand, by actor: String,
-                              delegations: [Delegation] = []) throws(LedgerError) -> [ApprovalEvent] {
+                              delegations: [Delegation] = [], onsite: Bool = false) throws(LedgerError)
+        -> [ApprovalEvent]
+    {
+        /// A graded draft is not submitted, decided or signed from home.
+        func requireOnsite(_ act: String, _ level: SecurityLevel? = state.securityLevel) throws(LedgerError) {
+            guard let level, !onsite else { return }
+            throw LedgerError(.notPermitted, "the draft is graded \(level.rawValue): state-secret material is not "
+                + "handled from home, so \(actor) must check in ONSITE today before they \(act) it")
+        }
         /// The level the actor may act at now, and in which capacity.
         func standing(at instant: Int64) throws(LedgerError) -> (level: Int, capacity: Delegation.Capacity?) {
             guard state.status == .pending else {
@@ -169,14 +182,20 @@ extension Approval {
                 throw LedgerError(.notPermitted, "four eyes: \(actor) submitted or processed this subject and cannot "
                     + "approve it")
             }
-            if actor == holder { return (level, nil) }
-            if let d = delegations.first(where: { $0.from == holder && $0.to == actor && $0.covers(instant, state.kind) }) {
-                return (level, d.capacity)
+            var capacity: Delegation.Capacity?
+            if actor != holder {
+                guard let d = delegations.first(where: { $0.from == holder && $0.to == actor && $0.covers(instant, state.kind) })
+                else {
+                    throw LedgerError(.notPermitted, "level \(level) belongs to \(holder); \(actor) holds no delegation "
+                        + "from them")
+                }
+                capacity = d.capacity
             }
-            throw LedgerError(.notPermitted, "level \(level) belongs to \(holder); \(actor) holds no delegation from them")
+            try requireOnsite("decide")
+            return (level, capacity)
         }
         switch command {
-        case .request(let processors, let chain, let sha, let at, let kind):
+        case .request(let processors, let chain, let sha, let at, let kind, let level):
             guard state.status == nil else { throw LedgerError(.invalidState, "the approval was already requested") }
             guard !chain.isEmpty, sha.count == 64, sha.allSatisfy(\.isHexDigit) else {
                 throw LedgerError(.invalidCommand, "an approval needs a chain and the draft's SHA-256 (64 hex digits)")
@@ -188,8 +207,9 @@ extension Approval {
             guard kind == .dossierResult || kind == .outgoingDocument else {
                 throw LedgerError(.invalidCommand, "an approval is for a dossier's result or an outgoing document")
             }
+            try requireOnsite("submit", level)
             return [.requested(submitter: actor, processors: processors, chain: chain, draftSha256: sha, at: at,
-                               kind: kind)]
+                               kind: kind, securityLevel: level)]
         case .approve(let at, let comment):
             let (level, capacity) = try standing(at: at)
             guard (comment?.count ?? 0) <= 1_000 else { throw LedgerError(.invalidCommand, "a comment is at most 1000 characters") }
@@ -205,6 +225,7 @@ extension Approval {
                 throw LedgerError(.invalidCommand, "a revision must change the draft (its SHA-256 is unchanged)")
             }
             guard (note?.count ?? 0) <= 1_000 else { throw LedgerError(.invalidCommand, "a change note is at most 1000 characters") }
+            try requireOnsite("resubmit")
             return [.resubmitted(draftSha256: sha, at: at, changeNote: note,
                                  restartLevel: fromReturning ? state.returnedAtLevel : 1)]
         case .reject(let reasons, let at):
@@ -222,6 +243,7 @@ extension Approval {
             guard sha == state.draftSha256 else {
                 throw LedgerError(.invalidCommand, "the sealed document's SHA-256 is not the signed one's")
             }
+            try requireOnsite("seal")
             try Self.checkCertificate(certificate, at: at)
             return [.sealed(by: actor, signedSha256: sha, certificate: certificate, at: at)]
         case .sign(let sha, let at, let certificate):
@@ -240,6 +262,7 @@ extension Approval {
             let delegation = delegations.first { $0.from == last && $0.to == actor && $0.covers(at, state.kind) }
             guard actor == last || delegation != nil
             else { throw LedgerError(.notPermitted, "the final approver \(last) (or a delegate) signs") }
+            try requireOnsite("sign")
             return [.signed(signer: actor, capacity: actor == last ? nil : delegation?.capacity, signedSha256: sha, at: at,
                             certificate: certificate)]
         case .number(let register, let number, let symbol, let date, let at):

@@ -20,9 +20,10 @@ extension ApprovalEvent {
     public func new(subject: String? = nil) -> NewEvent {
         var w = Facts.Writer()
         switch self {
-        case .requested(let submitter, let processors, let chain, let sha, let at, let kind):
+        case .requested(let submitter, let processors, let chain, let sha, let at, let kind, let level):
             if let subject { w.field("subject", subject) }
             if kind != .dossierResult { w.field("subjectType", kind.rawValue) }
+            if let level { w.field("securityLevel", level.rawValue) }
             w.field("submitter", submitter)
             w.field("processors", processors)
             w.field("chain", chain)
@@ -96,7 +97,9 @@ extension ApprovalEvent {
                 }
                 return (.requested(submitter: try r.string("submitter"), processors: try r.strings("processors"),
                                    chain: try r.strings("chain"), draftSha256: try r.string("draftSha256"),
-                                   at: try r.instant("at"), kind: kind), try r.optionalString("subject"))
+                                   at: try r.instant("at"), kind: kind,
+                                   securityLevel: try r.optionalChoice("securityLevel", SecurityLevel.self)),
+                        try r.optionalString("subject"))
             case "ApprovalStepApproved.v1":
                 return (.stepApproved(level: Int(try r.int("level")), approver: try r.string("approver"),
                                       capacity: try r.optionalString("capacity").flatMap(Delegation.Capacity.init),

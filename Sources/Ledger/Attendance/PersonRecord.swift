@@ -68,6 +68,11 @@ public struct PersonRecord: Hashable, Sendable {
         return s
     }
 
+    /// Whether the person is at the office on `date`: checked in ONSITE and not checked out yet.
+    public func isOnsite(on date: CivilDate) -> Bool {
+        sessions[date].map { $0.location == .onsite && $0.open } ?? false
+    }
+
     /// Whether approved leave covers the whole of `date` (a half day's leave does not: the other half is worked).
     public func onLeave(_ date: CivilDate) -> Bool {
         leaves.values.contains { $0.inForce && $0.halfDay == nil && $0.from <= date && date <= $0.to }

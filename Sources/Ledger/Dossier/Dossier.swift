@@ -68,6 +68,8 @@ public struct Dossier: Hashable, Sendable {
     public var fieldCode = ""
     /// The components handed in (attachments, and those presented on receipt).
     public var components: Set<String> = []
+    /// The grading of state-secret material (assignees work on site the day they are given it).
+    public var securityLevel: SecurityLevel?
     /// The applicant's pseudonymous data-subject id (from the submission's metadata), which later personal parts
     /// are encrypted under.
     public var subject: UUID?
@@ -97,6 +99,7 @@ public struct Dossier: Hashable, Sendable {
             d.unit = r.unit
             d.calendarVersion = r.calendarVersion
             d.receiptCode = r.receiptCode
+            d.securityLevel = r.securityLevel
             d.clockStartAt = r.clockStartAt
             d.dueAt = r.dueAt
             d.appointmentAt = r.dueAt

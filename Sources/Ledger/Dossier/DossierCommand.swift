@@ -25,17 +25,19 @@ public enum DossierCommand: Hashable, Sendable {
     /// ``DossierHandler`` allocates the next one.
     /// `presented`: components handed in at the counter on receipt (those an intake supplement asked for); with
     /// the attachments they must cover the procedure's required components.
+    /// `securityLevel`: the grading the receiving officer gives state-secret material (see ``SecurityLevel``).
     case receive(receiptCode: String, procedure: ProcedureVersion, calendar: WorkingCalendar, calendarVersion: Int,
-                 at: Int64, presented: [String] = [])
+                 at: Int64, presented: [String] = [], securityLevel: SecurityLevel? = nil)
     /// Hand the dossier over to the competent unit (its head then assigns it).
     /// `competent`: whether the unit handles the dossier's field (the caller reads the unit's fields).
     case transfer(toUnit: String, at: Int64, competent: Bool = true, handedOverAt: Int64? = nil)
     /// Assign; when someone already holds the dossier it is a reassignment and needs a reason. `role` CO_HANDLER or
     /// FOR_INFO adds a supporting official instead. `leads` says whether the actor heads the dossier's unit (a
     /// leader of it, or the agency head); `onLeave` whether the assignee is on approved leave today (recorded as a
-    /// warning).
+    /// warning); `assigneeOnsite` whether the assignee checked in ONSITE today (a graded dossier needs it).
     case assign(assignee: String, reason: String? = nil, at: Int64, role: DossierEvent.AssignmentRole = .main,
-                stepDueAt: Int64? = nil, note: String? = nil, leads: Bool = true, onLeave: Bool = false)
+                stepDueAt: Int64? = nil, note: String? = nil, leads: Bool = true, onLeave: Bool = false,
+                assigneeOnsite: Bool = false)
     case startProcessing(at: Int64)
     /// A second request needs the unit head's override (``approveSecondSupplement(at:)`` first; the service passes
     /// `headOverride` from the dossier's state) and is flagged (Decision 766 counts it overdue).
@@ -155,7 +157,7 @@ extension Dossier {
             }
             return [.intakeSupplementRequested(items: items, at: at)]
 
-        case .receive(let code, let p, let calendar, let calendarVersion, let at, let presented):
+        case .receive(let code, let p, let calendar, let calendarVersion, let at, let presented, let level):
             try requireStatus([.submitted], "receive")
             try require(actor.role == .oneStopOfficer, .notPermitted, "only a one-stop officer receives dossiers")
             try require(p.code == state.procedureCode && p.version == state.procedureVersion, .invalidCommand,
@@ -178,7 +180,8 @@ extension Dossier {
             }
             return [.received(.init(receiptCode: code, at: at, clockStartAt: at, dueAt: due, durationMinutes: minutes,
                                     calendarVersion: calendarVersion, unit: actor.unit,
-                                    components: presented.filter { !state.components.contains($0) }.sorted()))]
+                                    components: presented.filter { !state.components.contains($0) }.sorted(),
+                                    securityLevel: level))]
 
         case .transfer(let unit, let at, let competent, let handedOver):
             try requireStatus([.received, .assigned], "transfer")
@@ -195,10 +198,15 @@ extension Dossier {
                         "name the unit to hand the dossier to (it is at \(state.unit ?? "the desk"))")
             return [.transferred(toUnit: unit, at: at, fromUnit: state.unit, handedOverAt: handedOver)]
 
-        case .assign(let assignee, let reason, let at, let role, let stepDue, let note, let leads, let onLeave):
+        case .assign(let assignee, let reason, let at, let role, let stepDue, let note, let leads, let onLeave,
+                     let onsite):
             try requireStatus([.received, .assigned, .inProcess], "assign")
             try require([.unitHead, .deputyHead, .agencyHead].contains(actor.role) && leads, .notPermitted,
                         "only the head of the dossier's unit \(state.unit ?? "") (or a deputy of it) assigns it")
+            if let level = state.securityLevel {
+                try require(onsite, .notPermitted, "the dossier is graded \(level.rawValue): state-secret material is "
+                    + "not handled from home, so \(assignee) must check in ONSITE today before it is assigned to them")
+            }
             try require((note?.count ?? 0) <= 500, .invalidCommand, "an assignment note is at most 500 characters")
             guard role == .main else {
                 try require(stepDue == nil, .invalidCommand, "only the main handler's assignment sets a step due instant")

@@ -223,11 +223,15 @@ public enum DossierEvent: Hashable, Sendable {
         public var unit: String?
         /// Components presented at the counter on receipt (those asked for at intake), beside the attachments.
         public var components: [String] = []
+        /// The grading of state-secret material, when the receiving officer gave one.
+        public var securityLevel: SecurityLevel?
 
         /// Creates one.
         public init(receiptCode: String, at: Int64, clockStartAt: Int64, dueAt: Int64, durationMinutes: Int?,
-                    calendarVersion: Int, unit: String? = nil, components: [String] = []) {
+                    calendarVersion: Int, unit: String? = nil, components: [String] = [],
+                    securityLevel: SecurityLevel? = nil) {
             self.unit = unit
+            self.securityLevel = securityLevel
             self.components = components
             self.receiptCode = receiptCode
             self.at = at
@@ -320,6 +324,7 @@ public enum DossierEvent: Hashable, Sendable {
             w.field("calendarVersion", r.calendarVersion)
             if let unit = r.unit { w.field("unit", unit) }
             if !r.components.isEmpty { w.field("components", r.components) }
+            if let level = r.securityLevel { w.field("securityLevel", level.rawValue) }
         case .intakeSupplementRequested(let items, let at):
             w.field("items", items)
             w.field("at", instant: at)
@@ -542,7 +547,8 @@ public enum DossierEvent: Hashable, Sendable {
                 clockStartAt: try r.instant("clockStartAt"), dueAt: try r.instant("dueAt"),
                 durationMinutes: try r.optionalInt("durationMinutes").map(Int.init),
                 calendarVersion: Int(try r.int("calendarVersion")), unit: try r.optionalString("unit"),
-                components: r.contains("components") ? try r.strings("components") : []))
+                components: r.contains("components") ? try r.strings("components") : [],
+                securityLevel: try r.optionalChoice("securityLevel", SecurityLevel.self)))
         case "IntakeSupplementRequested.v1":
             return .intakeSupplementRequested(items: try r.strings("items"), at: try r.instant("at"))
         case "DossierTransferred.v1":

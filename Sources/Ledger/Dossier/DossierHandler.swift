@@ -92,13 +92,16 @@ public struct DossierHandler: Sendable {
     /// A receive command with its receipt code: the next free one when empty, else checked against the dossier's
     /// agency and the receipt's local day.
     private func withReceiptCode(_ command: DossierCommand, _ state: Dossier) throws -> DossierCommand {
-        guard case .receive(let code, let procedure, let calendar, let calendarVersion, let at, let presented) = command else {
+        guard case .receive(let code, let procedure, let calendar, let calendarVersion, let at, let presented, let level)
+            = command
+        else {
             return command
         }
         let day = calendar.local(at).date
         if code.isEmpty {
             return .receive(receiptCode: try nextReceiptCode(agency: state.agencyID, day: day), procedure: procedure,
-                            calendar: calendar, calendarVersion: calendarVersion, at: at, presented: presented)
+                            calendar: calendar, calendarVersion: calendarVersion, at: at, presented: presented,
+                            securityLevel: level)
         }
         let prefix = "\(state.agencyID)-" + String(format: "%02d%02d%02d-", day.year % 100, day.month, day.day)
         guard code.count == prefix.count + 4, code.hasPrefix(prefix), let seq = Int(code.suffix(4)), seq >= 1 else {

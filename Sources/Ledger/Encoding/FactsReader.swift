@@ -67,6 +67,18 @@ extension Facts {
             return String(decoding: UnsafeRawBufferPointer(rebasing: buffer[at..<(at + n)]), as: UTF8.self)
         }
 
+        /// A field holding one of an enumeration's raw strings, or `nil` when absent or null.
+        public func optionalChoice<T: RawRepresentable & CaseIterable>(_ key: String, _: T.Type)
+            throws(Facts.DecodingError) -> T? where T.RawValue == String
+        {
+            guard let text = try optionalString(key) else { return nil }
+            guard let value = T(rawValue: text) else {
+                throw Facts.DecodingError(what: "\(key) \"\(text.prefix(40))\", not one of "
+                    + T.allCases.map(\.rawValue).joined(separator: ", "), offset: valueOffset(key) ?? 0)
+            }
+            return value
+        }
+
         /// Whether a string field equals `value`, without materialising it.
         public func string(_ key: String, equals value: String) -> Bool {
             guard var at = valueOffset(key), buffer[at] == Tag.string.rawValue else { return false }

@@ -2,6 +2,11 @@ import EventStore
 import Foundation
 
 extension LedgerService {
+    /// The steps of a graded approval taken only on site (numbering, issuing and withdrawing do not touch the draft).
+    static let onsiteSteps: Set<String> = [
+        "approval.approve", "approval.return", "approval.reject", "approval.resubmit", "approval.sign", "approval.seal",
+    ]
+
     static let approvalCommands: Set<String> = [
         "approval.approve", "approval.return", "approval.reject", "approval.resubmit", "approval.sign", "approval.seal",
         "approval.number", "approval.issue", "approval.withdraw", "approval.request",
@@ -120,17 +125,26 @@ extension LedgerService {
             guard !chain.isEmpty else {
                 throw LedgerError(.notPermitted, "four eyes: nobody but the submitter heads \(mine.unit) or \(agency)")
             }
+            let level = try b.optionalChoice("securityLevel", SecurityLevel.self)
             let stream = "approval-\(id.uuidString.lowercased())"
             return try await handler.execute(c.context) {
+                var guards = [PlannedAppend]()
+                var onsite = false
+                if level != nil {
+                    let (person, v) = try self.person(c.actor.staffID)
+                    onsite = person.isOnsite(on: day)
+                    guards.append(PlannedAppend(stream: "person-\(c.actor.staffID)", readVersion: v, events: []))
+                }
                 guard try store.streamInfo(stream) == nil else {
                     throw LedgerError(.invalidCommand, "approval \(id) already exists; a new draft takes a new id")
                 }
                 let events = try Approval.decide(Approval(), .request(processors: [c.actor.staffID], chain: chain,
                                                                       draftSha256: try b.string("draftSha256"),
-                                                                      at: c.at, kind: .outgoingDocument),
-                                                 by: c.actor.staffID)
+                                                                      at: c.at, kind: .outgoingDocument,
+                                                                      securityLevel: level),
+                                                 by: c.actor.staffID, onsite: onsite)
                 return [PlannedAppend(stream: stream, readVersion: 0,
-                                      events: events.map { $0.new(subject: "document:" + reference) })]
+                                      events: events.map { $0.new(subject: "document:" + reference) })] + guards
             }
         }
         return try await handler.execute(c.context) {
@@ -212,7 +226,16 @@ extension LedgerService {
                 delegations += given
                 if v > 0 { guards.append(PlannedAppend(stream: Delegation.stream(from: holder), readVersion: v, events: [])) }
             }
-            let events = try Approval.decide(state, command, by: c.actor.staffID, delegations: delegations)
+            // A graded draft is handled on site: for the steps that touch it, the actor's check-in today is read, and
+            // guarded.
+            var onsite = false
+            if state.securityLevel != nil, Self.onsiteSteps.contains(c.envelope.type) {
+                let (person, v) = try self.person(c.actor.staffID)
+                onsite = person.isOnsite(on: try c.today())
+                guards.append(PlannedAppend(stream: "person-\(c.actor.staffID)", readVersion: v, events: []))
+            }
+            let events = try Approval.decide(state, command, by: c.actor.staffID, delegations: delegations,
+                                             onsite: onsite)
             var shares = [PlannedAppend(stream: "approval-\(id.uuidString.lowercased())", readVersion: version,
                                         events: events.map { $0.new() })]
             // A return or a rejection sends a dossier's draft back to its processor; a revised draft resubmitted to

@@ -126,7 +126,8 @@ extension LedgerService {
                 }
                 command = .receive(receiptCode: try b.optionalString("receiptCode") ?? "", procedure: procedure,
                                    calendar: calendar, calendarVersion: version, at: c.at,
-                                   presented: try b.strings("components"))
+                                   presented: try b.strings("components"),
+                                   securityLevel: try b.optionalChoice("securityLevel", SecurityLevel.self))
             case "dossier.transfer":
                 let unit = try b.string("unit")
                 guard c.reference.units[unit]?.agency == state.agencyID else {
@@ -147,12 +148,14 @@ extension LedgerService {
                 // The head of the dossier's unit assigns: a leader of it, or the agency head.
                 let leads = state.unit.map { c.reference.leads($0, staff: c.actor.staffID, on: day) }
                     ?? (c.reference.head(of: state.agencyID, on: day) == c.actor.staffID)
-                // An assignee on approved leave today is assigned with a warning; their stream is guarded as read.
+                // An assignee on approved leave today is assigned with a warning, and a graded dossier only to one
+                // checked in on site today; their stream is guarded as read.
                 let (person, personVersion) = try self.person(assignee)
                 extra.append(PlannedAppend(stream: "person-\(assignee)", readVersion: personVersion, events: []))
                 command = .assign(assignee: assignee, reason: try b.optionalString("reason"), at: c.at, role: role,
                                   stepDueAt: b.fields["stepDueAt"] == nil ? nil : try b.instant("stepDueAt"),
-                                  note: try b.optionalString("note"), leads: leads, onLeave: person.onLeave(day))
+                                  note: try b.optionalString("note"), leads: leads, onLeave: person.onLeave(day),
+                                  assigneeOnsite: person.isOnsite(on: day))
             case "dossier.startProcessing": command = .startProcessing(at: c.at)
             case "dossier.requestSupplement":
                 // The override is the unit head's own act (dossier.approveSecondSupplement), never the requester's say.
@@ -196,8 +199,17 @@ extension LedgerService {
                 command = .submitForApproval(approvalID: approval, draftSha256: sha,
                                              outcome: try b.choice("outcome", ProposedOutcome.self), at: c.at)
                 let chain = try approvalChain(state, c)
+                // A graded draft is submitted on site: the submitter's check-in today is read, and guarded.
+                var onsite = false
+                if state.securityLevel != nil {
+                    let (person, v) = try self.person(c.actor.staffID)
+                    onsite = person.isOnsite(on: try c.today())
+                    extra.append(PlannedAppend(stream: "person-\(c.actor.staffID)", readVersion: v, events: []))
+                }
                 let requested = try Approval.decide(Approval(), .request(processors: state.processors, chain: chain,
-                                                                         draftSha256: sha, at: c.at), by: c.actor.staffID)
+                                                                         draftSha256: sha, at: c.at,
+                                                                         securityLevel: state.securityLevel),
+                                                    by: c.actor.staffID, onsite: onsite)
                 extra.append(PlannedAppend(stream: "approval-\(approval.uuidString.lowercased())", readVersion: 0,
                                            events: requested.map { $0.new(subject: DossierHandler.stream(id)) }))
             case "dossier.resolve", "dossier.refuse":

@@ -25,6 +25,8 @@ public struct QueueFilter: Hashable, Sendable {
 public enum QueueFlag: String, Hashable, Sendable, CaseIterable, Comparable {
     case overdue = "OVERDUE", dueSoon = "DUE_SOON", paused = "PAUSED", apologyIssued = "APOLOGY_ISSUED"
     case secondSupplement = "SECOND_SUPPLEMENT"
+    /// State-secret material: handled on site only.
+    case confidential = "CONFIDENTIAL"
 
     /// Orders by the key fields.
     public static func < (a: QueueFlag, b: QueueFlag) -> Bool { a.rawValue < b.rawValue }
@@ -96,6 +98,7 @@ extension ReadModel {
         if row.pausedSince != nil { flags.append(.paused) }
         if row.apologyAt != nil { flags.append(.apologyIssued) }
         if row.secondSupplement { flags.append(.secondSupplement) }
+        if row.securityLevel != nil { flags.append(.confidential) }
         return QueueItem(row: row, remainingWorkingMinutes: remaining, flags: flags.sorted())
     }
 

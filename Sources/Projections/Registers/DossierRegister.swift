@@ -104,6 +104,7 @@ public struct DossierRegister: Projection {
             row.dueAt = r.dueAt
             row.appointmentAt = r.dueAt
             row.calendarVersion = r.calendarVersion
+            row.securityLevel = r.securityLevel
             if let unit = r.unit { row.unit = unit }
         case .transferred(let unit, _, _, _):
             row.unit = unit

@@ -62,6 +62,8 @@ public struct DossierRow: Hashable, Sendable {
     public var applicantName = ""
     /// The applicant's pseudonymous data-subject id.
     public var subject = ""
+    /// The grading of state-secret material, when the desk gave one.
+    public var securityLevel: SecurityLevel?
 
     /// An empty row.
     public init() {}
@@ -106,6 +108,8 @@ public struct DossierRow: Hashable, Sendable {
         w.field("breachRecorded", breachRecorded)
         w.field("applicantName", applicantName)
         w.field("subject", subject)
+        // Only when set, so the rows of ungraded dossiers (and the digest over them) stay as they were.
+        if let securityLevel { w.field("securityLevel", securityLevel.rawValue) }
         return w.finish()
     }
 
@@ -146,6 +150,11 @@ public struct DossierRow: Hashable, Sendable {
             case ("breachRecorded", .bool(let v)): breachRecorded = v
             case ("applicantName", .string(let v)): applicantName = v
             case ("subject", .string(let v)): subject = v
+            case ("securityLevel", .string(let v)):
+                guard let level = SecurityLevel(rawValue: v) else {
+                    throw Facts.DecodingError(what: "dossier row securityLevel \(v)", offset: 0)
+                }
+                securityLevel = level
             default: throw Facts.DecodingError(what: "dossier row field \(key)", offset: 0)
             }
         }

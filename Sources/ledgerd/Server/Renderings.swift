@@ -42,6 +42,7 @@ enum Render {
             "appointmentAt": instant(r.appointmentAt), "finishedAt": instant(r.finishedAt),
             "remainingWorkingHours": item.remainingWorkingMinutes.map { .number(Double($0) / 60) } ?? .null,
             "flags": .array(item.flags.map { .string($0.rawValue) }),
+            "securityLevel": r.securityLevel.map { .string($0.rawValue) } ?? .null,
         ])
     }
 
@@ -77,7 +78,8 @@ enum Render {
     static func evaluation(_ e: Evaluation) -> JSONValue {
         let a = e.attendance
         return .object([
-            "person": .string(e.person), "unit": .string(e.unit), "assigned": int(e.assigned),
+            "person": .string(e.person), "unit": .string(e.unit), "kind": e.kind.map { .string($0.rawValue) } ?? .null,
+            "leftOn": e.leftOn.map { .string($0.description) } ?? .null, "assigned": int(e.assigned),
             "completed": int(e.completed), "early": int(e.early), "onTime": int(e.onTime), "late": int(e.late),
             "openOverdue": int(e.openOverdue), "supplementsRequested": int(e.supplementsRequested),
             "secondSupplements": int(e.secondSupplements), "apologies": int(e.apologies),

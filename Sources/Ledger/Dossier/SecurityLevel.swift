@@ -1,0 +1,11 @@
+/// The state-secret grading of a dossier or a draft (Mật / Tối mật / Tuyệt mật). Under Directive 16 such material is
+/// not handled over IT channels from home: whoever is assigned it, or decides or signs its approval, works on site
+/// that day (an ONSITE check-in).
+public enum SecurityLevel: String, CaseIterable, Hashable, Sendable {
+    /// Mật.
+    case confidential = "CONFIDENTIAL"
+    /// Tối mật.
+    case secret = "SECRET"
+    /// Tuyệt mật.
+    case topSecret = "TOP_SECRET"
+}
