@@ -103,6 +103,37 @@ struct ProjectionRunnerTests {
         #expect(try v2.digest(of: next) == fresh.digest(of: next))
     }
 
+    @Test("a version that was rebuilding and never served (an upgrade interrupted, then another) is cleared at open")
+    func strayVersion() async throws {
+        let root = Self.temporary("stray")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let store = try Store.create(at: root + "/log", origin: "o.example/log")
+        defer { store.close() }
+        try await Self.append(store, 0..<200)
+        do {
+            let v1 = try ProjectionRunner(store: store, statePath: root + "/state", projections: [TallyProjection()])
+            try v1.catchUp()
+        }
+        // Version 2 had folded part of the log when the daemon was replaced by one at version 3.
+        do {
+            let state = try StateStore(path: root + "/state/tally",
+                                       databases: ["checkpoints", "tally.v2.byType", "tally.v2.byCategory"])
+            try state.write { txn in
+                try txn.put(state["tally.v2.byType"], key: Array("Applicant.v1".utf8), value: Array("Nguyễn".utf8))
+                try ProjectionCheckpoint(name: "tally.v2", version: 2, position: 50).save(in: state["checkpoints"], txn)
+            }
+        }
+        let v3 = try ProjectionRunner(store: store, statePath: root + "/state", projections: [TallyProjection(version: 3)])
+        #expect(try v3.servingVersion(of: TallyProjection(version: 3)) == 1, "version 1 serves until 3 has caught up")
+        let strays = try v3.state(of: TallyProjection()).read { txn in
+            (try txn.count(v3.state(of: TallyProjection())["tally.v2.byType"]),
+             try ProjectionCheckpoint.load("tally.v2", in: v3.state(of: TallyProjection())["checkpoints"], txn))
+        }
+        #expect(strays.0 == 0 && strays.1 == nil, "version 2's state and checkpoint are gone")
+        try v3.catchUp()
+        #expect(try v3.servingVersion(of: TallyProjection(version: 3)) == 3)
+    }
+
     @Test("lanes: projections folded on parallel threads reach the digests of one thread, each in its own environment")
     func lanes() async throws {
         let root = Self.temporary("lanes")

@@ -67,5 +67,19 @@ struct StaffDepartureTests {
         #expect(departed.kind == .civilServant && departed.leftOn == CivilDate("2020-04-06") && departed.assigned == 1)
         let may = try model.evaluations(agency: "A", period: .month(year: 2020, month: 5))
         #expect(!may.contains { $0.person == "a-9" }, "a month after leaving, nobody evaluates them")
+        let toLastDay = try model.evaluations(agency: "A", period: .days(CivilDate("2020-04-01")!, CivilDate("2020-04-06")!))
+        #expect(toLastDay.filter { $0.person == "a-9" }.count == 1, "on staff on the period's last day, listed once")
+        #expect(toLastDay.first { $0.person == "a-9" }?.leftOn == nil)
+
+        // Nobody departed heads a newcomer; taken on again later, the earlier departure still shows in April.
+        let headless = try await s.refusal("staff.assign", "hr", .system, "2020-04-07T09:00:00+07:00", [
+            "staff": "a-10", "unit": "A.P1", "position": "officer", "leader": false, "from": "2020-04-07",
+            "head": "a-9"])
+        #expect(headless?.code == .notFound && headless?.message.contains("a-9 is on no unit's staff on 2020-04-07") == true)
+        try await s.run("staff.assign", "hr", .system, "2020-05-04T09:00:00+07:00", [
+            "staff": "a-9", "unit": "A.P1", "position": "officer", "leader": false, "from": "2020-05-04", "head": "a-2"])
+        try model.runner.catchUp()
+        let again = try model.evaluations(agency: "A", period: .month(year: 2020, month: 4))
+        #expect(again.filter { $0.person == "a-9" }.map(\.leftOn) == [CivilDate("2020-04-06")])
     }
 }

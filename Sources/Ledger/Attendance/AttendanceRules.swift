@@ -50,6 +50,7 @@ public enum AttendanceRules {
             onsite[e.date, default: []].insert(e.person)
         }
         for (date, leaders) in leaderOnsite { onsite[date, default: []].formUnion(leaders) }
+        try checkDeskFields(unit: unit, monday: monday, onsite: onsite, reference: reference, calendar: calendar)
         let beyond = try checkCap(unit: unit, onsite: onsite, people: people, reference: reference)
         return try rosterEvent(scope: unit, week: monday, entries: entries, beyondCap: beyond, current: current,
                                reason: reason, today: today)
@@ -139,6 +140,27 @@ public enum AttendanceRules {
             throw LedgerError(.invalidCommand, "\(date) is not in the week of \(monday)")
         }
         guard calendar.isWorkingDay(date) else { throw LedgerError(.invalidCommand, "\(date) is not a working day") }
+    }
+
+    /// A one-stop desk under a policy asking for it (`deskFieldCoverage`) has, every working date of the week the
+    /// policy covers, someone on site for each of the desk's fields (an officer whose assignment lists the field).
+    static func checkDeskFields(unit: String, monday: CivilDate, onsite: [CivilDate: Set<String>],
+                                reference: ReferenceData, calendar: WorkingCalendar) throws(LedgerError) {
+        guard let desk = reference.units[unit], desk.isOneStopDesk, !desk.fields.isEmpty,
+              let agency = reference.agency(ofUnit: unit) else { return }
+        for date in (0..<7).map({ monday.adding(days: $0) }) where calendar.isWorkingDay(date) {
+            guard reference.policy(for: agency, on: date)?.deskFieldCoverage == true else { continue }
+            let present = onsite[date] ?? []
+            for field in desk.fields.sorted() {
+                guard !present.contains(where: { reference.assignment(of: $0, on: date)?.fields.contains(field) == true })
+                else { continue }
+                let officers = reference.staff(of: unit, on: date).filter { $0.fields.contains(field) }.map(\.staff)
+                throw LedgerError(.invalidCommand, "the one-stop desk \(unit) has nobody on site for field \(field) on "
+                    + "\(date); the duty policy keeps every field served each working day — roster one of "
+                    + (officers.isEmpty ? "its officers (none handles \(field): give one the field with staff.assign)"
+                        : officers.joined(separator: ", ")) + " ONSITE")
+            }
+        }
     }
 
     /// Checks a unit's on-site places per date against its cap (`onsite`: everyone rostered ONSITE, leaders

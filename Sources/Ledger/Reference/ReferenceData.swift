@@ -75,13 +75,16 @@ public struct ReferenceData: Sendable {
         public var from: CivilDate
         /// The official's category, when given.
         public var kind: StaffKind?
+        /// The fields (lĩnh vực) a one-stop desk officer handles, e.g. `HT` (civil status), `DD` (land).
+        public var fields: [String]
         /// The last day it applies, once the official has left (`StaffAssignmentEnded.v1`); `nil` while in force.
         public var until: CivilDate?
 
         /// An assignment.
         public init(staff: String, unit: String, position: String, isLeader: Bool, directHead: String?,
-                    from: CivilDate, kind: StaffKind? = nil, until: CivilDate? = nil) {
+                    from: CivilDate, kind: StaffKind? = nil, until: CivilDate? = nil, fields: [String] = []) {
             self.kind = kind
+            self.fields = fields
             self.until = until
             self.staff = staff
             self.unit = unit
@@ -108,6 +111,9 @@ public struct ReferenceData: Sendable {
         public var intake: Intake?
         /// The reasons for which someone may be on site beyond the roster (a duty exception's reason must be one).
         public var allowedOnsiteReasons: [String]
+        /// Whether a one-stop desk's roster must put, every working day, an officer of each of the desk's fields on
+        /// site (a ward halves its desk's staff on site but keeps every field served: domain.md §3.2, A0).
+        public var deskFieldCoverage: Bool
 
         /// Directive 16's reasons for being on site beyond the roster (domain.md §3.2).
         public static let directive16Reasons = ["CLASSIFIED", "ESSENTIAL", "URGENT_DOSSIER", "OTHER"]
@@ -139,8 +145,9 @@ public struct ReferenceData: Sendable {
         /// A policy.
         public init(scope: String, ratio: (numerator: Int, denominator: Int), minimumLeaders: Int,
                     validFrom: CivilDate, validTo: CivilDate, intake: Intake?,
-                    allowedOnsiteReasons: [String] = directive16Reasons) {
+                    allowedOnsiteReasons: [String] = directive16Reasons, deskFieldCoverage: Bool = false) {
             self.allowedOnsiteReasons = allowedOnsiteReasons
+            self.deskFieldCoverage = deskFieldCoverage
             self.scope = scope
             self.ratio = ratio
             self.minimumLeaders = minimumLeaders
@@ -153,7 +160,7 @@ public struct ReferenceData: Sendable {
         public static func == (a: DutyPolicy, b: DutyPolicy) -> Bool {
             a.scope == b.scope && a.ratio == b.ratio && a.minimumLeaders == b.minimumLeaders
                 && a.validFrom == b.validFrom && a.validTo == b.validTo && a.intake == b.intake
-                && a.allowedOnsiteReasons == b.allowedOnsiteReasons
+                && a.allowedOnsiteReasons == b.allowedOnsiteReasons && a.deskFieldCoverage == b.deskFieldCoverage
         }
 
         /// Hashes the identifying fields.
@@ -193,8 +200,12 @@ public struct ReferenceData: Sendable {
         case .staffAssigned(let s):
             assignments[s.staff, default: []].append(s)
             unitMembers[s.unit, default: []].insert(s.staff)
-        case .staffAssignmentEnded(let staff, _, let lastDay):
-            if let i = assignments[staff]?.indices.last { assignments[staff]![i].until = lastDay }
+        case .staffAssignmentEnded(let staff, let unit, let lastDay):
+            // It ends the latest assignment, when that is the one it names (the handler decides on the stream it read).
+            if let i = assignments[staff]?.indices.last, assignments[staff]![i].unit == unit,
+               assignments[staff]![i].from <= lastDay {
+                assignments[staff]![i].until = lastDay
+            }
         case .procedurePublished(let p, let name):
             procedures[p.code, default: []].append(p)
             procedureNames[p.code] = name
@@ -233,13 +244,16 @@ public struct ReferenceData: Sendable {
         return a
     }
 
-    /// The officials whose service in `unit` ended (they left, not moved) between `start` and `end`, sorted: a
-    /// period's evaluation still counts their work.
+    /// The officials whose service in `unit` ended (they left, not moved) on a day from `start` up to, not
+    /// including, `end`, and who are not on its staff on `end`, sorted: a period's evaluation still counts their
+    /// work. (Someone whose last day is `end` is still on the staff that day; someone taken on again later is found
+    /// by the assignment that ended.)
     public func departed(from unit: String, between start: CivilDate, and end: CivilDate) -> [Assignment] {
         (unitMembers[unit] ?? []).sorted().compactMap { person in
-            guard let last = assignments[person]?.last, last.unit == unit, let until = last.until,
-                  start <= until, until <= end else { return nil }
-            return last
+            guard assignment(of: person, on: end)?.unit != unit else { return nil }
+            return assignments[person]?.last { a in
+                a.unit == unit && a.until.map { start <= $0 && $0 < end } == true
+            }
         }
     }
 

@@ -70,6 +70,7 @@ public enum ReferenceEvent: Hashable, Sendable {
             if let head = s.directHead { w.field("head", head) }
             w.field("from", s.from.description)
             if let kind = s.kind { w.field("kind", kind.rawValue) }
+            if !s.fields.isEmpty { w.field("fields", s.fields) }
         case .staffAssignmentEnded(let staff, let unit, let lastDay):
             w.field("staff", staff)
             w.field("unit", unit)
@@ -122,6 +123,7 @@ public enum ReferenceEvent: Hashable, Sendable {
                 w.field("urgentProcedures", intake.urgentProcedures.sorted())
             }
             w.field("allowedOnsiteReasons", p.allowedOnsiteReasons)
+            if p.deskFieldCoverage { w.field("deskFieldCoverage", true) }
         }
         return w.finish()
     }
@@ -149,7 +151,8 @@ public enum ReferenceEvent: Hashable, Sendable {
                                             position: try r.string("position"), isLeader: try r.bool("leader") ?? false,
                                             directHead: try r.optionalString("head"),
                                             from: try date(try r.string("from"), "from"),
-                                            kind: try r.optionalChoice("kind", StaffKind.self)))
+                                            kind: try r.optionalChoice("kind", StaffKind.self),
+                                            fields: r.contains("fields") ? try r.strings("fields") : []))
             case "StaffAssignmentEnded.v1":
                 return .staffAssignmentEnded(staff: try r.string("staff"), unit: try r.string("unit"),
                                              lastDay: try date(try r.string("lastDay"), "lastDay"))
@@ -221,7 +224,8 @@ public enum ReferenceEvent: Hashable, Sendable {
                     intake: intake,
                     // Policies declared before the field existed allowed Directive 16's reasons.
                     allowedOnsiteReasons: r.contains("allowedOnsiteReasons")
-                        ? try r.strings("allowedOnsiteReasons") : ReferenceData.DutyPolicy.directive16Reasons))
+                        ? try r.strings("allowedOnsiteReasons") : ReferenceData.DutyPolicy.directive16Reasons,
+                    deskFieldCoverage: try r.bool("deskFieldCoverage") ?? false))
             default:
                 return nil
             }

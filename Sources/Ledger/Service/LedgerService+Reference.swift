@@ -12,22 +12,25 @@ extension LedgerService {
             throw LedgerError(.notPermitted, "reference data is published by an HR officer, an agency head or the "
                 + "system (acting as \(c.actor.role.rawValue))")
         }
-        let event = try referenceEvent(c)
+        let stream = try referenceEvent(c, c.reference).stream
         let result = try await handler.execute(c.context) {
-            let version = try store.streamInfo(event.stream)?.version ?? 0
+            // The stream's version first, then the reference data (at least as new) the decision is made on: an
+            // event landing in between fails the append's expectation, and the command is decided again.
+            let version = try store.streamInfo(stream)?.version ?? 0
+            let event = try referenceEvent(c, try referenceData())
             if case .procedurePublished(let p, _) = event, p.version != Int(version) + 1 {
                 throw LedgerError(.invalidCommand, "procedure \(p.code) has \(version) version(s); publish version "
                     + "\(version + 1) (a published version never changes)")
             }
-            return [PlannedAppend(stream: event.stream, readVersion: version,
+            return [PlannedAppend(stream: stream, readVersion: version,
                                   events: [NewEvent(type: event.type, facts: event.facts)])]
         }
         _ = try referenceData()
         return result
     }
 
-    private func referenceEvent(_ c: Command) throws -> ReferenceEvent {
-        let b = c.body, ref = c.reference
+    private func referenceEvent(_ c: Command, _ ref: ReferenceData) throws -> ReferenceEvent {
+        let b = c.body
         switch c.envelope.type {
         case "agency.define":
             let superior = try b.optionalString("superior")
@@ -46,12 +49,14 @@ extension LedgerService {
             let unit = try b.string("unit")
             guard ref.units[unit] != nil else { throw LedgerError(.notFound, "no unit \(unit)") }
             let head = try b.optionalString("head")
-            if let head, ref.assignments[head] == nil {
-                throw LedgerError(.notFound, "the direct head \(head) is not on any staff; assign them first")
+            let from = try b.date("from")
+            if let head, ref.assignment(of: head, on: from) == nil {
+                throw LedgerError(.notFound, "the direct head \(head) is on no unit's staff on \(from); assign them first")
             }
             return .staffAssigned(.init(staff: try b.string("staff"), unit: unit, position: try b.string("position"),
-                                        isLeader: try b.bool("leader"), directHead: head, from: try b.date("from"),
-                                        kind: try b.optionalChoice("kind", StaffKind.self)))
+                                        isLeader: try b.bool("leader"), directHead: head, from: from,
+                                        kind: try b.optionalChoice("kind", StaffKind.self),
+                                        fields: b.fields["fields"] == nil ? [] : try b.strings("fields")))
         case "staff.end":
             // The latest assignment ends on its last day; a later one (a move) is ended by itself, not through this.
             let staff = try b.string("staff")
@@ -197,7 +202,8 @@ extension LedgerService {
             }
             return .dutyPolicyDeclared(.init(scope: scope, ratio: (n, d), minimumLeaders: Int(try b.int("minLeaders")),
                                              validFrom: from, validTo: to, intake: try Self.intake(b, reference: ref),
-                                             allowedOnsiteReasons: reasons))
+                                             allowedOnsiteReasons: reasons,
+                                             deskFieldCoverage: try b.bool("deskFieldCoverage")))
         }
     }
 

@@ -73,13 +73,25 @@ public final class ProjectionRunner: Sendable {
             if let previous = previousVersions[p.name] { versions.insert(previous) }
             // The version that served when the state was last open stays open until the current one has caught up:
             // after an upgrade that bumped the version it serves meanwhile, and the switch clears it (applicants'
-            // names included), so no old state lingers unread and unerased.
-            if let serving = try Self.storedServingVersion(of: p.name, at: path, mapSize: mapSize) {
-                versions.insert(serving)
-            }
+            // names included). Any other version found (one that was rebuilding and never served) is cleared now,
+            // so no old state lingers unread and unerased.
+            let (serving, found) = try Self.storedVersions(of: p.name, at: path, mapSize: mapSize)
+            if let serving { versions.insert(serving) }
+            let strays = found.subtracting(versions)
             var names = ["checkpoints"]
-            for version in versions.sorted() { names += p.databases.map { Self.prefix(p.name, version) + $0 } }
-            return try StateStore(path: path, databases: names, mapSize: mapSize)
+            for version in versions.union(strays).sorted() {
+                names += p.databases.map { Self.prefix(p.name, version) + $0 }
+            }
+            let state = try StateStore(path: path, databases: names, mapSize: mapSize)
+            if !strays.isEmpty {
+                try state.write { txn in
+                    for version in strays.sorted() {
+                        for name in p.databases { try txn.clear(state[Self.prefix(p.name, version) + name]) }
+                        _ = try txn.delete(state["checkpoints"], key: Array("\(p.name).v\(version)".utf8))
+                    }
+                }
+            }
+            return state
         }
         self.store = store
         self.projections = projections
@@ -104,12 +116,25 @@ public final class ProjectionRunner: Sendable {
 
     static func prefix(_ name: String, _ version: UInt32) -> String { "\(name).v\(version)." }
 
-    /// The version serving a projection's state at `path` when it was last open, or `nil` for a new state. (The
-    /// environment is opened for its checkpoints alone, then closed, before it is opened with every database.)
-    private static func storedServingVersion(of name: String, at path: String, mapSize: Int) throws -> UInt32? {
-        guard FileManager.default.fileExists(atPath: path + "/data.mdb") else { return nil }
+    /// The version serving a projection's state at `path` when it was last open (`nil` for a new state), and every
+    /// version holding a checkpoint there. (The environment is opened for its checkpoints alone, then closed, before
+    /// it is opened with every database.)
+    private static func storedVersions(of name: String, at path: String, mapSize: Int) throws
+        -> (serving: UInt32?, found: Set<UInt32>)
+    {
+        guard FileManager.default.fileExists(atPath: path + "/data.mdb") else { return (nil, []) }
         let probe = try StateStore(path: path, databases: ["checkpoints"], mapSize: mapSize)
-        return try probe.read { txn in try ProjectionCheckpoint.load(name, in: probe["checkpoints"], txn)?.version }
+        return try probe.read { txn in
+            let serving = try ProjectionCheckpoint.load(name, in: probe["checkpoints"], txn)?.version
+            let prefix = Array("\(name).v".utf8)
+            var found = Set<UInt32>()
+            try txn.forEach(probe["checkpoints"], from: prefix) { key, _ in
+                guard key.starts(with: prefix) else { return false }
+                if let v = UInt32(String(decoding: key.dropFirst(prefix.count), as: UTF8.self)) { found.insert(v) }
+                return true
+            }
+            return (serving, found)
+        }
     }
 
     private func index(of projection: any Projection) -> Int {
@@ -351,7 +376,8 @@ public final class ProjectionRunner: Sendable {
         -> Bool
     {
         let deadline = ContinuousClock.now + timeout
-        while try checkpoint(of: projection) <= position {
+        // The version queries read: while a new version rebuilds, the old one (frozen) until the switch.
+        while try checkpoint(of: projection, version: try servingVersion(of: projection)) <= position {
             guard ContinuousClock.now < deadline else { return false }
             try await Task.sleep(for: .milliseconds(2))
         }

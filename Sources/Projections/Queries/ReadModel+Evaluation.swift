@@ -16,7 +16,7 @@ public struct Evaluation: Hashable, Sendable {
     public var attendance: PersonAttendance
     /// The official's category, when the assignment gave one.
     public var kind: StaffKind?
-    /// The official's last day, when they left the service during the period.
+    /// The official's last day, when they left the service during the period (before its last day).
     public var leftOn: CivilDate?
 
     /// 100 × completed ÷ assigned (100 when nothing was assigned), at most 100.
@@ -119,7 +119,7 @@ extension ReadModel {
                 let person = member.staff
                 var e = Evaluation(person: person, unit: unit.id,
                                    attendance: try personAttendance(person, period: period), kind: member.kind,
-                                   leftOn: member.until)
+                                   leftOn: member.until.flatMap { $0 < period.dates.last ? $0 : nil })
                 for row in rows where row.assignments.contains(person) {
                     let firstAssigned = zip(row.assignments, row.assignedAt).first { $0.0 == person }!.1
                     let mine = row.assignee == person
