@@ -1,3 +1,4 @@
+import Foundation
 import Ledger
 import Testing
 
@@ -40,6 +41,32 @@ struct ApprovalTests {
             let new = event.new()
             #expect(try ApprovalEvent.decode(type: new.type, facts: new.facts)?.event == event)
         }
+    }
+
+    @Test("a dossier's draft: free text goes in the personal part under the applicant's subject; an outgoing document's stays in the facts")
+    func freeTextPlacement() throws {
+        let subject = UUID()
+        let events: [ApprovalEvent] = [
+            .stepApproved(level: 1, approver: "unitHead", capacity: nil, at: 110, comment: "hồ sơ của bà Bình đủ"),
+            .returnedForRevision(level: 2, approver: "director", comments: ["ghi lại địa chỉ bà Bình"], at: 120),
+            .rejected(level: 2, approver: "director", reasons: ["bà Bình không đủ điều kiện"], at: 121),
+            .resubmitted(draftSha256: Self.revised, at: 130, changeNote: "sửa tên bà Bình"),
+            .withdrawn(reason: "bà Bình rút hồ sơ", by: "officer", at: 140),
+        ]
+        for event in events {
+            let plain = event.new()
+            #expect(plain.personal == nil && String(decoding: plain.facts, as: UTF8.self).contains("Bình"))
+            let personal = event.new(dataSubject: subject)
+            #expect(personal.subject == subject && personal.personal != nil)
+            #expect(!String(decoding: personal.facts, as: UTF8.self).contains("Bình"), "\(event.new().type)")
+            #expect(try ApprovalEvent.decode(type: personal.type, facts: personal.facts,
+                                             personal: personal.personal)?.event == event)
+            // Erased: the decision stands, its words are gone.
+            let erased = try #require(try ApprovalEvent.decode(type: personal.type, facts: personal.facts)?.event)
+            #expect(!"\(erased)".contains("Bình"))
+        }
+        let signed = ApprovalEvent.signed(signer: "director", capacity: nil, signedSha256: Self.draft, at: 150)
+        #expect(signed.new(dataSubject: subject).personal == nil, "no free text, no personal part")
     }
 
     @Test("two levels in order, then the signature over the approved hash")

@@ -8,10 +8,6 @@ import Testing
 /// (domain.md §3.2, RosterPublished; seed A0).
 @Suite("One-stop desk: an officer of each field on site")
 struct DeskFieldsTests {
-    static func onsite(_ date: String, _ person: String) -> JSONValue {
-        .object(["date": .string(date), "person": .string(person), "location": "ONSITE"])
-    }
-
     @Test("under a policy asking for it, a desk roster leaving a field without an officer on site is refused, naming who handles it")
     func everyField() async throws {
         let s = try await Scenario.make("desk-fields")
@@ -30,18 +26,18 @@ struct DeskFieldsTests {
         let week = ["06", "07", "08", "09", "10"].map { "2020-04-\($0)" }
         // The week before, under the first policy, one officer suffices.
         try await s.run("roster.publish", "a-1", .agencyHead, "2020-04-01T07:00:00+07:00", [
-            "unit": "A.TN", "week": "2020-04-01", "entries": .array([Self.onsite("2020-04-03", "a-11")])])
+            "unit": "A.TN", "week": "2020-04-01", "entries": .array([Scenario.rosterEntry("2020-04-03", "a-11")])])
         let head = s.store.head
         let landless = try await s.refusal("roster.publish", "a-1", .agencyHead, "2020-04-03T07:00:00+07:00", [
-            "unit": "A.TN", "week": "2020-04-06", "entries": .array(week.map { Self.onsite($0, "a-11") })])
+            "unit": "A.TN", "week": "2020-04-06", "entries": .array(week.map { Scenario.rosterEntry($0, "a-11") })])
         #expect(landless?.code == .invalidCommand
             && landless?.message.contains("nobody on site for field DD on 2020-04-06") == true
             && landless?.message.contains("a-12, a-13") == true, "\(landless?.message ?? "accepted")")
         let gap = try await s.refusal("roster.publish", "a-1", .agencyHead, "2020-04-03T07:00:00+07:00", [
-            "unit": "A.TN", "week": "2020-04-06", "entries": .array(week.dropLast().map { Self.onsite($0, "a-13") })])
+            "unit": "A.TN", "week": "2020-04-06", "entries": .array(week.dropLast().map { Scenario.rosterEntry($0, "a-13") })])
         #expect(gap?.message.contains("on 2020-04-10") == true, "every working day of the week, Friday included")
         #expect(s.store.head == head)
         try await s.run("roster.publish", "a-1", .agencyHead, "2020-04-03T07:00:00+07:00", [
-            "unit": "A.TN", "week": "2020-04-06", "entries": .array(week.map { Self.onsite($0, "a-13") })])
+            "unit": "A.TN", "week": "2020-04-06", "entries": .array(week.map { Scenario.rosterEntry($0, "a-13") })])
     }
 }

@@ -8,10 +8,6 @@ import Testing
 /// IT channels from home, so its assignee, approvers and signer work on site that day.
 @Suite("Graded dossiers and drafts")
 struct SecurityLevelTests {
-    static func entry(_ date: String, _ person: String) -> JSONValue {
-        .object(["date": .string(date), "person": .string(person), "location": "ONSITE"])
-    }
-
     @Test("a graded dossier goes only to an assignee checked in on site; its approval is decided and signed on site")
     func onsiteOnly() async throws {
         let s = try await Scenario.make("graded")
@@ -19,12 +15,12 @@ struct SecurityLevelTests {
         let id = UUID()
         let d = JSONValue.string(id.uuidString)
         try await s.run("roster.publish", "a-2", .unitHead, "2020-04-01T07:00:00+07:00", [
-            "unit": "A.P1", "week": "2020-04-01", "entries": .array([Self.entry("2020-04-03", "a-3")])])
+            "unit": "A.P1", "week": "2020-04-01", "entries": .array([Scenario.rosterEntry("2020-04-03", "a-3")])])
         try await s.run("roster.publish", "a-2", .unitHead, "2020-04-01T07:05:00+07:00", [
-            "unit": "A.P1", "week": "2020-04-06", "entries": .array([Self.entry("2020-04-06", "a-2")])])
+            "unit": "A.P1", "week": "2020-04-06", "entries": .array([Scenario.rosterEntry("2020-04-06", "a-2")])])
         try await s.run("roster.publishLeaders", "a-1", .agencyHead, "2020-04-01T07:10:00+07:00", [
             "agency": "A", "week": "2020-04-06",
-            "entries": .array(["06", "07", "08", "09", "10"].map { Self.entry("2020-04-\($0)", "a-1") })])
+            "entries": .array(["06", "07", "08", "09", "10"].map { Scenario.rosterEntry("2020-04-\($0)", "a-1") })])
         try await s.run("dossier.submit", "portal", .applicant, "2020-04-03T07:30:00+07:00", [
             "dossier": d, "procedure": "P1", "agency": "A", "channel": "online", "applicantName": "Lê Văn Cường",
             "applicantId": "079190000009"])

@@ -7,10 +7,6 @@ import Testing
 
 @Suite("Staff: categories and departures")
 struct StaffDepartureTests {
-    static func onsite(_ date: String, _ person: String) -> JSONValue {
-        .object(["date": .string(date), "person": .string(person), "location": "ONSITE"])
-    }
-
     @Test("an official who left counts no more in the headcount nor takes work, yet their period's evaluation keeps their work")
     func departure() async throws {
         let s = try await Scenario.make("departure")
@@ -25,8 +21,8 @@ struct StaffDepartureTests {
             "head": "a-2", "kind": "CIVIL_SERVANT"])
         // Six in A.P1: two places on site.
         try await s.run("roster.publish", "a-2", .unitHead, "2020-04-01T07:00:00+07:00", [
-            "unit": "A.P1", "week": "2020-04-01", "entries": .array([Self.onsite("2020-04-03", "a-3"),
-                                                                     Self.onsite("2020-04-03", "a-4")])])
+            "unit": "A.P1", "week": "2020-04-01", "entries": .array([Scenario.rosterEntry("2020-04-03", "a-3"),
+                                                                     Scenario.rosterEntry("2020-04-03", "a-4")])])
         let id = UUID()
         try await s.openDossier(id, submit: "2020-04-01T09:00:00", receive: "2020-04-01T10:00:00", assignee: "a-9")
 
@@ -48,8 +44,8 @@ struct StaffDepartureTests {
 
         // Five again from the 7th: one place.
         let over = try await s.refusal("roster.publish", "a-2", .unitHead, "2020-04-06T17:10:00+07:00", [
-            "unit": "A.P1", "week": "2020-04-06", "entries": .array([Self.onsite("2020-04-07", "a-3"),
-                                                                     Self.onsite("2020-04-07", "a-4")])])
+            "unit": "A.P1", "week": "2020-04-06", "entries": .array([Scenario.rosterEntry("2020-04-07", "a-3"),
+                                                                     Scenario.rosterEntry("2020-04-07", "a-4")])])
         #expect(over?.code == .capReached && over?.message.contains("headcount 5") == true)
         let reference = try s.service.referenceData()
         #expect(reference.assignment(of: "a-9", on: CivilDate("2020-04-06")!)?.kind == .civilServant)

@@ -55,6 +55,11 @@ public struct Scenario: Sendable {
         return s
     }
 
+    /// A roster line: `person` at `location` (ONSITE by default) on `date`.
+    public static func rosterEntry(_ date: String, _ person: String, _ location: String = "ONSITE") -> JSONValue {
+        .object(["date": .string(date), "person": .string(person), "location": .string(location)])
+    }
+
     /// Runs a command at a local time (`2020-04-01T10:00:00+07:00`); returns `nil` when a check found nothing.
     @discardableResult
     public func run(_ type: String, _ staff: String, _ role: Actor.Role, _ at: String, _ body: [String: JSONValue],

@@ -16,9 +16,22 @@ extension ApprovalEvent {
         }
     }
 
-    /// As a new event; a request names the subject's stream (e.g. the dossier's).
-    public func new(subject: String? = nil) -> NewEvent {
+    /// As a new event; a request names the subject's stream (e.g. the dossier's). With `dataSubject` (the
+    /// applicant of the dossier the draft decides) the approvers' and the submitter's free text — a comment, the
+    /// comments of a return or a rejection, a change note, a withdrawal's reason — goes into the personal part
+    /// under that subject, since it may speak of the applicant; an erasure then takes it.
+    public func new(subject: String? = nil, dataSubject: UUID? = nil) -> NewEvent {
         var w = Facts.Writer()
+        var p = Facts.Writer()
+        var hasText = false
+        func text(_ key: String, _ value: String) {
+            hasText = true
+            if dataSubject == nil { w.field(key, value) } else { p.field(key, value) }
+        }
+        func texts(_ key: String, _ values: [String]) {
+            hasText = true
+            if dataSubject == nil { w.field(key, values) } else { p.field(key, values) }
+        }
         switch self {
         case .requested(let submitter, let processors, let chain, let sha, let at, let kind, let level):
             if let subject { w.field("subject", subject) }
@@ -34,17 +47,17 @@ extension ApprovalEvent {
             w.field("approver", approver)
             if let capacity { w.field("capacity", capacity.rawValue) }
             w.field("at", instant: at)
-            if let comment { w.field("comment", comment) }
+            if let comment { text("comment", comment) }
         case .returnedForRevision(let level, let approver, let notes, let at),
              .rejected(let level, let approver, let notes, let at):
             w.field("level", level)
             w.field("approver", approver)
-            w.field("comments", notes)
+            texts("comments", notes)
             w.field("at", instant: at)
         case .resubmitted(let sha, let at, let note, let restart):
             w.field("draftSha256", sha)
             w.field("at", instant: at)
-            if let note { w.field("changeNote", note) }
+            if let note { text("changeNote", note) }
             if restart != 1 { w.field("restartLevel", restart) }
         case .signed(let signer, let capacity, let sha, let at, let certificate):
             w.field("signer", signer)
@@ -73,18 +86,33 @@ extension ApprovalEvent {
             w.field("by", by)
             w.field("at", instant: at)
         case .withdrawn(let reason, let by, let at):
-            w.field("reason", reason)
+            text("reason", reason)
             w.field("by", by)
             w.field("at", instant: at)
         }
-        return NewEvent(type, w)
+        guard let dataSubject, hasText else { return NewEvent(type, w) }
+        return NewEvent(type: type, facts: w.finish(), personal: p.finish(), subject: dataSubject)
     }
 
-    /// Decodes a stored approval event (and the subject a request names), or `nil` for another type.
-    public static func decode(type: String, facts: [UInt8]) throws(Facts.DecodingError)
+    /// Decodes a stored approval event (and the subject a request names), or `nil` for another type. Free text is
+    /// read from the facts (events of outgoing documents, and those recorded before it moved), else from the
+    /// `personal` part; without it (erased, or not read) it is empty.
+    public static func decode(type: String, facts: [UInt8], personal: [UInt8]? = nil) throws(Facts.DecodingError)
         -> (event: ApprovalEvent, subject: String?)?
     {
         try Facts.decode(facts) { r throws(Facts.DecodingError) -> (ApprovalEvent, String?)? in
+            func text(_ key: String) throws(Facts.DecodingError) -> String? {
+                if r.contains(key) { return try r.optionalString(key) }
+                guard let personal else { return nil }
+                return try Facts.decode(personal) { p throws(Facts.DecodingError) in try p.optionalString(key) }
+            }
+            func texts(_ key: String) throws(Facts.DecodingError) -> [String] {
+                if r.contains(key) { return try r.strings(key) }
+                guard let personal else { return [] }
+                return try Facts.decode(personal) { p throws(Facts.DecodingError) in
+                    p.contains(key) ? try p.strings(key) : []
+                }
+            }
             switch type {
             case "ApprovalRequested.v1":
                 // Without a subjectType (older events, and dossiers' drafts) the subject is a dossier's result.
@@ -103,16 +131,16 @@ extension ApprovalEvent {
             case "ApprovalStepApproved.v1":
                 return (.stepApproved(level: Int(try r.int("level")), approver: try r.string("approver"),
                                       capacity: try r.optionalString("capacity").flatMap(Delegation.Capacity.init),
-                                      at: try r.instant("at"), comment: try r.optionalString("comment")), nil)
+                                      at: try r.instant("at"), comment: try text("comment")), nil)
             case "ApprovalReturnedForRevision.v1":
                 return (.returnedForRevision(level: Int(try r.int("level")), approver: try r.string("approver"),
-                                             comments: try r.strings("comments"), at: try r.instant("at")), nil)
+                                             comments: try texts("comments"), at: try r.instant("at")), nil)
             case "ApprovalRejected.v1":
                 return (.rejected(level: Int(try r.int("level")), approver: try r.string("approver"),
-                                  reasons: try r.strings("comments"), at: try r.instant("at")), nil)
+                                  reasons: try texts("comments"), at: try r.instant("at")), nil)
             case "ApprovalRevisionResubmitted.v1":
                 return (.resubmitted(draftSha256: try r.string("draftSha256"), at: try r.instant("at"),
-                                     changeNote: try r.optionalString("changeNote"),
+                                     changeNote: try text("changeNote"),
                                      restartLevel: Int(try r.optionalInt("restartLevel") ?? 1)), nil)
             case "DocumentDigitallySigned.v1":
                 // Without a signatureType (older events) it is the personal signature.
@@ -143,7 +171,7 @@ extension ApprovalEvent {
                 return (.issued(recipients: try r.strings("recipients"), channel: channel,
                                 late: try r.bool("late") ?? false, by: try r.string("by"), at: try r.instant("at")), nil)
             case "ApprovalWithdrawn.v1":
-                return (.withdrawn(reason: try r.string("reason"), by: try r.string("by"), at: try r.instant("at")), nil)
+                return (.withdrawn(reason: try text("reason") ?? "", by: try r.string("by"), at: try r.instant("at")), nil)
             default: return nil
             }
         }

@@ -72,21 +72,23 @@ public struct DossierHandler: Sendable {
         var shares = [PlannedAppend(stream: Self.stream(dossier), readVersion: version, events: [])]
         for event in events {
             let (facts, personal) = event.encoded
-            // The dossier's applicant, else the subject given, else one derived from the command (a retry carries
-            // the same one). An applicant erased while the dossier is open gets a new subject for what follows,
-            // derived from the dossier (never linked to the erased one).
-            var who: UUID?
-            if personal != nil {
-                if let applicant = state.subject {
-                    who = try store.isErased(applicant) ? CommandEventIDs.eventID(command: dossier, index: 9_998) : applicant
-                } else {
-                    who = subject ?? CommandEventIDs.eventID(command: commandID, index: 9_999)
-                }
-            }
+            let who = personal == nil ? nil
+                : try personalSubject(state, dossier: dossier, commandID: commandID, given: subject)
             shares[0].events.append(NewEvent(type: event.type, facts: facts, personal: personal, subject: who))
             if case .received(let r) = event { shares.append(try receiptShare(r)) }
         }
         return shares
+    }
+
+    /// The data subject a personal part about the dossier's applicant is recorded under: the applicant's, else the
+    /// subject `given`, else one derived from the command (a retry carries the same one). An applicant erased while
+    /// the dossier is open gets a new subject for what follows, derived from the dossier (never linked to the erased
+    /// one).
+    public func personalSubject(_ state: Dossier, dossier: UUID, commandID: UUID, given: UUID? = nil) throws -> UUID {
+        if let applicant = state.subject {
+            return try store.isErased(applicant) ? CommandEventIDs.eventID(command: dossier, index: 9_998) : applicant
+        }
+        return given ?? CommandEventIDs.eventID(command: commandID, index: 9_999)
     }
 
     /// A receive command with its receipt code: the next free one when empty, else checked against the dossier's

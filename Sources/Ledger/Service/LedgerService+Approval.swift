@@ -236,8 +236,15 @@ extension LedgerService {
             }
             let events = try Approval.decide(state, command, by: c.actor.staffID, delegations: delegations,
                                              onsite: onsite)
+            // A dossier's draft: free text goes in the personal part under the applicant's subject.
+            var dataSubject: UUID?
+            if let subject, subject.hasPrefix("dossier-"), let dossier = UUID(uuidString: String(subject.dropFirst(8))) {
+                let handler = DossierHandler(store: store)
+                dataSubject = try handler.personalSubject(try handler.load(dossier).state, dossier: dossier,
+                                                          commandID: c.context.commandID)
+            }
             var shares = [PlannedAppend(stream: "approval-\(id.uuidString.lowercased())", readVersion: version,
-                                        events: events.map { $0.new() })]
+                                        events: events.map { $0.new(dataSubject: dataSubject) })]
             // A return or a rejection sends a dossier's draft back to its processor; a revised draft resubmitted to
             // the same approval puts the dossier back in it (awaiting approval, with the new draft's hash).
             if let subject, subject.hasPrefix("dossier-"), let dossier = UUID(uuidString: String(subject.dropFirst(8))),
