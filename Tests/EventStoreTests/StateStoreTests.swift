@@ -2,6 +2,10 @@ import EventStore
 import Foundation
 import Testing
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 @Suite("State store")
 struct StateStoreTests {
     struct Oops: Error {}
@@ -64,5 +68,43 @@ struct StateStoreTests {
         state = nil
         let again = try StateStore(path: directory.sub("state"), databases: ["a"], mapSize: 64 << 20)
         #expect(try again.read { try $0.get(again["a"], key: [7]) } == [42])
+    }
+
+    @Test("a full disk is a disk_full error with nothing written, not a SIGBUS from the write map; writes resume once space is freed")
+    func diskFull() throws {
+        let directory = TemporaryDirectory("state-enospc")
+        defer { directory.remove() }
+        let mountPoint = directory.sub("small")
+        try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: true)
+        guard mount("tmpfs", mountPoint, "tmpfs", 0, "size=4m") == 0 else {
+            print("skipped: cannot mount a 4 MiB tmpfs here (\(String(cString: strerror(errno)))); the test needs root")
+            return
+        }
+        defer { umount2(mountPoint, Int32(MNT_DETACH)) }
+        let filler = mountPoint + "/filler"
+        #expect(FileManager.default.createFile(atPath: filler, contents: Data(count: 1 << 20)))
+        // A 64 MiB map on a 4 MiB disk: the sparse file promises pages the disk cannot give.
+        let state = try StateStore(path: mountPoint + "/state", databases: ["d"], mapSize: 64 << 20, reserve: 512 << 10)
+        var written = 0
+        var failure: StoreError?
+        while failure == nil && written < 4_000 {
+            do {
+                try state.write { txn in
+                    for i in written..<(written + 16) {
+                        try txn.put(state["d"], key: withUnsafeBytes(of: UInt32(i).bigEndian, Array.init),
+                                    value: [UInt8](repeating: UInt8(i % 251), count: 4_000))
+                    }
+                }
+                written += 16
+            } catch let error as StoreError {
+                failure = error
+            }
+        }
+        let error = try #require(failure, "the 4 MiB disk never filled")
+        #expect(error.code == .diskFull, "\(error)")
+        #expect(try state.read { txn in try txn.count(state["d"]) } == written, "the refused transaction wrote nothing")
+        try FileManager.default.removeItem(atPath: filler)
+        try state.write { txn in try txn.put(state["d"], key: [0xFF], value: [1]) }
+        #expect(try state.read { txn in try txn.count(state["d"]) } == written + 1)
     }
 }

@@ -183,6 +183,14 @@ final class LMDBEnvironment: @unchecked Sendable {
         try check(mdb_env_set_mapsize(handle, size))
     }
 
+    /// Allocates the data file's blocks from `offset` for `length` bytes (`posix_fallocate`, within the file's size,
+    /// which `MDB_WRITEMAP` sets to the map's); returns the errno, 0 on success.
+    func allocate(from offset: Int, length: Int) -> Int32 {
+        var fd: Int32 = -1
+        guard mdb_env_get_fd(handle, &fd) == 0, fd >= 0 else { return EBADF }
+        return posix_fallocate(fd, off_t(offset), off_t(length))
+    }
+
     /// Writes a compacted copy of the environment into the empty directory `path`.
     func copyCompacting(to path: String) throws(LMDBError) {
         try check(mdb_env_copy2(handle, path, UInt32(MDB_CP_COMPACT)))

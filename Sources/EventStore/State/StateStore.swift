@@ -8,8 +8,11 @@ import Synchronization
 /// It is opened `MDB_NOSYNC` and `MDB_WRITEMAP` by default: everything in it can be rebuilt from the log, and a lost
 /// tail after a power cut is caught up again from the checkpoint stored with it. Appends to the log never wait on
 /// it. With `MDB_WRITEMAP` a commit changes the map in place instead of writing copies of its pages (the file is a
-/// sparse file of the map's size); on a full disk the kernel cannot back a page and the process dies with `SIGBUS`
-/// rather than getting an error, which costs a restart and nothing acknowledged (the log is another environment).
+/// sparse file of the map's size). On a full disk the kernel could not back a new page, and the process would die
+/// with `SIGBUS` rather than get an error; so before each write transaction the store makes sure the file's blocks
+/// are allocated some way past its last used page (`reserve`, 64 MiB by default), and a disk too full for that is a
+/// ``StoreError/Code/diskFull`` error, with nothing written. (A single transaction dirtying more new pages than the
+/// reserve could still meet the signal; the read side's batches stay far below it.)
 ///
 /// ```swift
 /// let state = try StateStore(path: dir + "/state", databases: ["queues", "checkpoints"])
@@ -24,6 +27,10 @@ public final class StateStore: Sendable {
     private let env: LMDBEnvironment
     private let handles: [String: StateDatabase]
     private let lock: StoreLock
+    private let writeMap: Bool
+    private let reserve: Int
+    /// How far the data file's blocks are known to be allocated (bytes from its start).
+    private let allocated = Mutex<Int>(0)
 
     /// Opens (creating if needed) a state store with the named databases.
     ///
@@ -32,8 +39,13 @@ public final class StateStore: Sendable {
     ///   - databases: Every database name the caller will use (opened once, at start).
     ///   - mapSize: The map's size (sparse); default 64 GiB.
     ///   - durable: fsync each commit and write pages with `pwrite` (default `false`: state is rebuildable).
+    ///   - reserve: Bytes of the file allocated ahead of its last used page before each write transaction (with
+    ///     `MDB_WRITEMAP`, when not `durable`).
     /// - Throws: ``StoreError``.
-    public init(path: String, databases: [String], mapSize: Int = 64 << 30, durable: Bool = false) throws {
+    public init(path: String, databases: [String], mapSize: Int = 64 << 30, durable: Bool = false,
+                reserve: Int = 64 << 20) throws {
+        writeMap = !durable
+        self.reserve = reserve
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true,
                                                 attributes: [.posixPermissions: 0o750])
         lock = try StoreLock(directory: path, exclusive: true)
@@ -77,11 +89,26 @@ public final class StateStore: Sendable {
     /// Runs `body` in a write transaction and commits it (all or nothing). Writers are serialised; `body` runs on
     /// the calling thread and must not block on other writers.
     public func write<T>(_ body: (borrowing StateTransaction) throws -> T) throws -> T {
+        if writeMap { try reserveAhead() }
         do {
             return try env.write { try body(StateTransaction(txn: $0)) }
         } catch let error as LMDBError {
             throw StoreError(error, while: "writing the state store")
         }
+    }
+
+    /// Allocates the file's blocks up to `reserve` past the last used page when less than half of that is left.
+    private func reserveAhead() throws {
+        let used = env.usedBytes
+        guard reserve > 0, allocated.withLock({ used + reserve / 2 > $0 }) else { return }
+        let end = min(used + reserve, env.mapSize)
+        guard end > used else { return }
+        let error = env.allocate(from: used, length: end - used)
+        guard error == 0 else {
+            throw StoreError(.diskFull, "the state store at \(path) cannot reserve \(reserve >> 20) MiB past its data "
+                + "(\(String(cString: strerror(error)))): the disk is full; nothing was written, free space and retry")
+        }
+        allocated.withLock { $0 = max($0, end) }
     }
 
     /// fsyncs everything committed so far.
