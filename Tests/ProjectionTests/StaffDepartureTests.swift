@@ -37,7 +37,13 @@ struct StaffDepartureTests {
                                             ["staff": "a-9", "lastDay": "2020-04-06"])
         #expect(byOfficer?.code == .notPermitted)
         #expect(s.store.head == head, "refusals write nothing")
-        try await s.run("staff.end", "hr", .system, "2020-04-06T17:00:00+07:00", ["staff": "a-9", "lastDay": "2020-04-06"])
+        let endID = UUID()
+        let ended = try await s.run("staff.end", "hr", .system, "2020-04-06T17:00:00+07:00",
+                                    ["staff": "a-9", "lastDay": "2020-04-06"], id: endID)
+        let retried = try await s.run("staff.end", "hr", .system, "2020-04-06T17:00:00+07:00",
+                                      ["staff": "a-9", "lastDay": "2020-04-06"], id: endID)
+        #expect(retried?.positions == ended?.positions && retried?.wasRetry == true,
+                "a retry is answered with the original positions, not refused as already ended")
         let twice = try await s.refusal("staff.end", "hr", .system, "2020-04-06T17:05:00+07:00",
                                         ["staff": "a-9", "lastDay": "2020-04-07"])
         #expect(twice?.code == .invalidState && twice?.message.contains("already ended on 2020-04-06") == true)

@@ -186,9 +186,13 @@ final class LMDBEnvironment: @unchecked Sendable {
     /// Allocates the data file's blocks from `offset` for `length` bytes (`posix_fallocate`, within the file's size,
     /// which `MDB_WRITEMAP` sets to the map's); returns the errno, 0 on success.
     func allocate(from offset: Int, length: Int) -> Int32 {
+        #if os(Linux)
         var fd: Int32 = -1
         guard mdb_env_get_fd(handle, &fd) == 0, fd >= 0 else { return EBADF }
         return posix_fallocate(fd, off_t(offset), off_t(length))
+        #else
+        return EOPNOTSUPP
+        #endif
     }
 
     /// Writes a compacted copy of the environment into the empty directory `path`.

@@ -10,9 +10,11 @@ import Synchronization
 /// it. With `MDB_WRITEMAP` a commit changes the map in place instead of writing copies of its pages (the file is a
 /// sparse file of the map's size). On a full disk the kernel could not back a new page, and the process would die
 /// with `SIGBUS` rather than get an error; so before each write transaction the store makes sure the file's blocks
-/// are allocated some way past its last used page (`reserve`, 64 MiB by default), and a disk too full for that is a
-/// ``StoreError/Code/diskFull`` error, with nothing written. (A single transaction dirtying more new pages than the
-/// reserve could still meet the signal; the read side's batches stay far below it.)
+/// are allocated at least `reserve / 2` past its last used page (`reserve`, 64 MiB by default, is allocated when less
+/// is left), and a disk too full for that is a ``StoreError/Code/diskFull`` error, with nothing written. Limits: a
+/// single transaction dirtying more new pages than that could still meet the signal (the read side's batches stay far
+/// below it); on copy-on-write filesystems (btrfs, ZFS) rewriting an allocated page needs new blocks, so there the
+/// reserve does not protect; and where the filesystem cannot preallocate, the reserve is off.
 ///
 /// ```swift
 /// let state = try StateStore(path: dir + "/state", databases: ["queues", "checkpoints"])
@@ -29,7 +31,8 @@ public final class StateStore: Sendable {
     private let lock: StoreLock
     private let writeMap: Bool
     private let reserve: Int
-    /// How far the data file's blocks are known to be allocated (bytes from its start).
+    /// How far the data file's blocks are known to be allocated (bytes from its start); `Int.max` once the
+    /// filesystem said it cannot preallocate (the reserve is then off).
     private let allocated = Mutex<Int>(0)
 
     /// Opens (creating if needed) a state store with the named databases.
@@ -100,15 +103,22 @@ public final class StateStore: Sendable {
     /// Allocates the file's blocks up to `reserve` past the last used page when less than half of that is left.
     private func reserveAhead() throws {
         let used = env.usedBytes
-        guard reserve > 0, allocated.withLock({ used + reserve / 2 > $0 }) else { return }
-        let end = min(used + reserve, env.mapSize)
+        let mapSize = env.mapSize
+        guard reserve > 0, allocated.withLock({ min(used + reserve / 2, mapSize) > $0 }) else { return }
+        let end = min(used + reserve, mapSize)
         guard end > used else { return }
-        let error = env.allocate(from: used, length: end - used)
-        guard error == 0 else {
+        var error = env.allocate(from: used, length: end - used)
+        while error == EINTR { error = env.allocate(from: used, length: end - used) }
+        switch error {
+        case 0:
+            allocated.withLock { $0 = max($0, end) }
+        case ENOSPC, EDQUOT:
             throw StoreError(.diskFull, "the state store at \(path) cannot reserve \(reserve >> 20) MiB past its data "
                 + "(\(String(cString: strerror(error)))): the disk is full; nothing was written, free space and retry")
+        default:
+            // The filesystem cannot preallocate (EOPNOTSUPP, EINVAL): no reserve, as before it existed.
+            allocated.withLock { $0 = .max }
         }
-        allocated.withLock { $0 = max($0, end) }
     }
 
     /// fsyncs everything committed so far.

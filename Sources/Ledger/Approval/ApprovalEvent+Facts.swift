@@ -16,6 +16,16 @@ extension ApprovalEvent {
         }
     }
 
+    /// Whether the event records someone's free text (which, for a dossier's draft, is personal data).
+    public var carriesFreeText: Bool {
+        switch self {
+        case .stepApproved(_, _, _, _, let comment): comment != nil
+        case .returnedForRevision, .rejected, .withdrawn: true
+        case .resubmitted(_, _, let note, _): note != nil
+        default: false
+        }
+    }
+
     /// As a new event; a request names the subject's stream (e.g. the dossier's). With `dataSubject` (the
     /// applicant of the dossier the draft decides) the approvers' and the submitter's free text — a comment, the
     /// comments of a return or a rejection, a change note, a withdrawal's reason — goes into the personal part

@@ -204,7 +204,8 @@ extension LedgerService {
                                       at: c.at)
                 }
             case "approval.withdraw": command = .withdraw(reason: try b.string("reason"), at: c.at)
-            case "approval.approve": command = .approve(at: c.at, comment: try b.optionalString("comment"))
+            case "approval.approve":
+                command = .approve(at: c.at, comment: try b.optionalString("comment").flatMap { $0.isEmpty ? nil : $0 })
             case "approval.return": command = .returnForRevision(comments: try b.strings("comments"), at: c.at)
             case "approval.reject": command = .reject(reasons: try b.strings("reasons"), at: c.at)
             case "approval.resubmit":
@@ -214,7 +215,8 @@ extension LedgerService {
                         + "or RETURNING (at the level that returned it)", field: "body.restart")
                 }
                 command = .resubmit(draftSha256: try b.string("draftSha256"), at: c.at,
-                                    changeNote: try b.optionalString("changeNote"), fromReturningLevel: restart == "RETURNING")
+                                    changeNote: try b.optionalString("changeNote").flatMap { $0.isEmpty ? nil : $0 },
+                                    fromReturningLevel: restart == "RETURNING")
             default:
                 command = .sign(signedSha256: try b.string("signedSha256"), at: c.at, certificate: try Self.certificate(b))
             }
@@ -238,7 +240,8 @@ extension LedgerService {
                                              onsite: onsite)
             // A dossier's draft: free text goes in the personal part under the applicant's subject.
             var dataSubject: UUID?
-            if let subject, subject.hasPrefix("dossier-"), let dossier = UUID(uuidString: String(subject.dropFirst(8))) {
+            if events.contains(where: \.carriesFreeText), let subject, subject.hasPrefix("dossier-"),
+               let dossier = UUID(uuidString: String(subject.dropFirst(8))) {
                 let handler = DossierHandler(store: store)
                 dataSubject = try handler.personalSubject(try handler.load(dossier).state, dossier: dossier,
                                                           commandID: c.context.commandID)

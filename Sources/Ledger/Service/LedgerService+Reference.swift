@@ -12,12 +12,16 @@ extension LedgerService {
             throw LedgerError(.notPermitted, "reference data is published by an HR officer, an agency head or the "
                 + "system (acting as \(c.actor.role.rawValue))")
         }
-        let stream = try referenceEvent(c, c.reference).stream
+        // The stream from the body alone: every check runs inside, after a retry was answered with its result.
+        let stream = try Self.referenceStream(c)
         let result = try await handler.execute(c.context) {
             // The stream's version first, then the reference data (at least as new) the decision is made on: an
             // event landing in between fails the append's expectation, and the command is decided again.
             let version = try store.streamInfo(stream)?.version ?? 0
             let event = try referenceEvent(c, try referenceData())
+            guard event.stream == stream else {
+                throw LedgerError(.invalidCommand, "\(c.envelope.type) would write \(event.stream), not \(stream)")
+            }
             if case .procedurePublished(let p, _) = event, p.version != Int(version) + 1 {
                 throw LedgerError(.invalidCommand, "procedure \(p.code) has \(version) version(s); publish version "
                     + "\(version + 1) (a published version never changes)")
@@ -27,6 +31,20 @@ extension LedgerService {
         }
         _ = try referenceData()
         return result
+    }
+
+    /// The stream a reference command appends to, named by its body (the event's own `stream`, checked when it is
+    /// decided).
+    private static func referenceStream(_ c: Command) throws -> String {
+        let b = c.body
+        switch c.envelope.type {
+        case "agency.define": return "agency-" + (try b.string("id"))
+        case "unit.define": return "unit-" + (try b.string("id"))
+        case "staff.assign", "staff.end": return "staff-" + (try b.string("staff"))
+        case "procedure.publish": return "procedure-" + (try b.string("code"))
+        case "calendar.publish": return "calendar-" + (try b.string("id"))
+        default: return "policy-" + (try b.string("scope"))
+        }
     }
 
     private func referenceEvent(_ c: Command, _ ref: ReferenceData) throws -> ReferenceEvent {

@@ -189,10 +189,20 @@ public final class ProjectionRunner: Sendable {
         // Whatever the fold reached is promoted, even when a projection stopped or the caller was cancelled; the
         // fold's own error comes first, then a promotion's.
         let folded = Result { try fold(until: end, progress: progress) }
-        for projection in projections {
-            do { try promote(projection) } catch { if case .success = folded { throw error } }
+        var failure: ProjectionStopped?
+        for (i, projection) in projections.enumerated() where health.withLock({ $0[i].stopped == nil }) {
+            do {
+                try promote(projection)
+            } catch {
+                // A switch that cannot be written (a full disk) stops that projection like a fold would.
+                let reason = "\(projection.name) v\(projection.version) could not become the serving version: \(error)"
+                health.withLock { $0[i].stopped = reason }
+                failure = failure ?? ProjectionStopped(projection: projection.name, reason: reason)
+            }
         }
-        return try folded.get()
+        let reached = try folded.get()
+        if let failure { throw failure }
+        return reached
     }
 
     private func fold(until end: UInt64?, progress: (UInt64, UInt64) -> Void) throws -> UInt64 {
@@ -345,15 +355,24 @@ public final class ProjectionRunner: Sendable {
     /// closes. A projection that stops (``ProjectionStopped``) is reported to `stopped` and left behind; the others
     /// go on following.
     public func follow(stopped: (ProjectionStopped) -> Void = { _ in }) async throws {
+        var pause = Duration.milliseconds(500)
         while !Task.isCancelled {
             let reached: UInt64
             do {
                 reached = try catchUp()
+                pause = .milliseconds(500)
             } catch let failure as ProjectionStopped {
                 stopped(failure)
                 continue
             } catch is CancellationError {
                 return
+            } catch {
+                // Not one projection's failure (reading the log, or a state store that cannot be written, e.g. a
+                // full disk): reported, then tried again, waiting longer each time up to 30 s.
+                stopped(ProjectionStopped(projection: "*", reason: "catching up: \(error); trying again in \(pause)"))
+                try await Task.sleep(for: pause)
+                pause = min(pause * 2, .seconds(30))
+                continue
             }
             guard await store.waitForEvent(atPosition: reached) else { return }
         }

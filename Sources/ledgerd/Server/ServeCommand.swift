@@ -176,7 +176,7 @@ struct ProjectionFollower: Service {
     func run() async throws {
         try await cancelWhenGracefulShutdown {
             try await runner.follow { stop in
-                logger.error("projection stopped; rebuild it once the cause is fixed",
+                logger.error("projection stopped; once the cause is fixed (a full disk: space freed), restart the daemon, or rebuild the projection if its data was at fault",
                              metadata: ["projection": "\(stop.projection)", "reason": "\(stop.reason)"])
             }
         }
