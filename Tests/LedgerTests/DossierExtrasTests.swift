@@ -401,6 +401,36 @@ struct DossierExtrasTests {
         let refusal = try #require(try s.store.readStream(DossierHandler.stream(refused), payloads: .facts).last)
         #expect(try DossierEvent(type: refusal.record.eventType, facts: refusal.facts ?? [], personal: nil)
             == .intakeRefused(reason: "không thuộc thẩm quyền", at: Instant.parse("2020-04-01T09:30:00+07:00")!,
-                              code: .notInScope, legalBasis: "Điều 19 NĐ 61/2018"))
+                              code: .notInScope, legalBasis: "Điều 19 NĐ 61/2018",
+                              slipRef: "03/" + refused.uuidString.lowercased().prefix(8)))
+    }
+
+    @Test("slips are numbered: Mẫu 01 by the receipt code, Mẫu 02 by the dossier and round, or as the desk numbers them")
+    func slipNumbers() async throws {
+        let s = try await Scenario.make("slips")
+        defer { s.remove() }
+        let id = UUID()
+        let d = JSONValue.string(id.uuidString)
+        try await s.run("dossier.submit", "portal", .applicant, "2020-04-01T09:00:00+07:00", [
+            "dossier": d, "procedure": "P1", "agency": "A", "channel": "online", "applicantName": "Trần Thị Bình",
+            "applicantId": "079190000001"])
+        let bad = try await s.refusal("dossier.requestIntakeSupplement", "a-7", .oneStopOfficer, "2020-04-01T09:10:00+07:00",
+                                      ["dossier": d, "items": .array(["GT01"]), "slipRef": "02/\n"], unit: "A.MC")
+        #expect(bad?.field == "body.slipRef")
+        try await s.run("dossier.requestIntakeSupplement", "a-7", .oneStopOfficer, "2020-04-01T09:10:00+07:00",
+                        ["dossier": d, "items": .array(["GT01"])], unit: "A.MC")
+        try await s.run("dossier.requestIntakeSupplement", "a-7", .oneStopOfficer, "2020-04-01T09:20:00+07:00",
+                        ["dossier": d, "items": .array(["GT01"]), "slipRef": "MC-2020/117"], unit: "A.MC")
+        try await s.run("dossier.receive", "a-7", .oneStopOfficer, "2020-04-01T10:00:00+07:00", ["dossier": d], unit: "A.MC")
+        let slips = try s.store.readStream(DossierHandler.stream(id), payloads: .facts).compactMap { e -> String? in
+            switch try DossierEvent(type: e.record.eventType, facts: e.facts ?? [], personal: nil) {
+            case .intakeSupplementRequested(_, _, let slip): slip
+            case .received(let r): r.slipRef
+            default: nil
+            }
+        }
+        let short = String(id.uuidString.lowercased().prefix(8))
+        let receipt = try #require(try DossierHandler(store: s.store).load(id).state.receiptCode)
+        #expect(slips == ["02/\(short)-1", "MC-2020/117", "01/\(receipt)"])
     }
 }

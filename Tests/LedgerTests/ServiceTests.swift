@@ -354,10 +354,18 @@ struct ServiceTests {
             "dossier": .string(dossier.uuidString), "newAppointmentAt": "2020-04-20T17:00:00+07:00", "reason": "chờ thẩm định"])
         let second = try #require(try s.store.readStream(DossierHandler.stream(dossier), payloads: .all).last)
         #expect(second.personal != nil && second.record.metadata["subject"] != applicant.uuidString.lowercased())
+        let receipt = try #require(try DossierHandler(store: s.store).load(dossier).state.receiptCode)
         #expect(try DossierEvent(type: slip.record.eventType, facts: slip.facts ?? [], personal: slip.personal)
             == .apologyIssued(newAppointmentAt: Instant.parse("2020-04-15T17:00:00+07:00")!, signedBy: "a-2",
                               at: Instant.parse("2020-04-07T09:00:00+07:00")!,
-                              previousDueAt: Instant.parse("2020-04-09T10:00:00+07:00")!, reason: "chờ ý kiến Sở Xây dựng"))
+                              previousDueAt: Instant.parse("2020-04-09T10:00:00+07:00")!, reason: "chờ ý kiến Sở Xây dựng",
+                              slipRef: "04/\(receipt)-1"))
+        guard case .apologyIssued(_, _, _, _, _, let secondSlip) = try DossierEvent(
+            type: second.record.eventType, facts: second.facts ?? [], personal: nil) else {
+            Issue.record("not an apology")
+            return
+        }
+        #expect(secondSlip == "04/\(receipt)-2", "the second apology slip of the dossier")
     }
 
     @Test("a calendar publishes its office hours and same-day cut-off; malformed hours are refused naming the field")

@@ -48,6 +48,8 @@ public struct Dossier: Hashable, Sendable {
     public var supplementOpenSince: Int64?
     /// The apology issued at.
     public var apologyIssuedAt: Int64?
+    /// Apology slips issued (Mẫu 04), and intake supplement requests made (Mẫu 02): each slip is numbered by them.
+    public var apologies = 0, intakeSupplements = 0
     /// When processing finished (resolved, refused, withdrawn after receipt).
     public var finishedAt: Int64?
     /// When the file last changed hands (received, or handed over to a unit).
@@ -89,11 +91,11 @@ public struct Dossier: Hashable, Sendable {
             d.agencyID = s.agencyID
             d.channel = s.channel
             d.components = Set(s.attachments.map(\.component))
-        case .intakeRefused(_, let at, _, _):
+        case .intakeRefused(_, let at, _, _, _):
             d.status = .intakeRefused
             d.finishedAt = at
         case .intakeSupplementRequested:
-            break
+            d.intakeSupplements += 1
         case .received(let r):
             d.status = .received
             d.unit = r.unit
@@ -156,8 +158,9 @@ public struct Dossier: Hashable, Sendable {
         case .refused(_, let at, _):
             d.status = .refused
             d.finishedAt = at
-        case .apologyIssued(let appointment, _, let at, _, _):
+        case .apologyIssued(let appointment, _, let at, _, _, _):
             d.apologyIssuedAt = at
+            d.apologies += 1
             d.appointmentAt = appointment
         case .withdrawalRequested(let reason, _):
             d.withdrawalReason = reason

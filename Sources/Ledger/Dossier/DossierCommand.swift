@@ -17,10 +17,13 @@ public enum DossierCommand: Hashable, Sendable {
     case submit(procedure: ProcedureVersion, agencyID: String, channel: Channel, applicantName: String,
                 applicantID: String, at: Int64, intake: ReferenceData.DutyPolicy.Intake?,
                 attachments: [DossierEvent.Attachment] = [], returnMethod: Channel? = nil, applicantPhone: String? = nil)
-    case refuseIntake(reason: String, at: Int64, code: DossierEvent.IntakeRefusalCode? = nil, legalBasis: String? = nil)
+    /// Slip references (`slipRef`, here and on the other slips' commands): the number printed on the form; by default
+    /// derived from the receipt code, or for a dossier not received yet from `slipPrefix` (the dossier's short id).
+    case refuseIntake(reason: String, at: Int64, code: DossierEvent.IntakeRefusalCode? = nil, legalBasis: String? = nil,
+                      slipRef: String? = nil)
     /// Intake guidance: every missing item, once (the dossier stays submitted; the clock has not started).
     /// With the procedure's `required` components, the items are the missing ones among them.
-    case requestIntakeSupplement(items: [String], required: [String] = [], at: Int64)
+    case requestIntakeSupplement(items: [String], required: [String] = [], at: Int64, slipRef: String? = nil)
     /// Receive complete; the receipt code comes from the agency-day counter (gap-free): pass "" and
     /// ``DossierHandler`` allocates the next one.
     /// `presented`: components handed in at the counter on receipt (those an intake supplement asked for); with
@@ -64,7 +67,7 @@ public enum DossierCommand: Hashable, Sendable {
     case refuse(reasons: [String], approval: Approval, at: Int64, approvalID: UUID? = nil)
     /// The scheduler's deadline check: records "approaching" (≤ 1 working day left) and "breached", each once.
     case checkDeadline(calendar: WorkingCalendar, at: Int64)
-    case issueApology(newAppointmentAt: Int64, at: Int64, reason: String? = nil)
+    case issueApology(newAppointmentAt: Int64, at: Int64, reason: String? = nil, slipRef: String? = nil)
     /// The applicant's request to withdraw, with the reason (not after the dossier is resolved or refused).
     case requestWithdrawal(reason: String, at: Int64)
     /// An officer confirms the applicant's withdrawal request (status 7); `reason` is the request's when empty.
@@ -140,13 +143,13 @@ extension Dossier {
                                      applicantName: name, applicantID: id, applicantPhone: phone,
                                      attachments: attachments, returnMethod: returnMethod))]
 
-        case .refuseIntake(let reason, let at, let code, let basis):
+        case .refuseIntake(let reason, let at, let code, let basis, let slip):
             try requireStatus([.submitted], "refuse intake")
             try require(actor.role == .oneStopOfficer, .notPermitted, "the one-stop desk refuses a dossier at intake")
             try require(!reason.isEmpty, .invalidCommand, "an intake refusal needs a written reason")
-            return [.intakeRefused(reason: reason, at: at, code: code, legalBasis: basis)]
+            return [.intakeRefused(reason: reason, at: at, code: code, legalBasis: basis, slipRef: slip)]
 
-        case .requestIntakeSupplement(let items, let required, let at):
+        case .requestIntakeSupplement(let items, let required, let at, let slip):
             try requireStatus([.submitted], "request intake supplements")
             try require(actor.role == .oneStopOfficer, .notPermitted, "the one-stop desk asks for intake supplements")
             try require(!items.isEmpty, .invalidCommand, "list every missing item, once and completely")
@@ -155,7 +158,7 @@ extension Dossier {
                 try require(Set(items).isSubset(of: missing), .invalidCommand, "ask only for the procedure's required "
                     + "components still missing (" + missing.sorted().joined(separator: ", ") + ")")
             }
-            return [.intakeSupplementRequested(items: items, at: at)]
+            return [.intakeSupplementRequested(items: items, at: at, slipRef: slip)]
 
         case .receive(let code, let p, let calendar, let calendarVersion, let at, let presented, let level):
             try requireStatus([.submitted], "receive")
@@ -181,7 +184,7 @@ extension Dossier {
             return [.received(.init(receiptCode: code, at: at, clockStartAt: at, dueAt: due, durationMinutes: minutes,
                                     calendarVersion: calendarVersion, unit: actor.unit,
                                     components: presented.filter { !state.components.contains($0) }.sorted(),
-                                    securityLevel: level))]
+                                    securityLevel: level, slipRef: "01/\(code)"))]
 
         case .transfer(let unit, let at, let competent, let handedOver):
             try requireStatus([.received, .assigned], "transfer")
@@ -365,7 +368,7 @@ extension Dossier {
             }
             return [.deadlineApproaching(dueAt: due, remainingMinutes: remaining, at: at)]
 
-        case .issueApology(let appointment, let at, let reason):
+        case .issueApology(let appointment, let at, let reason, let slip):
             try requireStatus([.received, .assigned, .inProcess, .awaitingSupplement, .awaitingPayment, .pendingApproval],
                               "issue an apology")
             try require([.agencyHead, .deputyHead].contains(actor.role), .notPermitted,
@@ -379,7 +382,7 @@ extension Dossier {
             try require(!why.isEmpty && why.count <= 500, .invalidCommand,
                         "an apology slip gives the reason for the delay (1–500 characters)")
             return [.apologyIssued(newAppointmentAt: appointment, signedBy: actor.staffID, at: at, previousDueAt: due,
-                                   reason: why)]
+                                   reason: why, slipRef: slip ?? "04/\(state.receiptCode ?? "")-\(state.apologies + 1)")]
 
         case .requestWithdrawal(let reason, let at):
             try requireStatus(Self.withdrawable, "request a withdrawal")

@@ -11,9 +11,12 @@ public enum DossierEvent: Hashable, Sendable {
     /// Submitted through a channel; the applicant is personal data.
     case submitted(Submitted)
     /// Refused at intake (status 3), with a reason, its code and legal basis when given.
-    case intakeRefused(reason: String, at: Int64, code: IntakeRefusalCode? = nil, legalBasis: String? = nil)
+    /// `slipRef`: the refusal slip handed to the applicant (Mẫu 03).
+    case intakeRefused(reason: String, at: Int64, code: IntakeRefusalCode? = nil, legalBasis: String? = nil,
+                       slipRef: String? = nil)
     /// Intake guidance: the missing items, once and completely (the clock has not started).
-    case intakeSupplementRequested(items: [String], at: Int64)
+    /// `slipRef`: the supplement request slip (Mẫu 02).
+    case intakeSupplementRequested(items: [String], at: Int64, slipRef: String? = nil)
     /// Received complete: receipt code, clock start and due instant on the pinned calendar.
     case received(Received)
     /// Handed over to the competent unit (a process-control-sheet step); `handedOverAt` is when the file changed
@@ -56,8 +59,9 @@ public enum DossierEvent: Hashable, Sendable {
     case refused(reasons: [String], at: Int64, signature: Signature? = nil)
     /// An apology and a new appointment for the citizen (never moves the statistical due instant).
     /// `previousDueAt` is the appointment it replaces; `reason` why the dossier is late.
+    /// `slipRef`: the apology and new-appointment slip (Mẫu 04).
     case apologyIssued(newAppointmentAt: Int64, signedBy: String, at: Int64, previousDueAt: Int64? = nil,
-                       reason: String? = nil)
+                       reason: String? = nil, slipRef: String? = nil)
     /// Withdrawn at the applicant's request (status 7).
     case withdrawn(reason: String, at: Int64)
     /// The applicant asked to withdraw (online, or at the counter through a one-stop officer); an officer confirms.
@@ -225,12 +229,15 @@ public enum DossierEvent: Hashable, Sendable {
         public var components: [String] = []
         /// The grading of state-secret material, when the receiving officer gave one.
         public var securityLevel: SecurityLevel?
+        /// The receipt and appointment slip handed to the applicant (Mẫu 01).
+        public var slipRef: String?
 
         /// Creates one.
         public init(receiptCode: String, at: Int64, clockStartAt: Int64, dueAt: Int64, durationMinutes: Int?,
                     calendarVersion: Int, unit: String? = nil, components: [String] = [],
-                    securityLevel: SecurityLevel? = nil) {
+                    securityLevel: SecurityLevel? = nil, slipRef: String? = nil) {
             self.unit = unit
+            self.slipRef = slipRef
             self.securityLevel = securityLevel
             self.components = components
             self.receiptCode = receiptCode
@@ -307,11 +314,12 @@ public enum DossierEvent: Hashable, Sendable {
             p.field("applicantID", s.applicantID)
             if let phone = s.applicantPhone { p.field("applicantPhone", phone) }
             personal = p.finish()
-        case .intakeRefused(let reason, let at, let code, let basis):
+        case .intakeRefused(let reason, let at, let code, let basis, let slip):
             w.field("reason", reason)
             w.field("at", instant: at)
             if let code { w.field("reasonCode", code.rawValue) }
             if let basis { w.field("legalBasis", basis) }
+            if let slip { w.field("slipRef", slip) }
         case .withdrawn(let reason, let at), .withdrawalRequested(let reason, let at):
             w.field("reason", reason)
             w.field("at", instant: at)
@@ -325,9 +333,11 @@ public enum DossierEvent: Hashable, Sendable {
             if let unit = r.unit { w.field("unit", unit) }
             if !r.components.isEmpty { w.field("components", r.components) }
             if let level = r.securityLevel { w.field("securityLevel", level.rawValue) }
-        case .intakeSupplementRequested(let items, let at):
+            if let slip = r.slipRef { w.field("slipRef", slip) }
+        case .intakeSupplementRequested(let items, let at, let slip):
             w.field("items", items)
             w.field("at", instant: at)
+            if let slip { w.field("slipRef", slip) }
         case .transferred(let unit, let at, let from, let handedOver):
             w.field("toUnit", unit)
             w.field("at", instant: at)
@@ -407,11 +417,12 @@ public enum DossierEvent: Hashable, Sendable {
             w.field("reasons", reasons)
             w.field("at", instant: at)
             signature?.write(&w)
-        case .apologyIssued(let appointment, let signedBy, let at, let previous, let reason):
+        case .apologyIssued(let appointment, let signedBy, let at, let previous, let reason, let slip):
             w.field("newAppointmentAt", instant: appointment)
             w.field("signedBy", signedBy)
             w.field("at", instant: at)
             if let previous { w.field("previousDueAt", instant: previous) }
+            if let slip { w.field("slipRef", slip) }
             // The reason may speak of the applicant: personal, under the dossier's subject.
             if let reason { personal = Self.personal("reason", reason) }
         case .reassigned(let from, let to, let by, let reason, let at):
@@ -540,7 +551,7 @@ public enum DossierEvent: Hashable, Sendable {
                 return c
             }
             return .intakeRefused(reason: try r.string("reason"), at: try r.instant("at"), code: code,
-                                  legalBasis: try r.optionalString("legalBasis"))
+                                  legalBasis: try r.optionalString("legalBasis"), slipRef: try r.optionalString("slipRef"))
         case "DossierReceived.v1":
             return .received(Received(
                 receiptCode: try r.string("receiptCode"), at: try r.instant("at"),
@@ -548,9 +559,11 @@ public enum DossierEvent: Hashable, Sendable {
                 durationMinutes: try r.optionalInt("durationMinutes").map(Int.init),
                 calendarVersion: Int(try r.int("calendarVersion")), unit: try r.optionalString("unit"),
                 components: r.contains("components") ? try r.strings("components") : [],
-                securityLevel: try r.optionalChoice("securityLevel", SecurityLevel.self)))
+                securityLevel: try r.optionalChoice("securityLevel", SecurityLevel.self),
+                slipRef: try r.optionalString("slipRef")))
         case "IntakeSupplementRequested.v1":
-            return .intakeSupplementRequested(items: try r.strings("items"), at: try r.instant("at"))
+            return .intakeSupplementRequested(items: try r.strings("items"), at: try r.instant("at"),
+                                              slipRef: try r.optionalString("slipRef"))
         case "DossierTransferred.v1":
             return .transferred(toUnit: try r.string("toUnit"), at: try r.instant("at"),
                                 fromUnit: try r.optionalString("fromUnit"),
@@ -622,7 +635,8 @@ public enum DossierEvent: Hashable, Sendable {
                                   at: try r.instant("at"),
                                   previousDueAt: r.contains("previousDueAt") ? try r.instant("previousDueAt") : nil,
                                   // (Slips recorded before the reason became personal kept it in the facts.)
-                                  reason: personal == nil ? try r.optionalString("reason") : try personalText(personal, "reason"))
+                                  reason: personal == nil ? try r.optionalString("reason") : try personalText(personal, "reason"),
+                                  slipRef: try r.optionalString("slipRef"))
         case "DossierWithdrawn.v1": return .withdrawn(reason: try r.string("reason"), at: try r.instant("at"))
         case "WithdrawalRequested.v1":
             return .withdrawalRequested(reason: try r.string("reason"), at: try r.instant("at"))

@@ -106,12 +106,14 @@ extension LedgerService {
             case "dossier.refuseIntake":
                 command = .refuseIntake(reason: try b.string("reason"), at: c.at,
                                         code: try b.optionalChoice("reasonCode", DossierEvent.IntakeRefusalCode.self),
-                                        legalBasis: try b.optionalString("legalBasis"))
+                                        legalBasis: try b.optionalString("legalBasis"),
+                                        slipRef: try Self.slipRef(b) ?? "03/\(Self.shortID(id))")
             case "dossier.requestIntakeSupplement":
                 command = .requestIntakeSupplement(
                     items: try b.strings("items"),
                     required: c.reference.procedure(state.procedureCode, version: state.procedureVersion)?
-                        .requiredComponents ?? [], at: c.at)
+                        .requiredComponents ?? [], at: c.at,
+                    slipRef: try Self.slipRef(b) ?? "02/\(Self.shortID(id))-\(state.intakeSupplements + 1)")
             case "dossier.receive":
                 // The receiving officer works at the one-stop desk of the dossier's agency.
                 let day = try c.today()
@@ -242,7 +244,7 @@ extension LedgerService {
                     extra.append(PlannedAppend(stream: stream, readVersion: version, events: []))
                 }
                 command = .issueApology(newAppointmentAt: try b.instant("newAppointmentAt"), at: c.at,
-                                        reason: try b.string("reason"))
+                                        reason: try b.string("reason"), slipRef: try Self.slipRef(b))
             case "dossier.requestWithdrawal": command = .requestWithdrawal(reason: try b.string("reason"), at: c.at)
             case "dossier.withdraw": command = .withdraw(reason: try b.optionalString("reason") ?? "", at: c.at)
             case "dossier.returnResult":
@@ -288,6 +290,20 @@ extension LedgerService {
         }
         return chain
     }
+
+    /// The slip number a client gives (`body.slipRef`: the agency's own numbering of its printed forms), or `nil`.
+    static func slipRef(_ b: CommandBody) throws(LedgerError) -> String? {
+        guard let text = try b.optionalString("slipRef") else { return nil }
+        guard (1...60).contains(text.count), !text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
+        else {
+            throw LedgerError(.badField, "body.slipRef is the slip's number as printed: 1–60 characters, no control "
+                + "characters", field: "body.slipRef")
+        }
+        return text
+    }
+
+    /// A dossier's short id for slip numbers before it has a receipt code: its first eight hex digits.
+    static func shortID(_ id: UUID) -> String { String(id.uuidString.lowercased().prefix(8)) }
 
     /// Folds an approval stream: its state, the subject it names, its version.
     func approval(_ id: UUID) throws -> (Approval, String?, UInt64) {

@@ -92,7 +92,7 @@ public struct DossierRegister: Projection {
             row.submittedAt = s.at
             row.applicantName = s.applicantName
             row.status = .submitted
-        case .intakeRefused(_, let at, _, _):
+        case .intakeRefused(_, let at, _, _, _):
             row.status = .intakeRefused
             row.outcome = "intakeRefused"
             row.finishedAt = at
@@ -146,7 +146,7 @@ public struct DossierRegister: Projection {
             row.status = .refused
             row.outcome = "refused"
             row.finishedAt = at
-        case .apologyIssued(let appointment, let by, let at, _, _):
+        case .apologyIssued(let appointment, let by, let at, _, _, _):
             row.apologyAt = at
             row.apologyBy = by
             row.appointmentAt = appointment
