@@ -105,6 +105,8 @@ public struct Approval: Hashable, Sendable {
             a.issued = true
         case .withdrawn:
             a.status = .withdrawn
+        case .rerouted(let level, _, let to, _, _):
+            a.chain[level - 1] = to
         }
         return a
     }
@@ -135,6 +137,8 @@ public enum ApprovalEvent: Hashable, Sendable {
     case issued(recipients: [String], channel: Approval.IssueChannel, late: Bool, by: String, at: Int64)
     /// Taken back by its submitter before a final decision.
     case withdrawn(reason: String, by: String, at: Int64)
+    /// A level not yet decided handed from a holder who left the service to another leader, by the agency head.
+    case rerouted(level: Int, from: String, to: String, by: String, at: Int64)
 }
 
 /// What approvers ask of an approval.
@@ -156,6 +160,9 @@ public enum ApprovalCommand: Hashable, Sendable {
     case issue(recipients: [String], channel: Approval.IssueChannel, deadline: Int64, at: Int64)
     /// Withdraws the approval (its submitter, before a final decision).
     case withdraw(reason: String, at: Int64)
+    /// Hands `level` to `to` (the agency head), when its holder is no longer on any staff (`holderOnStaff`), and `to`
+    /// is a leader on staff (`toIsLeader`).
+    case reroute(level: Int, to: String, holderOnStaff: Bool, toIsLeader: Bool, at: Int64)
 }
 
 extension Approval {
@@ -284,6 +291,29 @@ extension Approval {
             guard !state.issued else { throw LedgerError(.invalidState, "the document was already issued") }
             guard !recipients.isEmpty else { throw LedgerError(.invalidCommand, "an issue names its recipients") }
             return [.issued(recipients: recipients, channel: channel, late: at > deadline, by: actor, at: at)]
+        case .reroute(let level, let to, let holderOnStaff, let toIsLeader, let at):
+            guard state.status == .pending || state.status == .returned else {
+                throw LedgerError(.invalidState, "only an approval awaiting a decision is re-routed (it is "
+                    + "\(state.status?.rawValue ?? "not requested"))")
+            }
+            guard level > state.approvedLevels, level <= state.chain.count else {
+                throw LedgerError(.invalidCommand, "level \(level) is not one still to decide (levels "
+                    + "\(state.approvedLevels + 1)–\(state.chain.count))")
+            }
+            let holder = state.chain[level - 1]
+            guard !holderOnStaff else {
+                throw LedgerError(.invalidState, "\(holder) is still on staff: level \(level) stays theirs (they may "
+                    + "delegate it)")
+            }
+            guard toIsLeader else { throw LedgerError(.invalidCommand, "\(to) is not a leader on staff today") }
+            guard to != state.submitter, !state.processors.contains(to) else {
+                throw LedgerError(.notPermitted, "four eyes: \(to) submitted or processed this subject and cannot "
+                    + "approve it")
+            }
+            guard !state.chain.contains(to) else {
+                throw LedgerError(.invalidCommand, "\(to) already holds a level of this approval")
+            }
+            return [.rerouted(level: level, from: holder, to: to, by: actor, at: at)]
         case .withdraw(let reason, let at):
             guard state.status == .pending || state.status == .returned else {
                 throw LedgerError(.invalidState, "only an approval awaiting a decision is withdrawn (it is "

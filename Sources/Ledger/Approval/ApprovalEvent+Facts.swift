@@ -13,6 +13,7 @@ extension ApprovalEvent {
         case .numbered: "DocumentNumbered.v1"
         case .issued: "DocumentIssued.v1"
         case .withdrawn: "ApprovalWithdrawn.v1"
+        case .rerouted: "ApprovalChainRerouted.v1"
         }
     }
 
@@ -99,6 +100,12 @@ extension ApprovalEvent {
             text("reason", reason)
             w.field("by", by)
             w.field("at", instant: at)
+        case .rerouted(let level, let from, let to, let by, let at):
+            w.field("level", level)
+            w.field("from", from)
+            w.field("to", to)
+            w.field("by", by)
+            w.field("at", instant: at)
         }
         guard let dataSubject, hasText else { return NewEvent(type, w) }
         return NewEvent(type: type, facts: w.finish(), personal: p.finish(), subject: dataSubject)
@@ -182,6 +189,9 @@ extension ApprovalEvent {
                                 late: try r.bool("late") ?? false, by: try r.string("by"), at: try r.instant("at")), nil)
             case "ApprovalWithdrawn.v1":
                 return (.withdrawn(reason: try text("reason") ?? "", by: try r.string("by"), at: try r.instant("at")), nil)
+            case "ApprovalChainRerouted.v1":
+                return (.rerouted(level: Int(try r.int("level")), from: try r.string("from"), to: try r.string("to"),
+                                  by: try r.string("by"), at: try r.instant("at")), nil)
             default: return nil
             }
         }

@@ -9,7 +9,7 @@ extension LedgerService {
 
     static let approvalCommands: Set<String> = [
         "approval.approve", "approval.return", "approval.reject", "approval.resubmit", "approval.sign", "approval.seal",
-        "approval.number", "approval.issue", "approval.withdraw", "approval.request",
+        "approval.number", "approval.issue", "approval.withdraw", "approval.request", "approval.reroute",
         "delegation.grant", "delegation.revoke",
     ]
 
@@ -158,14 +158,8 @@ extension LedgerService {
                 }
                 let calendar = try c.workingCalendar().calendar
                 let today = calendar.local(c.at).date
-                // The document is the agency's: the dossier's agency, or the submitter's for an outgoing document;
-                // only a clerk of that agency seals, numbers and issues it.
-                var agency: String?
-                if let subject, subject.hasPrefix("dossier-"), let dossier = UUID(uuidString: String(subject.dropFirst(8))) {
-                    agency = try DossierHandler(store: store).load(dossier).state.agencyID
-                } else if let unit = c.reference.assignment(of: state.submitter, on: today)?.unit {
-                    agency = c.reference.agency(ofUnit: unit)
-                }
+                // Only a clerk of the document's agency seals, numbers and issues it.
+                let agency = try approvalAgency(state, subject: subject, c, on: today)
                 guard let agency, let clerkUnit = c.reference.assignment(of: c.actor.staffID, on: today)?.unit,
                       c.reference.agency(ofUnit: clerkUnit) == agency else {
                     throw LedgerError(.notPermitted, "a clerk of \(agency ?? "the document's agency") handles its "
@@ -204,6 +198,20 @@ extension LedgerService {
                                       at: c.at)
                 }
             case "approval.withdraw": command = .withdraw(reason: try b.string("reason"), at: c.at)
+            case "approval.reroute":
+                // The agency head hands a level whose holder left the service to another leader on staff.
+                let today = try c.today()
+                let agency = try approvalAgency(state, subject: subject, c, on: today)
+                guard let agency, c.reference.head(of: agency, on: today) == c.actor.staffID else {
+                    throw LedgerError(.notPermitted, "the head of \(agency ?? "the approval's agency") re-routes its "
+                        + "approvals; \(c.actor.staffID) is not")
+                }
+                let level = Int(try b.int("level"))
+                let to = try b.string("to")
+                let holder = level >= 1 && level <= state.chain.count ? state.chain[level - 1] : ""
+                command = .reroute(level: level, to: to,
+                                   holderOnStaff: c.reference.assignment(of: holder, on: today) != nil,
+                                   toIsLeader: c.reference.assignment(of: to, on: today)?.isLeader == true, at: c.at)
             case "approval.approve":
                 command = .approve(at: c.at, comment: try b.optionalString("comment").flatMap { $0.isEmpty ? nil : $0 })
             case "approval.return": command = .returnForRevision(comments: try b.strings("comments"), at: c.at)
@@ -278,6 +286,14 @@ extension LedgerService {
             }
             return shares + guards + (register.map { [$0] } ?? [])
         }
+    }
+
+    /// The agency an approval belongs to: its dossier's, or for an outgoing document its submitter's (on `day`).
+    func approvalAgency(_ state: Approval, subject: String?, _ c: Command, on day: CivilDate) throws -> String? {
+        if let subject, subject.hasPrefix("dossier-"), let dossier = UUID(uuidString: String(subject.dropFirst(8))) {
+            return try DossierHandler(store: store).load(dossier).state.agencyID
+        }
+        return c.reference.assignment(of: state.submitter, on: day).flatMap { c.reference.agency(ofUnit: $0.unit) }
     }
 
     /// A signature's certificate from `body.certificate` ({serial, issuer, validFrom, validTo}): every new

@@ -1,0 +1,60 @@
+import EventStore
+import Foundation
+import Ledger
+import TestSupport
+import Testing
+
+@Suite("Approvals: a level whose holder left")
+struct ApprovalRerouteTests {
+    @Test("the agency head re-routes an undecided level of a departed holder to a leader on staff, four eyes kept")
+    func reroute() async throws {
+        let s = try await Scenario.make("reroute")
+        defer { s.remove() }
+        let id = UUID()
+        try await s.openDossier(id, submit: "2020-04-01T09:00:00", receive: "2020-04-01T10:00:00", assignee: "a-3")
+        let approval = JSONValue.string(UUID().uuidString)
+        let sha = JSONValue.string(String(repeating: "c", count: 64))
+        try await s.run("dossier.submitForApproval", "a-3", .specialist, "2020-04-03T09:00:00+07:00", [
+            "dossier": .string(id.uuidString), "approval": approval, "draftSha256": sha, "outcome": "grant"])
+        let early = try await s.refusal("approval.reroute", "a-1", .agencyHead, "2020-04-03T10:00:00+07:00",
+                                        ["approval": approval, "level": 1, "to": "a-20"])
+        #expect(early?.code == .invalidState && early?.message.contains("a-2 is still on staff") == true)
+
+        // The unit head a-2 leaves on Friday 3 April; a-20 heads A.P1 from Monday.
+        try await s.run("staff.end", "hr", .system, "2020-04-03T17:00:00+07:00", ["staff": "a-2", "lastDay": "2020-04-03"])
+        try await s.run("staff.assign", "hr", .system, "2020-04-03T17:05:00+07:00", [
+            "staff": "a-20", "unit": "A.P1", "position": "head", "leader": true, "from": "2020-04-06", "head": "a-1"])
+        let stuck = try await s.refusal("approval.approve", "a-20", .unitHead, "2020-04-06T08:00:00+07:00",
+                                        ["approval": approval])
+        #expect(stuck?.code == .notPermitted, "level 1 still names a-2")
+        let head = s.store.head
+        let byOther = try await s.refusal("approval.reroute", "a-20", .unitHead, "2020-04-06T08:05:00+07:00",
+                                          ["approval": approval, "level": 1, "to": "a-20"])
+        #expect(byOther?.code == .notPermitted && byOther?.message.contains("head of A") == true)
+        let toProcessor = try await s.refusal("approval.reroute", "a-1", .agencyHead, "2020-04-06T08:05:00+07:00",
+                                              ["approval": approval, "level": 1, "to": "a-3"])
+        #expect(toProcessor?.code == .invalidCommand, "a-3 is no leader")
+        let toHolder = try await s.refusal("approval.reroute", "a-1", .agencyHead, "2020-04-06T08:05:00+07:00",
+                                           ["approval": approval, "level": 1, "to": "a-1"])
+        #expect(toHolder?.code == .invalidCommand && toHolder?.message.contains("already holds a level") == true)
+        let noLevel = try await s.refusal("approval.reroute", "a-1", .agencyHead, "2020-04-06T08:05:00+07:00",
+                                          ["approval": approval, "level": 3, "to": "a-20"])
+        #expect(noLevel?.code == .invalidCommand)
+        #expect(s.store.head == head, "refusals write nothing")
+
+        try await s.run("approval.reroute", "a-1", .agencyHead, "2020-04-06T08:10:00+07:00",
+                        ["approval": approval, "level": 1, "to": "a-20"])
+        try await s.run("approval.approve", "a-20", .unitHead, "2020-04-06T08:20:00+07:00", ["approval": approval])
+        try await s.run("approval.approve", "a-1", .agencyHead, "2020-04-06T08:30:00+07:00", ["approval": approval])
+        try await s.run("approval.sign", "a-1", .agencyHead, "2020-04-06T08:40:00+07:00",
+                        ["approval": approval, "signedSha256": sha, "certificate": Scenario.certificate])
+        guard case .string(let text) = approval, let approvalID = UUID(uuidString: text) else { return }
+        let types = try s.store.readStream("approval-\(approvalID.uuidString.lowercased())", payloads: .none)
+            .map(\.record.eventType)
+        #expect(types == ["ApprovalRequested.v1", "ApprovalChainRerouted.v1", "ApprovalStepApproved.v1",
+                          "ApprovalStepApproved.v1", "DocumentDigitallySigned.v1"])
+        let decided = try await s.refusal("approval.reroute", "a-1", .agencyHead, "2020-04-06T09:00:00+07:00",
+                                          ["approval": approval, "level": 2, "to": "a-20"])
+        #expect(decided?.code == .invalidState, "a signed approval is not re-routed")
+    }
+}
