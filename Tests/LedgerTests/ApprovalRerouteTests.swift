@@ -11,11 +11,9 @@ struct ApprovalRerouteTests {
         let s = try await Scenario.make("reroute")
         defer { s.remove() }
         let id = UUID()
-        try await s.openDossier(id, submit: "2020-04-01T09:00:00", receive: "2020-04-01T10:00:00", assignee: "a-3")
-        let approval = JSONValue.string(UUID().uuidString)
-        let sha = JSONValue.string(String(repeating: "c", count: 64))
-        try await s.run("dossier.submitForApproval", "a-3", .specialist, "2020-04-03T09:00:00+07:00", [
-            "dossier": .string(id.uuidString), "approval": approval, "draftSha256": sha, "outcome": "grant"])
+        let approvalID = try await s.dossierAwaitingApproval(id)
+        let approval = JSONValue.string(approvalID.uuidString)
+        let sha = JSONValue.string(Scenario.draftSha256)
         let early = try await s.refusal("approval.reroute", "a-1", .agencyHead, "2020-04-03T10:00:00+07:00",
                                         ["approval": approval, "level": 1, "to": "a-20"])
         #expect(early?.code == .invalidState && early?.message.contains("a-2 is still on staff") == true)
@@ -48,7 +46,6 @@ struct ApprovalRerouteTests {
         try await s.run("approval.approve", "a-1", .agencyHead, "2020-04-06T08:30:00+07:00", ["approval": approval])
         try await s.run("approval.sign", "a-1", .agencyHead, "2020-04-06T08:40:00+07:00",
                         ["approval": approval, "signedSha256": sha, "certificate": Scenario.certificate])
-        guard case .string(let text) = approval, let approvalID = UUID(uuidString: text) else { return }
         let types = try s.store.readStream("approval-\(approvalID.uuidString.lowercased())", payloads: .none)
             .map(\.record.eventType)
         #expect(types == ["ApprovalRequested.v1", "ApprovalChainRerouted.v1", "ApprovalStepApproved.v1",

@@ -11,11 +11,7 @@ struct ApprovalTextTests {
         let s = try await Scenario.make("approval-text")
         defer { s.remove() }
         let id = UUID()
-        try await s.openDossier(id, submit: "2020-04-01T09:00:00", receive: "2020-04-01T10:00:00", assignee: "a-3")
-        let approval = UUID()
-        try await s.run("dossier.submitForApproval", "a-3", .specialist, "2020-04-03T09:00:00+07:00", [
-            "dossier": .string(id.uuidString), "approval": .string(approval.uuidString),
-            "draftSha256": .string(String(repeating: "c", count: 64)), "outcome": "grant"])
+        let approval = try await s.dossierAwaitingApproval(id)
         try await s.run("approval.return", "a-2", .unitHead, "2020-04-03T10:00:00+07:00", [
             "approval": .string(approval.uuidString), "comments": .array(["Ghi đúng địa chỉ của bà Trần Thị Bình"])])
         let stream = "approval-\(approval.uuidString.lowercased())"

@@ -99,6 +99,20 @@ public struct Scenario: Sendable {
                       Instant.format(at + 900, utcOffset: 25_200), ["dossier": d])
     }
 
+    /// The draft of every test approval: a SHA-256 of 64 `c`s.
+    public static let draftSha256 = String(repeating: "c", count: 64)
+
+    /// Opens a dossier as ``openDossier(_:submit:receive:assignee:)`` does (assignee `a-3`, 1 April) and has `a-3` submit
+    /// a draft granting it for approval on 3 April 09:00; returns the approval's id.
+    public func dossierAwaitingApproval(_ id: UUID) async throws -> UUID {
+        try await openDossier(id, submit: "2020-04-01T09:00:00", receive: "2020-04-01T10:00:00", assignee: "a-3")
+        let approval = UUID()
+        try await run("dossier.submitForApproval", "a-3", .specialist, "2020-04-03T09:00:00+07:00", [
+            "dossier": .string(id.uuidString), "approval": .string(approval.uuidString),
+            "draftSha256": .string(Self.draftSha256), "outcome": "grant"])
+        return approval
+    }
+
     /// Closes the store and removes the directory.
     public func remove() {
         store.close()
