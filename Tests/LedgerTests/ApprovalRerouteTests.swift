@@ -34,7 +34,7 @@ struct ApprovalRerouteTests {
         #expect(toProcessor?.code == .invalidCommand, "a-3 is no leader")
         let toHolder = try await s.refusal("approval.reroute", "a-1", .agencyHead, "2020-04-06T08:05:00+07:00",
                                            ["approval": approval, "level": 1, "to": "a-1"])
-        #expect(toHolder?.code == .invalidCommand && toHolder?.message.contains("already holds a level") == true)
+        #expect(toHolder?.code == .invalidCommand && toHolder?.message.contains("already holds or approved a level") == true)
         let noLevel = try await s.refusal("approval.reroute", "a-1", .agencyHead, "2020-04-06T08:05:00+07:00",
                                           ["approval": approval, "level": 3, "to": "a-20"])
         #expect(noLevel?.code == .invalidCommand)
@@ -53,5 +53,43 @@ struct ApprovalRerouteTests {
         let decided = try await s.refusal("approval.reroute", "a-1", .agencyHead, "2020-04-06T09:00:00+07:00",
                                           ["approval": approval, "level": 2, "to": "a-20"])
         #expect(decided?.code == .invalidState, "a signed approval is not re-routed")
+    }
+
+    @Test("the signer left after every level was approved: the last level is re-routed and its new holder signs")
+    func signerLeft() throws {
+        var approved = Approval()
+        approved.status = .approved
+        approved.submitter = "p"
+        approved.processors = ["p"]
+        approved.chain = ["unitHead", "director"]
+        approved.approvedLevels = 2
+        approved.approvers = ["unitHead", "deputy"]
+        approved.draftSha256 = String(repeating: "a", count: 64)
+        let moved = try Approval.decide(approved, .reroute(level: 2, to: "newDirector", holderOnStaff: false,
+                                                           toIsLeader: true, at: 1), by: "agencyHead")
+        #expect(moved == [.rerouted(level: 2, from: "director", to: "newDirector", by: "agencyHead", at: 1)])
+        let rerouted = Approval.evolve(approved, moved[0])
+        let signed = try Approval.decide(rerouted, .sign(signedSha256: approved.draftSha256, at: 2), by: "newDirector")
+        #expect(signed == [.signed(signer: "newDirector", capacity: nil, signedSha256: approved.draftSha256, at: 2)])
+        #expect(throws: LedgerError.self, "the departed director no longer signs") {
+            try Approval.decide(rerouted, .sign(signedSha256: approved.draftSha256, at: 2), by: "director")
+        }
+        #expect(throws: LedgerError.self, "level 1 was decided") {
+            try Approval.decide(approved, .reroute(level: 1, to: "x", holderOnStaff: false, toIsLeader: true, at: 1),
+                                by: "agencyHead")
+        }
+        let approverAgain = #expect(throws: LedgerError.self, "a delegate who approved a level takes no other") {
+            try Approval.decide(approved, .reroute(level: 2, to: "deputy", holderOnStaff: false, toIsLeader: true, at: 1),
+                                by: "agencyHead")
+        }
+        #expect(approverAgain?.message.contains("approved a level") == true)
+        // A stored event naming a level outside the chain is refused when read, never trapping the fold.
+        var w = Facts.Writer()
+        w.field("level", 0)
+        w.field("from", "a")
+        w.field("to", "b")
+        w.field("by", "c")
+        w.field("at", instant: 1)
+        #expect(throws: Facts.DecodingError.self) { try ApprovalEvent.decode(type: "ApprovalChainRerouted.v1", facts: w.finish()) }
     }
 }

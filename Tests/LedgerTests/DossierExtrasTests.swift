@@ -402,7 +402,7 @@ struct DossierExtrasTests {
         #expect(try DossierEvent(type: refusal.record.eventType, facts: refusal.facts ?? [], personal: nil)
             == .intakeRefused(reason: "không thuộc thẩm quyền", at: Instant.parse("2020-04-01T09:30:00+07:00")!,
                               code: .notInScope, legalBasis: "Điều 19 NĐ 61/2018",
-                              slipRef: "03/" + refused.uuidString.lowercased().prefix(8)))
+                              slipRef: "03/" + refused.uuidString.lowercased().filter { $0 != "-" }.prefix(12)))
     }
 
     @Test("slips are numbered: Mẫu 01 by the receipt code, Mẫu 02 by the dossier and round, or as the desk numbers them")
@@ -429,7 +429,7 @@ struct DossierExtrasTests {
             default: nil
             }
         }
-        let short = String(id.uuidString.lowercased().prefix(8))
+        let short = String(id.uuidString.lowercased().filter { $0 != "-" }.prefix(12))
         let receipt = try #require(try DossierHandler(store: s.store).load(id).state.receiptCode)
         #expect(slips == ["02/\(short)-1", "MC-2020/117", "01/\(receipt)"])
     }

@@ -115,9 +115,12 @@ public final class StateStore: Sendable {
         case ENOSPC, EDQUOT:
             throw StoreError(.diskFull, "the state store at \(path) cannot reserve \(reserve >> 20) MiB past its data "
                 + "(\(String(cString: strerror(error)))): the disk is full; nothing was written, free space and retry")
-        default:
-            // The filesystem cannot preallocate (EOPNOTSUPP, EINVAL): no reserve, as before it existed.
+        case EOPNOTSUPP, EINVAL:
+            // The filesystem cannot preallocate: no reserve, as before it existed.
             allocated.withLock { $0 = .max }
+        default:
+            throw StoreError(.storage, "the state store at \(path) cannot reserve space past its data: "
+                + String(cString: strerror(error)))
         }
     }
 

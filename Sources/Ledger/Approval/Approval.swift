@@ -65,6 +65,8 @@ public struct Approval: Hashable, Sendable {
     public var issued = false
     /// The draft's grading, when it is state-secret material.
     public var securityLevel: SecurityLevel?
+    /// Everyone who approved a level (holders and delegates): none of them takes another level by a re-routing.
+    public var approvers: Set<String> = []
 
     /// Creates one.
     public init() {}
@@ -81,8 +83,9 @@ public struct Approval: Hashable, Sendable {
             a.chain = chain
             a.draftSha256 = sha
             a.approvedLevels = 0
-        case .stepApproved(let level, _, _, _, _):
+        case .stepApproved(let level, let approver, _, _, _):
             a.approvedLevels = level
+            a.approvers.insert(approver)
             if level == a.chain.count { a.status = .approved }
         case .returnedForRevision(let level, _, _, _):
             a.status = .returned
@@ -106,7 +109,8 @@ public struct Approval: Hashable, Sendable {
         case .withdrawn:
             a.status = .withdrawn
         case .rerouted(let level, _, let to, _, _):
-            a.chain[level - 1] = to
+            // (The decoder refuses a level outside the chain; a stray one changes nothing.)
+            if a.chain.indices.contains(level - 1) { a.chain[level - 1] = to }
         }
         return a
     }
@@ -161,7 +165,7 @@ public enum ApprovalCommand: Hashable, Sendable {
     /// Withdraws the approval (its submitter, before a final decision).
     case withdraw(reason: String, at: Int64)
     /// Hands `level` to `to` (the agency head), when its holder is no longer on any staff (`holderOnStaff`), and `to`
-    /// is a leader on staff (`toIsLeader`).
+    /// is a leader on the staff of the approval's agency (`toIsLeader`).
     case reroute(level: Int, to: String, holderOnStaff: Bool, toIsLeader: Bool, at: Int64)
 }
 
@@ -292,13 +296,20 @@ extension Approval {
             guard !recipients.isEmpty else { throw LedgerError(.invalidCommand, "an issue names its recipients") }
             return [.issued(recipients: recipients, channel: channel, late: at > deadline, by: actor, at: at)]
         case .reroute(let level, let to, let holderOnStaff, let toIsLeader, let at):
-            guard state.status == .pending || state.status == .returned else {
-                throw LedgerError(.invalidState, "only an approval awaiting a decision is re-routed (it is "
-                    + "\(state.status?.rawValue ?? "not requested"))")
+            // A level still to decide; once all are approved, the last (whose holder signs) until it is signed.
+            let open: ClosedRange<Int>? = switch state.status {
+            case .pending?, .returned?: state.approvedLevels < state.chain.count
+                ? (state.approvedLevels + 1)...state.chain.count : nil
+            case .approved?: state.chain.count...state.chain.count
+            default: nil
             }
-            guard level > state.approvedLevels, level <= state.chain.count else {
-                throw LedgerError(.invalidCommand, "level \(level) is not one still to decide (levels "
-                    + "\(state.approvedLevels + 1)–\(state.chain.count))")
+            guard let open else {
+                throw LedgerError(.invalidState, "only an approval awaiting a decision or a signature is re-routed (it "
+                    + "is \(state.status?.rawValue ?? "not requested"))")
+            }
+            guard open.contains(level) else {
+                throw LedgerError(.invalidCommand, "level \(level) is not one still to decide or sign (levels "
+                    + "\(open.lowerBound)–\(open.upperBound))")
             }
             let holder = state.chain[level - 1]
             guard !holderOnStaff else {
@@ -310,8 +321,8 @@ extension Approval {
                 throw LedgerError(.notPermitted, "four eyes: \(to) submitted or processed this subject and cannot "
                     + "approve it")
             }
-            guard !state.chain.contains(to) else {
-                throw LedgerError(.invalidCommand, "\(to) already holds a level of this approval")
+            guard !state.chain.contains(to), !state.approvers.contains(to) else {
+                throw LedgerError(.invalidCommand, "\(to) already holds or approved a level of this approval")
             }
             return [.rerouted(level: level, from: holder, to: to, by: actor, at: at)]
         case .withdraw(let reason, let at):

@@ -190,7 +190,9 @@ extension ApprovalEvent {
             case "ApprovalWithdrawn.v1":
                 return (.withdrawn(reason: try text("reason") ?? "", by: try r.string("by"), at: try r.instant("at")), nil)
             case "ApprovalChainRerouted.v1":
-                return (.rerouted(level: Int(try r.int("level")), from: try r.string("from"), to: try r.string("to"),
+                let level = try r.int("level")
+                guard level >= 1, level <= 1_000 else { throw Facts.DecodingError(what: "level \(level)", offset: 0) }
+                return (.rerouted(level: Int(level), from: try r.string("from"), to: try r.string("to"),
                                   by: try r.string("by"), at: try r.instant("at")), nil)
             default: return nil
             }

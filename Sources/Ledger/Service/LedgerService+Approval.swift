@@ -151,6 +151,7 @@ extension LedgerService {
             let (state, subject, version) = try approval(id)
             let command: ApprovalCommand
             var register: PlannedAppend?
+            var extraGuards = [PlannedAppend]()
             switch c.envelope.type {
             case "approval.number", "approval.issue", "approval.seal":
                 guard [.clerk, .oneStopOfficer].contains(c.actor.role) else {
@@ -209,9 +210,18 @@ extension LedgerService {
                 let level = Int(try b.int("level"))
                 let to = try b.string("to")
                 let holder = level >= 1 && level <= state.chain.count ? state.chain[level - 1] : ""
+                let newHolder = c.reference.assignment(of: to, on: today)
                 command = .reroute(level: level, to: to,
                                    holderOnStaff: c.reference.assignment(of: holder, on: today) != nil,
-                                   toIsLeader: c.reference.assignment(of: to, on: today)?.isLeader == true, at: c.at)
+                                   toIsLeader: newHolder?.isLeader == true
+                                       && newHolder.flatMap { c.reference.agency(ofUnit: $0.unit) } == agency,
+                                   at: c.at)
+                // Both officials' staff streams are guarded: a departure or an assignment racing the decision retries.
+                for person in Set([holder, to]) where !person.isEmpty {
+                    let stream = "staff-\(person)"
+                    extraGuards.append(PlannedAppend(stream: stream, readVersion: try store.streamInfo(stream)?.version ?? 0,
+                                                     events: []))
+                }
             case "approval.approve":
                 command = .approve(at: c.at, comment: try b.optionalString("comment").flatMap { $0.isEmpty ? nil : $0 })
             case "approval.return": command = .returnForRevision(comments: try b.strings("comments"), at: c.at)
@@ -284,7 +294,7 @@ extension LedgerService {
                                                 events: moved.map { NewEvent(type: $0.type, facts: $0.encoded.facts) }))
                 }
             }
-            return shares + guards + (register.map { [$0] } ?? [])
+            return shares + guards + extraGuards + (register.map { [$0] } ?? [])
         }
     }
 
@@ -293,7 +303,9 @@ extension LedgerService {
         if let subject, subject.hasPrefix("dossier-"), let dossier = UUID(uuidString: String(subject.dropFirst(8))) {
             return try DossierHandler(store: store).load(dossier).state.agencyID
         }
-        return c.reference.assignment(of: state.submitter, on: day).flatMap { c.reference.agency(ofUnit: $0.unit) }
+        // The submitter's assignment that day, else their last one (a submitter who has left).
+        let assignment = c.reference.assignment(of: state.submitter, on: day) ?? c.reference.assignments[state.submitter]?.last
+        return assignment.flatMap { c.reference.agency(ofUnit: $0.unit) }
     }
 
     /// A signature's certificate from `body.certificate` ({serial, issuer, validFrom, validTo}): every new

@@ -302,8 +302,8 @@ extension LedgerService {
         return text
     }
 
-    /// A dossier's short id for slip numbers before it has a receipt code: its first eight hex digits.
-    static func shortID(_ id: UUID) -> String { String(id.uuidString.lowercased().prefix(8)) }
+    /// A dossier's short id for slip numbers before it has a receipt code: its first twelve hex digits (48 bits).
+    static func shortID(_ id: UUID) -> String { String(id.uuidString.lowercased().filter { $0 != "-" }.prefix(12)) }
 
     /// Folds an approval stream: its state, the subject it names, its version.
     func approval(_ id: UUID) throws -> (Approval, String?, UInt64) {

@@ -366,11 +366,13 @@ public final class ProjectionRunner: Sendable {
                 continue
             } catch is CancellationError {
                 return
+            } catch let error as StoreError where error.code == .closed {
+                return
             } catch {
                 // Not one projection's failure (reading the log, or a state store that cannot be written, e.g. a
-                // full disk): reported, then tried again, waiting longer each time up to 30 s.
+                // full disk): reported (as projection `*`), then tried again, waiting longer each time up to 30 s.
                 stopped(ProjectionStopped(projection: "*", reason: "catching up: \(error); trying again in \(pause)"))
-                try await Task.sleep(for: pause)
+                do { try await Task.sleep(for: pause) } catch { return }
                 pause = min(pause * 2, .seconds(30))
                 continue
             }

@@ -176,6 +176,10 @@ struct ProjectionFollower: Service {
     func run() async throws {
         try await cancelWhenGracefulShutdown {
             try await runner.follow { stop in
+                guard stop.projection != "*" else {
+                    logger.warning("projections could not catch up; trying again", metadata: ["reason": "\(stop.reason)"])
+                    return
+                }
                 logger.error("projection stopped; once the cause is fixed (a full disk: space freed), restart the daemon, or rebuild the projection if its data was at fault",
                              metadata: ["projection": "\(stop.projection)", "reason": "\(stop.reason)"])
             }
