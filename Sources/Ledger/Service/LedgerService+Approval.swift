@@ -258,8 +258,7 @@ extension LedgerService {
                                              onsite: onsite)
             // A dossier's draft: free text goes in the personal part under the applicant's subject.
             var dataSubject: UUID?
-            if events.contains(where: \.carriesFreeText), let subject, subject.hasPrefix("dossier-"),
-               let dossier = UUID(uuidString: String(subject.dropFirst(8))) {
+            if events.contains(where: \.carriesFreeText), let dossier = Self.dossierID(ofSubject: subject) {
                 let handler = DossierHandler(store: store)
                 dataSubject = try handler.personalSubject(try handler.load(dossier).state, dossier: dossier,
                                                           commandID: c.context.commandID)
@@ -268,7 +267,7 @@ extension LedgerService {
                                         events: events.map { $0.new(dataSubject: dataSubject) })]
             // A return or a rejection sends a dossier's draft back to its processor; a revised draft resubmitted to
             // the same approval puts the dossier back in it (awaiting approval, with the new draft's hash).
-            if let subject, subject.hasPrefix("dossier-"), let dossier = UUID(uuidString: String(subject.dropFirst(8))),
+            if let subject, let dossier = Self.dossierID(ofSubject: subject),
                let event = events.first
             {
                 var change: DossierCommand?
@@ -298,9 +297,15 @@ extension LedgerService {
         }
     }
 
+    /// The dossier an approval decides, from the subject its request names (`dossier-<id>`), or `nil`.
+    static func dossierID(ofSubject subject: String?) -> UUID? {
+        guard let subject, subject.hasPrefix("dossier-") else { return nil }
+        return UUID(uuidString: String(subject.dropFirst(8)))
+    }
+
     /// The agency an approval belongs to: its dossier's, or for an outgoing document its submitter's (on `day`).
     func approvalAgency(_ state: Approval, subject: String?, _ c: Command, on day: CivilDate) throws -> String? {
-        if let subject, subject.hasPrefix("dossier-"), let dossier = UUID(uuidString: String(subject.dropFirst(8))) {
+        if let dossier = Self.dossierID(ofSubject: subject) {
             return try DossierHandler(store: store).load(dossier).state.agencyID
         }
         // The submitter's assignment that day, else their last one (a submitter who has left).
