@@ -41,9 +41,17 @@ struct CrashTests {
             try process.run()
             try out.fileHandleForWriting.close()
             try err.fileHandleForWriting.close()
-            async let output = readToEnd(out.fileHandleForReading)
+            // The kill lands at a random moment after the helper said it is appending (not after its start: on a
+            // loaded machine opening the store can take longer than the window).
+            let (started, start) = AsyncStream.makeStream(of: Void.self)
+            async let output = readToEnd(out.fileHandleForReading) {
+                start.yield()
+                start.finish()
+            }
             async let errors = readToEnd(err.fileHandleForReading)
-            try await Task.sleep(for: .milliseconds(Int.random(in: 150...600)))
+            var waiting = started.makeAsyncIterator()
+            _ = await waiting.next()
+            try await Task.sleep(for: .milliseconds(Int.random(in: 50...450)))
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
             let stderr = String(decoding: await errors, as: UTF8.self)

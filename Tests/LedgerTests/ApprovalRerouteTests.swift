@@ -63,7 +63,7 @@ struct ApprovalRerouteTests {
         approved.processors = ["p"]
         approved.chain = ["unitHead", "director"]
         approved.approvedLevels = 2
-        approved.approvers = ["unitHead", "deputy"]
+        approved.approvedBy = [1: "deputy", 2: "unitHead"]
         approved.draftSha256 = String(repeating: "a", count: 64)
         let moved = try Approval.decide(approved, .reroute(level: 2, to: "newDirector", holderOnStaff: false,
                                                            toIsLeader: true, at: 1), by: "agencyHead")

@@ -91,6 +91,29 @@ struct ApprovalTests {
         #expect(throws: LedgerError.self) { try Approval.decide(pending, .approve(at: 2), by: "officer") }
     }
 
+    @Test("four eyes across delegations: whoever approved one level decides no other, until a revision reopens it")
+    func oneLevelEach() throws {
+        // The deputy holds delegations from both holders; having approved level 1 for the unit head, it may not
+        // approve level 2 for the director.
+        let delegations = [
+            Delegation(from: "unitHead", to: "deputy", capacity: .kt, validFrom: 100, validTo: 200, recordedAt: 90),
+            Delegation(from: "director", to: "deputy", capacity: .kt, validFrom: 100, validTo: 200, recordedAt: 90),
+        ]
+        let first = try Self.run(Self.requested + [(.approve(at: 110), "deputy")], delegations: delegations)
+        #expect(first.approvedBy == [1: "deputy"])
+        let twice = #expect(throws: LedgerError.self) {
+            try Approval.decide(first, .approve(at: 120), by: "deputy", delegations: delegations)
+        }
+        #expect(twice?.message.contains("already approved level 1") == true)
+        // Returned and resubmitted from level 1: the first approval no longer stands, and level 1 is open to it again.
+        let returned = try Self.run(Self.requested + [(.approve(at: 110), "deputy"),
+                                                      (.returnForRevision(comments: ["x"], at: 120), "director"),
+                                                      (.resubmit(draftSha256: Self.revised, at: 130), "officer")],
+                                    delegations: delegations)
+        #expect(returned.approvedBy.isEmpty)
+        #expect(try Approval.decide(returned, .approve(at: 140), by: "deputy", delegations: delegations).count == 1)
+    }
+
     @Test("a return goes back to the submitter, who must change the draft; a rejection is final")
     func returnsAndRejections() throws {
         let returned = try Self.run(Self.requested + [(.returnForRevision(comments: ["Sửa căn cứ pháp lý"], at: 110), "unitHead")])

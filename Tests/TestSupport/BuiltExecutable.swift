@@ -18,6 +18,28 @@ public func readToEnd(_ handle: FileHandle) async -> Data {
     }
 }
 
+/// Reads a file handle to its end on a thread of its own, calling `firstLine` once: when the first newline arrives,
+/// or at the end if none does (so a caller waiting on it is never left waiting).
+public func readToEnd(_ handle: FileHandle, firstLine: @escaping @Sendable () -> Void) async -> Data {
+    await withCheckedContinuation { continuation in
+        Thread {
+            var data = Data()
+            var told = false
+            while true {
+                let chunk = handle.availableData
+                if chunk.isEmpty { break }
+                data.append(chunk)
+                if !told, chunk.contains(UInt8(ascii: "\n")) {
+                    told = true
+                    firstLine()
+                }
+            }
+            if !told { firstLine() }
+            continuation.resume(returning: data)
+        }.start()
+    }
+}
+
 /// Runs an executable to its end; returns (exit status, standard output, standard error).
 public func runProcess(_ executable: URL, _ arguments: [String]) async throws -> (Int32, String, String) {
     let process = Process()

@@ -65,8 +65,11 @@ public struct Approval: Hashable, Sendable {
     public var issued = false
     /// The draft's grading, when it is state-secret material.
     public var securityLevel: SecurityLevel?
-    /// Everyone who approved a level (holders and delegates): none of them takes another level by a re-routing.
-    public var approvers: Set<String> = []
+    /// Who approved each level standing (holders or delegates): nobody decides two levels of one approval.
+    public var approvedBy: [Int: String] = [:]
+
+    /// Everyone whose approval of a level stands.
+    public var approvers: Set<String> { Set(approvedBy.values) }
 
     /// Creates one.
     public init() {}
@@ -85,7 +88,7 @@ public struct Approval: Hashable, Sendable {
             a.approvedLevels = 0
         case .stepApproved(let level, let approver, _, _, _):
             a.approvedLevels = level
-            a.approvers.insert(approver)
+            a.approvedBy[level] = approver
             if level == a.chain.count { a.status = .approved }
         case .returnedForRevision(let level, _, _, _):
             a.status = .returned
@@ -94,6 +97,8 @@ public struct Approval: Hashable, Sendable {
             a.status = .pending
             a.draftSha256 = sha
             a.approvedLevels = max(0, restart - 1)
+            // The levels from the restart on are decided again: their approvals no longer stand.
+            a.approvedBy = a.approvedBy.filter { $0.key < restart }
         case .rejected:
             a.status = .rejected
         case .sealed:
@@ -192,6 +197,10 @@ extension Approval {
             guard actor != state.submitter, !state.processors.contains(actor) else {
                 throw LedgerError(.notPermitted, "four eyes: \(actor) submitted or processed this subject and cannot "
                     + "approve it")
+            }
+            if let earlier = state.approvedBy.first(where: { $0.value == actor && $0.key != level }) {
+                throw LedgerError(.notPermitted, "four eyes: \(actor) already approved level \(earlier.key) of this "
+                    + "approval and cannot decide level \(level) too")
             }
             var capacity: Delegation.Capacity?
             if actor != holder {
