@@ -73,13 +73,25 @@ struct StaffDepartureTests {
         #expect(toLastDay.filter { $0.person == "a-9" }.count == 1, "on staff on the period's last day, listed once")
         #expect(toLastDay.first { $0.person == "a-9" }?.leftOn == nil)
 
+        // Once the unit head a-2 has left, a-3's leave is decided by the agency head, not by a-2.
+        let leave = UUID().uuidString
+        try await s.run("leave.request", "a-3", .specialist, "2020-04-06T08:00:00+07:00", [
+            "leave": .string(leave), "kind": "ANNUAL", "from": "2020-04-09", "to": "2020-04-09",
+            "emailMessageId": "<leave-9@mail.a.gov.vn>"])
+        try await s.run("staff.end", "hr", .system, "2020-04-06T17:20:00+07:00", ["staff": "a-2", "lastDay": "2020-04-06"])
+        let byDeparted = try await s.refusal("leave.approve", "a-2", .unitHead, "2020-04-07T08:00:00+07:00",
+                                             ["leave": .string(leave), "person": "a-3"])
+        #expect(byDeparted?.code == .notPermitted, "a head who has left decides nothing")
+        try await s.run("leave.approve", "a-1", .agencyHead, "2020-04-07T08:05:00+07:00",
+                        ["leave": .string(leave), "person": "a-3"])
+
         // Nobody departed heads a newcomer; taken on again later, the earlier departure still shows in April.
         let headless = try await s.refusal("staff.assign", "hr", .system, "2020-04-07T09:00:00+07:00", [
             "staff": "a-10", "unit": "A.P1", "position": "officer", "leader": false, "from": "2020-04-07",
             "head": "a-9"])
         #expect(headless?.code == .notFound && headless?.message.contains("a-9 is on no unit's staff on 2020-04-07") == true)
         try await s.run("staff.assign", "hr", .system, "2020-05-04T09:00:00+07:00", [
-            "staff": "a-9", "unit": "A.P1", "position": "officer", "leader": false, "from": "2020-05-04", "head": "a-2"])
+            "staff": "a-9", "unit": "A.P1", "position": "officer", "leader": false, "from": "2020-05-04", "head": "a-1"])
         try model.runner.catchUp()
         let again = try model.evaluations(agency: "A", period: .month(year: 2020, month: 4))
         #expect(again.filter { $0.person == "a-9" }.map(\.leftOn) == [CivilDate("2020-04-06")])

@@ -152,8 +152,11 @@ extension LedgerService {
                 let id = try b.uuid("leave")
                 var deciders = Set<String>()
                 var guards = [PlannedAppend]()
+                // The requester's assignment today, else their last (someone who has left still has leave to settle);
+                // a direct head who has left decides nothing (the agency head does).
                 let assignment = c.reference.assignment(of: requester, on: today)
-                if let head = assignment?.directHead {
+                    ?? c.reference.assignments[requester]?.last
+                if let head = assignment?.directHead, c.reference.assignment(of: head, on: today) != nil {
                     deciders.insert(head)
                     // A delegate of the direct head, in force now, decides too (domain.md §3.2).
                     let stream = Delegation.stream(from: head)
