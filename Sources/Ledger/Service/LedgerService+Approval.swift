@@ -256,43 +256,42 @@ extension LedgerService {
             }
             let events = try Approval.decide(state, command, by: c.actor.staffID, delegations: delegations,
                                              onsite: onsite)
-            // A dossier's draft: free text goes in the personal part under the applicant's subject.
-            var dataSubject: UUID?
-            if events.contains(where: \.carriesFreeText), let dossier = Self.dossierID(ofSubject: subject) {
-                let handler = DossierHandler(store: store)
-                dataSubject = try handler.personalSubject(try handler.load(dossier).state, dossier: dossier,
-                                                          commandID: c.context.commandID)
+            // A dossier's draft: a return or a rejection sends it back to its processor, a revised draft resubmitted
+            // to the same approval puts the dossier back in it (awaiting approval, with the new draft's hash), and
+            // free text goes in the personal part under the applicant's subject. The dossier is read once for both.
+            var change: DossierCommand?
+            switch events.first {
+            case .returnedForRevision?: change = .approvalReturned(approvalID: id, rejected: false, at: c.at)
+            case .withdrawn?: change = .approvalWithdrawn(approvalID: id, at: c.at)
+            case .rejected?: change = .approvalReturned(approvalID: id, rejected: true, at: c.at)
+            case .resubmitted(let sha, _, _, _)?:
+                change = .submitForApproval(approvalID: id, draftSha256: sha,
+                                            outcome: try b.choice("outcome", ProposedOutcome.self), at: c.at)
+            default: break
             }
-            var shares = [PlannedAppend(stream: "approval-\(id.uuidString.lowercased())", readVersion: version,
-                                        events: events.map { $0.new(dataSubject: dataSubject) })]
-            // A return or a rejection sends a dossier's draft back to its processor; a revised draft resubmitted to
-            // the same approval puts the dossier back in it (awaiting approval, with the new draft's hash).
-            if let subject, let dossier = Self.dossierID(ofSubject: subject),
-               let event = events.first
-            {
-                var change: DossierCommand?
-                switch event {
-                case .returnedForRevision: change = .approvalReturned(approvalID: id, rejected: false, at: c.at)
-                case .withdrawn: change = .approvalWithdrawn(approvalID: id, at: c.at)
-                case .rejected: change = .approvalReturned(approvalID: id, rejected: true, at: c.at)
-                case .resubmitted(let sha, _, _, _):
-                    change = .submitForApproval(approvalID: id, draftSha256: sha,
-                                                outcome: try b.choice("outcome", ProposedOutcome.self), at: c.at)
-                default: break
+            let freeText = events.contains(where: \.carriesFreeText)
+            var dossierShare: PlannedAppend?
+            var dataSubject: UUID?
+            if let subject, let dossier = Self.dossierID(ofSubject: subject), change != nil || freeText {
+                let handler = DossierHandler(store: store)
+                let (dossierState, dossierVersion) = try handler.load(dossier)
+                if freeText {
+                    dataSubject = try handler.personalSubject(dossierState, dossier: dossier,
+                                                              commandID: c.context.commandID)
                 }
                 if let change {
-                    let (dossierState, dossierVersion) = try DossierHandler(store: store).load(dossier)
                     // A withdrawal after a return finds the dossier back in processing already: nothing to move.
                     let waiting = dossierState.status == .pendingApproval && dossierState.approvalID == id
-                    if case .approvalWithdrawn = change, !waiting {
-                        return shares + guards
-                            + [PlannedAppend(stream: subject, readVersion: dossierVersion, events: [])]
-                    }
-                    let moved = try Dossier.decide(dossierState, change, by: c.actor)
-                    shares.append(PlannedAppend(stream: subject, readVersion: dossierVersion,
-                                                events: moved.map { NewEvent(type: $0.type, facts: $0.encoded.facts) }))
+                    var nothingToMove = false
+                    if case .approvalWithdrawn = change { nothingToMove = !waiting }
+                    let moved = nothingToMove ? [] : try Dossier.decide(dossierState, change, by: c.actor)
+                    dossierShare = PlannedAppend(stream: subject, readVersion: dossierVersion,
+                                                 events: moved.map { NewEvent(type: $0.type, facts: $0.encoded.facts) })
                 }
             }
+            let shares = [PlannedAppend(stream: "approval-\(id.uuidString.lowercased())", readVersion: version,
+                                        events: events.map { $0.new(dataSubject: dataSubject) })]
+                + (dossierShare.map { [$0] } ?? [])
             return shares + guards + extraGuards + (register.map { [$0] } ?? [])
         }
     }
