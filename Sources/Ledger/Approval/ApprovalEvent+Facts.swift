@@ -133,13 +133,7 @@ extension ApprovalEvent {
             switch type {
             case "ApprovalRequested.v1":
                 // Without a subjectType (older events, and dossiers' drafts) the subject is a dossier's result.
-                var kind = Delegation.Subject.dossierResult
-                if let text = try r.optionalString("subjectType") {
-                    guard let k = Delegation.Subject(rawValue: text) else {
-                        throw Facts.DecodingError(what: "subjectType", offset: 0)
-                    }
-                    kind = k
-                }
+                let kind = try r.optionalChoice("subjectType", Delegation.Subject.self) ?? .dossierResult
                 return (.requested(submitter: try r.string("submitter"), processors: try r.strings("processors"),
                                    chain: try r.strings("chain"), draftSha256: try r.string("draftSha256"),
                                    at: try r.instant("at"), kind: kind,

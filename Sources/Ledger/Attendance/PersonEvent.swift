@@ -179,11 +179,7 @@ public enum PersonEvent: Hashable, Sendable {
                 let at = try r.instant("at")
                 // Upcast: v1 (session-1 stores) had no date; it is the local date (UTC+7) of the check-in.
                 let day = type == "CheckedIn.v1" ? WorkingCalendar().local(at).date : try date(r, "date")
-                var source: CheckInSource?
-                if let text = try r.optionalString("source") {
-                    guard let s = CheckInSource(rawValue: text) else { throw Facts.DecodingError(what: "source", offset: 0) }
-                    source = s
-                }
+                let source = try r.optionalChoice("source", CheckInSource.self)
                 return .checkedIn(unit: try r.string("unit"), location: location, date: day, at: at, source: source)
             case "CheckedOut.v1": return .checkedOut(date: try date(r, "date"), at: try r.instant("at"))
             case "ProgressReported.v1":
@@ -202,11 +198,7 @@ public enum PersonEvent: Hashable, Sendable {
                 return .progressReported(date: try date(r, "date"), to: try r.string("to"), items: items,
                                          at: try r.instant("at"))
             case "LeaveRequested.v1":
-                var halfDay: HalfDay?
-                if let text = try r.optionalString("halfDay") {
-                    guard let h = HalfDay(rawValue: text) else { throw Facts.DecodingError(what: "halfDay", offset: 0) }
-                    halfDay = h
-                }
+                let halfDay = try r.optionalChoice("halfDay", HalfDay.self)
                 return .leaveRequested(id: try r.uuid("leave"), kind: try r.string("kind"), from: try date(r, "from"),
                                        to: try date(r, "to"), halfDay: halfDay,
                                        emailMessageID: try r.optionalString("emailMessageId"), at: try r.instant("at"))
@@ -220,22 +212,12 @@ public enum PersonEvent: Hashable, Sendable {
             case "LeaveCancelled.v1":
                 return .leaveCancelled(id: try r.uuid("leave"), by: try r.string("by"), at: try r.instant("at"))
             case "DutyExceptionRequested.v1":
-                var kind = ExceptionKind.extraOnsite
-                if let text = try r.optionalString("kind") {
-                    guard let k = ExceptionKind(rawValue: text) else { throw Facts.DecodingError(what: "kind", offset: 0) }
-                    kind = k
-                }
+                let kind = try r.optionalChoice("kind", ExceptionKind.self) ?? .extraOnsite
                 return .exceptionRequested(id: try r.uuid("exception"), date: try date(r, "date"), kind: kind,
                                            beyondCap: try r.bool("beyondCap") ?? false, reason: try r.string("reason"),
                                            at: try r.instant("at"), swapWith: try r.optionalString("swapWith"))
             case "DutyExceptionGranted.v1", "DutyExceptionDenied.v1":
-                var denial: ExceptionDenial?
-                if let text = try r.optionalString("reasonCode") {
-                    guard let d = ExceptionDenial(rawValue: text) else {
-                        throw Facts.DecodingError(what: "reasonCode", offset: 0)
-                    }
-                    denial = d
-                }
+                let denial = try r.optionalChoice("reasonCode", ExceptionDenial.self)
                 return .exceptionDecided(id: try r.uuid("exception"), granted: type == "DutyExceptionGranted.v1",
                                          by: try r.string("by"), at: try r.instant("at"), denial: denial)
             default: return nil

@@ -546,10 +546,7 @@ public enum DossierEvent: Hashable, Sendable {
                 urgent: try r.bool("urgent") ?? false, at: try r.instant("at"), applicantName: name, applicantID: id,
                 applicantPhone: phone, attachments: attachments, returnMethod: returnMethod))
         case "IntakeRefused.v1":
-            let code = try r.optionalString("reasonCode").map { (text) throws(Facts.DecodingError) -> IntakeRefusalCode in
-                guard let c = IntakeRefusalCode(rawValue: text) else { throw Facts.DecodingError(what: "reasonCode", offset: 0) }
-                return c
-            }
+            let code = try r.optionalChoice("reasonCode", IntakeRefusalCode.self)
             return .intakeRefused(reason: try r.string("reason"), at: try r.instant("at"), code: code,
                                   legalBasis: try r.optionalString("legalBasis"), slipRef: try r.optionalString("slipRef"))
         case "DossierReceived.v1":
@@ -591,10 +588,7 @@ public enum DossierEvent: Hashable, Sendable {
         case "DeadlineBreached.v1": return .deadlineBreached(dueAt: try r.instant("dueAt"), at: try r.instant("at"))
         case "DossierAssigned.v1":
             // Without a role (older events, and MAIN ones) it is the main assignment.
-            let role = try r.optionalString("role").map { (text) throws(Facts.DecodingError) -> AssignmentRole in
-                guard let role = AssignmentRole(rawValue: text) else { throw Facts.DecodingError(what: "role", offset: 0) }
-                return role
-            } ?? .main
+            let role = try r.optionalChoice("role", AssignmentRole.self) ?? .main
             if role != .main {
                 return .supportAssigned(person: try r.string("assignee"), role: role, by: try r.string("by"),
                                         note: try r.optionalString("note"), at: try r.instant("at"))

@@ -93,11 +93,7 @@ public struct WorkItem: Hashable, Sendable {
                     return .registered(agency: try r.string("agency"), unit: try r.string("unit"),
                                        kind: try r.string("kind"), dueAt: try r.instant("dueAt"), at: try r.instant("at"))
                 case "TaskAssigned.v1":
-                    var role = Role.main
-                    if let text = try r.optionalString("role") {
-                        guard let parsed = Role(rawValue: text) else { throw Facts.DecodingError(what: "role", offset: 0) }
-                        role = parsed
-                    }
+                    let role = try r.optionalChoice("role", Role.self) ?? .main
                     return .assigned(assignee: try r.string("assignee"), role: role,
                                      dueAt: r.contains("dueAt") ? try r.instant("dueAt") : nil, by: try r.string("by"),
                                      at: try r.instant("at"))
