@@ -76,19 +76,43 @@ public enum Durability: Sendable, Hashable {
 public struct AppendResult: Sendable, Hashable {
     /// Positions of the appended events, in the order they were given (stream by stream).
     public var positions: [UInt64]
-    /// Each touched stream's version after the append (including streams named without events).
-    public var streamVersions: [String: UInt64]
     /// True when every event id was already stored with the same content: nothing was written and the original
     /// positions are returned.
     public var wasRetry: Bool
     /// The commit time recorded in the events.
     public var recordedAt: Int64
+    /// Each touched stream's version, in the append's order. Kept as a list so the writer thread, which builds it,
+    /// hashes no stream names; ``streamVersions`` makes the dictionary on the reader's side.
+    var versionList: [(stream: String, version: UInt64)]
+
+    /// Each touched stream's version after the append (including streams named without events).
+    public var streamVersions: [String: UInt64] {
+        get { Dictionary(versionList, uniquingKeysWith: { $1 }) }
+        set { versionList = newValue.map { (stream: $0.key, version: $0.value) } }
+    }
 
     /// Creates a result.
     public init(positions: [UInt64], streamVersions: [String: UInt64], wasRetry: Bool, recordedAt: Int64) {
+        self.init(positions: positions, versionList: streamVersions.map { (stream: $0.key, version: $0.value) },
+                  wasRetry: wasRetry, recordedAt: recordedAt)
+    }
+
+    init(positions: [UInt64], versionList: [(stream: String, version: UInt64)], wasRetry: Bool, recordedAt: Int64) {
         self.positions = positions
-        self.streamVersions = streamVersions
+        self.versionList = versionList
         self.wasRetry = wasRetry
         self.recordedAt = recordedAt
+    }
+
+    public static func == (a: AppendResult, b: AppendResult) -> Bool {
+        a.positions == b.positions && a.wasRetry == b.wasRetry && a.recordedAt == b.recordedAt
+            && a.streamVersions == b.streamVersions
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(positions)
+        hasher.combine(wasRetry)
+        hasher.combine(recordedAt)
+        hasher.combine(streamVersions)
     }
 }

@@ -40,7 +40,7 @@ extension Store {
             EventData(type: Self.erasureType, facts: Array(facts), actor: actor, metadata: metadata, leafType: .admin),
         ])], durability: .durable, admin: true)
         prepared.erasure = subject
-        return try await withCheckedThrowingContinuation { writer.enqueue(.append(prepared, $0)) }
+        return try await commit(prepared, writer: writer)
     }
 
     /// Whether `subject` was erased: personal data is never recorded under it again.

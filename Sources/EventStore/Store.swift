@@ -293,7 +293,7 @@ public final class Store: Sendable {
         let started = ContinuousClock.now
         let prepared = try prepare(appends, durability: durability)
         encodeNanoseconds.add((ContinuousClock.now - started).nanoseconds, ordering: .relaxed)
-        return try await withCheckedThrowingContinuation { writer.enqueue(.append(prepared, $0)) }
+        return try await commit(prepared, writer: writer)
     }
 
     /// Makes every relaxed append before it durable (fsync).

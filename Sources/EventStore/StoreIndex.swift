@@ -6,13 +6,24 @@ import Foundation
 /// log's own synced commit. A killed process loses nothing of it (its pages are in the page cache); a system crash
 /// may lose or tear its last commits, so the writer keeps a marker naming the boot it runs in while the index has
 /// unsynced commits: at open, a marker of another boot means the index is rebuilt from the log. Behind the log (a
-/// crash between the two commits, a backup copied before its log), it is caught up at open.
+/// crash between the two commits, a backup copied before its log), it is caught up at open. The writer opens it
+/// `MDB_WRITEMAP` (its file is then sparse, the map's size) and allocates blocks ahead of each transaction
+/// (``reserve``, ``reservePerEvent``), so a full disk is an error rather than a `SIGBUS`.
 struct StoreIndex: Sendable {
     let env: LMDBEnvironment
     let dbs: IndexDatabases
 
     /// The index directory of the store at `storePath`.
     static func directory(_ storePath: String) -> String { storePath + "/index" }
+
+    /// Bytes of the index's file allocated ahead of its last used page before each write transaction, besides
+    /// ``reservePerEvent``: it is opened `MDB_WRITEMAP` (a commit changes the map in place: no copies of dirty pages,
+    /// no `pwrite`), so a full disk must be met before a transaction begins, not as a `SIGBUS`
+    /// (``LMDBEnvironment/reserveAhead(extra:)``).
+    static let reserve = 1 << 20
+    /// What a transaction reserves per event it indexes: each index a posting touches may copy a leaf page (the
+    /// stream index's pages are spread over its tree), and their branch pages above.
+    static let reservePerEvent = 8 << 10
 
     /// Present while the index has commits that were not synced; holds the boot id.
     static let markerName = "unsynced"
@@ -42,7 +53,7 @@ struct StoreIndex: Sendable {
                 fsyncDirectory(storePath)
                 let env = try LMDBEnvironment(path: directory, options: .init(
                     mapSize: options.mapSize, maxDatabases: IndexDatabases.count + 2,
-                    maxReaders: options.maxReaders, noSync: true))
+                    maxReaders: options.maxReaders, noSync: true, writeMap: true, reserve: reserve))
                 return StoreIndex(env: env, dbs: try IndexDatabases(env))
             } catch let error as LMDBError where attempt == 0 && (error == .corrupted || error == .invalid) {
                 try? fm.removeItem(atPath: directory)  // derived data: rebuilt from the log

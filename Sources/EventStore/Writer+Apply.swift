@@ -29,7 +29,7 @@ extension Writer {
         var states = [StreamState]()
         states.reserveCapacity(append.streams.count)
         for share in append.streams {
-            let current = try streamState(share.key, itxn, batch)
+            let current = try streamState(share.key, itxn)
             guard share.expected.isSatisfied(by: current.version) else {
                 return .failure(StoreError(
                     .wrongExpectedVersion,
@@ -43,11 +43,12 @@ extension Writer {
         // 4. Writes.
         var positions = [UInt64]()
         positions.reserveCapacity(append.eventCount)
-        var versions = [String: UInt64]()
+        var versions = [(stream: String, version: UInt64)]()
+        versions.reserveCapacity(append.streams.count)
         for (share, var stream) in zip(append.streams, states) {
-            defer { versions[share.stream] = stream.version }
+            defer { versions.append((share.stream, stream.version)) }
             guard !share.events.isEmpty else { continue }
-            defer { batch.streams[share.key] = stream }
+            defer { state.streams[share.key] = stream }  // undone by discardStreams() if the batch aborts
             let number = try stream.number ?? createStream(share.stream, itxn, &batch)
             stream.number = number
             let category = try postingNumber(share.category, db: idbs.categoryNames, itxn, &batch, \.categories,
@@ -90,7 +91,7 @@ extension Writer {
             }
         }
         if let subject = append.erasure { try erase(subject, txn, itxn) }
-        return .success(AppendResult(positions: positions, streamVersions: versions, wasRetry: false,
+        return .success(AppendResult(positions: positions, versionList: versions, wasRetry: false,
                                      recordedAt: batch.recordedAt))
     }
 
@@ -120,11 +121,10 @@ extension Writer {
         }
     }
 
-    /// The stream's state as of this point of the batch (read in the index environment's transaction).
-    func streamState(_ stream: StreamKey, _ itxn: borrowing LMDBTransaction, _ batch: BatchState) throws
-        -> StreamState
-    {
-        if let s = batch.streams[stream] ?? state.streams[stream] { return s }
+    /// The stream's state as of this point of the batch (the cache, written through by the batch, or the index
+    /// environment's transaction).
+    func streamState(_ stream: StreamKey, _ itxn: borrowing LMDBTransaction) throws -> StreamState {
+        if let s = state.streams[stream] { return s }
         var key = Array(stream.name.utf8)
         guard let found = try key.withUnsafeMutableBytes({ try itxn.get(idbs.streamNames, UnsafeRawBufferPointer($0)) })
         else { return StreamState(number: nil, version: 0, lastPosition: nil) }

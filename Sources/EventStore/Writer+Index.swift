@@ -28,12 +28,16 @@ extension Writer {
             let end = min(through + Self.catchUpChunk, head)
             let entries = try env.read { txn in try indexEntries(from: through, to: end, txn) }
             var batch = BatchState(state, recordedAt: state.lastRecordedAt)
+            // The chunk's streams are written through to the cache: a chunk that does not commit leaves none.
+            var committed = false
+            defer { if !committed { state.discardStreams() } }
             do {
-                try index.write { itxn in
+                try index.write(reserving: entries.count * StoreIndex.reservePerEvent) { itxn in
                     for entry in entries { try index(entry, itxn, &batch) }
                     try idbs.setThrough(end, itxn)
                     try idbs.setLastEventID(batch.lastEventID, itxn)
                 }
+                committed = true
             } catch let error as LMDBError where error == .mapFull {
                 try growMap()
                 try loadIndexState()  // the chunk's numbers were not kept
@@ -116,7 +120,7 @@ extension Writer {
 
     private func index(_ entry: IndexEntry, _ itxn: borrowing LMDBTransaction, _ batch: inout BatchState) throws {
         let key = StreamKey(entry.stream)
-        var stream = try streamState(key, itxn, batch)
+        var stream = try streamState(key, itxn)
         guard entry.version == stream.version + 1 else {
             throw StoreError(corrupt: "record", position: entry.position, detail: "stream \"\(entry.stream)\" "
                 + "version \(entry.version) follows version \(stream.version)")
@@ -130,6 +134,6 @@ extension Writer {
         stream.number = number
         stream.version = entry.version
         stream.lastPosition = entry.position
-        batch.streams[key] = stream
+        state.streams[key] = stream
     }
 }

@@ -211,6 +211,7 @@ final class Writer: @unchecked Sendable {
     private func commitAppends(_ appends: [(PreparedAppend, CheckedContinuation<AppendResult, any Error>)]) {
         let durable = appends.contains { $0.0.durability == .durable }
         while true {
+            state.boundStreams()
             var batch = BatchState(state, recordedAt: max(Self.nowMicros(), state.lastRecordedAt))
             var outcomes = [Result<AppendResult, StoreError>]()
             outcomes.reserveCapacity(appends.count)
@@ -222,7 +223,9 @@ final class Writer: @unchecked Sendable {
                 defer { commitNanoseconds.add((ContinuousClock.now - started).nanoseconds, ordering: .relaxed) }
                 // The log commits (and syncs) first, then the index: an index never names a position the log lacks,
                 // and a crash between the two leaves an index that is caught up at the next open.
-                try index.write { itxn in
+                // A page or two of the index per event at most, allocated ahead (``StoreIndex/reservePerEvent``).
+                let events = appends.reduce(0) { $0 + $1.0.eventCount }
+                try index.write(reserving: events * StoreIndex.reservePerEvent) { itxn in
                     // The index must be exactly as far as the log before it takes this batch.
                     let through = try idbs.through(itxn)
                     guard through == state.nextPosition else {
@@ -252,6 +255,7 @@ final class Writer: @unchecked Sendable {
                 // The events are durable and readable by position; the index catches up before the next batch.
                 indexBehind = true
             } catch let error as LMDBError where error == .mapFull {
+                state.discardStreams()
                 do {
                     try growMap()
                     continue
@@ -261,6 +265,7 @@ final class Writer: @unchecked Sendable {
                     return
                 }
             } catch {
+                state.discardStreams()
                 let failure = (error as? LMDBError).map { diskFullOr($0, while: "committing appends") }
                     ?? (error as? StoreError) ?? StoreError(.storage, "committing appends: \(error)")
                 for (a, c) in appends { Self.settle(a, c, .failure(failure)) }

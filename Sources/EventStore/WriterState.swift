@@ -17,6 +17,9 @@ struct WriterState {
     var nextStreamNumber: UInt64
     var nextCategoryNumber: UInt64
     var nextTypeNumber: UInt64
+    /// Streams met so far. Written through by the batch being built (one hash lookup per stream rather than a batch
+    /// table merged at commit), so it is emptied when a batch does not commit (``discardStreams()``): everything in
+    /// it can be read again from the index.
     var streams: [StreamKey: StreamState] = [:]
     var categories: [String: UInt64] = [:]
     var types: [String: UInt64] = [:]
@@ -37,10 +40,16 @@ struct WriterState {
         nextTypeNumber = batch.nextTypeNumber
         highestEventID = batch.highestEventID
         frontier = batch.frontier
-        if streams.count + batch.streams.count > Self.streamCacheLimit { streams.removeAll(keepingCapacity: true) }
-        streams.merge(batch.streams) { $1 }
         categories.merge(batch.categories) { $1 }
         types.merge(batch.types) { $1 }
+    }
+
+    /// Forgets the streams a batch that did not commit may have changed.
+    mutating func discardStreams() { streams.removeAll(keepingCapacity: true) }
+
+    /// Empties the stream cache before a batch when it holds more than ``streamCacheLimit`` streams.
+    mutating func boundStreams() {
+        if streams.count > Self.streamCacheLimit { streams.removeAll(keepingCapacity: true) }
     }
 }
 
@@ -51,7 +60,6 @@ struct BatchState {
     var nextStreamNumber: UInt64
     var nextCategoryNumber: UInt64
     var nextTypeNumber: UInt64
-    var streams: [StreamKey: StreamState] = [:]
     var categories: [String: UInt64] = [:]
     var types: [String: UInt64] = [:]
     var highestEventID: EventIDKey?

@@ -84,14 +84,14 @@ struct IndexTests {
         try await Self.appendSome(store, 30, tag: "first")
         store.close()
         // The index as it was after 30 events, then 40 more events reach both.
-        try FileManager.default.copyItem(atPath: path + "/index", toPath: directory.sub("index-30"))
+        try copySparse(path + "/index", to: directory.sub("index-30"))
         let more = try Store.open(at: path)
         try await Self.appendSome(more, 40, tag: "second")
         more.close()
         // Put the old index back: the log holds 70 events, the index names 30 (what a kill between the log's commit
         // and the index's leaves, many times over). One of its entries is taken out, so a rebuild would show.
         try FileManager.default.removeItem(atPath: path + "/index")
-        try FileManager.default.copyItem(atPath: directory.sub("index-30"), toPath: path + "/index")
+        try copySparse(directory.sub("index-30"), to: path + "/index")
         let third = try Self.dropEventID(at: 3, path: path)
 
         let progress = ProgressLog()
@@ -128,7 +128,7 @@ struct IndexTests {
             try await Self.appendSome(other, count, tag: name)
             other.close()
             try FileManager.default.removeItem(atPath: path + "/index")
-            try FileManager.default.copyItem(atPath: directory.sub(name) + "/index", toPath: path + "/index")
+            try copySparse(directory.sub(name) + "/index", to: path + "/index")
             let reopened = try Store.open(at: path)
             defer { reopened.close() }
             #expect(reopened.head == 25)

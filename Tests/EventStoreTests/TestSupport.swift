@@ -64,3 +64,37 @@ let fixturesDirectory = URL(fileURLWithPath: #filePath).deletingLastPathComponen
 
 /// The `ledger-test-helper` executable built beside the test bundle.
 var helperExecutable: URL { builtExecutable("ledger-test-helper") }
+
+/// Copies a store's directory keeping its files sparse (`cp -a --sparse=always`): the index environment is a sparse
+/// file of its map's size (`MDB_WRITEMAP`), which a plain copy would write out whole.
+func copySparse(_ from: String, to: String) throws {
+    let cp = Process()
+    cp.executableURL = URL(fileURLWithPath: "/bin/cp")
+    cp.arguments = ["-a", "--sparse=always", from, to]
+    try cp.run()
+    cp.waitUntilExit()
+    guard cp.terminationStatus == 0 else {
+        throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: to])
+    }
+}
+
+/// The bytes of a file's data regions, holes left out (`SEEK_DATA` / `SEEK_HOLE`): a sparse environment file of a
+/// 64 GiB map reads as its few megabytes of pages.
+func allocatedBytes(of path: String) throws -> Data {
+    let fd = open(path, O_RDONLY)
+    guard fd >= 0 else { throw CocoaError(.fileReadNoSuchFile, userInfo: [NSFilePathErrorKey: path]) }
+    defer { close(fd) }
+    let seekData: Int32 = 3, seekHole: Int32 = 4  // Linux's SEEK_DATA and SEEK_HOLE (not imported)
+    var out = Data()
+    var offset = lseek(fd, 0, seekData)
+    while offset >= 0 {
+        let end = lseek(fd, offset, seekHole)
+        guard end > offset else { break }
+        var chunk = [UInt8](repeating: 0, count: Int(end - offset))
+        let read = pread(fd, &chunk, chunk.count, offset)
+        guard read == chunk.count else { throw CocoaError(.fileReadUnknown, userInfo: [NSFilePathErrorKey: path]) }
+        out.append(contentsOf: chunk)
+        offset = lseek(fd, end, seekData)
+    }
+    return out
+}

@@ -1,5 +1,6 @@
 internal import CLMDB
 import Foundation
+import Synchronization
 
 /// Owns one `MDB_env*` and the database handles opened in it.
 ///
@@ -21,11 +22,19 @@ final class LMDBEnvironment: @unchecked Sendable {
         /// `MDB_WRITEMAP`: write transactions change the map in place (no copies of dirty pages, no `pwrite` at
         /// commit); a stray write through a bad pointer could reach the file, so only for rebuildable environments.
         var writeMap: Bool = false
+        /// With `writeMap`: bytes of the data file allocated ahead of its last used page before each write
+        /// transaction (``write(reserving:_:)``); 0 = none.
+        var reserve: Int = 0
     }
 
     private(set) var handle: OpaquePointer?
     let path: String
     let readOnly: Bool
+    /// Bytes allocated ahead of the last used page before each write transaction (0 = none).
+    private let reserve: Int
+    /// How far the data file's blocks are known to be allocated (bytes from its start); `Int.max` once the
+    /// filesystem said it cannot preallocate (the reserve is then off).
+    private let allocated = Mutex<Int>(0)
 
     /// Opens (creating the files if needed) the environment in the existing directory `path`.
     init(path: String, options: Options) throws(LMDBError) {
@@ -47,6 +56,7 @@ final class LMDBEnvironment: @unchecked Sendable {
         self.handle = env
         self.path = path
         self.readOnly = options.readOnly
+        self.reserve = options.writeMap && !options.readOnly ? options.reserve : 0
         var dead: Int32 = 0
         _ = mdb_reader_check(env, &dead)  // clear reader slots left by killed processes
     }
@@ -112,8 +122,12 @@ final class LMDBEnvironment: @unchecked Sendable {
     /// Runs `body` in a write transaction and commits it; aborts when `body` throws.
     ///
     /// Synchronous on purpose: `body` cannot `await`, so begin and commit happen on one thread, as LMDB requires.
-    func write<T>(_ body: (borrowing LMDBTransaction) throws -> T) throws -> T {
+    /// With a reserve (`MDB_WRITEMAP`), the data file's blocks are first allocated at least half the reserve plus
+    /// `extra` bytes past the last used page; a disk too full for that throws ``LMDBError/noSpace`` before anything
+    /// is written (see ``reserveAhead(extra:)``).
+    func write<T>(reserving extra: Int = 0, _ body: (borrowing LMDBTransaction) throws -> T) throws -> T {
         guard let handle else { throw LMDBError.closed }
+        if reserve > 0 { try reserveAhead(extra: extra) }
         var txn: OpaquePointer?
         try check(mdb_txn_begin(handle, nil, 0, &txn))
         let result: T
@@ -125,6 +139,33 @@ final class LMDBEnvironment: @unchecked Sendable {
         }
         try check(mdb_txn_commit(txn))
         return result
+    }
+
+    /// Allocates the data file's blocks up to `reserve + extra` bytes past the last used page when less than half of
+    /// that is allocated.
+    ///
+    /// With `MDB_WRITEMAP` a write transaction changes the map in place, and the file is a sparse file of the map's
+    /// size: on a full disk the kernel could not back a new page, and the process would die with `SIGBUS` instead of
+    /// getting an error. Allocating ahead (`posix_fallocate`) turns a full disk into ``LMDBError/noSpace`` before the
+    /// transaction begins. Limits: a transaction dirtying more new pages than what is allocated could still meet the
+    /// signal (callers pass `extra` for large transactions); on copy-on-write filesystems (btrfs, ZFS) rewriting an
+    /// allocated page needs new blocks, so there it does not protect; where the filesystem cannot preallocate, the
+    /// reserve is off.
+    private func reserveAhead(extra: Int) throws(LMDBError) {
+        let used = usedBytes
+        let mapSize = mapSize
+        let ahead = reserve + max(extra, 0)
+        guard allocated.withLock({ min(used + ahead / 2, mapSize) > $0 }) else { return }
+        let end = min(used + ahead, mapSize)
+        guard end > used else { return }
+        var error = allocate(from: used, length: end - used)
+        while error == EINTR { error = allocate(from: used, length: end - used) }
+        switch error {
+        case 0: allocated.withLock { $0 = max($0, end) }
+        case ENOSPC, EDQUOT: throw LMDBError.noSpace
+        case EOPNOTSUPP, EINVAL: allocated.withLock { $0 = .max }  // cannot preallocate: no reserve
+        default: throw LMDBError(code: error)
+        }
     }
 
     /// Flushes the data buffers to disk. The corresponding C function is `mdb_env_sync`.

@@ -1,6 +1,5 @@
 internal import CLMDB
 import Foundation
-import Synchronization
 
 /// A domain-blind store for derived state: an LMDB environment of its own with named databases and
 /// transactions, so the read side keeps state (and its checkpoints, in the same transaction) without touching C.
@@ -29,11 +28,6 @@ public final class StateStore: Sendable {
     private let env: LMDBEnvironment
     private let handles: [String: StateDatabase]
     private let lock: StoreLock
-    private let writeMap: Bool
-    private let reserve: Int
-    /// How far the data file's blocks are known to be allocated (bytes from its start); `Int.max` once the
-    /// filesystem said it cannot preallocate (the reserve is then off).
-    private let allocated = Mutex<Int>(0)
 
     /// Opens (creating if needed) a state store with the named databases.
     ///
@@ -47,15 +41,13 @@ public final class StateStore: Sendable {
     /// - Throws: ``StoreError``.
     public init(path: String, databases: [String], mapSize: Int = 64 << 30, durable: Bool = false,
                 reserve: Int = 64 << 20) throws {
-        writeMap = !durable
-        self.reserve = reserve
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true,
                                                 attributes: [.posixPermissions: 0o750])
         lock = try StoreLock(directory: path, exclusive: true)
         do {
             env = try LMDBEnvironment(path: path, options: .init(
                 mapSize: mapSize, maxDatabases: UInt32(databases.count + 1), maxReaders: 512, noSync: !durable,
-                writeMap: !durable))
+                writeMap: !durable, reserve: reserve))
             var handles = [String: StateDatabase]()
             for name in databases { handles[name] = StateDatabase(name: name, dbi: try env.openDatabase(name)) }
             self.handles = handles
@@ -92,35 +84,10 @@ public final class StateStore: Sendable {
     /// Runs `body` in a write transaction and commits it (all or nothing). Writers are serialised; `body` runs on
     /// the calling thread and must not block on other writers.
     public func write<T>(_ body: (borrowing StateTransaction) throws -> T) throws -> T {
-        if writeMap { try reserveAhead() }
         do {
             return try env.write { try body(StateTransaction(txn: $0)) }
         } catch let error as LMDBError {
             throw StoreError(error, while: "writing the state store")
-        }
-    }
-
-    /// Allocates the file's blocks up to `reserve` past the last used page when less than half of that is left.
-    private func reserveAhead() throws {
-        let used = env.usedBytes
-        let mapSize = env.mapSize
-        guard reserve > 0, allocated.withLock({ min(used + reserve / 2, mapSize) > $0 }) else { return }
-        let end = min(used + reserve, mapSize)
-        guard end > used else { return }
-        var error = env.allocate(from: used, length: end - used)
-        while error == EINTR { error = env.allocate(from: used, length: end - used) }
-        switch error {
-        case 0:
-            allocated.withLock { $0 = max($0, end) }
-        case ENOSPC, EDQUOT:
-            throw StoreError(.diskFull, "the state store at \(path) cannot reserve \(reserve >> 20) MiB past its data "
-                + "(\(String(cString: strerror(error)))): the disk is full; nothing was written, free space and retry")
-        case EOPNOTSUPP, EINVAL:
-            // The filesystem cannot preallocate: no reserve, as before it existed.
-            allocated.withLock { $0 = .max }
-        default:
-            throw StoreError(.storage, "the state store at \(path) cannot reserve space past its data: "
-                + String(cString: strerror(error)))
         }
     }
 
