@@ -51,6 +51,15 @@ final class EncodedEventFeed: @unchecked Sendable {
         }
     }
 
+    /// Takes the events out, once the append is settled (the writer reads none of them again), so the caller frees
+    /// them on its own thread: the writer may still hold the feed, and whoever lets it go last would free them.
+    func takeEvents() -> [PreparedEvent] {
+        condition.withLock {
+            defer { events = [] }
+            return events
+        }
+    }
+
     /// The event at `index`, waiting until it was published.
     func event(_ index: Int) throws(StoreError) -> PreparedEvent {
         condition.lock()

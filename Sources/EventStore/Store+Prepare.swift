@@ -32,8 +32,8 @@ extension Store {
         let plan = try plan(appends, durability: durability, admin: false)
         let feed = EncodedEventFeed(count: plan.jobs.count)
         let prepared = plan.prepared(feed, streamed: true)
-        // Held until resumed, as in ``commit(_:writer:)``: the events are freed here, not on the writer thread.
-        defer { withExtendedLifetime(prepared) {} }
+        // Emptied once resumed, as in ``commit(_:writer:)``: the events are freed here, not on the writer thread.
+        defer { _ = feed.takeEvents() }
         return try await withCheckedThrowingContinuation { continuation in
             writer.enqueue(.append(prepared, continuation))
             let started = ContinuousClock.now
@@ -227,13 +227,12 @@ extension Store {
         return try await commit(prepared, writer: writer)
     }
 
-    /// Queues `prepared` on the writer and waits for its commit. The caller holds `prepared` until it is resumed, so
-    /// the events' buffers are freed on the caller's thread rather than on the writer's (freeing a 1 000-event append
-    /// was 6 % of the writer thread's time).
+    /// Queues `prepared` on the writer and waits for its commit. Once resumed, the caller takes the events out of the
+    /// feed, so their buffers are freed on its thread rather than on the writer's (freeing a 1 000-event append was
+    /// 6 % of the writer thread's time).
     func commit(_ prepared: PreparedAppend, writer: Writer) async throws -> AppendResult {
-        let result = try await withCheckedThrowingContinuation { writer.enqueue(.append(prepared, $0)) }
-        withExtendedLifetime(prepared) {}
-        return result
+        defer { _ = prepared.feed.takeEvents() }
+        return try await withCheckedThrowingContinuation { writer.enqueue(.append(prepared, $0)) }
     }
 
     static func validateStreamName(_ name: String) throws(StoreError) {

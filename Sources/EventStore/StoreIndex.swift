@@ -8,7 +8,7 @@ import Foundation
 /// unsynced commits: at open, a marker of another boot means the index is rebuilt from the log. Behind the log (a
 /// crash between the two commits, a backup copied before its log), it is caught up at open. The writer opens it
 /// `MDB_WRITEMAP` (its file is then sparse, the map's size) and allocates blocks ahead of each transaction
-/// (``reserve``, ``reservePerEvent``), so a full disk is an error rather than a `SIGBUS`.
+/// (``reserve``, ``reservePagesPerEvent``), so a full disk is an error rather than a `SIGBUS`.
 struct StoreIndex: Sendable {
     let env: LMDBEnvironment
     let dbs: IndexDatabases
@@ -17,13 +17,16 @@ struct StoreIndex: Sendable {
     static func directory(_ storePath: String) -> String { storePath + "/index" }
 
     /// Bytes of the index's file allocated ahead of its last used page before each write transaction, besides
-    /// ``reservePerEvent``: it is opened `MDB_WRITEMAP` (a commit changes the map in place: no copies of dirty pages,
+    /// ``reservePagesPerEvent``: it is opened `MDB_WRITEMAP` (a commit changes the map in place: no copies of dirty pages,
     /// no `pwrite`), so a full disk must be met before a transaction begins, not as a `SIGBUS`
     /// (``LMDBEnvironment/reserveAhead(extra:)``).
     static let reserve = 1 << 20
-    /// What a transaction reserves per event it indexes: each index a posting touches may copy a leaf page (the
-    /// stream index's pages are spread over its tree), and their branch pages above.
-    static let reservePerEvent = 8 << 10
+    /// Pages a transaction reserves per event it indexes: the stream index's and the subject index's postings may
+    /// each copy a leaf page spread over its tree (the other indexes append at their tails).
+    static let reservePagesPerEvent = 2
+
+    /// Bytes a transaction indexing `events` events reserves past ``reserve`` in the index environment `env`.
+    static func reservation(events: Int, in env: LMDBEnvironment) -> Int { events * reservePagesPerEvent * env.pageSize }
 
     /// Present while the index has commits that were not synced; holds the boot id.
     static let markerName = "unsynced"

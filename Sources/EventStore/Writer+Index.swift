@@ -27,12 +27,13 @@ extension Writer {
         while through < head {
             let end = min(through + Self.catchUpChunk, head)
             let entries = try env.read { txn in try indexEntries(from: through, to: end, txn) }
+            state.boundStreams()
             var batch = BatchState(state, recordedAt: state.lastRecordedAt)
             // The chunk's streams are written through to the cache: a chunk that does not commit leaves none.
             var committed = false
             defer { if !committed { state.discardStreams() } }
             do {
-                try index.write(reserving: entries.count * StoreIndex.reservePerEvent) { itxn in
+                try index.write(reserving: StoreIndex.reservation(events: entries.count, in: index)) { itxn in
                     for entry in entries { try index(entry, itxn, &batch) }
                     try idbs.setThrough(end, itxn)
                     try idbs.setLastEventID(batch.lastEventID, itxn)

@@ -223,9 +223,9 @@ final class Writer: @unchecked Sendable {
                 defer { commitNanoseconds.add((ContinuousClock.now - started).nanoseconds, ordering: .relaxed) }
                 // The log commits (and syncs) first, then the index: an index never names a position the log lacks,
                 // and a crash between the two leaves an index that is caught up at the next open.
-                // A page or two of the index per event at most, allocated ahead (``StoreIndex/reservePerEvent``).
+                // A page or two of the index per event at most, allocated ahead (``StoreIndex/reservePagesPerEvent``).
                 let events = appends.reduce(0) { $0 + $1.0.eventCount }
-                try index.write(reserving: events * StoreIndex.reservePerEvent) { itxn in
+                try index.write(reserving: StoreIndex.reservation(events: events, in: index)) { itxn in
                     // The index must be exactly as far as the log before it takes this batch.
                     let through = try idbs.through(itxn)
                     guard through == state.nextPosition else {

@@ -70,7 +70,11 @@ var helperExecutable: URL { builtExecutable("ledger-test-helper") }
 func copySparse(_ from: String, to: String) throws {
     let cp = Process()
     cp.executableURL = URL(fileURLWithPath: "/bin/cp")
+    #if os(Linux)
     cp.arguments = ["-a", "--sparse=always", from, to]
+    #else
+    cp.arguments = ["-a", from, to]  // APFS clones keep holes
+    #endif
     try cp.run()
     cp.waitUntilExit()
     guard cp.terminationStatus == 0 else {
@@ -84,7 +88,11 @@ func allocatedBytes(of path: String) throws -> Data {
     let fd = open(path, O_RDONLY)
     guard fd >= 0 else { throw CocoaError(.fileReadNoSuchFile, userInfo: [NSFilePathErrorKey: path]) }
     defer { close(fd) }
-    let seekData: Int32 = 3, seekHole: Int32 = 4  // Linux's SEEK_DATA and SEEK_HOLE (not imported)
+    #if os(Linux)
+    let seekData: Int32 = 3, seekHole: Int32 = 4  // SEEK_DATA and SEEK_HOLE (not imported)
+    #else
+    let seekData: Int32 = 4, seekHole: Int32 = 3
+    #endif
     var out = Data()
     var offset = lseek(fd, 0, seekData)
     while offset >= 0 {

@@ -18,6 +18,8 @@ struct SecurityLevelTests {
             "unit": "A.P1", "week": "2020-04-01", "entries": .array([Scenario.rosterEntry("2020-04-03", "a-3")])])
         try await s.run("roster.publish", "a-2", .unitHead, "2020-04-01T07:05:00+07:00", [
             "unit": "A.P1", "week": "2020-04-06", "entries": .array([Scenario.rosterEntry("2020-04-06", "a-2")])])
+        try await s.run("roster.publish", "a-1", .agencyHead, "2020-04-01T07:06:00+07:00", [
+            "unit": "A.MC", "week": "2020-04-06", "entries": .array([Scenario.rosterEntry("2020-04-06", "a-7")])])
         try await s.run("roster.publishLeaders", "a-1", .agencyHead, "2020-04-01T07:10:00+07:00", [
             "agency": "A", "week": "2020-04-06",
             "entries": .array(["06", "07", "08", "09", "10"].map { Scenario.rosterEntry("2020-04-\($0)", "a-1") })])
@@ -78,6 +80,45 @@ struct SecurityLevelTests {
                         ["approval": a, "signedSha256": .string(sha), "certificate": Scenario.certificate])
         let dossier = try DossierHandler(store: s.store).load(id).state
         #expect(dossier.securityLevel == .confidential && dossier.assignee == "a-3")
+
+        // The desk records the signed result on site too: the material never leaves the office.
+        let deskHead = s.store.head
+        let deskFromHome = try await s.refusal("dossier.resolve", "a-7", .oneStopOfficer, "2020-04-06T09:00:00+07:00",
+                                               ["dossier": d, "resultNumber": "12/QĐ-A"], unit: "A.MC")
+        #expect(deskFromHome?.code == .notPermitted && deskFromHome?.message.contains("a-7 must check in ONSITE") == true,
+                "\(deskFromHome?.message ?? "accepted")")
+        #expect(s.store.head == deskHead, "a refused command writes nothing")
+        try await s.run("attendance.checkIn", "a-7", .oneStopOfficer, "2020-04-06T09:05:00+07:00", ["location": "ONSITE"],
+                        unit: "A.MC")
+        try await s.run("dossier.resolve", "a-7", .oneStopOfficer, "2020-04-06T09:10:00+07:00",
+                        ["dossier": d, "resultNumber": "12/QĐ-A"], unit: "A.MC")
+        #expect(try DossierHandler(store: s.store).load(id).state.status == .resolved)
+    }
+
+    @Test("processing steps on a graded dossier are taken only on site; on an ungraded one anywhere")
+    func processingSteps() throws {
+        var graded = Dossier()
+        graded.status = .assigned
+        graded.assignee = "p"
+        graded.securityLevel = .topSecret
+        let handler = Actor(staffID: "p", role: .specialist)
+        let error = #expect(throws: LedgerError.self) {
+            try Dossier.decide(graded, .startProcessing(at: 1), by: handler)
+        }
+        #expect(error?.code == .notPermitted && error?.message.contains("graded TOP_SECRET") == true
+            && error?.message.contains("p must check in ONSITE") == true, "\(error?.message ?? "accepted")")
+        #expect(try Dossier.decide(graded, .startProcessing(at: 1), by: handler, actorOnsite: true).count == 1)
+        var plain = graded
+        plain.securityLevel = nil
+        #expect(try Dossier.decide(plain, .startProcessing(at: 1), by: handler).count == 1,
+                "an ungraded dossier is processed from home as well")
+        let material: [DossierCommand] = [
+            .startProcessing(at: 1), .requestSupplement(items: ["x"], headOverride: false, at: 1),
+            .resolve(resultNumber: "1", approval: Approval(), at: 1), .refuse(reasons: ["x"], approval: Approval(), at: 1),
+            .returnResult(method: .direct, at: 1),
+        ]
+        #expect(material.allSatisfy { $0.handlesMaterial })
+        #expect(!DossierCommand.payFee(amount: 1, online: true, at: 1).handlesMaterial, "paying a fee is the applicant's")
     }
 
     @Test("decisions: a graded draft is submitted, decided, resubmitted, signed and sealed only on site; an ungraded one anywhere")

@@ -57,6 +57,13 @@ final class LMDBEnvironment: @unchecked Sendable {
         self.path = path
         self.readOnly = options.readOnly
         self.reserve = options.writeMap && !options.readOnly ? options.reserve : 0
+        // The databases' first pages (``openDatabase(_:flags:)``) go into the sparse file too.
+        if reserve > 0 {
+            do throws(LMDBError) { try reserveAhead(extra: 0) } catch {
+                close()
+                throw error
+            }
+        }
         var dead: Int32 = 0
         _ = mdb_reader_check(env, &dead)  // clear reader slots left by killed processes
     }
@@ -123,15 +130,16 @@ final class LMDBEnvironment: @unchecked Sendable {
     ///
     /// Synchronous on purpose: `body` cannot `await`, so begin and commit happen on one thread, as LMDB requires.
     /// With a reserve (`MDB_WRITEMAP`), the data file's blocks are first allocated at least half the reserve plus
-    /// `extra` bytes past the last used page; a disk too full for that throws ``LMDBError/noSpace`` before anything
-    /// is written (see ``reserveAhead(extra:)``).
+    /// `extra` bytes past the last used page, inside the transaction (under LMDB's write lock, so no other writer
+    /// moves the last page meanwhile); a disk too full for that throws ``LMDBError/noSpace`` before anything is
+    /// written (see ``reserveAhead(extra:)``).
     func write<T>(reserving extra: Int = 0, _ body: (borrowing LMDBTransaction) throws -> T) throws -> T {
         guard let handle else { throw LMDBError.closed }
-        if reserve > 0 { try reserveAhead(extra: extra) }
         var txn: OpaquePointer?
         try check(mdb_txn_begin(handle, nil, 0, &txn))
         let result: T
         do {
+            if reserve > 0 { try reserveAhead(extra: extra) }
             result = try body(LMDBTransaction(raw: txn!))
         } catch {
             mdb_txn_abort(txn)
@@ -141,8 +149,8 @@ final class LMDBEnvironment: @unchecked Sendable {
         return result
     }
 
-    /// Allocates the data file's blocks up to `reserve + extra` bytes past the last used page when less than half of
-    /// that is allocated.
+    /// Allocates the data file's blocks up to `reserve + extra` bytes past the last used page when less than
+    /// `reserve / 2 + extra` is allocated past it.
     ///
     /// With `MDB_WRITEMAP` a write transaction changes the map in place, and the file is a sparse file of the map's
     /// size: on a full disk the kernel could not back a new page, and the process would die with `SIGBUS` instead of
@@ -154,9 +162,9 @@ final class LMDBEnvironment: @unchecked Sendable {
     private func reserveAhead(extra: Int) throws(LMDBError) {
         let used = usedBytes
         let mapSize = mapSize
-        let ahead = reserve + max(extra, 0)
-        guard allocated.withLock({ min(used + ahead / 2, mapSize) > $0 }) else { return }
-        let end = min(used + ahead, mapSize)
+        let extra = max(extra, 0)
+        guard allocated.withLock({ min(used + reserve / 2 + extra, mapSize) > $0 }) else { return }
+        let end = min(used + reserve + extra, mapSize)
         guard end > used else { return }
         var error = allocate(from: used, length: end - used)
         while error == EINTR { error = allocate(from: used, length: end - used) }
@@ -195,6 +203,13 @@ final class LMDBEnvironment: @unchecked Sendable {
         var info = MDB_envinfo()
         mdb_env_info(handle, &info)
         return info.me_mapsize
+    }
+
+    /// The page size (the OS page size LMDB chose).
+    var pageSize: Int {
+        var stat = MDB_stat()
+        mdb_env_stat(handle, &stat)
+        return Int(stat.ms_psize)
     }
 
     /// Bytes in use: (last used page + 1) × page size.

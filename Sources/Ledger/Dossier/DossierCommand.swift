@@ -76,14 +76,36 @@ public enum DossierCommand: Hashable, Sendable {
     case returnResult(method: Channel, trackingNumber: String? = nil, at: Int64, recipient: String? = nil)
 }
 
+extension DossierCommand {
+    /// Whether the step handles the dossier's material (its file, its result, a consultation about it): on a graded
+    /// dossier (``Dossier/securityLevel``) such a step is taken only by someone checked in ONSITE that day, as its
+    /// assignment and its approval are. Assignment is checked for the assignee (``assign(assignee:reason:at:role:stepDueAt:note:leads:onLeave:assigneeOnsite:)``).
+    public var handlesMaterial: Bool {
+        switch self {
+        case .startProcessing, .requestSupplement, .receiveSupplement, .consult, .recordConsultationAnswer, .resolve,
+             .refuse, .returnResult:
+            true
+        default:
+            false
+        }
+    }
+}
+
 extension Dossier {
     /// The events a command produces, or the reason it is refused (pure: no I/O, no clock).
-    public static func decide(_ state: Dossier, _ command: DossierCommand, by actor: Actor) throws(LedgerError)
-        -> [DossierEvent]
+    ///
+    /// `actorOnsite`: whether the actor has an open ONSITE check-in today; read only for a step that
+    /// ``DossierCommand/handlesMaterial`` on a graded dossier, which it must be `true` for.
+    public static func decide(_ state: Dossier, _ command: DossierCommand, by actor: Actor,
+                              actorOnsite: Bool = false) throws(LedgerError) -> [DossierEvent]
     {
         func require(_ ok: Bool, _ code: LedgerError.Code, _ message: @autoclosure () -> String,
                      field: String? = nil) throws(LedgerError) {
             if !ok { throw LedgerError(code, message(), field: field) }
+        }
+        if let level = state.securityLevel, command.handlesMaterial {
+            try require(actorOnsite, .notPermitted, "the dossier is graded \(level.rawValue): state-secret material is "
+                + "not handled from home, so \(actor.staffID) must check in ONSITE today before taking this step on it")
         }
         func requireStatus(_ allowed: Set<DossierStatus>, _ doing: String) throws(LedgerError) {
             guard let status = state.status, allowed.contains(status) else {

@@ -65,10 +65,11 @@ public struct DossierHandler: Sendable {
     /// The shares a command appends: the dossier's events, and for a receipt the agency-day counter's. Pass `loaded`
     /// when the caller read the dossier to build the command, so the append expects the version that was read.
     public func plan(_ command: DossierCommand, dossier: UUID, by actor: Actor, commandID: UUID,
-                     subject: UUID? = nil, loaded: (state: Dossier, version: UInt64)? = nil) throws -> [PlannedAppend] {
+                     subject: UUID? = nil, loaded: (state: Dossier, version: UInt64)? = nil,
+                     actorOnsite: Bool = false) throws -> [PlannedAppend] {
         let (state, version) = try loaded ?? load(dossier)
         let command = try withReceiptCode(command, state)
-        let events = try Dossier.decide(state, command, by: actor)
+        let events = try Dossier.decide(state, command, by: actor, actorOnsite: actorOnsite)
         var shares = [PlannedAppend(stream: Self.stream(dossier), readVersion: version, events: [])]
         for event in events {
             let (facts, personal) = event.encoded

@@ -269,8 +269,16 @@ extension LedgerService {
                 command = .checkDeadline(calendar: try pinned(), at: c.at)
             default: throw LedgerError(.notFound, "unknown dossier command \(c.envelope.type)")
             }
+            // A graded dossier's material is handled on site: for such a step the actor's check-in today is read,
+            // and guarded.
+            var onsite = false
+            if state.securityLevel != nil, command.handlesMaterial {
+                let (person, v) = try self.person(c.actor.staffID)
+                onsite = person.isOnsite(on: try c.today())
+                extra.append(PlannedAppend(stream: "person-\(c.actor.staffID)", readVersion: v, events: []))
+            }
             return try dossiers.plan(command, dossier: id, by: c.actor, commandID: c.context.commandID,
-                                     subject: subject, loaded: (state, version)) + extra
+                                     subject: subject, loaded: (state, version), actorOnsite: onsite) + extra
         }
     }
 

@@ -101,10 +101,29 @@ struct RestoreCommand: AsyncParsableCommand {
             let state = StoreLocation.trimmed(location.store) + ".state"
             if fm.fileExists(atPath: state) { try fm.moveItem(atPath: state, toPath: aside + ".state") }
         }
-        try fm.copyItem(atPath: from, toPath: location.store)
+        try Self.copyStore(from, to: location.store)
         let store = try location.open()
         defer { store.close() }
         let report = try store.check()
         print("restored \(store.head) events from \(from) into \(location.store); checks passed (\(report.streams) streams)")
+    }
+}
+
+extension RestoreCommand {
+    /// Copies a backup (or a store directory) into place. The index is copied when it is a compact file, as a backup
+    /// writes it; a live store's index is a sparse file of its map's size (`MDB_WRITEMAP`) that a plain copy would
+    /// write out whole, so it is left behind and rebuilt from the log when the restored store opens.
+    static func copyStore(_ from: String, to destination: String) throws {
+        let fm = FileManager.default
+        try fm.createDirectory(atPath: destination, withIntermediateDirectories: true,
+                               attributes: [.posixPermissions: 0o750])
+        for item in try fm.contentsOfDirectory(atPath: from) {
+            if item == "index" {
+                var info = stat()
+                guard stat(from + "/index/data.mdb", &info) == 0,
+                      Int64(info.st_blocks) * 512 >= Int64(info.st_size) / 2 else { continue }
+            }
+            try fm.copyItem(atPath: from + "/" + item, toPath: destination + "/" + item)
+        }
     }
 }
