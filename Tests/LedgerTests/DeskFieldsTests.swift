@@ -39,5 +39,21 @@ struct DeskFieldsTests {
         #expect(s.store.head == head)
         try await s.run("roster.publish", "a-1", .agencyHead, "2020-04-03T07:00:00+07:00", [
             "unit": "A.TN", "week": "2020-04-06", "entries": .array(week.map { Scenario.rosterEntry($0, "a-13") })])
+        // Each roster records the version of the duty policies it was checked against: three declared so far (the
+        // scenario's two and this ward's), and a fourth shows in the next roster.
+        func policyVersion(week: String) throws -> Int? {
+            let stream = Roster.stream(unit: "A.TN", week: CivilDate(week)!)
+            let last = try #require(try s.store.readStream(stream, payloads: .facts).last)
+            return try Roster.policyVersion(facts: last.facts ?? [])
+        }
+        #expect(try policyVersion(week: "2020-04-06") == 3)
+        try await s.run("policy.declare", "hr", .system, "2020-04-03T08:00:00+07:00", [
+            "scope": "S", "ratioNumerator": 1, "ratioDenominator": 3, "minLeaders": 1, "validFrom": "2020-05-01",
+            "validTo": "2020-05-15", "directive16Intake": true])
+        try await s.run("roster.publish", "a-1", .agencyHead, "2020-04-03T08:05:00+07:00", [
+            "unit": "A.TN", "week": "2020-04-13", "entries": .array(["13", "14", "15", "16", "17"].map {
+                Scenario.rosterEntry("2020-04-\($0)", "a-13") })])
+        #expect(try policyVersion(week: "2020-04-13") == 4)
+        #expect(try policyVersion(week: "2020-04-01") == 3, "the week before, under the first policy, too")
     }
 }

@@ -53,7 +53,7 @@ public enum AttendanceRules {
         try checkDeskFields(unit: unit, monday: monday, onsite: onsite, reference: reference, calendar: calendar)
         let beyond = try checkCap(unit: unit, onsite: onsite, people: people, reference: reference)
         return try rosterEvent(scope: unit, week: monday, entries: entries, beyondCap: beyond, current: current,
-                               reason: reason, today: today)
+                               reason: reason, today: today, policyVersion: reference.policyVersion)
     }
 
     /// An agency's leader-duty roster, published by the agency head or a deputy (a leader of the head's unit
@@ -117,21 +117,22 @@ public enum AttendanceRules {
             }
         }
         return try rosterEvent(scope: agency, week: monday, entries: entries, beyondCap: beyond, current: current,
-                               reason: reason, today: today)
+                               reason: reason, today: today, policyVersion: reference.policyVersion)
     }
 
     /// The event of a roster decided: its ONSITE lines beyond the cap marked as exceptions, and for an amendment its
     /// reason and changes.
     static func rosterEvent(scope: String, week monday: CivilDate, entries: [Roster.Entry],
                             beyondCap beyond: [CivilDate: Set<String>], current: Roster, reason: String?,
-                            today: CivilDate) throws(LedgerError) -> NewEvent {
+                            today: CivilDate, policyVersion: Int) throws(LedgerError) -> NewEvent {
         let marked = entries.map { e in
             var e = e
             e.exception = e.location == .onsite && beyond[e.date]?.contains(e.person) == true
             return e
         }
         let amendment = try checkAmendment(marked, current: current, reason: reason, today: today)
-        return Roster.event(scope: scope, week: monday, entries: marked, amendment: amendment)
+        return Roster.event(scope: scope, week: monday, entries: marked, amendment: amendment,
+                            policyVersion: policyVersion)
     }
 
     /// A roster date: in the week of `monday` and a working day.

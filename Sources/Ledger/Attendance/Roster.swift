@@ -62,12 +62,16 @@ public struct Roster: Hashable, Sendable {
     /// The Monday of the week of `date`.
     public static func monday(of date: CivilDate) -> CivilDate { date.adding(days: 1 - date.weekday) }
 
-    /// The event of a publication (no amendment) or an amendment: the whole week's entries, and for an amendment
-    /// its reason and the lines it adds and removes (`+`/`-` and the line).
-    public static func event(scope: String, week: CivilDate, entries: [Entry], amendment: Amendment?) -> NewEvent {
+    /// The event of a publication (no amendment) or an amendment: the whole week's entries, the version of the duty
+    /// policies it was checked against (``ReferenceData/policyVersion``; absent from events recorded before it was
+    /// kept, and when no policy was declared), and for an amendment its reason and the lines it adds and removes
+    /// (`+`/`-` and the line).
+    public static func event(scope: String, week: CivilDate, entries: [Entry], amendment: Amendment?,
+                             policyVersion: Int = 0) -> NewEvent {
         var w = Facts.Writer()
         w.field("scope", scope)
         w.field("week", week.description)
+        if policyVersion > 0 { w.field("policyVersion", Int64(policyVersion)) }
         w.field("entries", maps: entries.map { e in
             var m = Facts.Writer()
             m.field("date", e.date.description)
@@ -82,6 +86,12 @@ public struct Roster: Hashable, Sendable {
             w.field("changes", amendment.removed.map { "- " + $0.line } + amendment.added.map { "+ " + $0.line })
         }
         return NewEvent(amendment == nil ? "RosterPublished.v1" : "RosterAmended.v1", w)
+    }
+
+    /// The version of the duty policies a stored publication or amendment was checked against, or `nil` (recorded
+    /// before the version was kept, or under no policy).
+    public static func policyVersion(facts: [UInt8]) throws(Facts.DecodingError) -> Int? {
+        try Facts.decode(facts) { r throws(Facts.DecodingError) in try r.optionalInt("policyVersion").map(Int.init) }
     }
 
     /// The entries of a stored publication or amendment.

@@ -77,13 +77,13 @@ public enum DossierCommand: Hashable, Sendable {
 }
 
 extension DossierCommand {
-    /// Whether the step handles the dossier's material (its file, its result, a consultation about it): on a graded
+    /// Whether the step handles the dossier's material (its file, a note on it, its result, a consultation about it): on a graded
     /// dossier (``Dossier/securityLevel``) such a step is taken only by someone checked in ONSITE that day, as its
     /// assignment and its approval are. Assignment is checked for the assignee (``assign(assignee:reason:at:role:stepDueAt:note:leads:onLeave:assigneeOnsite:)``).
     public var handlesMaterial: Bool {
         switch self {
-        case .startProcessing, .requestSupplement, .receiveSupplement, .consult, .recordConsultationAnswer, .resolve,
-             .refuse, .returnResult:
+        case .startProcessing, .requestSupplement, .receiveSupplement, .consult, .recordConsultationAnswer, .addNote,
+             .resolve, .refuse, .returnResult:
             true
         default:
             false

@@ -186,6 +186,9 @@ public struct ReferenceData: Sendable {
     public private(set) var calendars: [String: [WorkingCalendar]] = [:]
     /// Policies by scope, in declaration order.
     public private(set) var policies: [String: [DutyPolicy]] = [:]
+    /// Duty policies declared so far, in every scope: the version of the policies a roster is checked against, which
+    /// it records (`policyVersion`), so an audit can replay its decision on the same policies.
+    public private(set) var policyVersion = 0
     /// The next log position to fold.
     public private(set) var position: UInt64 = 0
 
@@ -210,7 +213,9 @@ public struct ReferenceData: Sendable {
             procedures[p.code, default: []].append(p)
             procedureNames[p.code] = name
         case .calendarPublished(let id, let c): calendars[id, default: []].append(c)
-        case .dutyPolicyDeclared(let p): policies[p.scope, default: []].append(p)
+        case .dutyPolicyDeclared(let p):
+            policies[p.scope, default: []].append(p)
+            policyVersion += 1
         }
     }
 
