@@ -392,7 +392,8 @@ struct DossierExtrasTests {
         let events = try s.store.readStream(DossierHandler.stream(kept), payloads: .all)
         let decoded = try events.map { try DossierEvent(type: $0.record.eventType, facts: $0.facts ?? [], personal: $0.personal) }
         #expect(decoded.contains(.transferred(toUnit: "A.P1", at: Instant.parse("2020-04-01T10:05:00+07:00")!, fromUnit: "A.MC",
-                                              handedOverAt: Instant.parse("2020-04-01T10:02:00+07:00")!)))
+                                              handedOverAt: Instant.parse("2020-04-01T10:02:00+07:00")!,
+                                              controlSheetEntry: 2)), "the receipt is row 1 of the control sheet")
         let request = try #require(events.first { $0.record.eventType == "SupplementRequested.v1" })
         #expect(request.personal != nil && !String(decoding: request.facts ?? [], as: UTF8.self).contains("ông Tâm"),
                 "the reason is a personal part")

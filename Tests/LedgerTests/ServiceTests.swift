@@ -25,6 +25,64 @@ struct ServiceTests {
         #expect(s.store.head == head)
     }
 
+    @Test("a check-out keeps the official's summary of the day, checked; a check-out without one has none")
+    func checkOutSummary() async throws {
+        let s = try await Scenario.make("checkout-summary")
+        defer { s.remove() }
+        try await s.run("attendance.checkIn", "a-4", .specialist, "2020-04-03T07:40:00+07:00", ["location": "REMOTE"])
+        let head = s.store.head
+        let control = try await s.refusal("attendance.checkOut", "a-4", .specialist, "2020-04-03T17:00:00+07:00",
+                                          ["summary": "hồ sơ\u{7}"])
+        #expect(control?.code == .badField && control?.field == "body.summary")
+        let long = try await s.refusal("attendance.checkOut", "a-4", .specialist, "2020-04-03T17:00:00+07:00",
+                                       ["summary": .string(String(repeating: "x", count: AttendanceRules.summaryLimit + 1))])
+        #expect(long?.field == "body.summary" && s.store.head == head, "refused, nothing written")
+        try await s.run("attendance.checkOut", "a-4", .specialist, "2020-04-03T17:00:00+07:00",
+                        ["summary": "Xử lý 3 hồ sơ đất đai;\ntrả lời 2 phiếu chuyển. "])
+        try await s.run("attendance.checkIn", "a-4", .specialist, "2020-04-06T07:40:00+07:00", ["location": "REMOTE"])
+        try await s.run("attendance.checkOut", "a-4", .specialist, "2020-04-06T17:00:00+07:00", [:])
+        let types = try s.store.readStream("person-a-4").map(\.record.eventType)
+        #expect(types == ["CheckedIn.v2", "CheckedOut.v1", "CheckedIn.v2", "CheckedOut.v1"])
+        let checkOuts = try s.store.readStream("person-a-4", payloads: .facts).compactMap { e -> PersonEvent? in
+            guard case .checkedOut? = try PersonEvent(type: e.record.eventType, facts: e.facts ?? []) else { return nil }
+            return try PersonEvent(type: e.record.eventType, facts: e.facts ?? [])
+        }
+        #expect(checkOuts == [
+            .checkedOut(date: CivilDate("2020-04-03")!, at: Instant.parse("2020-04-03T17:00:00+07:00")!,
+                        summary: "Xử lý 3 hồ sơ đất đai;\ntrả lời 2 phiếu chuyển."),
+            .checkedOut(date: CivilDate("2020-04-06")!, at: Instant.parse("2020-04-06T17:00:00+07:00")!),
+        ], "the summary is kept trimmed; a check-out without one has none")
+    }
+
+    @Test("a unit's own duty policy sets its cap over its agency's; a policy's scope must exist")
+    func unitPolicy() async throws {
+        let s = try await Scenario.make("unit-policy")
+        defer { s.remove() }
+        let twoOnsite: [String: JSONValue] = ["unit": "A.P1", "week": "2020-04-06", "entries": .array([
+            Scenario.rosterEntry("2020-04-06", "a-3"), Scenario.rosterEntry("2020-04-06", "a-4")])]
+        // Agency A's 1/3 gives A.P1 (headcount 5) one place.
+        let over = try await s.refusal("roster.publish", "a-2", .unitHead, "2020-04-01T07:00:00+07:00", twoOnsite)
+        #expect(over?.code == .capReached && over?.message.contains("ratio 1/3") == true, "\(over?.message ?? "accepted")")
+        let unknown = try await s.refusal("policy.declare", "hr", .system, "2020-04-01T07:10:00+07:00", [
+            "scope": "A.ZZ", "ratioNumerator": 1, "ratioDenominator": 2, "minLeaders": 1, "validFrom": "2020-04-06",
+            "validTo": "2020-04-30"])
+        #expect(unknown?.code == .notFound && unknown?.message.contains("no agency or unit A.ZZ") == true)
+        // A.P1's own 1/2 from 6 April gives it two; the week before keeps the agency's cap.
+        try await s.run("policy.declare", "hr", .system, "2020-04-01T07:10:00+07:00", [
+            "scope": "A.P1", "ratioNumerator": 1, "ratioDenominator": 2, "minLeaders": 1, "validFrom": "2020-04-06",
+            "validTo": "2020-04-30"])
+        try await s.run("roster.publish", "a-2", .unitHead, "2020-04-01T07:20:00+07:00", twoOnsite)
+        let before = try await s.refusal("roster.publish", "a-2", .unitHead, "2020-04-01T07:30:00+07:00", [
+            "unit": "A.P1", "week": "2020-04-01", "entries": .array([
+                Scenario.rosterEntry("2020-04-03", "a-3"), Scenario.rosterEntry("2020-04-03", "a-4")])])
+        #expect(before?.code == .capReached && before?.message.contains("ratio 1/3") == true)
+        var reference = ReferenceData()
+        try reference.refresh(from: s.store)
+        #expect(reference.policy(forUnit: "A.P1", on: CivilDate("2020-04-06")!)?.ratio.denominator == 2)
+        #expect(reference.policy(forUnit: "A.MC", on: CivilDate("2020-04-06")!)?.ratio.denominator == 3,
+                "another unit of the agency keeps the agency's policy")
+    }
+
     @Test("rosters: the cap per date and the leader rule; an amendment replaces the roster")
     func rosters() async throws {
         let s = try await Scenario.make("roster")

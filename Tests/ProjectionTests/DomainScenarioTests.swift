@@ -130,6 +130,16 @@ struct DomainScenarioTests {
         #expect(sheet.map(\.step) == ["received", "transferred", "assigned", "submitted for approval", "resolved"])
         #expect(sheet[2].giver == "a-2" && sheet[2].receiver == "a-3")
         #expect(sheet[1].at == Self.t("2020-04-01T10:04:00"), "the hand-over's time, not the step's")
+        #expect(sheet.map(\.entry) == [1, 2, 3, 4, 5])
+        // The transfer recorded the row it takes, and the dossier counts the rows as the sheet shows them.
+        let stream = "dossier-\(d1.uuidString.lowercased())"
+        let entries = try s.store.readStream(stream, limit: .max, payloads: .facts).compactMap { e -> Int? in
+            guard case .transferred(_, _, _, _, let entry)? = try? DossierEvent(
+                type: e.record.eventType, facts: e.facts ?? [], personal: nil) else { return nil }
+            return entry
+        }
+        #expect(entries == [2])
+        #expect(try DossierHandler(store: s.store).load(d1).state.controlSheetRows == sheet.count)
         let trail = try model.auditTrail(stream: "dossier-\(d1.uuidString.lowercased())")
         #expect(trail.allSatisfy { $0.principal == "test" } && trail.count == 7)
         #expect(!trail.contains { $0.facts.contains("Trần") }, "personal data stays out of the audit trail")

@@ -8,8 +8,8 @@ public enum AttendanceRules {
         -> (cap: Int, headcount: Int, policy: ReferenceData.DutyPolicy)
     {
         guard let agency = reference.agency(ofUnit: unit) else { throw LedgerError(.notFound, "no unit \(unit)") }
-        guard let policy = reference.policy(for: agency, on: date) else {
-            throw LedgerError(.notFound, "no duty policy covers agency \(agency) on \(date)")
+        guard let policy = reference.policy(forUnit: unit, on: date) else {
+            throw LedgerError(.notFound, "no duty policy covers unit \(unit) of agency \(agency) on \(date)")
         }
         let headcount = reference.staff(of: unit, on: date).count
         return (UnitDay.cap(headcount: headcount, ratio: policy.ratio), headcount, policy)
@@ -147,10 +147,9 @@ public enum AttendanceRules {
     /// policy covers, someone on site for each of the desk's fields (an officer whose assignment lists the field).
     static func checkDeskFields(unit: String, monday: CivilDate, onsite: [CivilDate: Set<String>],
                                 reference: ReferenceData, calendar: WorkingCalendar) throws(LedgerError) {
-        guard let desk = reference.units[unit], desk.isOneStopDesk, !desk.fields.isEmpty,
-              let agency = reference.agency(ofUnit: unit) else { return }
+        guard let desk = reference.units[unit], desk.isOneStopDesk, !desk.fields.isEmpty else { return }
         for date in (0..<7).map({ monday.adding(days: $0) }) where calendar.isWorkingDay(date) {
-            guard reference.policy(for: agency, on: date)?.deskFieldCoverage == true else { continue }
+            guard reference.policy(forUnit: unit, on: date)?.deskFieldCoverage == true else { continue }
             let present = onsite[date] ?? []
             for field in desk.fields.sorted() {
                 guard !present.contains(where: { reference.assignment(of: $0, on: date)?.fields.contains(field) == true })
@@ -231,15 +230,28 @@ public enum AttendanceRules {
         }
     }
 
-    /// A check-out closes the day's open session.
-    public static func decideCheckOut(_ record: PersonRecord, date: CivilDate, at: Int64) throws(LedgerError)
-        -> PersonEvent
+    /// A check-out closes the day's open session, with the official's summary of the day when given: at most
+    /// ``summaryLimit`` characters of text (line breaks allowed, no other control characters).
+    public static func decideCheckOut(_ record: PersonRecord, date: CivilDate, at: Int64, summary: String? = nil)
+        throws(LedgerError) -> PersonEvent
     {
         guard record.sessions[date]?.open == true else {
             throw LedgerError(.invalidState, "no open check-in on \(date) to close")
         }
-        return .checkedOut(date: date, at: at)
+        let text = summary?.trimmingCharacters(in: .whitespacesAndNewlines)
+        if let text {
+            guard !text.isEmpty, text.count <= summaryLimit, !text.unicodeScalars.contains(where: {
+                $0.properties.generalCategory == .control && $0 != "\n"
+            }) else {
+                throw LedgerError(.badField, "body.summary is the day's account: 1–\(summaryLimit) characters of text "
+                    + "(line breaks allowed, no other control characters)", field: "body.summary")
+            }
+        }
+        return .checkedOut(date: date, at: at, summary: text)
     }
+
+    /// The longest check-out summary, in characters.
+    public static let summaryLimit = 2_000
 
     /// A day's progress report, to the direct head, once per day.
     public static func decideReport(_ record: PersonRecord, date: CivilDate, to head: String?, items: [ProgressItem],

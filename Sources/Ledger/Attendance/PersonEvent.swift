@@ -69,7 +69,9 @@ public enum HalfDay: String, Hashable, Sendable, CaseIterable {
 /// source and a decision without a reason code have none).
 public enum PersonEvent: Hashable, Sendable {
     case checkedIn(unit: String, location: WorkLocation, date: CivilDate, at: Int64, source: CheckInSource? = nil)
-    case checkedOut(date: CivilDate, at: Int64)
+    /// The day's session closed, with the official's summary of the day when they give one (domain.md §3.2
+    /// `CheckedOut`; an account of work, in the facts like a progress report's notes).
+    case checkedOut(date: CivilDate, at: Int64, summary: String? = nil)
     /// A day's progress report to the direct head.
     case progressReported(date: CivilDate, to: String, items: [ProgressItem], at: Int64)
     /// A leave request, sent by official e-mail (`emailMessageID`).
@@ -110,9 +112,10 @@ public enum PersonEvent: Hashable, Sendable {
             w.field("date", date.description)
             w.field("at", instant: at)
             if let source { w.field("source", source.rawValue) }
-        case .checkedOut(let date, let at):
+        case .checkedOut(let date, let at, let summary):
             w.field("date", date.description)
             w.field("at", instant: at)
+            if let summary { w.field("summary", summary) }
         case .progressReported(let date, let to, let items, let at):
             w.field("date", date.description)
             w.field("to", to)
@@ -181,7 +184,9 @@ public enum PersonEvent: Hashable, Sendable {
                 let day = type == "CheckedIn.v1" ? WorkingCalendar().local(at).date : try date(r, "date")
                 let source = try r.optionalChoice("source", CheckInSource.self)
                 return .checkedIn(unit: try r.string("unit"), location: location, date: day, at: at, source: source)
-            case "CheckedOut.v1": return .checkedOut(date: try date(r, "date"), at: try r.instant("at"))
+            case "CheckedOut.v1":
+                return .checkedOut(date: try date(r, "date"), at: try r.instant("at"),
+                                   summary: try r.optionalString("summary"))
             case "ProgressReported.v1":
                 // Upcast: v1 counted its items without naming them (bounded: a count is no reason to allocate).
                 let count = min(max(0, Int(clamping: try r.int("items"))), ProgressItem.maximumPerReport)

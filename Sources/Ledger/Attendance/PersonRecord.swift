@@ -54,7 +54,7 @@ public struct PersonRecord: Hashable, Sendable {
         var s = state
         switch event {
         case .checkedIn(_, let location, let date, _, _): s.sessions[date] = (location, true)
-        case .checkedOut(let date, _): s.sessions[date]?.open = false
+        case .checkedOut(let date, _, _): s.sessions[date]?.open = false
         case .progressReported(let date, _, _, _): s.reports.insert(date)
         case .leaveRequested(let id, let kind, let from, let to, let halfDay, _, _):
             s.leaves[id] = Leave(kind: kind, from: from, to: to, halfDay: halfDay, approved: nil)

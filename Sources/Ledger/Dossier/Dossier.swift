@@ -72,6 +72,8 @@ public struct Dossier: Hashable, Sendable {
     public var components: Set<String> = []
     /// The grading of state-secret material (assignees work on site the day they are given it).
     public var securityLevel: SecurityLevel?
+    /// Rows on the dossier's process control sheet so far (``DossierEvent/controlSheetStep``).
+    public var controlSheetRows = 0
     /// The applicant's pseudonymous data-subject id (from the submission's metadata), which later personal parts
     /// are encrypted under.
     public var subject: UUID?
@@ -107,7 +109,7 @@ public struct Dossier: Hashable, Sendable {
             d.appointmentAt = r.dueAt
             d.components.formUnion(r.components)
             d.lastStepAt = r.at
-        case .transferred(let unit, let at, _, let handedOver):
+        case .transferred(let unit, let at, _, let handedOver, _):
             d.unit = unit
             d.lastStepAt = handedOver ?? at
             d.assignee = nil
@@ -186,6 +188,7 @@ public struct Dossier: Hashable, Sendable {
         case .feedbackRecorded:
             d.feedbackRecorded = true
         }
+        if event.controlSheetStep != nil { d.controlSheetRows += 1 }
         return d
     }
 }

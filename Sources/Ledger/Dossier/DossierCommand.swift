@@ -221,7 +221,8 @@ extension Dossier {
                 + "\(state.procedureCode); hand the dossier to a unit that does")
             try require(!unit.isEmpty && unit != state.unit, .invalidCommand,
                         "name the unit to hand the dossier to (it is at \(state.unit ?? "the desk"))")
-            return [.transferred(toUnit: unit, at: at, fromUnit: state.unit, handedOverAt: handedOver)]
+            return [.transferred(toUnit: unit, at: at, fromUnit: state.unit, handedOverAt: handedOver,
+                                 controlSheetEntry: state.controlSheetRows + 1)]
 
         case .assign(let assignee, let reason, let at, let role, let stepDue, let note, let leads, let onLeave,
                      let onsite):

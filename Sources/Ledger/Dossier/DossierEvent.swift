@@ -20,8 +20,10 @@ public enum DossierEvent: Hashable, Sendable {
     /// Received complete: receipt code, clock start and due instant on the pinned calendar.
     case received(Received)
     /// Handed over to the competent unit (a process-control-sheet step); `handedOverAt` is when the file changed
-    /// hands, when it was before the step was recorded.
-    case transferred(toUnit: String, at: Int64, fromUnit: String? = nil, handedOverAt: Int64? = nil)
+    /// hands, when it was before the step was recorded; `controlSheetEntry` the row it takes on the dossier's
+    /// control sheet (``controlSheetStep``; absent from events recorded before it was kept).
+    case transferred(toUnit: String, at: Int64, fromUnit: String? = nil, handedOverAt: Int64? = nil,
+                     controlSheetEntry: Int? = nil)
     /// Assigned to its MAIN handler by the unit head (with the step's details, when given).
     case assigned(assignee: String, by: String, at: Int64, details: AssignmentDetails = .init())
     /// A co-handler (CO_HANDLER) or an official kept informed (FOR_INFO) added by the unit head; stored as
@@ -338,11 +340,12 @@ public enum DossierEvent: Hashable, Sendable {
             w.field("items", items)
             w.field("at", instant: at)
             if let slip { w.field("slipRef", slip) }
-        case .transferred(let unit, let at, let from, let handedOver):
+        case .transferred(let unit, let at, let from, let handedOver, let entry):
             w.field("toUnit", unit)
             w.field("at", instant: at)
             if let from { w.field("fromUnit", from) }
             if let handedOver { w.field("handedOverAt", instant: handedOver) }
+            if let entry { w.field("controlSheetEntry", entry) }
         case .paymentRequested(let amount, let items, let at):
             w.field("amount", amount)
             if !items.isEmpty {
@@ -564,7 +567,8 @@ public enum DossierEvent: Hashable, Sendable {
         case "DossierTransferred.v1":
             return .transferred(toUnit: try r.string("toUnit"), at: try r.instant("at"),
                                 fromUnit: try r.optionalString("fromUnit"),
-                                handedOverAt: r.contains("handedOverAt") ? try r.instant("handedOverAt") : nil)
+                                handedOverAt: r.contains("handedOverAt") ? try r.instant("handedOverAt") : nil,
+                                controlSheetEntry: try r.optionalInt("controlSheetEntry").map(Int.init))
         case "FinancialObligationRequested.v1":
             var items = [ProcedureVersion.Fee]()
             if r.contains("items") {

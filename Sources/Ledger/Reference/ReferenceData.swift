@@ -97,7 +97,7 @@ public struct ReferenceData: Sendable {
 
     /// A duty policy (Directive 16 mode) for an agency or for all (`*`).
     public struct DutyPolicy: Hashable, Sendable {
-        /// The agency it applies to, or `*`.
+        /// The unit or agency it applies to, or `*`.
         public var scope: String
         /// The on-site ratio as a fraction.
         public var ratio: (numerator: Int, denominator: Int)
@@ -276,6 +276,15 @@ public struct ReferenceData: Sendable {
 
     /// The agency of a unit.
     public func agency(ofUnit unit: String) -> String? { units[unit]?.agency }
+
+    /// The duty policy for a unit on a date: its own (a policy declared with the unit's id as scope), else its
+    /// agency's, else the general one — the latest declared in the first scope that has one in force. A unit's own
+    /// policy sets its cap ratio, its on-site reasons and its desk's field coverage; the leader minimum and intake are
+    /// the agency's (``policy(for:on:)``).
+    public func policy(forUnit unit: String, on date: CivilDate) -> DutyPolicy? {
+        if let p = policies[unit]?.last(where: { $0.validFrom <= date && date <= $0.validTo }) { return p }
+        return agency(ofUnit: unit).flatMap { policy(for: $0, on: date) }
+    }
 
     /// The duty policy for an agency on a date (its own, else the general one), the latest declared.
     public func policy(for agency: String, on date: CivilDate) -> DutyPolicy? {

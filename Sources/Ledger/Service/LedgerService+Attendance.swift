@@ -120,7 +120,10 @@ extension LedgerService {
                                                                                      guarding: guards)
 
             case "attendance.checkOut":
-                return try onPerson(me) { r in try AttendanceRules.decideCheckOut(r, date: today, at: c.at) }
+                let summary = try b.optionalString("summary")
+                return try onPerson(me) { r in
+                    try AttendanceRules.decideCheckOut(r, date: today, at: c.at, summary: summary)
+                }
 
             case "progress.report":
                 let head = c.reference.assignment(of: me, on: today)?.directHead
@@ -213,7 +216,7 @@ extension LedgerService {
                 }
                 let kind = try b.optionalChoice("kind", ExceptionKind.self) ?? .extraOnsite
                 let reason = try b.string("reason")
-                if let policy = c.reference.policy(for: c.reference.agency(ofUnit: unit) ?? "", on: date),
+                if let policy = c.reference.policy(forUnit: unit, on: date),
                    !policy.allowedOnsiteReasons.contains(reason) {
                     throw LedgerError(.badField, "body.reason must be one of the duty policy's on-site reasons ("
                         + policy.allowedOnsiteReasons.joined(separator: ", ") + "); got \"\(reason)\"",

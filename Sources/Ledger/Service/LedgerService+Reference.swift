@@ -206,7 +206,9 @@ extension LedgerService {
             let from = try b.date("validFrom"), to = try b.date("validTo")
             guard from <= to else { throw LedgerError(.badField, "body.validTo is before body.validFrom", field: "body.validTo") }
             let scope = try b.string("scope")
-            guard scope == "*" || ref.agencies[scope] != nil else { throw LedgerError(.notFound, "no agency \(scope)") }
+            guard scope == "*" || ref.agencies[scope] != nil || ref.units[scope] != nil else {
+                throw LedgerError(.notFound, "no agency or unit \(scope) (a policy's scope is an agency, a unit or *)")
+            }
             var reasons = ReferenceData.DutyPolicy.directive16Reasons
             if b.fields["allowedOnsiteReasons"] != nil {
                 reasons = try b.strings("allowedOnsiteReasons")

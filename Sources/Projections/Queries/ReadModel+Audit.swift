@@ -30,6 +30,8 @@ public struct AuditEntry: Hashable, Sendable {
 
 /// One handover of the process control sheet (domain.md §4.5).
 public struct ControlStep: Hashable, Sendable {
+    /// Its row number on the sheet, from 1 (a transfer records its own as `controlSheetEntry`).
+    public var entry: Int
     /// The step.
     public var step: String
     /// Who handed over.
@@ -78,44 +80,46 @@ extension ReadModel {
                           facts: (try? Facts.json(facts)) ?? "{}")
     }
 
-    /// The process control sheet of a dossier: each handover with giver, receiver and time.
+    /// The process control sheet of a dossier: each row (``DossierEvent/controlSheetStep``) with its number, giver,
+    /// receiver and time, in log order.
     public func controlSheet(dossier: String) throws -> [ControlStep] {
         var steps = [ControlStep]()
         var holder = ""
-        for e in try auditTrail(stream: "dossier-\(dossier.lowercased())") {
-            let at = e.at ?? 0
-            func field(_ key: String) -> String {
-                guard let r = e.facts.range(of: "\"\(key)\":\"") else { return "" }
-                return String(e.facts[r.upperBound...].prefix { $0 != "\"" })
-            }
-            switch DossierEvent.currentName(of: e.type) {
-            case "DossierReceived.v1":
-                holder = e.unit.isEmpty ? e.actor : e.unit
-                steps.append(ControlStep(step: "received", giver: "applicant", receiver: holder, at: at))
-            case "DossierTransferred.v1":
+        let stream = "dossier-\(dossier.lowercased())"
+        for recorded in try runner.store.readStream(stream, limit: .max, payloads: .facts) {
+            let record = recorded.record
+            guard let event = try? DossierEvent(type: record.eventType, facts: recorded.facts ?? [], personal: nil),
+                  let step = event.controlSheetStep
+            else { continue }
+            // The desk or unit that acted, else the official.
+            let acting = record.metadata["unit"].flatMap { $0.isEmpty ? nil : $0 } ?? record.actor
+            var giver = holder, receiver = "", at: Int64 = 0
+            switch event {
+            case .received(let r):
+                (giver, receiver, at) = ("applicant", acting, r.at)
+                holder = acting
+            case .transferred(let unit, let stepAt, _, let handedOver, _):
                 // When the file changed hands, if that was before the step was recorded.
-                steps.append(ControlStep(step: "transferred", giver: holder, receiver: field("toUnit"),
-                                         at: Instant.parse(field("handedOverAt")) ?? at))
-                holder = field("toUnit")
-            case "DossierReassigned.v1":
-                steps.append(ControlStep(step: "reassigned", giver: field("fromAssignee"), receiver: field("toAssignee"),
-                                         at: at))
-                holder = field("toAssignee")
-            case "DossierAssigned.v1" where ["", "MAIN"].contains(field("role")):  // co-handlers hand nothing over
-                steps.append(ControlStep(step: "assigned", giver: e.actor, receiver: field("assignee"), at: at))
-                holder = field("assignee")
-            case "DraftResultSubmittedForApproval.v1":
-                steps.append(ControlStep(step: "submitted for approval", giver: e.actor, receiver: "approvers", at: at))
-            case "DraftReturnedForRevision.v1":
-                steps.append(ControlStep(step: "returned for revision", giver: e.actor, receiver: holder, at: at))
-            case "DossierResolved.v1", "DossierRefused.v1":
-                steps.append(ControlStep(step: e.type == "DossierResolved.v1" ? "resolved" : "refused", giver: holder,
-                                         receiver: e.unit.isEmpty ? e.actor : e.unit, at: at))
-            case "ResultReturned.v1":
-                steps.append(ControlStep(step: "result returned", giver: e.unit.isEmpty ? e.actor : e.unit,
-                                         receiver: "applicant", at: at))
-            default: break
+                (receiver, at) = (unit, handedOver ?? stepAt)
+                holder = unit
+            case .reassigned(let from, let to, _, _, let stepAt):
+                (giver, receiver, at) = (from, to, stepAt)
+                holder = to
+            case .assigned(let assignee, _, let stepAt, _):
+                (giver, receiver, at) = (record.actor, assignee, stepAt)
+                holder = assignee
+            case .submittedForApproval(_, _, _, let stepAt):
+                (giver, receiver, at) = (record.actor, "approvers", stepAt)
+            case .approvalReturned(_, _, let stepAt):
+                (giver, receiver, at) = (record.actor, holder, stepAt)
+            case .resolved(_, let stepAt, _, _, _), .refused(_, let stepAt, _):
+                (receiver, at) = (acting, stepAt)
+            case .resultReturned(_, _, let stepAt, _):
+                (giver, receiver, at) = (acting, "applicant", stepAt)
+            default:
+                continue
             }
+            steps.append(ControlStep(entry: steps.count + 1, step: step, giver: giver, receiver: receiver, at: at))
         }
         return steps
     }

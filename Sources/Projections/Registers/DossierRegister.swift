@@ -106,7 +106,7 @@ public struct DossierRegister: Projection {
             row.calendarVersion = r.calendarVersion
             row.securityLevel = r.securityLevel
             if let unit = r.unit { row.unit = unit }
-        case .transferred(let unit, _, _, _):
+        case .transferred(let unit, _, _, _, _):
             row.unit = unit
             row.assignee = ""
             if row.status == .assigned { row.status = .received }

@@ -94,7 +94,14 @@ struct RestoreCommand: AsyncParsableCommand {
         if fm.fileExists(atPath: location.store) {
             let current = try location.open()
             current.close()
-            let aside = StoreLocation.trimmed(location.store) + ".before-restore-\(Int(Date().timeIntervalSince1970))"
+            // A second restore within the same second gets its own name.
+            let stamp = StoreLocation.trimmed(location.store) + ".before-restore-\(Int(Date().timeIntervalSince1970))"
+            var aside = stamp
+            var n = 1
+            while fm.fileExists(atPath: aside) || fm.fileExists(atPath: aside + ".state") {
+                n += 1
+                aside = stamp + "-\(n)"
+            }
             try fm.moveItem(atPath: location.store, toPath: aside)
             print("moved the current store aside to \(aside)")
             // The projections reflect the replaced log: they go aside too and are rebuilt from the backup.
@@ -119,9 +126,10 @@ extension RestoreCommand {
                                attributes: [.posixPermissions: 0o750])
         for item in try fm.contentsOfDirectory(atPath: from) {
             if item == "index" {
-                var info = stat()
-                guard stat(from + "/index/data.mdb", &info) == 0,
-                      Int64(info.st_blocks) * 512 >= Int64(info.st_size) / 2 else { continue }
+                let values = try? URL(fileURLWithPath: from + "/index/data.mdb")
+                    .resourceValues(forKeys: [.fileSizeKey, .fileAllocatedSizeKey])
+                guard let size = values?.fileSize, let allocated = values?.fileAllocatedSize, allocated >= size / 2
+                else { continue }
             }
             try fm.copyItem(atPath: from + "/" + item, toPath: destination + "/" + item)
         }

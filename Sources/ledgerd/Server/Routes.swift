@@ -223,7 +223,8 @@ enum Routes {
             throw APIError(.notFound, "not_found", "no dossier \(id)")
         }
         return list(try daemon.model.controlSheet(dossier: id).map { s in
-            .object(["step": .string(s.step), "giver": .string(s.giver), "receiver": .string(s.receiver),
+            .object(["entry": Render.int(s.entry), "step": .string(s.step), "giver": .string(s.giver),
+                     "receiver": .string(s.receiver),
                      "at": Render.instant(s.at)])
         })
     }
