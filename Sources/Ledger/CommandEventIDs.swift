@@ -31,8 +31,13 @@ public enum CommandEventIDs {
     /// that sends it again after a restart is answered as a retry: the first 16 bytes of
     /// `SHA-256("ledger.system-command.v1" ‖ key)`, as a version-8 UUID.
     public static func systemCommandID(_ key: String) -> UUID {
+        derived(domain: "ledger.system-command.v1", key)
+    }
+
+    /// The first 16 bytes of `SHA-256(domain ‖ key)`, as a version-8 UUID.
+    static func derived(domain: String, _ key: String) -> UUID {
         var hasher = SHA256()
-        hasher.update(data: Array("ledger.system-command.v1".utf8) + Array(key.utf8))
+        hasher.update(data: Array(domain.utf8) + Array(key.utf8))
         var bytes = Array(hasher.finalize().prefix(16))
         bytes[6] = 0x80 | (bytes[6] & 0x0F)
         bytes[8] = 0x80 | (bytes[8] & 0x3F)

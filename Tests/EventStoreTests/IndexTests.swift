@@ -233,6 +233,36 @@ struct IndexTests {
             try Self.expectIndexesAgree(copy)
         }
     }
+
+    @Test("a restore copies a backup's compact index, leaves a live store's sparse index and its lock files behind, and refuses a store still open")
+    func copyForRestore() async throws {
+        let directory = TemporaryDirectory("restore-copy")
+        defer { directory.remove() }
+        let path = directory.sub("log")
+        let store = try Store.create(at: path, origin: "test.ledger.local/index")
+        try await Self.appendSome(store, 20, tag: "r")
+        _ = try store.backup(to: directory.sub("backup"))
+        let open = #expect(throws: StoreError.self) { try Store.copyForRestore(from: path, to: directory.sub("a")) }
+        #expect(open?.code == .alreadyOpen || open?.code == .locked, "\(open?.description ?? "copied")")
+        store.close()
+
+        try Store.copyForRestore(from: directory.sub("backup"), to: directory.sub("from-backup"))
+        #expect(FileManager.default.fileExists(atPath: directory.sub("from-backup") + "/index/data.mdb"))
+        try Store.copyForRestore(from: path, to: directory.sub("from-store"))
+        let copied = try FileManager.default.contentsOfDirectory(atPath: directory.sub("from-store"))
+        #expect(!copied.contains("index") && !copied.contains("lock.mdb") && !copied.contains("writer.lock"),
+                "\(copied)")
+        for name in ["from-backup", "from-store"] {
+            let reopened = try Store.open(at: directory.sub(name))
+            defer { reopened.close() }
+            #expect(reopened.head == 20)
+            try Self.expectIndexesAgree(reopened)
+        }
+        let twice = #expect(throws: StoreError.self) {
+            try Store.copyForRestore(from: path, to: directory.sub("from-store"))
+        }
+        #expect(twice?.message.contains("already exists") == true)
+    }
 }
 
 /// (indexed, head) pairs reported while catching up.

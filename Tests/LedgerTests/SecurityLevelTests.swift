@@ -119,6 +119,19 @@ struct SecurityLevelTests {
         ]
         #expect(material.allSatisfy { $0.handlesMaterial })
         #expect(!DossierCommand.payFee(amount: 1, online: true, at: 1).handlesMaterial, "paying a fee is the applicant's")
+        // The applicant's portal and the system never check in: their steps are not held to it.
+        var resolved = graded
+        resolved.status = .resolved
+        for actor in [Actor(staffID: "portal", role: .applicant), Actor(staffID: "system", role: .system)] {
+            do {
+                _ = try Dossier.decide(resolved, .returnResult(method: .online, at: 1), by: actor)
+            } catch {
+                #expect(!error.message.contains("check in ONSITE"), "\(actor.role): \(error.message)")
+            }
+        }
+        #expect(throws: LedgerError.self, "a desk officer returning it is") {
+            try Dossier.decide(resolved, .returnResult(method: .direct, at: 1), by: Actor(staffID: "d", role: .oneStopOfficer))
+        }
     }
 
     @Test("decisions: a graded draft is submitted, decided, resubmitted, signed and sealed only on site; an ungraded one anywhere")

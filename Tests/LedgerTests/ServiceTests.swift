@@ -38,20 +38,32 @@ struct ServiceTests {
                                        ["summary": .string(String(repeating: "x", count: AttendanceRules.summaryLimit + 1))])
         #expect(long?.field == "body.summary" && s.store.head == head, "refused, nothing written")
         try await s.run("attendance.checkOut", "a-4", .specialist, "2020-04-03T17:00:00+07:00",
-                        ["summary": "Xử lý 3 hồ sơ đất đai;\ntrả lời 2 phiếu chuyển. "])
+                        ["summary": "Xử lý 3 hồ sơ đất đai;\r\n\ttrả lời 2 phiếu chuyển. "])
         try await s.run("attendance.checkIn", "a-4", .specialist, "2020-04-06T07:40:00+07:00", ["location": "REMOTE"])
         try await s.run("attendance.checkOut", "a-4", .specialist, "2020-04-06T17:00:00+07:00", [:])
         let types = try s.store.readStream("person-a-4").map(\.record.eventType)
         #expect(types == ["CheckedIn.v2", "CheckedOut.v1", "CheckedIn.v2", "CheckedOut.v1"])
-        let checkOuts = try s.store.readStream("person-a-4", payloads: .facts).compactMap { e -> PersonEvent? in
-            guard case .checkedOut? = try PersonEvent(type: e.record.eventType, facts: e.facts ?? []) else { return nil }
-            return try PersonEvent(type: e.record.eventType, facts: e.facts ?? [])
-        }
+        let stored = try s.store.readStream("person-a-4", payloads: .all).filter { $0.record.eventType == "CheckedOut.v1" }
+        let checkOuts = try stored.map { try PersonEvent(type: $0.record.eventType, facts: $0.facts ?? [], personal: $0.personal) }
         #expect(checkOuts == [
             .checkedOut(date: CivilDate("2020-04-03")!, at: Instant.parse("2020-04-03T17:00:00+07:00")!,
-                        summary: "Xử lý 3 hồ sơ đất đai;\ntrả lời 2 phiếu chuyển."),
+                        summary: "Xử lý 3 hồ sơ đất đai;\n\ttrả lời 2 phiếu chuyển."),
             .checkedOut(date: CivilDate("2020-04-06")!, at: Instant.parse("2020-04-06T17:00:00+07:00")!),
-        ], "the summary is kept trimmed; a check-out without one has none")
+        ], "the summary is kept trimmed, CRLF as LF; a check-out without one has none")
+        // The summary is personal data under the official's own subject, not in the facts.
+        #expect(!String(decoding: stored[0].facts ?? [], as: UTF8.self).contains("hồ sơ"))
+        #expect(stored[0].record.metadata["subject"]?.lowercased() == PersonEvent.dataSubject(ofStaff: "a-4").uuidString.lowercased()
+            && stored[1].personal == nil)
+        try await s.store.eraseSubject(PersonEvent.dataSubject(ofStaff: "a-4"), reason: "test", actor: "admin")
+        let erased = try #require(try s.store.readStream("person-a-4", payloads: .all).first { $0.record.eventType == "CheckedOut.v1" })
+        #expect(try PersonEvent(type: erased.record.eventType, facts: erased.facts ?? [], personal: erased.personal)
+            == .checkedOut(date: CivilDate("2020-04-03")!, at: Instant.parse("2020-04-03T17:00:00+07:00")!),
+            "after an erasure the check-out reads without its summary")
+        try await s.run("attendance.checkIn", "a-4", .specialist, "2020-04-07T07:40:00+07:00", ["location": "REMOTE"])
+        let again = try await s.refusal("attendance.checkOut", "a-4", .specialist, "2020-04-07T17:00:00+07:00",
+                                        ["summary": "x"])
+        #expect(again?.code == .invalidState && again?.message.contains("was erased") == true)
+        try await s.run("attendance.checkOut", "a-4", .specialist, "2020-04-07T17:00:00+07:00", [:])
     }
 
     @Test("a unit's own duty policy sets its cap over its agency's; a policy's scope must exist")
@@ -67,9 +79,16 @@ struct ServiceTests {
             "scope": "A.ZZ", "ratioNumerator": 1, "ratioDenominator": 2, "minLeaders": 1, "validFrom": "2020-04-06",
             "validTo": "2020-04-30"])
         #expect(unknown?.code == .notFound && unknown?.message.contains("no agency or unit A.ZZ") == true)
+        let leaders = try await s.refusal("policy.declare", "hr", .system, "2020-04-01T07:10:00+07:00", [
+            "scope": "A.P1", "ratioNumerator": 1, "ratioDenominator": 2, "minLeaders": 1, "validFrom": "2020-04-06",
+            "validTo": "2020-04-30"])
+        #expect(leaders?.field == "body.minLeaders", "the leader minimum is the agency's")
+        let clash = try await s.refusal("unit.define", "hr", .system, "2020-04-01T07:10:00+07:00", [
+            "id": "S", "agency": "A", "name": "Phòng S", "desk": false])
+        #expect(clash?.code == .invalidCommand && clash?.message.contains("already names an agency") == true)
         // A.P1's own 1/2 from 6 April gives it two; the week before keeps the agency's cap.
         try await s.run("policy.declare", "hr", .system, "2020-04-01T07:10:00+07:00", [
-            "scope": "A.P1", "ratioNumerator": 1, "ratioDenominator": 2, "minLeaders": 1, "validFrom": "2020-04-06",
+            "scope": "A.P1", "ratioNumerator": 1, "ratioDenominator": 2, "validFrom": "2020-04-06",
             "validTo": "2020-04-30"])
         try await s.run("roster.publish", "a-2", .unitHead, "2020-04-01T07:20:00+07:00", twoOnsite)
         let before = try await s.refusal("roster.publish", "a-2", .unitHead, "2020-04-01T07:30:00+07:00", [
@@ -81,6 +100,8 @@ struct ServiceTests {
         #expect(reference.policy(forUnit: "A.P1", on: CivilDate("2020-04-06")!)?.ratio.denominator == 2)
         #expect(reference.policy(forUnit: "A.MC", on: CivilDate("2020-04-06")!)?.ratio.denominator == 3,
                 "another unit of the agency keeps the agency's policy")
+        #expect(reference.policy(for: "A", on: CivilDate("2020-04-06")!)?.minimumLeaders == 1,
+                "the agency's leader minimum is its own")
     }
 
     @Test("rosters: the cap per date and the leader rule; an amendment replaces the roster")

@@ -238,13 +238,16 @@ public enum AttendanceRules {
         guard record.sessions[date]?.open == true else {
             throw LedgerError(.invalidState, "no open check-in on \(date) to close")
         }
-        let text = summary?.trimmingCharacters(in: .whitespacesAndNewlines)
+        // Line breaks as a browser's form sends them (CRLF) are kept as LF.
+        let text = summary?.replacingOccurrences(of: "\r\n", with: "\n").trimmingCharacters(in: .whitespacesAndNewlines)
         if let text {
-            guard !text.isEmpty, text.count <= summaryLimit, !text.unicodeScalars.contains(where: {
-                $0.properties.generalCategory == .control && $0 != "\n"
-            }) else {
+            guard !text.isEmpty, text.count <= summaryLimit, text.utf8.count <= 4 * summaryLimit,
+                  !text.unicodeScalars.contains(where: {
+                      $0.properties.generalCategory == .control && $0 != "\n" && $0 != "\t"
+                  })
+            else {
                 throw LedgerError(.badField, "body.summary is the day's account: 1–\(summaryLimit) characters of text "
-                    + "(line breaks allowed, no other control characters)", field: "body.summary")
+                    + "(line breaks and tabs allowed, no other control characters)", field: "body.summary")
             }
         }
         return .checkedOut(date: date, at: at, summary: text)

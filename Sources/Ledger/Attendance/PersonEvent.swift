@@ -70,7 +70,8 @@ public enum HalfDay: String, Hashable, Sendable, CaseIterable {
 public enum PersonEvent: Hashable, Sendable {
     case checkedIn(unit: String, location: WorkLocation, date: CivilDate, at: Int64, source: CheckInSource? = nil)
     /// The day's session closed, with the official's summary of the day when they give one (domain.md §3.2
-    /// `CheckedOut`; an account of work, in the facts like a progress report's notes).
+    /// `CheckedOut`). Free text about a day's work may name citizens or the official's health, so the summary goes in
+    /// the personal part, under the official's own subject (``dataSubject(ofStaff:)``), where an erasure takes it.
     case checkedOut(date: CivilDate, at: Int64, summary: String? = nil)
     /// A day's progress report to the direct head.
     case progressReported(date: CivilDate, to: String, items: [ProgressItem], at: Int64)
@@ -112,10 +113,9 @@ public enum PersonEvent: Hashable, Sendable {
             w.field("date", date.description)
             w.field("at", instant: at)
             if let source { w.field("source", source.rawValue) }
-        case .checkedOut(let date, let at, let summary):
+        case .checkedOut(let date, let at, _):  // the summary goes in the personal part
             w.field("date", date.description)
             w.field("at", instant: at)
-            if let summary { w.field("summary", summary) }
         case .progressReported(let date, let to, let items, let at):
             w.field("date", date.description)
             w.field("to", to)
@@ -161,11 +161,34 @@ public enum PersonEvent: Hashable, Sendable {
         return w.finish()
     }
 
-    /// As a new event to append.
-    public var new: NewEvent { NewEvent(type: type, facts: facts) }
+    /// The personal part, or `nil`: a check-out's summary.
+    public var personal: [UInt8]? {
+        guard case .checkedOut(_, _, let summary?) = self else { return nil }
+        var w = Facts.Writer()
+        w.field("summary", summary)
+        return w.finish()
+    }
 
-    /// Decodes a stored person event, or `nil` for another type.
-    public init?(type: String, facts: [UInt8]) throws(Facts.DecodingError) {
+    /// As a new event to append; one with a personal part (``personal``) goes under `subject`, the official's
+    /// (``dataSubject(ofStaff:)``).
+    public func new(subject: UUID?) -> NewEvent {
+        let personal = personal
+        return NewEvent(type: type, facts: facts, personal: personal, subject: personal == nil ? nil : subject)
+    }
+
+    /// As a new event to append, for the events without a personal part.
+    public var new: NewEvent { new(subject: nil) }
+
+    /// The data subject of an official's own personal data (a check-out's summary): one per official, derived from
+    /// the staff id (the first 16 bytes of `SHA-256("ledger.official-subject.v1" ‖ staff id)`, a version-8 UUID), so
+    /// an erasure of it takes all of it.
+    public static func dataSubject(ofStaff staff: String) -> UUID {
+        CommandEventIDs.derived(domain: "ledger.official-subject.v1", staff)
+    }
+
+    /// Decodes a stored person event, or `nil` for another type; `personal` is its personal part when read (`nil`
+    /// when not read, or erased: a check-out then reads without its summary).
+    public init?(type: String, facts: [UInt8], personal: [UInt8]? = nil) throws(Facts.DecodingError) {
         func date(_ text: String, _ key: String) throws(Facts.DecodingError) -> CivilDate {
             guard let d = CivilDate(text) else { throw Facts.DecodingError(what: "\(key) \(text)", offset: 0) }
             return d
@@ -185,8 +208,10 @@ public enum PersonEvent: Hashable, Sendable {
                 let source = try r.optionalChoice("source", CheckInSource.self)
                 return .checkedIn(unit: try r.string("unit"), location: location, date: day, at: at, source: source)
             case "CheckedOut.v1":
-                return .checkedOut(date: try date(r, "date"), at: try r.instant("at"),
-                                   summary: try r.optionalString("summary"))
+                let summary = try personal.flatMap { p throws(Facts.DecodingError) in
+                    try Facts.decode(p) { r throws(Facts.DecodingError) in try r.optionalString("summary") }
+                }
+                return .checkedOut(date: try date(r, "date"), at: try r.instant("at"), summary: summary)
             case "ProgressReported.v1":
                 // Upcast: v1 counted its items without naming them (bounded: a count is no reason to allocate).
                 let count = min(max(0, Int(clamping: try r.int("items"))), ProgressItem.maximumPerReport)

@@ -10,7 +10,7 @@ extension DossierEvent {
         case .assigned: "assigned"
         case .reassigned: "reassigned"
         case .submittedForApproval: "submitted for approval"
-        case .approvalReturned: "returned for revision"
+        case .approvalReturned(_, let rejected, _): rejected ? "rejected" : "returned for revision"
         case .resolved: "resolved"
         case .refused: "refused"
         case .resultReturned: "result returned"

@@ -54,11 +54,12 @@ public struct DossierHandler: Sendable {
     /// - Throws: ``LedgerError`` when the command is refused; ``StoreError`` from the store.
     @discardableResult
     public func handle(_ command: DossierCommand, dossier: UUID, by actor: Actor, commandID: UUID, principal: String,
-                       subject: UUID? = nil) async throws -> AppendResult {
+                       subject: UUID? = nil, actorOnsite: Bool = false) async throws -> AppendResult {
         let context = CommandContext(commandID: commandID, actor: actor, principal: principal, occurredAt: 0,
                                      unit: actor.unit)
         return try await CommandHandler(store: store, maximumAttempts: maximumAttempts).execute(context) {
-            try plan(command, dossier: dossier, by: actor, commandID: commandID, subject: subject)
+            try plan(command, dossier: dossier, by: actor, commandID: commandID, subject: subject,
+                     actorOnsite: actorOnsite)
         }
     }
 

@@ -121,9 +121,15 @@ extension LedgerService {
 
             case "attendance.checkOut":
                 let summary = try b.optionalString("summary")
-                return try onPerson(me) { r in
-                    try AttendanceRules.decideCheckOut(r, date: today, at: c.at, summary: summary)
+                let (record, version) = try person(me)
+                let event = try AttendanceRules.decideCheckOut(record, date: today, at: c.at, summary: summary)
+                // The summary goes under the official's own subject; once that was erased, none is recorded again.
+                let subject = PersonEvent.dataSubject(ofStaff: me)
+                if event.personal != nil, try store.isErased(subject) {
+                    throw LedgerError(.invalidState, "the personal data of \(me) was erased; no summary is recorded for "
+                        + "them again — check out without body.summary", field: "body.summary")
                 }
+                return [PlannedAppend(stream: "person-\(me)", readVersion: version, events: [event.new(subject: subject)])]
 
             case "progress.report":
                 let head = c.reference.assignment(of: me, on: today)?.directHead

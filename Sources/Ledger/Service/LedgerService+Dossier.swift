@@ -272,7 +272,7 @@ extension LedgerService {
             // A graded dossier's material is handled on site: for such a step the actor's check-in today is read,
             // and guarded.
             var onsite = false
-            if state.securityLevel != nil, command.handlesMaterial {
+            if state.securityLevel != nil, command.handlesMaterial, c.actor.isStaff {
                 let (person, v) = try self.person(c.actor.staffID)
                 onsite = person.isOnsite(on: try c.today())
                 extra.append(PlannedAppend(stream: "person-\(c.actor.staffID)", readVersion: v, events: []))

@@ -55,13 +55,22 @@ extension LedgerService {
             if let superior, ref.agencies[superior] == nil {
                 throw LedgerError(.notFound, "no agency \(superior) to be the superior")
             }
-            return .agencyDefined(.init(id: try b.string("id"), name: try b.string("name"),
+            // Agencies and units share the duty policies' scopes: one id names one of them.
+            let id = try b.string("id")
+            guard ref.units[id] == nil else {
+                throw LedgerError(.invalidCommand, "\(id) already names a unit; an agency takes another id", field: "body.id")
+            }
+            return .agencyDefined(.init(id: id, name: try b.string("name"),
                                         level: try b.choice("level", ReferenceData.Agency.Level.self),
                                         superior: superior))
         case "unit.define":
             let agency = try b.string("agency")
             guard ref.agencies[agency] != nil else { throw LedgerError(.notFound, "no agency \(agency)") }
-            return .unitDefined(.init(id: try b.string("id"), agency: agency, name: try b.string("name"),
+            let id = try b.string("id")
+            guard ref.agencies[id] == nil else {
+                throw LedgerError(.invalidCommand, "\(id) already names an agency; a unit takes another id", field: "body.id")
+            }
+            return .unitDefined(.init(id: id, agency: agency, name: try b.string("name"),
                                       isOneStopDesk: try b.bool("desk"), fields: try b.strings("fields")))
         case "staff.assign":
             let unit = try b.string("unit")
@@ -206,8 +215,16 @@ extension LedgerService {
             let from = try b.date("validFrom"), to = try b.date("validTo")
             guard from <= to else { throw LedgerError(.badField, "body.validTo is before body.validFrom", field: "body.validTo") }
             let scope = try b.string("scope")
-            guard scope == "*" || ref.agencies[scope] != nil || ref.units[scope] != nil else {
+            let unitScope = ref.units[scope] != nil
+            guard scope == "*" || ref.agencies[scope] != nil || unitScope else {
                 throw LedgerError(.notFound, "no agency or unit \(scope) (a policy's scope is an agency, a unit or *)")
+            }
+            // A unit's own policy sets its cap, on-site reasons and desk coverage; the leader minimum and intake
+            // are its agency's.
+            if unitScope, let given = ["minLeaders", "intakeChannels", "directive16Intake", "urgentProcedures"]
+                .first(where: { b.fields[$0] != nil }) {
+                throw LedgerError(.badField, "body.\(given): a unit's policy sets its cap, on-site reasons and desk "
+                    + "coverage; the leader minimum and intake are its agency's policy's", field: "body.\(given)")
             }
             var reasons = ReferenceData.DutyPolicy.directive16Reasons
             if b.fields["allowedOnsiteReasons"] != nil {
@@ -220,8 +237,10 @@ extension LedgerService {
                                       field: "body.allowedOnsiteReasons")
                 }
             }
-            return .dutyPolicyDeclared(.init(scope: scope, ratio: (n, d), minimumLeaders: Int(try b.int("minLeaders")),
-                                             validFrom: from, validTo: to, intake: try Self.intake(b, reference: ref),
+            return .dutyPolicyDeclared(.init(scope: scope, ratio: (n, d),
+                                             minimumLeaders: unitScope ? 0 : Int(try b.int("minLeaders")),
+                                             validFrom: from, validTo: to,
+                                             intake: unitScope ? nil : try Self.intake(b, reference: ref),
                                              allowedOnsiteReasons: reasons,
                                              deskFieldCoverage: try b.bool("deskFieldCoverage")))
         }

@@ -88,9 +88,9 @@ extension ReadModel {
         let stream = "dossier-\(dossier.lowercased())"
         for recorded in try runner.store.readStream(stream, limit: .max, payloads: .facts) {
             let record = recorded.record
-            guard let event = try? DossierEvent(type: record.eventType, facts: recorded.facts ?? [], personal: nil),
-                  let step = event.controlSheetStep
-            else { continue }
+            // A record that does not decode is reported (the write side's fold refuses it too), not skipped.
+            let event = try DossierEvent(type: record.eventType, facts: recorded.facts ?? [], personal: nil)
+            guard let step = event.controlSheetStep else { continue }
             // The desk or unit that acted, else the official.
             let acting = record.metadata["unit"].flatMap { $0.isEmpty ? nil : $0 } ?? record.actor
             var giver = holder, receiver = "", at: Int64 = 0

@@ -90,48 +90,31 @@ struct RestoreCommand: AsyncParsableCommand {
     func run() async throws {
         let fm = FileManager.default
         guard fm.fileExists(atPath: from + "/data.mdb") else { throw ValidationError("\(from) holds no backup (no data.mdb)") }
-        // The lock: a running daemon makes this fail before anything moves.
+        let base = StoreLocation.trimmed(location.store)
+        // A second restore within the same second gets its own name.
+        let stamp = base + ".before-restore-\(Int(Date().timeIntervalSince1970))"
+        var aside = stamp
+        var n = 1
+        while fm.fileExists(atPath: aside) || fm.fileExists(atPath: aside + ".state") {
+            n += 1
+            aside = stamp + "-\(n)"
+        }
         if fm.fileExists(atPath: location.store) {
+            // The lock: a running daemon makes this fail before anything moves.
             let current = try location.open()
             current.close()
-            // A second restore within the same second gets its own name.
-            let stamp = StoreLocation.trimmed(location.store) + ".before-restore-\(Int(Date().timeIntervalSince1970))"
-            var aside = stamp
-            var n = 1
-            while fm.fileExists(atPath: aside) || fm.fileExists(atPath: aside + ".state") {
-                n += 1
-                aside = stamp + "-\(n)"
-            }
             try fm.moveItem(atPath: location.store, toPath: aside)
             print("moved the current store aside to \(aside)")
-            // The projections reflect the replaced log: they go aside too and are rebuilt from the backup.
-            let state = StoreLocation.trimmed(location.store) + ".state"
-            if fm.fileExists(atPath: state) { try fm.moveItem(atPath: state, toPath: aside + ".state") }
         }
-        try Self.copyStore(from, to: location.store)
+        // The projections reflect the replaced log (or a log gone before): they go aside too and are rebuilt.
+        if fm.fileExists(atPath: base + ".state") {
+            try fm.moveItem(atPath: base + ".state", toPath: aside + ".state")
+            print("moved the projections' state aside to \(aside).state")
+        }
+        try Store.copyForRestore(from: from, to: location.store)
         let store = try location.open()
         defer { store.close() }
         let report = try store.check()
         print("restored \(store.head) events from \(from) into \(location.store); checks passed (\(report.streams) streams)")
-    }
-}
-
-extension RestoreCommand {
-    /// Copies a backup (or a store directory) into place. The index is copied when it is a compact file, as a backup
-    /// writes it; a live store's index is a sparse file of its map's size (`MDB_WRITEMAP`) that a plain copy would
-    /// write out whole, so it is left behind and rebuilt from the log when the restored store opens.
-    static func copyStore(_ from: String, to destination: String) throws {
-        let fm = FileManager.default
-        try fm.createDirectory(atPath: destination, withIntermediateDirectories: true,
-                               attributes: [.posixPermissions: 0o750])
-        for item in try fm.contentsOfDirectory(atPath: from) {
-            if item == "index" {
-                let values = try? URL(fileURLWithPath: from + "/index/data.mdb")
-                    .resourceValues(forKeys: [.fileSizeKey, .fileAllocatedSizeKey])
-                guard let size = values?.fileSize, let allocated = values?.fileAllocatedSize, allocated >= size / 2
-                else { continue }
-            }
-            try fm.copyItem(atPath: from + "/" + item, toPath: destination + "/" + item)
-        }
     }
 }
