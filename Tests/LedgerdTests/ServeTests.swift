@@ -102,7 +102,12 @@ struct ServeTests {
         let noRoute = try d.call("GET", "/nowhere")
         #expect(noRoute.status == 404 && noRoute.text.contains("no_route"))
         let raw = #"{"expectedVersion":"noStream","events":[{"type":"Note.v1","facts":{"n":1}}]}"#
-        #expect(try d.call("POST", "/streams/note-1/events", raw).status == 201)
+        let appended = try d.call("POST", "/streams/note-1/events", raw)
+        #expect(appended.status == 201)
+        // An event sent without an id gets a UUIDv7 from the store (time-ordered: the id index appends at its tail).
+        let stored = try d.call("GET", "/streams/note-1/events").text
+        let idRange = try #require(stored.range(of: #""id":""#))
+        #expect(stored[idRange.upperBound...].dropFirst(14).first == "7", "\(stored.prefix(300))")
         let conflict = try d.call("POST", "/streams/note-1/events", raw)
         #expect(conflict.status == 409 && conflict.text.contains("\"actualVersion\":1"))
         let huge = try d.client.request("POST", "/commands/dossier.submit",

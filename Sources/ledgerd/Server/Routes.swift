@@ -319,7 +319,8 @@ enum Routes {
             metadata["principal"] = context.principal
             var actor = ""
             if case .string(let a)? = e["actor"] { actor = a }
-            events.append(EventData(id: id ?? UUID(), type: type, facts: facts, actor: actor, metadata: metadata))
+            // Without an id the store gives a UUIDv7, so the event-id index appends at its tail.
+            events.append(EventData(id: id, type: type, facts: facts, actor: actor, metadata: metadata))
         }
         let result = try await daemon.store.append([StreamAppend(stream: stream, expected: expected, events: events)])
         return JSONResponse.make(.object([
