@@ -6,6 +6,30 @@ import Testing
 
 @Suite("Approvals: a level whose holder left")
 struct ApprovalRerouteTests {
+    @Test("when the agency head leaves, a deputy of theirs acts as head; with none, nobody heads the agency")
+    func actingHead() async throws {
+        let s = try await Scenario.make("acting-head")
+        defer { s.remove() }
+        try await s.run("staff.assign", "hr", .system, "2020-03-31T10:00:00+07:00", [
+            "staff": "a-9", "unit": "A.LD", "position": "deputy director", "leader": true, "from": "2020-01-01",
+            "head": "a-1"])
+        try await s.run("staff.end", "hr", .system, "2020-04-03T17:00:00+07:00", ["staff": "a-1", "lastDay": "2020-04-03"])
+        try await s.run("staff.end", "hr", .system, "2020-04-03T17:05:00+07:00", ["staff": "s-1", "lastDay": "2020-04-03"])
+        var reference = ReferenceData()
+        try reference.refresh(from: s.store)
+        let friday = CivilDate("2020-04-03")!, monday = CivilDate("2020-04-06")!
+        #expect(reference.head(of: "A", on: friday) == "a-1")
+        #expect(reference.head(of: "A", on: monday) == "a-9",
+                "the deputy of the leadership unit acts, not a unit head who also reported to a-1 (a-2)")
+        #expect(reference.head(of: "S", on: monday) == nil, "no deputy: nobody heads S until a head is assigned")
+        // The acting head signs as head: an apology, a leave, an exception are theirs to decide.
+        #expect(reference.leads("A.P1", staff: "a-9", on: monday))
+        try await s.run("staff.assign", "hr", .system, "2020-04-06T08:00:00+07:00", [
+            "staff": "a-10", "unit": "A.LD", "position": "director", "leader": true, "from": "2020-04-07"])
+        try reference.refresh(from: s.store)
+        #expect(reference.head(of: "A", on: CivilDate("2020-04-07")!) == "a-10", "a new head takes the post")
+    }
+
     @Test("the agency head re-routes an undecided level of a departed holder to a leader on staff, four eyes kept")
     func reroute() async throws {
         let s = try await Scenario.make("reroute")

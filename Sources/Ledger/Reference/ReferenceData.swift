@@ -313,10 +313,24 @@ public struct ReferenceData: Sendable {
         procedures[code]?.last { ($0.effectiveFrom ?? date) <= date }
     }
 
-    /// The head of an agency: its leader without a direct head (or the first leader).
+    /// The head of an agency on a date: its leader without a direct head; while that post is empty after the head
+    /// left (`staff.end`), the deputy acting for them (a leader of the head's unit who reported to them), else
+    /// nobody.
     public func head(of agency: String, on date: CivilDate) -> String? {
         let leaders = units(of: agency).flatMap { staff(of: $0.id, on: date) }.filter(\.isLeader)
-        return (leaders.first { $0.directHead == nil } ?? leaders.first)?.staff
+        if let head = leaders.first(where: { $0.directHead == nil }) { return head.staff }
+        // The post is empty (the head left the service): a deputy of theirs on the same leadership unit acts for
+        // them, the first by staff id; without one, nobody heads the agency until a new head is assigned.
+        guard let departed = lastHead(of: agency, before: date) else { return nil }
+        return leaders.filter { $0.unit == departed.unit && $0.directHead == departed.staff }.map(\.staff).min()
+    }
+
+    /// The agency's last head whose assignment ended before `date` (the latest to leave).
+    private func lastHead(of agency: String, before date: CivilDate) -> Assignment? {
+        let units = Set(units(of: agency).map(\.id))
+        return assignments.values.lazy.flatMap { $0 }
+            .filter { $0.isLeader && $0.directHead == nil && units.contains($0.unit) && ($0.until.map { $0 < date } ?? false) }
+            .max { ($0.until!, $0.staff) < ($1.until!, $1.staff) }
     }
 
     /// Whether `staff` heads `unit` on `date`: a leader assigned to it, or the head of its agency.
