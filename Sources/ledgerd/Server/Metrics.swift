@@ -6,6 +6,7 @@ import Hummingbird
 import NIOCore
 import Projections
 import Prometheus
+import Synchronization
 
 /// `/metrics` in Prometheus's text format: request latencies by route and status (recorded as they happen), and the
 /// store's and projections' state read at scrape time (appends, commits and their fsync time, batch size, writer
@@ -18,13 +19,23 @@ enum DaemonMetrics {
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
     }
 
+    /// Request timers by route, method and status, each made once: making a timer through the metrics factory
+    /// checks its name and looks it up in the registry under a lock, which every request used to pay.
+    private static let timers = Mutex<[String: CoreMetrics.Timer]>([:])
+
     /// Records one request's latency under its route pattern, method and status.
     static func record(route: String, method: String, status: Int, since start: ContinuousClock.Instant) {
         let elapsed = ContinuousClock.now - start
         let (seconds, attoseconds) = elapsed.components
-        Timer(label: "ledgerd_request_duration_seconds",
-              dimensions: [("route", route), ("method", method), ("status", String(status))])
-            .recordNanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+        let key = "\(method) \(route) \(status)"
+        let timer = timers.withLock { timers in
+            if let timer = timers[key] { return timer }
+            let timer = Timer(label: "ledgerd_request_duration_seconds",
+                              dimensions: [("route", route), ("method", method), ("status", String(status))])
+            timers[key] = timer
+            return timer
+        }
+        timer.recordNanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
     }
 
     static func scrape(_ daemon: Daemon) throws -> String {
