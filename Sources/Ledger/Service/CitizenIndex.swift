@@ -29,52 +29,68 @@ final class CitizenIndex: Sendable {
     }
 
     private let state = Mutex(State())
+    /// One catch-up at a time; other callers wait suspended, holding no thread (the first catch-up over a large
+    /// store reads every submission, and a `Mutex` held meanwhile would block the threads of the cooperative pool).
+    private let catchingUp = KeyedLock()
 
     /// The subject of the citizen with `idNumber` (`nil` for a citizen not met yet, or whose subject was erased),
     /// and whether `given` belongs to another citizen, after folding what the store holds beyond what was read.
-    func lookup(_ idNumber: String, given: UUID?, in store: Store) throws -> (subject: UUID?, givenIsAnothers: Bool) {
+    func lookup(_ idNumber: String, given: UUID?, in store: Store) async throws
+        -> (subject: UUID?, givenIsAnothers: Bool)
+    {
+        try await catchingUp.withLock("catch-up") { try catchUp(store) }
         let key = Self.key(idNumber)
-        // One catch-up at a time, under the lock: reads are short, and a second caller then finds it done.
-        return try state.withLock { (s: inout State) throws -> (UUID?, Bool) in
-            try Self.catchUp(&s, store)
-            return (s.subjects[key], given.flatMap { s.owners[$0] }.map { $0 != key } ?? false)
-        }
+        return state.withLock { s in (s.subjects[key], given.flatMap { s.owners[$0] }.map { $0 != key } ?? false) }
     }
 
-    private static func catchUp(_ s: inout State, _ store: Store) throws {
-        // Erasures first: a submission read below is then never mapped to a subject already erased.
+    /// Reads what the store gained since the last catch-up, a page at a time outside the state's lock, and folds each
+    /// page in under it. Erasures first: a submission read after them is never mapped to a subject already erased.
+    private func catchUp(_ store: Store) throws {
+        var next = state.withLock { $0.nextErasure }
         while true {
-            let page = try store.readType(Store.erasureType, from: s.nextErasure, limit: 1_000, payloads: .none)
-            for event in page {
-                s.nextErasure = event.position + 1
-                guard event.record.leafType == .admin, event.record.stream == Store.erasureStream,
-                      let subject = event.record.metadata["subject"].flatMap(UUID.init(uuidString:)) else { continue }
-                s.erased.insert(subject)
+            let page = try store.readType(Store.erasureType, from: next, limit: Self.page, payloads: .none)
+            let erased = page.compactMap { event -> UUID? in
+                guard event.record.leafType == .admin, event.record.stream == Store.erasureStream else { return nil }
+                return event.record.metadata["subject"].flatMap(UUID.init(uuidString:))
             }
-            if page.count < 1_000 { break }
+            next = page.last.map { $0.position + 1 } ?? next
+            state.withLock { s in
+                s.nextErasure = next
+                guard !erased.isEmpty else { return }
+                s.erased.formUnion(erased)
+                s.subjects = s.subjects.filter { !s.erased.contains($0.value) }
+                s.owners = s.owners.filter { !s.erased.contains($0.key) }
+            }
+            if page.count < Self.page { break }
         }
-        if !s.erased.isEmpty {
-            s.subjects = s.subjects.filter { !s.erased.contains($0.value) }
-            s.owners = s.owners.filter { !s.erased.contains($0.key) }
-        }
+        next = state.withLock { $0.nextSubmission }
         while true {
-            let page = try store.readType("DossierSubmitted.v1", from: s.nextSubmission, limit: 1_000, payloads: .all)
-            for event in page {
-                s.nextSubmission = event.position + 1
+            let page = try store.readType("DossierSubmitted.v1", from: next, limit: Self.page, payloads: .all)
+            let met = page.compactMap { event -> (key: String, subject: UUID)? in
                 guard event.record.stream.hasPrefix("dossier-"),
                       let subject = event.record.metadata["subject"].flatMap(UUID.init(uuidString:)),
-                      !s.erased.contains(subject), let personal = event.personal,
+                      let personal = event.personal,
                       // A part that does not decode names nobody: skipped, never blocking later submissions.
                       let id = try? Facts.decode(personal, { r throws(Facts.DecodingError) in
                           try r.optionalString("applicantID")
                       }) ?? nil
-                else { continue }
-                s.subjects[Self.key(id)] = subject
-                s.owners[subject] = Self.key(id)
+                else { return nil }
+                return (Self.key(id), subject)
             }
-            if page.count < 1_000 { break }
+            next = page.last.map { $0.position + 1 } ?? next
+            state.withLock { s in
+                s.nextSubmission = next
+                for (key, subject) in met where !s.erased.contains(subject) {
+                    s.subjects[key] = subject
+                    s.owners[subject] = key
+                }
+            }
+            if page.count < Self.page { break }
         }
     }
+
+    /// Events read per page.
+    private static let page = 1_000
 
     /// ID numbers as written, without spaces and in capitals (also the key of ``LedgerService``'s lock on a
     /// citizen's submissions).

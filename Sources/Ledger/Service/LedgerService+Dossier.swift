@@ -36,7 +36,7 @@ extension LedgerService {
         if c.envelope.type == "dossier.submit", let idNumber = try b.optionalString("applicantId") {
             // A retry is answered with its original result before anything is checked again.
             if let earlier = try handler.appliedBefore(c.context) { return earlier }
-            let (known, givenIsAnothers) = try citizens.lookup(idNumber, given: subject, in: store)
+            let (known, givenIsAnothers) = try await citizens.lookup(idNumber, given: subject, in: store)
             if let given = subject {
                 // A subject given by the client must be the citizen's own, and never an erased one.
                 guard known == nil || known == given else {
