@@ -433,5 +433,22 @@ struct DossierExtrasTests {
         let short = String(id.uuidString.lowercased().filter { $0 != "-" }.prefix(12))
         let receipt = try #require(try DossierHandler(store: s.store).load(id).state.receiptCode)
         #expect(slips == ["02/\(short)-1", "MC-2020/117", "01/\(receipt)"])
+
+        // The desk's own numbers are the agency's: a second slip with the same number is refused, naming the dossier.
+        let other = UUID()
+        try await s.run("dossier.submit", "portal", .applicant, "2020-04-01T10:30:00+07:00", [
+            "dossier": .string(other.uuidString), "procedure": "P1", "agency": "A", "channel": "online",
+            "applicantName": "Lê Văn Cường", "applicantId": "079190000009"])
+        let head = s.store.head
+        let reused = try await s.refusal("dossier.requestIntakeSupplement", "a-7", .oneStopOfficer,
+                                         "2020-04-01T10:40:00+07:00", ["dossier": .string(other.uuidString),
+                                                                       "items": .array(["GT01"]), "slipRef": "MC-2020/117"],
+                                         unit: "A.MC")
+        #expect(reused?.field == "body.slipRef" && reused?.message.contains("already used in A (dossier \(id.uuidString.lowercased()))") == true,
+                "\(reused?.message ?? "accepted")")
+        #expect(s.store.head == head, "refused, nothing written")
+        try await s.run("dossier.requestIntakeSupplement", "a-7", .oneStopOfficer, "2020-04-01T10:41:00+07:00",
+                        ["dossier": .string(other.uuidString), "items": .array(["GT01"]), "slipRef": "MC-2020/118"],
+                        unit: "A.MC")
     }
 }

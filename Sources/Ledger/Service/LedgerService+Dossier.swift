@@ -1,3 +1,4 @@
+import Crypto
 import EventStore
 import Foundation
 
@@ -269,6 +270,10 @@ extension LedgerService {
                 command = .checkDeadline(calendar: try pinned(), at: c.at)
             default: throw LedgerError(.notFound, "unknown dossier command \(c.envelope.type)")
             }
+            // A number the desk gives a slip is its agency's own numbering: no two slips of the agency carry it.
+            if Self.numberedSlipSteps.contains(c.envelope.type), let number = try Self.slipRef(b) {
+                extra.append(try slipNumberShare(number, agency: state.agencyID, dossier: id))
+            }
             // A graded dossier's material is handled on site: for such a step the actor's check-in today is read,
             // and guarded.
             var onsite = false
@@ -297,6 +302,30 @@ extension LedgerService {
                 + "free of this dossier; the agency head must not have processed it")
         }
         return chain
+    }
+
+    /// The steps that issue a slip the desk may number itself (`body.slipRef`).
+    static let numberedSlipSteps: Set<String> = ["dossier.refuseIntake", "dossier.requestIntakeSupplement",
+                                                 "dossier.issueApology"]
+
+    /// The guard of a slip number the desk gave: the stream `slip-<agency>-<first 16 hex digits of its SHA-256>`,
+    /// created with the slip (its `SlipNumberTaken.v1` names the number and the dossier), so a second slip of the
+    /// agency with that number is refused — also when two race, by the store's expectation that the stream is new.
+    func slipNumberShare(_ number: String, agency: String, dossier: UUID) throws -> PlannedAppend {
+        let digest = SHA256.hash(data: Array(number.utf8)).prefix(8).map { String(format: "%02x", $0) }.joined()
+        let stream = "slip-\(agency)-\(digest)"
+        if let first = try store.readStream(stream, limit: 1, payloads: .facts).first {
+            let holder = (try? Facts.decode(first.facts ?? []) { r throws(Facts.DecodingError) in
+                try r.optionalString("dossier")
+            }) ?? nil
+            throw LedgerError(.invalidCommand, "slip number \(number) is already used in \(agency)"
+                + (holder.map { " (dossier \($0))" } ?? "") + "; give this slip another number, or none to have one "
+                + "made", field: "body.slipRef")
+        }
+        var w = Facts.Writer()
+        w.field("slipRef", number)
+        w.field("dossier", dossier.uuidString.lowercased())
+        return PlannedAppend(stream: stream, readVersion: 0, events: [NewEvent("SlipNumberTaken.v1", w)])
     }
 
     /// The slip number a client gives (`body.slipRef`: the agency's own numbering of its printed forms), or `nil`.
