@@ -28,6 +28,18 @@ struct ApprovalRerouteTests {
             "staff": "a-10", "unit": "A.LD", "position": "director", "leader": true, "from": "2020-04-07"])
         try reference.refresh(from: s.store)
         #expect(reference.head(of: "A", on: CivilDate("2020-04-07")!) == "a-10", "a new head takes the post")
+        // a-10 takes a deputy, then moves to head S: a-10's deputy acts for A, not a-1's.
+        try await s.run("staff.assign", "hr", .system, "2020-04-07T08:00:00+07:00", [
+            "staff": "a-11", "unit": "A.LD", "position": "deputy director", "leader": true, "from": "2020-04-07",
+            "head": "a-10"])
+        try await s.run("staff.assign", "hr", .system, "2020-04-08T08:00:00+07:00", [
+            "staff": "a-10", "unit": "S.LD", "position": "director", "leader": true, "from": "2020-04-10"])
+        try reference.refresh(from: s.store)
+        let later = CivilDate("2020-04-13")!
+        #expect(reference.head(of: "A", on: later) == "a-11", "a move ends the headship the day before it begins")
+        #expect(reference.head(of: "S", on: later) == "a-10")
+        // Without a head, a draft cannot be approved: the chain would lack its agency level.
+        #expect(reference.head(of: "S", on: monday) == nil)
     }
 
     @Test("the agency head re-routes an undecided level of a departed holder to a leader on staff, four eyes kept")

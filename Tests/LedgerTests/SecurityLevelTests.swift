@@ -119,16 +119,22 @@ struct SecurityLevelTests {
         ]
         #expect(material.allSatisfy { $0.handlesMaterial })
         #expect(!DossierCommand.payFee(amount: 1, online: true, at: 1).handlesMaterial, "paying a fee is the applicant's")
-        // The applicant's portal and the system never check in: their steps are not held to it.
+        // The applicant's portal never checks in: its steps are not held to it. The system is let off only by the
+        // service, for a trusted sender (`actorOnsite`), never for a role a client merely claims.
         var resolved = graded
         resolved.status = .resolved
-        for actor in [Actor(staffID: "portal", role: .applicant), Actor(staffID: "system", role: .system)] {
+        let portal = Actor(staffID: "portal", role: .applicant), system = Actor(staffID: "system", role: .system)
+        for (actor, onsite) in [(portal, false), (system, true)] {
             do {
-                _ = try Dossier.decide(resolved, .returnResult(method: .online, at: 1), by: actor)
+                _ = try Dossier.decide(resolved, .returnResult(method: .online, at: 1), by: actor, actorOnsite: onsite)
             } catch {
                 #expect(!error.message.contains("check in ONSITE"), "\(actor.role): \(error.message)")
             }
         }
+        let claimed = #expect(throws: LedgerError.self) {
+            try Dossier.decide(resolved, .returnResult(method: .online, at: 1), by: system)
+        }
+        #expect(claimed?.message.contains("check in ONSITE") == true)
         #expect(throws: LedgerError.self, "a desk officer returning it is") {
             try Dossier.decide(resolved, .returnResult(method: .direct, at: 1), by: Actor(staffID: "d", role: .oneStopOfficer))
         }

@@ -209,9 +209,6 @@ public struct Actor: Hashable, Sendable {
     public var unit: String?
 
     /// Creates one.
-    /// Whether an official acts (not the applicant, through the portal, nor the system).
-    public var isStaff: Bool { role != .applicant && role != .system }
-
     public init(staffID: String, role: Role, unit: String? = nil) {
         self.staffID = staffID
         self.role = role

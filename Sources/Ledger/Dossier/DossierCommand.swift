@@ -95,8 +95,8 @@ extension Dossier {
     /// The events a command produces, or the reason it is refused (pure: no I/O, no clock).
     ///
     /// `actorOnsite`: whether the actor has an open ONSITE check-in today; read only for a step that
-    /// ``DossierCommand/handlesMaterial`` on a graded dossier, which it must be `true` for when an official takes it
-    /// (``Actor/isStaff``: the applicant's portal and the system never check in).
+    /// ``DossierCommand/handlesMaterial`` on a graded dossier, which it must be `true` for unless the applicant (the
+    /// portal) takes the step; the service passes `true` for the system only when the sender is trusted.
     public static func decide(_ state: Dossier, _ command: DossierCommand, by actor: Actor,
                               actorOnsite: Bool = false) throws(LedgerError) -> [DossierEvent]
     {
@@ -104,7 +104,7 @@ extension Dossier {
                      field: String? = nil) throws(LedgerError) {
             if !ok { throw LedgerError(code, message(), field: field) }
         }
-        if let level = state.securityLevel, command.handlesMaterial, actor.isStaff {
+        if let level = state.securityLevel, command.handlesMaterial, actor.role != .applicant {
             try require(actorOnsite, .notPermitted, "the dossier is graded \(level.rawValue): state-secret material is "
                 + "not handled from home, so \(actor.staffID) must check in ONSITE today before taking this step on it")
         }

@@ -325,12 +325,21 @@ public struct ReferenceData: Sendable {
         return leaders.filter { $0.unit == departed.unit && $0.directHead == departed.staff }.map(\.staff).min()
     }
 
-    /// The agency's last head whose assignment ended before `date` (the latest to leave).
-    private func lastHead(of agency: String, before date: CivilDate) -> Assignment? {
+    /// The agency's last head whose headship ended before `date` (the latest to go): by `staff.end`, or by a move
+    /// (a later assignment of the same official, which ends the headship the day before it begins). Only the
+    /// agency's units' members are read.
+    private func lastHead(of agency: String, before date: CivilDate) -> (staff: String, unit: String)? {
         let units = Set(units(of: agency).map(\.id))
-        return assignments.values.lazy.flatMap { $0 }
-            .filter { $0.isLeader && $0.directHead == nil && units.contains($0.unit) && ($0.until.map { $0 < date } ?? false) }
-            .max { ($0.until!, $0.staff) < ($1.until!, $1.staff) }
+        var last: (end: CivilDate, staff: String, unit: String)?
+        for staff in Set(units.flatMap { unitMembers[$0] ?? [] }) {
+            let list = assignments[staff] ?? []
+            for (i, a) in list.enumerated() where a.isLeader && a.directHead == nil && units.contains(a.unit) {
+                guard let end = a.until ?? (i + 1 < list.count ? list[i + 1].from.adding(days: -1) : nil), end < date
+                else { continue }
+                if last.map({ ($0.end, $0.staff) < (end, staff) }) ?? true { last = (end, staff, a.unit) }
+            }
+        }
+        return last.map { ($0.staff, $0.unit) }
     }
 
     /// Whether `staff` heads `unit` on `date`: a leader assigned to it, or the head of its agency.

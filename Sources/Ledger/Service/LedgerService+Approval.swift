@@ -119,8 +119,12 @@ extension LedgerService {
                 throw LedgerError(.badField, "body.documentRef names the draft document (1–80 characters)",
                                   field: "body.documentRef")
             }
+            guard let agencyHead = c.reference.head(of: agency, on: day) else {
+                throw LedgerError(.notPermitted, "agency \(agency) has no head on \(day) (the head left, with no deputy "
+                    + "to act); a document cannot be approved until a head is assigned")
+            }
             var seen = Set<String>()
-            let chain = [c.reference.head(ofUnit: mine.unit, on: day), c.reference.head(of: agency, on: day)]
+            let chain = [c.reference.head(ofUnit: mine.unit, on: day), agencyHead]
                 .compactMap { $0 }.filter { $0 != c.actor.staffID && seen.insert($0).inserted }
             guard !chain.isEmpty else {
                 throw LedgerError(.notPermitted, "four eyes: nobody but the submitter heads \(mine.unit) or \(agency)")

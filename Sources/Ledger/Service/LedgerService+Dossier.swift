@@ -272,12 +272,17 @@ extension LedgerService {
             }
             // A number the desk gives a slip is its agency's own numbering: no two slips of the agency carry it.
             if Self.numberedSlipSteps.contains(c.envelope.type), let number = try Self.slipRef(b) {
-                extra.append(try slipNumberShare(number, agency: state.agencyID, dossier: id))
+                extra.append(try slipNumberShare(number, agency: state.agencyID, dossier: id,
+                                                 command: c.context.commandID))
             }
             // A graded dossier's material is handled on site: for such a step the actor's check-in today is read,
             // and guarded.
             var onsite = false
-            if state.securityLevel != nil, command.handlesMaterial, c.actor.isStaff {
+            // The system (the scheduler, the portal's sync) never checks in: it is let off only when the sender is
+            // trusted, never for a role a client merely claims.
+            if state.securityLevel != nil, command.handlesMaterial, c.actor.role == .system {
+                onsite = c.trusted
+            } else if state.securityLevel != nil, command.handlesMaterial, c.actor.role != .applicant {
                 let (person, v) = try self.person(c.actor.staffID)
                 onsite = person.isOnsite(on: try c.today())
                 extra.append(PlannedAppend(stream: "person-\(c.actor.staffID)", readVersion: v, events: []))
@@ -292,9 +297,13 @@ extension LedgerService {
     /// head alone.
     func approvalChain(_ state: Dossier, _ c: Command) throws -> [String] {
         let day = try c.today()
+        guard let agencyHead = c.reference.head(of: state.agencyID, on: day) else {
+            throw LedgerError(.notPermitted, "agency \(state.agencyID) has no head on \(day) (the head left, with no "
+                + "deputy to act); a draft cannot be approved until a head is assigned")
+        }
         var chain = [String]()
         if let unit = state.unit, let head = c.reference.head(ofUnit: unit, on: day) { chain.append(head) }
-        if let head = c.reference.head(of: state.agencyID, on: day) { chain.append(head) }
+        chain.append(agencyHead)
         var seen = Set<String>()
         chain = chain.filter { $0 != c.actor.staffID && !state.processors.contains($0) && seen.insert($0).inserted }
         guard !chain.isEmpty else {
@@ -308,13 +317,17 @@ extension LedgerService {
     static let numberedSlipSteps: Set<String> = ["dossier.refuseIntake", "dossier.requestIntakeSupplement",
                                                  "dossier.issueApology"]
 
-    /// The guard of a slip number the desk gave: the stream `slip-<agency>-<first 16 hex digits of its SHA-256>`,
-    /// created with the slip (its `SlipNumberTaken.v1` names the number and the dossier), so a second slip of the
-    /// agency with that number is refused — also when two race, by the store's expectation that the stream is new.
-    func slipNumberShare(_ number: String, agency: String, dossier: UUID) throws -> PlannedAppend {
-        let digest = SHA256.hash(data: Array(number.utf8)).prefix(8).map { String(format: "%02x", $0) }.joined()
+    /// The guard of a slip number the desk gave: the stream `slip-<agency>-<first 16 hex digits of the SHA-256 of
+    /// the number in capitals without spaces>`, created with the slip (its `SlipNumberTaken.v1` names the number and
+    /// the dossier), so a second slip of the agency with that number is refused — also when two race, by the store's
+    /// expectation that the stream is new. The same command sent twice at once finds its own slip and is answered as
+    /// a retry by the store.
+    func slipNumberShare(_ number: String, agency: String, dossier: UUID, command: UUID) throws -> PlannedAppend {
+        let key = number.filter { !$0.isWhitespace }.uppercased()
+        let digest = SHA256.hash(data: Array(key.utf8)).prefix(8).map { String(format: "%02x", $0) }.joined()
         let stream = "slip-\(agency)-\(digest)"
-        if let first = try store.readStream(stream, limit: 1, payloads: .facts).first {
+        if let first = try store.readStream(stream, limit: 1, payloads: .facts).first,
+           first.record.metadata["command"] != command.uuidString.lowercased() {
             let holder = (try? Facts.decode(first.facts ?? []) { r throws(Facts.DecodingError) in
                 try r.optionalString("dossier")
             }) ?? nil

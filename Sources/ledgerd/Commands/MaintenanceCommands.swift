@@ -91,18 +91,33 @@ struct RestoreCommand: AsyncParsableCommand {
         let fm = FileManager.default
         guard fm.fileExists(atPath: from + "/data.mdb") else { throw ValidationError("\(from) holds no backup (no data.mdb)") }
         let base = StoreLocation.trimmed(location.store)
-        // A second restore within the same second gets its own name.
-        let stamp = base + ".before-restore-\(Int(Date().timeIntervalSince1970))"
-        var aside = stamp
+        // A second restore within the same second gets its own names.
+        let time = "\(Int(Date().timeIntervalSince1970))"
+        var suffix = time
         var n = 1
-        while fm.fileExists(atPath: aside) || fm.fileExists(atPath: aside + ".state") {
-            n += 1
-            aside = stamp + "-\(n)"
+        func taken(_ suffix: String) -> Bool {
+            [base + ".before-restore-" + suffix, base + ".before-restore-" + suffix + ".state", base + ".restoring-" + suffix]
+                .contains(where: fm.fileExists(atPath:))
         }
+        while taken(suffix) {
+            n += 1
+            suffix = "\(time)-\(n)"
+        }
+        let aside = base + ".before-restore-" + suffix
         if fm.fileExists(atPath: location.store) {
             // The lock: a running daemon makes this fail before anything moves.
             let current = try location.open()
             current.close()
+        }
+        // The copy is made beside the store first: should it fail, the current store stays where it was.
+        let staging = base + ".restoring-" + suffix
+        do {
+            try Store.copyForRestore(from: from, to: staging)
+        } catch {
+            try? fm.removeItem(atPath: staging)
+            throw error
+        }
+        if fm.fileExists(atPath: location.store) {
             try fm.moveItem(atPath: location.store, toPath: aside)
             print("moved the current store aside to \(aside)")
         }
@@ -111,7 +126,7 @@ struct RestoreCommand: AsyncParsableCommand {
             try fm.moveItem(atPath: base + ".state", toPath: aside + ".state")
             print("moved the projections' state aside to \(aside).state")
         }
-        try Store.copyForRestore(from: from, to: location.store)
+        try fm.moveItem(atPath: staging, toPath: location.store)
         let store = try location.open()
         defer { store.close() }
         let report = try store.check()

@@ -21,7 +21,7 @@ enum Routes {
     /// The categories the command handlers own.
     static let domainCategories: Set<String> = [
         "dossier", "approval", "person", "unitday", "roster", "leaderroster", "eod", "task", "delegation", "receipts",
-        "agency", "unit", "staff", "procedure", "calendar", "policy", "subject", "log", "health", "slip",
+        "agency", "unit", "staff", "procedure", "calendar", "policy", "subject", "log", "health", "slip", "docregister",
     ]
     static let auditors: Set<Role> = [.auditor, .admin]
 
