@@ -291,9 +291,17 @@ public final class Store: Sendable {
             return try await appendStreamed(appends, durability: durability, writer: writer)
         }
         let started = ContinuousClock.now
-        let prepared = try prepare(appends, durability: durability)
+        writer.preparing.add(1, ordering: .relaxed)
+        let prepared: PreparedAppend
+        do {
+            prepared = try prepare(appends, durability: durability)
+        } catch {
+            writer.preparing.subtract(1, ordering: .relaxed)
+            writer.nudge()
+            throw error
+        }
         encodeNanoseconds.add((ContinuousClock.now - started).nanoseconds, ordering: .relaxed)
-        return try await commit(prepared, writer: writer)
+        return try await commit(prepared, writer: writer, prepared: true)
     }
 
     /// Makes every relaxed append before it durable (fsync).
