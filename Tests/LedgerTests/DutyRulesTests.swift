@@ -91,6 +91,11 @@ struct DutyRulesTests {
             "exception": .string(within), "date": "2020-04-08", "reason": "ESSENTIAL"])
         try await s.run("exception.grant", "a-1", .agencyHead, "2020-04-03T07:05:00+07:00", [
             "exception": .string(within), "person": "a-5"])
+        let grant = try #require(try s.store.readStream("person-a-5", payloads: .facts).last)
+        #expect(try PersonEvent(type: grant.record.eventType, facts: grant.facts ?? [])
+            == .exceptionDecided(id: UUID(uuidString: within)!, granted: true, by: "a-1",
+                                 at: Instant.parse("2020-04-03T07:05:00+07:00")!, validFor: CivilDate("2020-04-08")!),
+            "a grant names the date it is valid for")
         // (Pending requests count too: a-4 asks for 9 April, then a-6 — beyond the cap though a-4's is undecided.)
         try await s.run("exception.request", "a-4", .specialist, "2020-04-03T07:06:00+07:00", [
             "exception": .string(UUID().uuidString), "date": "2020-04-09", "reason": "ESSENTIAL"])

@@ -400,7 +400,8 @@ public enum AttendanceRules {
                     + "(\(agencyHead ?? "none")), not \(actor)")
             }
         }
-        return .exceptionDecided(id: id, granted: grant, by: actor, at: at, denial: denial)
+        return .exceptionDecided(id: id, granted: grant, by: actor, at: at, denial: denial,
+                                 validFor: grant ? e.date : nil)
     }
 }
 

@@ -87,7 +87,10 @@ public enum PersonEvent: Hashable, Sendable {
     case exceptionRequested(id: UUID, date: CivilDate, kind: ExceptionKind, beyondCap: Bool, reason: String, at: Int64,
                             swapWith: String? = nil)
     /// A decision on a duty exception; a denial gives its reason code.
-    case exceptionDecided(id: UUID, granted: Bool, by: String, at: Int64, denial: ExceptionDenial? = nil)
+    /// A duty exception granted or denied; a grant names the working date it is valid for (`validFor`, the
+    /// request's date; absent from grants recorded before it was kept).
+    case exceptionDecided(id: UUID, granted: Bool, by: String, at: Int64, denial: ExceptionDenial? = nil,
+                          validFor: CivilDate? = nil)
 
     /// The stored type.
     public var type: String {
@@ -99,7 +102,7 @@ public enum PersonEvent: Hashable, Sendable {
         case .leaveDecided(_, let approved, _, _, _): approved ? "LeaveApproved.v1" : "LeaveRejected.v1"
         case .leaveCancelled: "LeaveCancelled.v1"
         case .exceptionRequested: "DutyExceptionRequested.v1"
-        case .exceptionDecided(_, let granted, _, _, _): granted ? "DutyExceptionGranted.v1" : "DutyExceptionDenied.v1"
+        case .exceptionDecided(_, let granted, _, _, _, _): granted ? "DutyExceptionGranted.v1" : "DutyExceptionDenied.v1"
         }
     }
 
@@ -144,11 +147,12 @@ public enum PersonEvent: Hashable, Sendable {
             w.field("leave", id)
             w.field("by", by)
             w.field("at", instant: at)
-        case .exceptionDecided(let id, _, let by, let at, let denial):
+        case .exceptionDecided(let id, _, let by, let at, let denial, let validFor):
             w.field("exception", id)
             w.field("by", by)
             w.field("at", instant: at)
             if let denial { w.field("reasonCode", denial.rawValue) }
+            if let validFor { w.field("validFor", validFor.description) }
         case .exceptionRequested(let id, let date, let kind, let beyondCap, let reason, let at, let swapWith):
             w.field("exception", id)
             w.field("date", date.description)
@@ -248,8 +252,12 @@ public enum PersonEvent: Hashable, Sendable {
                                            at: try r.instant("at"), swapWith: try r.optionalString("swapWith"))
             case "DutyExceptionGranted.v1", "DutyExceptionDenied.v1":
                 let denial = try r.optionalChoice("reasonCode", ExceptionDenial.self)
+                let validFor = try r.optionalString("validFor").map { text throws(Facts.DecodingError) in
+                    try date(text, "validFor")
+                }
                 return .exceptionDecided(id: try r.uuid("exception"), granted: type == "DutyExceptionGranted.v1",
-                                         by: try r.string("by"), at: try r.instant("at"), denial: denial)
+                                         by: try r.string("by"), at: try r.instant("at"), denial: denial,
+                                         validFor: validFor)
             default: return nil
             }
         }

@@ -63,7 +63,7 @@ public struct PersonRecord: Hashable, Sendable {
         case .exceptionRequested(let id, let date, let kind, let beyondCap, _, _, let swapWith):
             s.exceptions[id] = Exception(date: date, kind: kind, swapWith: swapWith, beyondCap: beyondCap,
                                          requestedBy: actor, granted: nil)
-        case .exceptionDecided(let id, let granted, _, _, _): s.exceptions[id]?.granted = granted
+        case .exceptionDecided(let id, let granted, _, _, _, _): s.exceptions[id]?.granted = granted
         }
         return s
     }

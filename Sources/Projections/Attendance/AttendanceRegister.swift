@@ -87,7 +87,7 @@ public struct AttendanceRegister: Projection {
                     $0["exceptionBeyondCap"] = .bool(beyondCap)
                     $0["exceptionReason"] = .string(reason)
                 }
-            case .exceptionDecided(let id, let granted, let by, _, _):
+            case .exceptionDecided(let id, let granted, let by, _, _, _):
                 // Who granted the person's exception for its day: named beside the place it admits.
                 if granted, let date = try txn.get(dbs["granters"], key: Array("request \(id.uuidString.lowercased())".utf8)) {
                     try txn.put(dbs["granters"], key: StateRows.key(person, String(decoding: date, as: UTF8.self)),
