@@ -230,8 +230,9 @@ extension Store {
     /// Queues `prepared` on the writer and waits for its commit. Once resumed, the caller takes the events out of the
     /// feed, so their buffers are freed on its thread rather than on the writer's (freeing a 1 000-event append was
     /// 6 % of the writer thread's time).
-    /// `prepared`: the caller counted itself in ``Writer/preparing``; the count drops as the append is queued.
-    func commit(_ prepared: PreparedAppend, writer: Writer, prepared counted: Bool = false) async throws -> AppendResult {
+    ///
+    /// `counted`: the caller counted itself in ``Writer/preparing``; the count drops as the append is queued.
+    func commit(_ prepared: PreparedAppend, writer: Writer, counted: Bool = false) async throws -> AppendResult {
         defer { _ = prepared.feed.takeEvents() }
         return try await withCheckedThrowingContinuation {
             writer.enqueue(.append(prepared, $0), wasPreparing: counted)

@@ -301,7 +301,7 @@ public final class Store: Sendable {
             throw error
         }
         encodeNanoseconds.add((ContinuousClock.now - started).nanoseconds, ordering: .relaxed)
-        return try await commit(prepared, writer: writer, prepared: true)
+        return try await commit(prepared, writer: writer, counted: true)
     }
 
     /// Makes every relaxed append before it durable (fsync).
