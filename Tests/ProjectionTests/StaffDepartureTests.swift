@@ -96,4 +96,28 @@ struct StaffDepartureTests {
         let again = try model.evaluations(agency: "A", period: .month(year: 2020, month: 4))
         #expect(again.filter { $0.person == "a-9" }.map(\.leftOn) == [CivilDate("2020-04-06")])
     }
+
+    @Test("an official who leaves before a recorded move never makes it: the move is cancelled, and they leave from where they were")
+    func leaveBeforeMove() async throws {
+        let s = try await Scenario.make("leave-before-move")
+        defer { s.remove() }
+        try await s.run("staff.assign", "hr", .system, "2020-04-01T08:00:00+07:00", [
+            "staff": "a-3", "unit": "A.MC", "position": "officer", "leader": false, "from": "2020-04-20", "head": "a-1"])
+        let early = try await s.refusal("staff.end", "hr", .system, "2020-04-06T17:00:00+07:00",
+                                        ["staff": "a-3", "lastDay": "2019-06-30"])
+        #expect(early?.field == "body.lastDay" && early?.message.contains("first assignment") == true)
+        try await s.run("staff.end", "hr", .system, "2020-04-06T17:00:00+07:00", ["staff": "a-3", "lastDay": "2020-04-10"])
+        let reference = try s.service.referenceData()
+        #expect(reference.assignment(of: "a-3", on: CivilDate("2020-04-10")!)?.unit == "A.P1")
+        #expect(reference.assignment(of: "a-3", on: CivilDate("2020-04-13")!) == nil)
+        #expect(reference.assignment(of: "a-3", on: CivilDate("2020-04-21")!) == nil, "the move never takes effect")
+        #expect(!reference.staff(of: "A.MC", on: CivilDate("2020-04-21")!).map(\.staff).contains("a-3"))
+        let april = (CivilDate("2020-04-01")!, CivilDate("2020-04-30")!)
+        #expect(reference.departed(from: "A.P1", between: april.0, and: april.1).map(\.staff) == ["a-3"])
+        #expect(reference.departed(from: "A.MC", between: april.0, and: april.1).isEmpty,
+                "never served in A.MC, so never left it")
+        let twice = try await s.refusal("staff.end", "hr", .system, "2020-04-06T17:05:00+07:00",
+                                        ["staff": "a-3", "lastDay": "2020-04-24"])
+        #expect(twice?.code == .invalidState && twice?.message.contains("already ended on 2020-04-10") == true)
+    }
 }

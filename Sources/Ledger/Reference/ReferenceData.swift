@@ -204,11 +204,14 @@ public struct ReferenceData: Sendable {
             assignments[s.staff, default: []].append(s)
             unitMembers[s.unit, default: []].insert(s.staff)
         case .staffAssignmentEnded(let staff, let unit, let lastDay):
-            // It ends the latest assignment, when that is the one it names (the handler decides on the stream it read).
-            if let i = assignments[staff]?.indices.last, assignments[staff]![i].unit == unit,
-               assignments[staff]![i].from <= lastDay {
-                assignments[staff]![i].until = lastDay
-            }
+            // It ends the assignment in force on the last day, when that is the one it names; a move recorded to begin
+            // after it never takes effect (the handler decides on the stream it read). Events recorded before moves
+            // were cancelled so only ever ended the latest assignment, which this reads the same.
+            guard var list = assignments[staff], let i = list.lastIndex(where: { $0.from <= lastDay }),
+                  list[i].unit == unit else { break }
+            list[i].until = lastDay
+            list.removeSubrange((i + 1)...)
+            assignments[staff] = list
         case .procedurePublished(let p, let name):
             procedures[p.code, default: []].append(p)
             procedureNames[p.code] = name

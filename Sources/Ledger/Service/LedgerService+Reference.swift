@@ -85,21 +85,26 @@ extension LedgerService {
                                         kind: try b.optionalChoice("kind", StaffKind.self),
                                         fields: b.fields["fields"] == nil ? [] : try b.strings("fields")))
         case "staff.end":
-            // The latest assignment ends on its last day; a later one (a move) is ended by itself, not through this.
+            // The assignment in force on the last day ends then; a move recorded to begin later never takes effect.
             let staff = try b.string("staff")
             let lastDay = try b.date("lastDay")
-            guard let latest = ref.assignments[staff]?.last else {
+            guard let list = ref.assignments[staff], let latest = list.last else {
                 throw LedgerError(.notFound, "\(staff) was never assigned to a unit")
             }
             guard latest.until == nil else {
                 throw LedgerError(.invalidState, "\(staff)'s assignment to \(latest.unit) already ended on "
                     + "\(latest.until!); a return is a new staff.assign")
             }
-            guard latest.from <= lastDay else {
-                throw LedgerError(.badField, "body.lastDay \(lastDay) is before \(staff)'s assignment to \(latest.unit) "
-                    + "began (\(latest.from))", field: "body.lastDay")
+            guard let current = list.last(where: { $0.from <= lastDay }) else {
+                throw LedgerError(.badField, "body.lastDay \(lastDay) is before \(staff)'s first assignment began "
+                    + "(\(list[0].from))", field: "body.lastDay")
             }
-            return .staffAssignmentEnded(staff: staff, unit: latest.unit, lastDay: lastDay)
+            if let ended = current.until {
+                throw LedgerError(.invalidState, "\(staff)'s assignment to \(current.unit) in force on \(lastDay) "
+                    + "already ended on \(ended); end the later one from its own first day, or name another last day",
+                                  field: "body.lastDay")
+            }
+            return .staffAssignmentEnded(staff: staff, unit: current.unit, lastDay: lastDay)
         case "procedure.publish":
             var channels = Set<Channel>()
             for (i, name) in try b.strings("channels").enumerated() {
