@@ -119,5 +119,15 @@ struct StaffDepartureTests {
         let twice = try await s.refusal("staff.end", "hr", .system, "2020-04-06T17:05:00+07:00",
                                         ["staff": "a-3", "lastDay": "2020-04-24"])
         #expect(twice?.code == .invalidState && twice?.message.contains("already ended on 2020-04-10") == true)
+
+        // A move already in effect is history: a back-dated end before it is refused.
+        try await s.run("staff.assign", "hr", .system, "2020-04-01T08:00:00+07:00", [
+            "staff": "a-4", "unit": "A.MC", "position": "officer", "leader": false, "from": "2020-04-06", "head": "a-1"])
+        let backdated = try await s.refusal("staff.end", "hr", .system, "2020-04-08T17:00:00+07:00",
+                                            ["staff": "a-4", "lastDay": "2020-04-03"])
+        #expect(backdated?.code == .invalidState && backdated?.message.contains("moved to A.MC on 2020-04-06") == true,
+                "\(backdated?.message ?? "accepted")")
+        try await s.run("staff.end", "hr", .system, "2020-04-08T17:00:00+07:00", ["staff": "a-4", "lastDay": "2020-04-08"])
+        #expect(try s.service.referenceData().assignment(of: "a-4", on: CivilDate("2020-04-08")!)?.unit == "A.MC")
     }
 }

@@ -97,11 +97,18 @@ extension LedgerService {
             }
             guard let current = list.last(where: { $0.from <= lastDay }) else {
                 throw LedgerError(.badField, "body.lastDay \(lastDay) is before \(staff)'s first assignment began "
-                    + "(\(list[0].from))", field: "body.lastDay")
+                    + "(\(list.map(\.from).min()!))", field: "body.lastDay")
             }
             if let ended = current.until {
-                throw LedgerError(.invalidState, "\(staff)'s assignment to \(current.unit) in force on \(lastDay) "
-                    + "already ended on \(ended); end the later one from its own first day, or name another last day",
+                throw LedgerError(.invalidState, "\(staff)'s assignment to \(current.unit), the one begun by "
+                    + "\(lastDay), already ended on \(ended); a later assignment is ended from its own first day",
+                                  field: "body.lastDay")
+            }
+            // Only a move not yet begun is cancelled: one already in effect is history, ended by its own last day.
+            let today = try c.today()
+            if let begun = list.first(where: { $0.from > lastDay && $0.from <= today }) {
+                throw LedgerError(.invalidState, "\(staff) moved to \(begun.unit) on \(begun.from), after \(lastDay): "
+                    + "a move already in effect is not undone; end that assignment with a last day from \(begun.from)",
                                   field: "body.lastDay")
             }
             return .staffAssignmentEnded(staff: staff, unit: current.unit, lastDay: lastDay)
