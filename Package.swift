@@ -21,6 +21,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
     ],
     targets: [
         // MARK: - C libraries (Debian: apt-get install -y liblmdb-dev libzstd-dev pkg-config)
@@ -59,6 +60,7 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             // The API description, served at /openapi.yaml (the repository's openapi.yaml links here).
             resources: [.embedInCode("openapi.yaml")]
@@ -74,7 +76,13 @@ let package = Package(
         .testTarget(name: "ProjectionTests", dependencies: ["Projections", "Ledger", "EventStore", "TestSupport",
                                                             "ledger-test-helper"]),
         .testTarget(name: "LedgerTests", dependencies: ["Ledger", "EventStore", "Workload", "TestSupport"]),
-        .testTarget(name: "LedgerdTests", dependencies: ["ledgerd", "EventStore", "Ledger", "Projections", "TestSupport"]),
+        .testTarget(name: "LedgerdTests", dependencies: [
+            "ledgerd", "EventStore", "Ledger", "Projections", "TestSupport",
+            // The fake national portal the sync worker pushes to.
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+        ]),
     ]
 )
 

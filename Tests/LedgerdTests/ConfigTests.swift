@@ -61,6 +61,25 @@ struct ConfigTests {
                                                                                           encoding: .utf8)
         #expect { try LedgerConfig(path: path) } throws: { "\($0)".contains("uid 1001") && "\($0)".contains(path) }
     }
+
+    @Test("the portal table reads back; a bad address, delay or key is refused naming it")
+    func portal() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ledger-config-\(UUID())").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var config = LedgerConfig(origin: "ward.example/dossiers", key: "/var/lib/ledger/store.key")
+        config.portalURL = "https://portal.example/api/dossier-sync"
+        config.portalRetrySeconds = 30
+        let path = directory + "/store.toml"
+        try config.text.write(toFile: path, atomically: true, encoding: .utf8)
+        #expect(try LedgerConfig(path: path) == config)
+        for (from, to, named) in [("https://portal.example/api/dossier-sync", "ftp://portal.example", "url"),
+                                  ("retry_seconds = 30", "retry_seconds = 0", "retry_seconds"),
+                                  ("timeout_seconds = 10", "timeout_seconds = 10\ntoken = \"x\"", "token")] {
+            try config.text.replacingOccurrences(of: from, with: to).write(toFile: path, atomically: true, encoding: .utf8)
+            #expect { try LedgerConfig(path: path) } throws: { "\($0)".contains(named) && "\($0)".contains(path) }
+        }
+    }
 }
 
 /// A witness verifier key for tests.

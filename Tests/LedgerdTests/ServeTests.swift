@@ -17,8 +17,9 @@ final class RunningDaemon: @unchecked Sendable {
     let process = Process()
     let output = Pipe()
 
-    /// Creates a store with the first `lines` commands of the sample and serves it; `roles` go into the config.
-    init(lines: Int = 400, roles: [UInt32: String] = [:], arguments: [String] = []) async throws {
+    /// Creates a store with the first `lines` commands of the sample and serves it; `roles` go into the config, and
+    /// `tables` after them.
+    init(lines: Int = 400, roles: [UInt32: String] = [:], tables: String = "", arguments: [String] = []) async throws {
         dir = temporaryPath("serve")
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         socket = dir + "/ledgerd.sock"
@@ -27,6 +28,7 @@ final class RunningDaemon: @unchecked Sendable {
         var config = try String(contentsOfFile: dir + "/store.toml", encoding: .utf8)
         config = config.replacingOccurrences(of: "group = \"ledger\"", with: "group = \"nogroup\"")
         for (uid, role) in roles { config += "\(uid) = \"\(role)\"\n" }
+        config += tables
         try config.write(toFile: dir + "/store.toml", atomically: true, encoding: .utf8)
         let sample = try String(contentsOf: fixtureURL("sample/commands.ndjson"), encoding: .utf8)
         try sample.split(separator: "\n").prefix(lines).joined(separator: "\n")

@@ -47,7 +47,8 @@ public final class LedgerService: Sendable {
     /// Every command type the service handles, sorted.
     public static let commandTypes: [String] = {
         var all = Set<String>()
-        for group in [dossierCommands, approvalCommands, attendanceCommands, referenceCommands, taskCommands] {
+        for group in [dossierCommands, approvalCommands, attendanceCommands, referenceCommands, taskCommands,
+                      portalSyncCommands] {
             all.formUnion(group)
         }
         return all.sorted()
@@ -90,6 +91,8 @@ public final class LedgerService: Sendable {
                 result = try await executeReference(command)
             } else if Self.taskCommands.contains(type) {
                 result = try await executeTask(command)
+            } else if Self.portalSyncCommands.contains(type) {
+                result = try await executePortalSync(command)
             } else {
                 throw LedgerError(.notFound, "unknown command type \(type); the types are "
                     + Self.commandTypes.joined(separator: ", "))

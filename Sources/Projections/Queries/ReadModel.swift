@@ -15,7 +15,7 @@ import Synchronization
 public final class ReadModel: Sendable {
     /// The projections every read model keeps.
     public static var projections: [any Projection] {
-        [DossierRegister(), WorkItemRegister(), AttendanceRegister(), AuditTrail()]
+        [DossierRegister(), WorkItemRegister(), AttendanceRegister(), AuditTrail(), PortalSyncRegister()]
     }
 
     /// The runner that keeps them.

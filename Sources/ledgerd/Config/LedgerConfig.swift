@@ -17,6 +17,11 @@ import Foundation
 ///     [roles]
 ///     0 = "admin"
 ///     1000 = "admin"
+///
+///     [portal]                      # optional: push dossier steps to the national portal
+///     url = "https://portal.example/api/dossier-sync"
+///     retry_seconds = 60            # the first retry's delay; it doubles per failed attempt, up to an hour
+///     timeout_seconds = 10
 struct LedgerConfig: Equatable {
     var origin: String
     var key: String
@@ -26,6 +31,12 @@ struct LedgerConfig: Equatable {
     var socketGroup = "ledger"
     /// Unix uid → role (clerk, auditor, analyst, admin, import).
     var roles: [UInt32: String] = [:]
+    /// Where the sync worker pushes dossier steps (`nil`: no portal, nothing is pushed).
+    var portalURL: String?
+    /// The first retry's delay after a failed push, in seconds.
+    var portalRetrySeconds: Int64 = 60
+    /// How long one push may take, in seconds.
+    var portalTimeoutSeconds: Int64 = 10
 
     static let knownRoles: Set<String> = ["clerk", "auditor", "analyst", "admin", "import"]
 
@@ -41,6 +52,10 @@ struct LedgerConfig: Equatable {
         out += "map_size = \(mapSize)\n\n[socket]\npath = \(TOMLSubset.quote(socketPath))\n"
         out += "group = \(TOMLSubset.quote(socketGroup))\n\n[roles]\n"
         for (uid, role) in roles.sorted(by: { $0.key < $1.key }) { out += "\(uid) = \(TOMLSubset.quote(role))\n" }
+        if let portalURL {
+            out += "\n[portal]\nurl = \(TOMLSubset.quote(portalURL))\nretry_seconds = \(portalRetrySeconds)\n"
+            out += "timeout_seconds = \(portalTimeoutSeconds)\n"
+        }
         return out
     }
 
@@ -87,6 +102,26 @@ struct LedgerConfig: Equatable {
             }
             roles[id] = role
         }
+        let portal = tables["portal"] ?? [:]
+        switch portal["url"] {
+        case .string(let url)?:
+            guard let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme ?? ""), parsed.host != nil else {
+                throw fail("[portal] url must be an http:// or https:// address (got \(url))")
+            }
+            portalURL = url
+        case nil: break
+        default: throw fail("[portal] url must be a string")
+        }
+        for (key, range) in [("retry_seconds", Int64(1)...86_400), ("timeout_seconds", 1...600)] {
+            switch portal[key] {
+            case .integer(let n)? where range.contains(n):
+                if key == "retry_seconds" { portalRetrySeconds = n } else { portalTimeoutSeconds = n }
+            case nil: break
+            default: throw fail("[portal] \(key) must be a number of seconds from \(range.lowerBound) to \(range.upperBound)")
+            }
+        }
+        let unknown = Set(portal.keys).subtracting(["url", "retry_seconds", "timeout_seconds"])
+        guard unknown.isEmpty else { throw fail("[portal] has no key \(unknown.sorted().joined(separator: ", "))") }
     }
 
     /// The witness verifier keys.

@@ -12,6 +12,7 @@ enum AdminRoutes {
     static var table: [Route] {
         [
             Route(method: .post, path: "/admin/checks", roles: [.admin], handler: checks),
+            Route(method: .post, path: "/admin/portal-sync", roles: [.admin], handler: portalSync),
             Route(method: .post, path: "/admin/checkpoints", roles: [.admin], handler: sign),
             Route(method: .post, path: "/admin/checkpoints/cosignatures", roles: [.admin], handler: cosign),
             Route(method: .post, path: "/admin/checkpoints/rollbacks", roles: [.admin], handler: rollback),
@@ -40,6 +41,22 @@ enum AdminRoutes {
             "endOfDay": Render.int(report.endOfDay), "deadlines": Render.int(report.deadlines),
             "overdueTasks": Render.int(report.overdueTasks),
             "nothingToRecord": Render.int(report.nothingToRecord), "refused": .array(report.refused.map(JSONValue.string)),
+        ]))
+    }
+
+    /// Runs a portal sync round now, or as of `at`.
+    static func portalSync(_ request: Request, _ context: LedgerRequestContext, _ daemon: Daemon) async throws
+        -> Response
+    {
+        guard let portal = daemon.portal else {
+            throw APIError(.conflict, "no_portal", "the config names no portal; add [portal] url = \"…\" and restart")
+        }
+        let b = try await body(request, context)
+        let at = b.fields["at"] == nil ? Int64(Date().timeIntervalSince1970) : try b.instant("at")
+        let report = try await portal.run(daemon, at: at)
+        return JSONResponse.make(.object([
+            "requested": Render.int(report.requested), "accepted": Render.int(report.accepted),
+            "failed": Render.int(report.failed), "refused": .array(report.refused.map(JSONValue.string)),
         ]))
     }
 

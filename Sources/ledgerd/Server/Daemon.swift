@@ -21,11 +21,14 @@ final class Daemon: Sendable {
     let signingState: SigningState?
     let witnesses: [NoteVerifier]
     let checkpointInterval: Duration
+    /// The national-portal sync, when the config names a portal.
+    let portal: PortalSyncWorker?
 
     init(store: Store, model: ReadModel, roles: [UInt32: Role], signer: NoteSigner? = nil,
-         signingState: SigningState? = nil, witnesses: [NoteVerifier] = [], checkpointInterval: Duration = .seconds(300))
-        throws
+         signingState: SigningState? = nil, witnesses: [NoteVerifier] = [], checkpointInterval: Duration = .seconds(300),
+         portal: PortalSyncWorker? = nil) throws
     {
+        self.portal = portal
         self.store = store
         self.service = try LedgerService(store: store)
         self.model = model

@@ -22,6 +22,7 @@ enum Routes {
     static let domainCategories: Set<String> = [
         "dossier", "approval", "person", "unitday", "roster", "leaderroster", "eod", "task", "delegation", "receipts",
         "agency", "unit", "staff", "procedure", "calendar", "policy", "subject", "log", "health", "slip", "docregister",
+        "portalsync",
     ]
     static let auditors: Set<Role> = [.auditor, .admin]
 
@@ -49,6 +50,7 @@ enum Routes {
             Route(method: .get, path: "/evaluations", roles: [.analyst, .admin], handler: evaluations),
             Route(method: .get, path: "/accountability", roles: readers, handler: accountability),
             Route(method: .get, path: "/apologies", roles: readers.union(auditors), handler: apologies),
+            Route(method: .get, path: "/portal-sync", roles: readers.union(auditors), handler: portalSync),
             Route(method: .get, path: "/dossiers/{id}/control-sheet", roles: [.clerk, .auditor, .admin],
                   handler: controlSheet),
             Route(method: .get, path: "/audit/streams/{stream}", roles: auditors, handler: auditStream),
@@ -212,6 +214,25 @@ enum Routes {
         try await reflect(request, daemon)
         return list(try daemon.model.apologyRegister(agency: try required(request, "agency"), asOf: try asOf(request))
             .map(Render.apology))
+    }
+
+    /// The reconciliation of an agency's dossiers against the national portal.
+    static func portalSync(_ request: Request, _: LedgerRequestContext, _ daemon: Daemon) async throws -> Response {
+        try await reflect(request, daemon)
+        let r = try daemon.model.portalReconciliation(agency: try required(request, "agency"))
+        return JSONResponse.make(.object([
+            "agency": .string(r.agency), "local": Render.int(r.local), "synced": Render.int(r.synced),
+            "behind": Render.int(r.behind), "syncRate": .number((r.syncRate * 1_000).rounded() / 1_000),
+            "acceptedPushes": Render.int(r.acceptedPushes), "pendingPushes": Render.int(r.pendingPushes),
+            "failedAttempts": Render.int(r.failedAttempts),
+            "failing": .array(r.failing.map { f in
+                .object(["dossier": .string(f.dossier), "code": .string(f.push.code),
+                         "dossierVersion": Render.int(f.push.dossierVersion), "kind": .string(f.push.kind.rawValue),
+                         "step": .string(f.push.step), "attempts": Render.int(f.push.attempts),
+                         "nextAttemptAt": Render.instant(f.push.nextAttemptAt),
+                         "lastError": f.lastError.map(JSONValue.string) ?? .null])
+            }),
+        ]))
     }
 
     static func controlSheet(_ request: Request, _ context: LedgerRequestContext, _ daemon: Daemon) async throws

@@ -85,7 +85,11 @@ struct ServeCommand: AsyncParsableCommand {
         let daemon = try Daemon(store: store, model: model, roles: roles, signer: signer,
                                 signingState: signer == nil ? nil : try SigningState(path: try location.statePath()),
                                 witnesses: try config?.witnessVerifiers() ?? [],
-                                checkpointInterval: .seconds(checkpointInterval))
+                                checkpointInterval: .seconds(checkpointInterval),
+                                portal: config?.portalURL.map {
+                                    PortalSyncWorker(url: $0, retrySeconds: config!.portalRetrySeconds,
+                                                     timeoutSeconds: config!.portalTimeoutSeconds)
+                                })
 
         DaemonMetrics.bootstrap()
         let router = Router(context: LedgerRequestContext.self)
@@ -128,10 +132,13 @@ struct ServeCommand: AsyncParsableCommand {
             },
             logger: logger
         )
+        // Stopped in reverse order: the watcher first, the follower last.
+        let portalSync: [any Service] = daemon.portal.map {
+            [PortalSyncLoop(daemon: daemon, worker: $0, interval: .seconds(max(1, checkInterval)))]
+        } ?? []
         let services: [any Service] = [
             ProjectionFollower(runner: model.runner, logger: logger), Scheduler(daemon: daemon, interval: .seconds(max(1, checkInterval))),
-            app, ShutdownWatcher(signal: daemon.shutdown),
-        ]
+        ] + portalSync + [app, ShutdownWatcher(signal: daemon.shutdown)]
         var groupConfiguration = ServiceGroupConfiguration(
             services: services.map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         // In-flight requests get this long to finish after SIGTERM; then their tasks are cancelled (a catch-up in
