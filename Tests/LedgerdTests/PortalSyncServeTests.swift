@@ -12,16 +12,25 @@ import Testing
 /// pool, which other tests' blocking calls may hold.
 final class FakePortal: Sendable {
     struct Push: Sendable {
+        let method: HTTPMethod
         let key: String
         let body: [String: JSONValue]
         let status: Int
     }
 
+    /// The answer to request `n` (from 0): status, body, extra headers.
+    typealias Answer = @Sendable (Int) -> (status: Int, body: String, headers: [(String, String)])
+
     let pushes = Mutex<[Push]>([])
-    let failing: Int
+    let answer: Answer
     private let channel = Mutex<(any NIOCore.Channel)?>(nil)
 
-    init(failing: Int) { self.failing = failing }
+    init(answer: @escaping Answer) { self.answer = answer }
+
+    /// The first `failing` requests are answered 503, the others 200 with a reference.
+    convenience init(failing: Int) {
+        self.init { n in n < failing ? (503, "try later", []) : (200, #"{"reference":"DVC-\#(n)"}"#, []) }
+    }
 
     /// Starts serving; returns the port.
     func start() async throws -> Int {
@@ -45,6 +54,7 @@ final class FakePortal: Sendable {
         typealias OutboundOut = HTTPServerResponsePart
         let portal: FakePortal
         var key = ""
+        var method = HTTPMethod.GET
         var body = [UInt8]()
 
         init(portal: FakePortal) { self.portal = portal }
@@ -53,21 +63,21 @@ final class FakePortal: Sendable {
             switch unwrapInboundIn(data) {
             case .head(let head):
                 key = head.headers["idempotency-key"].first ?? ""
+                method = head.method
                 body = []
             case .body(let buffer):
                 body += buffer.readableBytesView
             case .end:
-                var status = HTTPResponseStatus.badRequest
-                var answer = ""
-                if case .object(let fields)? = try? JSONValue(parsing: body) {
-                    let n = portal.pushes.withLock { pushes in
-                        pushes.append(Push(key: key, body: fields, status: pushes.count < portal.failing ? 503 : 200))
-                        return pushes.count - 1
-                    }
-                    status = n < portal.failing ? .serviceUnavailable : .ok
-                    answer = status == .ok ? #"{"reference":"DVC-\#(n)"}"# : "try later"
+                let fields: [String: JSONValue]
+                if case .object(let f)? = try? JSONValue(parsing: body) { fields = f } else { fields = [:] }
+                let (method, key, answering) = (method, key, portal.answer)
+                let (status, answer, headers) = portal.pushes.withLock { pushes in
+                    let a = answering(pushes.count)
+                    pushes.append(Push(method: method, key: key, body: fields, status: a.status))
+                    return a
                 }
-                var head = HTTPResponseHead(version: .http1_1, status: status)
+                var head = HTTPResponseHead(version: .http1_1, status: HTTPResponseStatus(statusCode: status))
+                for (name, value) in headers { head.headers.add(name: name, value: value) }
                 head.headers.add(name: "content-length", value: "\(answer.utf8.count)")
                 context.write(wrapOutboundOut(.head(head)), promise: nil)
                 context.write(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(string: answer)))), promise: nil)
@@ -168,6 +178,40 @@ struct PortalSyncServeTests {
         #expect(next["failed"] == 3, "\(next)")
         let keys = portal.pushes.withLock { $0.map(\.key) }
         #expect(keys.count == 6 && Set(keys).count == 6, "\(keys)")
+        #expect(await d.stop() == 0)
+    }
+
+    @Test("a redirect is a failed push (never followed as a GET); a large accepting answer is still an acceptance")
+    func answers() async throws {
+        let big = #"{"note":""# + String(repeating: "x", count: 100_000) + #""}"#
+        let portal = FakePortal { n in
+            n == 0 ? (302, "", [("location", "http://127.0.0.1:1/elsewhere")]) : (200, big, [])
+        }
+        let port = try await portal.start()
+        defer { portal.stop() }
+        let tables = "\n[portal]\nurl = \"http://127.0.0.1:\(port)/sync\"\n"
+        let d = try await RunningDaemon(lines: 400, tables: tables, arguments: ["--check-interval", "3600"])
+        let round = try d.json(try await offPool { try d.call("POST", "/admin/portal-sync") })
+        #expect(round["failed"] == 1 && round["accepted"] != 0, "\(round)")
+        #expect(portal.pushes.withLock { $0.allSatisfy { $0.method == .POST } })
+        let failed = try #require(portal.pushes.withLock { $0.first })
+        guard case .string(let agency)? = failed.body["agency"] else { return }
+        let view = try d.json(try d.call("GET", "/portal-sync?agency=\(agency)"))
+        #expect("\(view["failing"] ?? .null)".contains("the portal answered 302"), "\(view)")
+        #expect(await d.stop() == 0)
+    }
+
+    @Test("a portal refusing pushes (4xx) fails each dossier's first push but does not end the round")
+    func refusals() async throws {
+        let portal = FakePortal { _ in (422, "{\"error\":\"unknown procedure\\u0007\"}", []) }
+        let port = try await portal.start()
+        defer { portal.stop() }
+        let tables = "\n[portal]\nurl = \"http://127.0.0.1:\(port)/sync\"\n"
+        let d = try await RunningDaemon(lines: 400, tables: tables, arguments: ["--check-interval", "3600"])
+        let round = try d.json(try await offPool { try d.call("POST", "/admin/portal-sync") })
+        let keys = portal.pushes.withLock { $0.map(\.key) }
+        #expect(keys.count > 3 && Set(keys).count == keys.count, "one push per dossier: \(keys)")
+        #expect(round["failed"] == .number(Double(keys.count)) && round["refused"] == .array([]), "\(round)")
         #expect(await d.stop() == 0)
     }
 

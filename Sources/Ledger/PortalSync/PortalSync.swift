@@ -155,8 +155,10 @@ public struct PortalSync: Hashable, Sendable {
     public static func evolve(_ state: PortalSync, _ event: Event) -> PortalSync {
         var s = state
         switch event {
-        case .requested(let push, _, _):
-            s.pushes.append(push)
+        case .requested(let push, _, let at):
+            var p = push
+            p.nextAttemptAt = at
+            s.pushes.append(p)
         case .succeeded(let version, let attempt, _, let at):
             if let i = s.pushes.firstIndex(where: { $0.dossierVersion == version }) {
                 s.pushes[i].attempts = attempt

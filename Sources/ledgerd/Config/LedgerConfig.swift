@@ -112,7 +112,7 @@ struct LedgerConfig: Equatable {
         case nil: break
         default: throw fail("[portal] url must be a string")
         }
-        for (key, range) in [("retry_seconds", Int64(1)...86_400), ("timeout_seconds", 1...600)] {
+        for (key, range) in [("retry_seconds", Int64(1)...3_600), ("timeout_seconds", 1...600)] {
             switch portal[key] {
             case .integer(let n)? where range.contains(n):
                 if key == "retry_seconds" { portalRetrySeconds = n } else { portalTimeoutSeconds = n }

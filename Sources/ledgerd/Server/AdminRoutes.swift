@@ -52,8 +52,7 @@ enum AdminRoutes {
             throw APIError(.conflict, "no_portal", "the config names no portal; add [portal] url = \"…\" and restart")
         }
         let b = try await body(request, context)
-        let at = b.fields["at"] == nil ? Int64(Date().timeIntervalSince1970) : try b.instant("at")
-        let report = try await portal.run(daemon, at: at)
+        let report = try await portal.run(daemon, at: b.fields["at"] == nil ? nil : try b.instant("at"))
         return JSONResponse.make(.object([
             "requested": Render.int(report.requested), "accepted": Render.int(report.accepted),
             "failed": Render.int(report.failed), "refused": .array(report.refused.map(JSONValue.string)),

@@ -2,8 +2,10 @@ import AsyncHTTPClient
 import EventStore
 import Foundation
 import Ledger
+import Logging
 import NIOCore
 import NIOHTTP1
+import NIOPosix
 import Projections
 import ServiceLifecycle
 import Synchronization
@@ -37,11 +39,23 @@ final class PortalSyncWorker: Sendable {
     /// out its timeout.
     let failuresEndingRound = 3
     private let running = Mutex(false)
+    /// The worker's own client: redirects are refused (a redirected POST would come back a bodyless GET, and its 2xx
+    /// be taken for an acceptance), and it is shut down with the daemon.
+    private let client: HTTPClient
 
     init(url: String, retrySeconds: Int64, timeoutSeconds: Int64) {
         self.url = url
         self.retrySeconds = retrySeconds
         self.timeout = .seconds(timeoutSeconds)
+        client = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton,
+                            configuration: .init(redirectConfiguration: .disallow,
+                                                 timeout: .init(connect: .seconds(timeoutSeconds),
+                                                                read: .seconds(timeoutSeconds))))
+    }
+
+    /// Closes the client's connections (once the daemon stops).
+    func shutdown() async {
+        try? await client.shutdown()
     }
 
     /// What a round did.
@@ -58,8 +72,10 @@ final class PortalSyncWorker: Sendable {
         min(3_600, retrySeconds << min(20, max(0, attempt - 1)))
     }
 
-    /// Runs one round as of `instant`; a round already running makes this one return at once, saying so.
-    func run(_ daemon: Daemon, at instant: Int64) async throws -> Report {
+    /// Runs one round; a round already running makes this one return at once, saying so. Each attempt is recorded at
+    /// the clock's time after it, unless the round is run as of a given instant (`at`, an admin's replay).
+    func run(_ daemon: Daemon, at given: Int64? = nil) async throws -> Report {
+        let instant = given ?? Int64(Date().timeIntervalSince1970)
         var report = Report()
         guard running.withLock({ busy in defer { busy = true }; return !busy }) else {
             report.refused.append("a portal sync round is already running")
@@ -67,7 +83,10 @@ final class PortalSyncWorker: Sendable {
         }
         defer { running.withLock { $0 = false } }
         guard try await caughtUp(daemon, &report) else { return report }
-        for dossier in try daemon.model.portalSyncUnrequested(limit: pushesPerRound) {
+        // New pushes are requested only while the outbox holds less than a round's worth, so it drains faster than it
+        // fills (a store whose dossiers predate the portal is backfilled over several rounds).
+        let backlog = try daemon.model.portalPushes().count
+        for dossier in try daemon.model.portalSyncUnrequested(limit: max(0, pushesPerRound - backlog) / 4) {
             guard let id = UUID(uuidString: dossier) else { continue }
             let version = try daemon.store.streamInfo(DossierHandler.stream(id))?.version ?? 0
             if try await send(daemon, "system.portalSync", key: "portalsync \(dossier) \(version)", at: instant,
@@ -79,7 +98,7 @@ final class PortalSyncWorker: Sendable {
         var waiting = Set<String>()
         var sent = 0
         var failedInARow = 0
-        for pending in try daemon.model.portalPushes() where !waiting.contains(pending.dossier) {
+        for pending in try Self.inRoundOrder(daemon.model.portalPushes()) where !waiting.contains(pending.dossier) {
             if failedInARow == failuresEndingRound {
                 report.refused.append("round ended after \(failuresEndingRound) failed pushes in a row; the rest wait "
                     + "for the next round")
@@ -99,31 +118,54 @@ final class PortalSyncWorker: Sendable {
             let outcome = await push(pending)
             // Stopping: the outcome is not recorded; the next round sends the push again under the same key.
             if Task.isCancelled { break }
+            let recordedAt = given ?? Int64(Date().timeIntervalSince1970)
             switch outcome {
             case .success(let reference):
                 body["outcome"] = "succeeded"
                 if let reference { body["reference"] = .string(reference) }
+                failedInARow = 0
             case .failure(let reason):
                 body["outcome"] = "failed"
                 body["error"] = .string(reason.message)
-                body["retryAt"] = Render.instant(instant + retryDelay(afterAttempt: attempt))
+                body["retryAt"] = Render.instant(recordedAt + retryDelay(afterAttempt: attempt))
                 waiting.insert(pending.dossier)
+                // A push the portal refuses (4xx) says nothing of the portal's health; the others do.
+                failedInARow = reason.portalIsDown ? failedInARow + 1 : 0
             }
-            if case .success = outcome { failedInARow = 0 } else { failedInARow += 1 }
             let key = "portalsync-result \(pending.dossier) \(pending.push.dossierVersion) \(attempt)"
-            if try await send(daemon, "system.portalSyncResult", key: key, at: instant, body: body, into: &report) {
+            if try await send(daemon, "system.portalSyncResult", key: key, at: recordedAt, body: body, into: &report) {
                 if case .success = outcome { report.accepted += 1 } else { report.failed += 1 }
             }
         }
         return report
     }
 
+    /// The pushes of a round: each dossier's in version order, the dossiers whose next push was never tried first,
+    /// then by when their next push is due, so pushes retried for long never crowd out new ones.
+    static func inRoundOrder(_ pushes: [PortalPush]) -> [PortalPush] {
+        var byDossier = [String: [PortalPush]]()
+        var order = [String]()
+        for p in pushes {
+            if byDossier[p.dossier] == nil { order.append(p.dossier) }
+            byDossier[p.dossier, default: []].append(p)
+        }
+        func rank(_ d: String) -> (Int, Int64, String) {
+            let first = byDossier[d]![0].push
+            return (first.attempts == 0 ? 0 : 1, first.nextAttemptAt, d)
+        }
+        return order.sorted { rank($0) < rank($1) }.flatMap { byDossier[$0]! }
+    }
+
     /// Why a push failed.
     struct PushFailure: Error {
         let message: String
+        /// Whether the failure says the portal is unreachable or failing (no answer, a timeout, a 5xx), rather than
+        /// that it refused this push.
+        let portalIsDown: Bool
     }
 
-    /// POSTs one push; the portal's reference on a 2xx answer, else why it failed.
+    /// POSTs one push; the portal's reference on a 2xx answer, else why it failed. The whole exchange, the answer's
+    /// body included, must end within the timeout.
     func push(_ pending: PortalPush) async -> Result<String?, PushFailure> {
         let p = pending.push
         let json = JSONValue.object([
@@ -138,21 +180,51 @@ final class PortalSyncWorker: Sendable {
         request.headers.add(name: "content-type", value: "application/json")
         request.headers.add(name: "idempotency-key", value: p.idempotencyKey)
         request.body = .bytes(ByteBuffer(bytes: json.jsonText))
-        do {
-            let response = try await HTTPClient.shared.execute(request, timeout: timeout)
-            let answer = try await response.body.collect(upTo: 64 << 10)
-            guard (200..<300).contains(response.status.code) else {
-                let text = String(buffer: answer).prefix(200)
-                return .failure(PushFailure(message: "the portal answered \(response.status.code)"
-                    + (text.isEmpty ? "" : ": \(text)")))
+        let client = client, timeout = timeout, prepared = request
+        let seconds = timeout.nanoseconds / 1_000_000_000
+        return await withTaskGroup(of: Result<String?, PushFailure>?.self) { group in
+            group.addTask { await Self.exchange(prepared, client: client, timeout: timeout) }
+            group.addTask {
+                try? await Task.sleep(for: .nanoseconds(timeout.nanoseconds))
+                return Task.isCancelled ? nil
+                    : .failure(PushFailure(message: "no whole answer within \(seconds) s", portalIsDown: true))
             }
-            guard answer.readableBytes > 0, case .object(let o)? = try? JSONValue(parsing: answer.readableBytesView),
+            defer { group.cancelAll() }
+            while let next = await group.next() {
+                if let next { return next }
+            }
+            return .failure(PushFailure(message: "cancelled", portalIsDown: true))
+        }
+    }
+
+    private static func exchange(_ request: HTTPClientRequest, client: HTTPClient, timeout: TimeAmount) async
+        -> Result<String?, PushFailure>
+    {
+        do {
+            let response = try await client.execute(request, timeout: timeout)
+            let code = Int(response.status.code)
+            guard (200..<300).contains(code) else {
+                let answer = try? await response.body.collect(upTo: 4 << 10)
+                return .failure(PushFailure(message: "the portal answered \(code)" + snippet(answer),
+                                            portalIsDown: code >= 500 || code == 429))
+            }
+            // Accepted whatever the body: a reference is read when the answer is small JSON naming one.
+            guard let answer = try? await response.body.collect(upTo: 64 << 10), answer.readableBytes > 0,
+                  case .object(let o)? = try? JSONValue(parsing: answer.readableBytesView),
                   case .string(let reference)? = o["reference"], !reference.isEmpty, reference.count <= 200
             else { return .success(nil) }
             return .success(reference)
         } catch {
-            return .failure(PushFailure(message: String("\(error)".prefix(500))))
+            return .failure(PushFailure(message: String("\(error)".prefix(200)), portalIsDown: true))
         }
+    }
+
+    /// At most 120 printable ASCII characters of a refusal's body (it goes into the log for good), after ": ".
+    private static func snippet(_ body: ByteBuffer?) -> String {
+        guard let body else { return "" }
+        let text = String(decoding: body.readableBytesView.prefix(120).map { (0x20..<0x7F).contains($0) ? $0 : 0x3F },
+                          as: UTF8.self)
+        return text.isEmpty ? "" : ": " + text
     }
 
     /// Waits (30 s at most) until the portal-sync register reflects the log; says why not in the report.
@@ -189,13 +261,24 @@ struct PortalSyncLoop: Service {
     let daemon: Daemon
     let worker: PortalSyncWorker
     let interval: Duration
+    let logger: Logger
 
     func run() async throws {
         // Stopping cancels the sleep: that is the way out, not an error.
         try? await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 try await Task.sleep(for: interval)
-                _ = try? await worker.run(daemon, at: Int64(Date().timeIntervalSince1970))
+                do {
+                    let report = try await worker.run(daemon)
+                    if !report.refused.isEmpty || report.failed > 0 {
+                        logger.warning("portal sync round", metadata: [
+                            "accepted": "\(report.accepted)", "failed": "\(report.failed)",
+                            "refused": "\(report.refused.prefix(5).joined(separator: "; "))",
+                        ])
+                    }
+                } catch {
+                    logger.error("portal sync round failed", metadata: ["error": "\(error)"])
+                }
             }
         }
     }

@@ -134,7 +134,7 @@ struct ServeCommand: AsyncParsableCommand {
         )
         // Stopped in reverse order: the watcher first, the follower last.
         let portalSync: [any Service] = daemon.portal.map {
-            [PortalSyncLoop(daemon: daemon, worker: $0, interval: .seconds(max(1, checkInterval)))]
+            [PortalSyncLoop(daemon: daemon, worker: $0, interval: .seconds(max(1, checkInterval)), logger: logger)]
         } ?? []
         let services: [any Service] = [
             ProjectionFollower(runner: model.runner, logger: logger), Scheduler(daemon: daemon, interval: .seconds(max(1, checkInterval))),
@@ -150,9 +150,11 @@ struct ServeCommand: AsyncParsableCommand {
             // A shutdown that had to cancel a straggler is still a shutdown: sync, remove the socket, exit 0.
             logger.warning("shutdown cancelled requests that did not finish in time", metadata: ["error": "\(error)"])
         } catch {
+            await daemon.portal?.shutdown()
             unlink(socketPath)
             throw error
         }
+        await daemon.portal?.shutdown()
         try await store.sync()
         unlink(socketPath)
         print("ledgerd stopped")
