@@ -35,7 +35,7 @@ extension Store {
         // Emptied once resumed, as in ``commit(_:writer:)``: the events are freed here, not on the writer thread.
         defer { _ = feed.takeEvents() }
         return try await withCheckedThrowingContinuation { continuation in
-            writer.enqueue(.append(prepared, continuation))
+            writer.enqueue(.append(prepared, { continuation.resume(with: $0.mapError { $0 as any Error }) }))
             let started = ContinuousClock.now
             defer { encodeNanoseconds.add((ContinuousClock.now - started).nanoseconds, ordering: .relaxed) }
             var start = 0
@@ -234,8 +234,9 @@ extension Store {
     /// `counted`: the caller counted itself in ``Writer/preparing``; the count drops as the append is queued.
     func commit(_ prepared: PreparedAppend, writer: Writer, counted: Bool = false) async throws -> AppendResult {
         defer { _ = prepared.feed.takeEvents() }
-        return try await withCheckedThrowingContinuation {
-            writer.enqueue(.append(prepared, $0), wasPreparing: counted)
+        return try await withCheckedThrowingContinuation { continuation in
+            writer.enqueue(.append(prepared, { continuation.resume(with: $0.mapError { $0 as any Error }) }),
+                           wasPreparing: counted)
         }
     }
 

@@ -284,16 +284,52 @@ public final class Store: Sendable {
     ///   `.idempotencyConflict`, `.invalidArgument`, `.eventTooLarge`, `.diskFull`, `.readOnly`, `.closed`.
     @discardableResult
     public func append(_ appends: [StreamAppend], durability: Durability = .durable) async throws -> AppendResult {
+        switch try readyToQueue(appends, durability: durability) {
+        case .streamed(let writer): return try await appendStreamed(appends, durability: durability, writer: writer)
+        case .prepared(let prepared, let writer): return try await commit(prepared, writer: writer, counted: true)
+        }
+    }
+
+    /// Appends like ``append(_:durability:)`` without a task: for a caller on an event loop, which must not wait.
+    ///
+    /// The append is validated and encoded on the calling thread, then queued; `completion` is called exactly once,
+    /// on the writer thread (keep it short: hand the result to your own thread), or on the calling thread when the
+    /// append is refused before it is queued. An append of 256 events or more is encoded and queued by a task, as
+    /// the async form does.
+    public func append(_ appends: [StreamAppend], durability: Durability = .durable,
+                       completion: @escaping @Sendable (Result<AppendResult, StoreError>) -> Void) {
+        do throws(StoreError) {
+            switch try readyToQueue(appends, durability: durability) {
+            case .streamed(let writer):
+                Task {
+                    do { completion(.success(try await appendStreamed(appends, durability: durability, writer: writer))) }
+                    catch { completion(.failure(error as? StoreError ?? StoreError(.storage, "\(error)"))) }
+                }
+            case .prepared(let prepared, let writer):
+                writer.enqueue(.append(prepared, completion), wasPreparing: true)
+            }
+        } catch {
+            completion(.failure(error))
+        }
+    }
+
+    /// An append ready for the writer: encoded whole (and counted in the writer's ``Writer/preparing``), or large
+    /// enough to be queued first and encoded while the writer places it.
+    private enum QueueReady {
+        case streamed(Writer)
+        case prepared(PreparedAppend, Writer)
+    }
+
+    /// Checks the store takes appends and encodes a small append on the calling thread.
+    private func readyToQueue(_ appends: [StreamAppend], durability: Durability) throws(StoreError) -> QueueReady {
         try checkOpen()
         guard let writer else { throw StoreError(.readOnly, "the store at \(path) is open read-only; appends go "
             + "through the process that holds it for writing (ledgerd)") }
-        if appends.reduce(0, { $0 + $1.events.count }) >= Self.streamedAppendEvents {
-            return try await appendStreamed(appends, durability: durability, writer: writer)
-        }
+        if appends.reduce(0, { $0 + $1.events.count }) >= Self.streamedAppendEvents { return .streamed(writer) }
         let started = ContinuousClock.now
         writer.preparing.add(1, ordering: .relaxed)
         let prepared: PreparedAppend
-        do {
+        do throws(StoreError) {
             prepared = try prepare(appends, durability: durability)
         } catch {
             writer.preparing.subtract(1, ordering: .relaxed)
@@ -301,7 +337,7 @@ public final class Store: Sendable {
             throw error
         }
         encodeNanoseconds.add((ContinuousClock.now - started).nanoseconds, ordering: .relaxed)
-        return try await commit(prepared, writer: writer, counted: true)
+        return .prepared(prepared, writer)
     }
 
     /// Makes every relaxed append before it durable (fsync).

@@ -11,8 +11,11 @@ import Synchronization
 /// `@unchecked Sendable`: the queue is guarded by `condition`; everything else mutable (`state`, caches) is
 /// touched only by the writer thread.
 final class Writer: @unchecked Sendable {
+    /// Called once, on the writer thread, with an append's outcome.
+    typealias AppendCompletion = @Sendable (Result<AppendResult, StoreError>) -> Void
+
     enum Job {
-        case append(PreparedAppend, CheckedContinuation<AppendResult, any Error>)
+        case append(PreparedAppend, AppendCompletion)
         case sync(CheckedContinuation<Void, any Error>)
         case installDictionary([UInt8], @Sendable (Result<UInt8, StoreError>) -> Void)
         /// Work that must see the writer's state between batches (checkpoint signing); called with `nil` when the
@@ -183,7 +186,7 @@ final class Writer: @unchecked Sendable {
     }
 
     private func process(_ batch: [Job]) {
-        var appends = [(PreparedAppend, CheckedContinuation<AppendResult, any Error>)]()
+        var appends = [(PreparedAppend, AppendCompletion)]()
         for job in batch {
             if case .append(let a, let c) = job { appends.append((a, c)) }
         }
@@ -220,10 +223,10 @@ final class Writer: @unchecked Sendable {
     }
 
     /// Resumes an append's caller, and tells an appender still encoding it that nobody needs the rest.
-    private static func settle(_ append: PreparedAppend, _ continuation: CheckedContinuation<AppendResult, any Error>,
+    private static func settle(_ append: PreparedAppend, _ completion: AppendCompletion,
                                _ outcome: Result<AppendResult, StoreError>) {
         append.feed.abandon()
-        continuation.resume(with: outcome.mapError { $0 as any Error })
+        completion(outcome)
     }
 
     private static func fail(_ job: Job, _ error: StoreError) {
@@ -237,7 +240,7 @@ final class Writer: @unchecked Sendable {
 
     // MARK: - Group commit
 
-    private func commitAppends(_ appends: [(PreparedAppend, CheckedContinuation<AppendResult, any Error>)]) {
+    private func commitAppends(_ appends: [(PreparedAppend, AppendCompletion)]) {
         let durable = appends.contains { $0.0.durability == .durable }
         while true {
             state.boundStreams()

@@ -52,6 +52,32 @@ struct AppendTests {
         }
     }
 
+    @Test("an append with a completion (no task): positions, a refusal, a large append, and a closed store")
+    func completionAppend() async throws {
+        func append(_ store: Store, _ appends: [StreamAppend]) async -> Result<AppendResult, StoreError> {
+            await withCheckedContinuation { continuation in store.append(appends) { continuation.resume(returning: $0) } }
+        }
+        try await withStore { store, _ in
+            try await store.append(to: "s-1", [event()])
+            let first = try await append(store, [StreamAppend(stream: "s-1", expected: .exact(1), events: [event(), event()])]).get()
+            #expect(first.positions == [1, 2] && first.streamVersions == ["s-1": 3] && !first.wasRetry)
+            guard case .failure(let refused) = await append(store, [StreamAppend(stream: "s-1", expected: .noStream, events: [event()])])
+            else { Issue.record("a wrong expectation was accepted"); return }
+            #expect(refused.code == .wrongExpectedVersion && refused.actualVersion == 3)
+            // 256 events or more are encoded while the writer places them, by a task.
+            let large = try await append(store, [StreamAppend(stream: "s-2", events: (0..<300).map { _ in event() })]).get()
+            #expect(large.positions == Array(3..<303))
+            #expect(store.head == 303)
+            guard case .failure(let invalid) = await append(store, [StreamAppend(stream: "", events: [event()])])
+            else { Issue.record("an empty stream name was accepted"); return }
+            #expect(invalid.code == .invalidArgument)
+            store.close()
+            guard case .failure(let closed) = await append(store, [StreamAppend(stream: "s-1", events: [event()])])
+            else { Issue.record("a closed store took an append"); return }
+            #expect(closed.code == .closed)
+        }
+    }
+
     @Test("a multi-stream append is atomic: one failed expectation writes none of it")
     func multiStreamAtomic() async throws {
         try await withStore { store, _ in

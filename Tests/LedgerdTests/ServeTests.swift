@@ -216,7 +216,7 @@ struct ServeTests {
         #expect(!FileManager.default.fileExists(atPath: d.socket), "the socket is removed on exit")
     }
 
-    @Test("roles from the peer's uid: an auditor reads but cannot command; an unmapped uid gets 403")
+    @Test("roles from the peer's uid: an auditor reads but cannot command or append; an unmapped uid gets 403; SIGHUP reloads the map")
     func roles() async throws {
         let d = try await RunningDaemon(lines: 100, roles: [65534: "auditor"])
         func asUser(_ uid: Int, _ arguments: String...) async throws -> (Int32, String, String) {
@@ -230,9 +230,35 @@ struct ServeTests {
         #expect(write.0 != 0 && write.2.contains("HTTP 403") && write.2.contains("auditor"))
         let notAdmin = try await asUser(65534, "POST", "/admin/checkpoints")
         #expect(notAdmin.0 != 0 && notAdmin.2.contains("HTTP 403"))
+        let append = try await asUser(65534, "--data", #"{"events":[{"type":"X.v1"}]}"#, "POST", "/streams/raw-1/events")
+        #expect(append.0 != 0 && append.2.contains("HTTP 403") && append.2.contains("auditor"), "\(append.2)")
         let stranger = try await asUser(65533, "GET", "/health")
         #expect(stranger.0 != 0 && stranger.2.contains("HTTP 403") && stranger.2.contains("no role"))
+
+        // SIGHUP: the config is read again; the stranger becomes an analyst, the auditor loses its role.
+        let path = d.dir + "/store.toml"
+        let original = try String(contentsOfFile: path, encoding: .utf8)
+        try original.replacingOccurrences(of: "65534 = \"auditor\"\n", with: "65533 = \"analyst\"\n")
+            .write(toFile: path, atomically: true, encoding: .utf8)
+        kill(d.process.processIdentifier, SIGHUP)
+        var reloaded = false
+        for _ in 0..<50 where !reloaded {
+            try await Task.sleep(for: .milliseconds(100))
+            reloaded = try await asUser(65533, "GET", "/events?limit=1").0 == 0
+        }
+        #expect(reloaded, "the analyst's role took effect after SIGHUP")
+        let former = try await asUser(65534, "GET", "/events?limit=2")
+        #expect(former.0 != 0 && former.2.contains("no role"), "\(former.2)")
+        // A config naming an unknown role: logged, the map in force kept, the daemon still serving.
+        try original.replacingOccurrences(of: "65534 = \"auditor\"\n", with: "65533 = \"boss\"\n")
+            .write(toFile: path, atomically: true, encoding: .utf8)
+        kill(d.process.processIdentifier, SIGHUP)
+        try await Task.sleep(for: .milliseconds(500))
+        #expect(d.process.isRunning)
+        #expect(try await asUser(65533, "GET", "/events?limit=1").0 == 0)
         #expect(await d.stop() == 0)
+        let log = String(decoding: d.output.fileHandleForReading.availableData, as: UTF8.self)
+        #expect(log.contains("uid 65533 needs one of") && log.contains("the role map in force is kept"), "\(log)")
     }
 
     @Test("admin routes: system checks once, a signed checkpoint, an erasure the queue reflects, a backup, a rebuild")
@@ -341,6 +367,65 @@ struct ServeTests {
         #expect(await d.stop() == 0)
     }
 
+    @Test("raw appends answered on the event loop: pipelined requests answered in order, errors as the route's, metrics")
+    func rawAppendFastPath() async throws {
+        let d = try await RunningDaemon(lines: 50)
+        func post(_ stream: String, _ body: String, close: Bool = false) -> String {
+            "POST /streams/\(stream)/events HTTP/1.1\r\nHost: ledgerd\r\nContent-Type: application/json\r\n"
+                + "Content-Length: \(body.utf8.count)\r\n\(close ? "Connection: close\r\n" : "")\r\n\(body)"
+        }
+        // Seven requests in one write: the router's answers and the fast path's come back in request order.
+        let connection = try RawConnection(d.socket)
+        connection.send(
+            post("fast-1", #"{"expectedVersion":"noStream","events":[{"type":"Fast.v1","facts":{"n":1}}]}"#)
+                + "GET /health HTTP/1.1\r\nHost: ledgerd\r\n\r\n"
+                + post("fast-1", #"{"expectedVersion":1,"events":[{"type":"Fast.v1","facts":{"n":2}},{"type":"Fast.v1"}]}"#)
+                + post("dossier-x", #"{"events":[{"type":"Fast.v1"}]}"#)
+                + post("fast-1", #"{"events":[{"type":"Fast.v1""#)
+                + post("fast-1", #"{"expectedVersion":1,"events":[{"type":"Fast.v1"}]}"#)
+                + "GET /streams/fast-1/events HTTP/1.1\r\nHost: ledgerd\r\nConnection: close\r\n\r\n")
+        let answer = connection.drain(for: 10)
+        #expect(answer.closed)
+        let responses = answer.text.components(separatedBy: "HTTP/1.1 ").dropFirst()
+        #expect(responses.map { $0.prefix(3) } == ["201", "200", "201", "422", "400", "409", "200"], "\(answer.text)")
+        let bodies = responses.map { $0.components(separatedBy: "\r\n\r\n").last ?? "" }
+        if bodies.count == 7 {
+            #expect(bodies[0].hasPrefix(#"{"positions":["#)
+                && bodies[0].hasSuffix(#"],"retry":false,"streamVersions":{"fast-1":1}}"#), "\(bodies[0])")
+            #expect(bodies[2].contains(#""streamVersions":{"fast-1":3}"#))
+            #expect(bodies[3].contains(#""code":"domain_stream""#))
+            #expect(bodies[4].contains(#""code":"bad_field""#) && bodies[4].contains("not JSON"))
+            #expect(bodies[5].contains(#""code":"wrong_expected_version""#) && bodies[5].contains(#""actualVersion":3"#))
+            #expect(bodies[6].contains(#""principal":"root""#) && bodies[6].components(separatedBy: "Fast.v1").count == 4)
+        }
+        #expect(responses.first?.contains("Content-Type: application/json; charset=utf-8") == true
+            && responses.first?.lowercased().contains("date: ") == true)
+        // A client that sends its append and closes its side still gets the answer.
+        let halfClosed = try RawConnection(d.socket)
+        halfClosed.send(post("fast-3", #"{"events":[{"type":"Fast.v1"}]}"#))
+        halfClosed.shutdownWrite()
+        let last = halfClosed.drain(for: 10)
+        #expect(last.closed && last.text.hasPrefix("HTTP/1.1 201"), "\(last.text)")
+        // A retry of an append with ids is answered 200 with the first positions; a body over 64 KiB goes to the
+        // router and is appended the same.
+        let id = UUID().uuidString
+        let again = #"{"events":[{"id":"\#(id)","type":"Fast.v1"}]}"#
+        let first = try d.call("POST", "/streams/fast-2/events", again)
+        let retry = try d.call("POST", "/streams/fast-2/events", again)
+        #expect(first.status == 201 && retry.status == 200 && retry.text.contains(#""retry":true"#))
+        #expect(try d.json(first)["positions"] == d.json(retry)["positions"])
+        let pad = String(repeating: "p", count: 70_000)
+        #expect(try d.call("POST", "/streams/fast-2/events", #"{"events":[{"type":"Big.v1","facts":{"pad":"\#(pad)"}}]}"#)
+            .status == 201)
+        let metrics = try d.call("GET", "/metrics").text
+        let line = metrics.split(separator: "\n").first {
+            $0.hasPrefix("ledgerd_request_duration_seconds_count") && $0.contains(#"route="/streams/{stream}/events""#)
+                && $0.contains(#"status="201""#)
+        }
+        #expect(line.map { $0.hasSuffix(" 5") } == true, "\(String(describing: line))")
+        #expect(await d.stop() == 0)
+    }
+
     @Test("SIGTERM with a request stuck mid-body and a stream whose client stopped reading: exit 0 within seconds")
     func shutdownWithStragglers() async throws {
         let d = try await RunningDaemon(lines: 50)
@@ -393,6 +478,9 @@ final class RawConnection {
         }
     }
 
+    /// Ends the client's side of the connection (the server sees end of input).
+    func shutdownWrite() { shutdown(fd, Int32(SHUT_WR)) }
+
     /// Reads until the server closes the connection or `seconds` pass; returns what came and whether it closed.
     func drain(for seconds: Double) -> (bytes: Int, text: String, closed: Bool) {
         var data = [UInt8]()
@@ -402,10 +490,10 @@ final class RawConnection {
             var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
             guard poll(&poller, 1, 50) > 0 else { continue }
             let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            if n <= 0 { return (data.count, String(decoding: data.prefix(4_096), as: UTF8.self), true) }
+            if n <= 0 { return (data.count, String(decoding: data.prefix(65_536), as: UTF8.self), true) }
             data += buffer[0..<n]
         }
-        return (data.count, String(decoding: data.prefix(4_096), as: UTF8.self), false)
+        return (data.count, String(decoding: data.prefix(65_536), as: UTF8.self), false)
     }
 
     deinit { close(fd) }

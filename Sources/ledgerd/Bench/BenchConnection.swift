@@ -1,13 +1,14 @@
+import Foundation
 import NIOCore
-import NIOHTTP1
 import NIOPosix
 
 /// One keep-alive HTTP/1.1 connection of `bench serve`, driven from its event loop: each request is written when the
-/// previous response has ended, and its latency recorded. Nothing hops to a task between requests,
-/// so the client spends little of the machine the daemon is measured on.
+/// previous response has ended, and its latency recorded. Nothing hops to a task between requests, and requests and
+/// responses are plain bytes (a request written in one buffer, a response framed by its `Content-Length`), so the
+/// client spends little of the machine the daemon is measured on.
 final class BenchConnectionHandler: ChannelInboundHandler, RemovableChannelHandler {
-    typealias InboundIn = HTTPClientResponsePart
-    typealias OutboundOut = HTTPClientRequestPart
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
 
     /// The path and, for a POST, the JSON body of request `n`.
     typealias Request = @Sendable (_ n: Int) -> (path: String, body: String?)
@@ -19,7 +20,8 @@ final class BenchConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
     private var latencies: [Double] = []
     private var sent = 0
     private var started = NIODeadline.now()
-    private var status = 0
+    /// Response bytes not yet framed.
+    private var pending: ByteBuffer?
     private var finished = false
 
     init(requests: Int, expect: Int, done: EventLoopPromise<[Double]>, request: @escaping Request) {
@@ -36,20 +38,49 @@ final class BenchConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        switch unwrapInboundIn(data) {
-        case .head(let head):
-            status = Int(head.status.code)
-        case .body:
-            break
-        case .end:
+        var bytes = unwrapInboundIn(data)
+        if pending == nil { pending = bytes } else { pending!.writeBuffer(&bytes) }
+        while !finished, let buffer = pending, let (status, length) = Self.frame(buffer) {
             guard status == expect else {
                 finish(context, .failure(BenchClientError.status(request: sent - 1, got: status, expected: expect)))
                 return
             }
+            pending!.moveReaderIndex(forwardBy: length)
+            if pending!.readableBytes == 0 { pending = nil }
             latencies.append(Double((NIODeadline.now() - started).nanoseconds) / 1e9)
             if sent == requests { finish(context, .success(latencies)) } else { send(context) }
         }
     }
+
+    /// The status and whole length of the response at the start of `buffer`, or `nil` until it has arrived whole.
+    /// Responses carry a `Content-Length` (the daemon's bodies are whole buffers); one without is counted as 0.
+    static func frame(_ buffer: ByteBuffer) -> (status: Int, length: Int)? {
+        buffer.withUnsafeReadableBytes { bytes -> (Int, Int)? in
+            // "HTTP/1.1 201 Created\r\n" at least.
+            guard bytes.count >= 16 else { return nil }
+            let status = (9..<12).reduce(0) { $0 * 10 + Int(bytes[$1] &- 48) }
+            var length = 0
+            var i = 0
+            while i + 3 < bytes.count {
+                guard bytes[i] == 13, bytes[i + 1] == 10 else { i += 1; continue }
+                i += 2  // A header line starts here, or the head ends.
+                if bytes[i] == 13, bytes[i + 1] == 10 {
+                    let total = i + 2 + length
+                    return bytes.count >= total ? (status, total) : nil
+                }
+                if i + contentLength.count < bytes.count,
+                   contentLength.indices.allSatisfy({ bytes[i + $0] | 0x20 == contentLength[$0] }) {
+                    var j = i + contentLength.count
+                    while j < bytes.count, bytes[j] == 32 { j += 1 }
+                    while j < bytes.count, (48...57).contains(bytes[j]) { length = length * 10 + Int(bytes[j] - 48); j += 1 }
+                }
+            }
+            return nil
+        }
+    }
+
+    /// `content-length:`, lowercase (a header name's letters are compared with bit 0x20 set).
+    private static let contentLength = Array("content-length:".utf8)
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         finish(context, .failure(error))
@@ -67,23 +98,18 @@ final class BenchConnectionHandler: ChannelInboundHandler, RemovableChannelHandl
     }
 
     private func send(_ context: ChannelHandlerContext) {
-        let (path, text) = request(sent)
-        var head = HTTPRequestHead(version: .http1_1, method: text == nil ? .GET : .POST, uri: path)
-        head.headers.add(name: "host", value: "ledgerd")
+        let (path, body) = request(sent)
+        var out = context.channel.allocator.buffer(capacity: 160 + (body?.utf8.count ?? 0))
+        if let body {
+            out.writeString("POST \(path) HTTP/1.1\r\nhost: ledgerd\r\ncontent-type: application/json\r\n"
+                + "content-length: \(body.utf8.count)\r\n\r\n")
+            out.writeString(body)
+        } else {
+            out.writeString("GET \(path) HTTP/1.1\r\nhost: ledgerd\r\n\r\n")
+        }
         sent += 1
         started = .now()
-        guard let text else {
-            context.write(wrapOutboundOut(.head(head)), promise: nil)
-            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
-            return
-        }
-        var body = context.channel.allocator.buffer(capacity: text.utf8.count)
-        body.writeString(text)
-        head.headers.add(name: "content-type", value: "application/json")
-        head.headers.add(name: "content-length", value: String(body.readableBytes))
-        context.write(wrapOutboundOut(.head(head)), promise: nil)
-        context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
-        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        context.writeAndFlush(wrapOutboundOut(out), promise: nil)
     }
 
     /// Completes the run once (a close after it changes nothing) and closes the connection.
@@ -119,9 +145,7 @@ func runBenchConnection(socket: String, requests: Int, expect: Int,
         channel = try await ClientBootstrap(group: loop)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    let sync = channel.pipeline.syncOperations
-                    try sync.addHTTPClientHandlers()
-                    try sync.addHandler(BenchConnectionHandler(requests: requests, expect: expect, done: done,
+                    try channel.pipeline.syncOperations.addHandler(BenchConnectionHandler(requests: requests, expect: expect, done: done,
                                                                request: request))
                 }
             }

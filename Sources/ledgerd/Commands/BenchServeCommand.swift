@@ -25,8 +25,15 @@ struct BenchServeCommand: AsyncParsableCommand {
     var queries: String?
     @Option(help: "Queue queries to send in all (with --queries).")
     var requests = 20_000
+    @Option(help: "Rounds of direct then served appends; the figures are the medians of the rounds.")
+    var rounds = 3
     @Flag(help: "Print the result as one JSON object on the last line.")
     var json = false
+
+    func validate() throws {
+        guard (1...100).contains(rounds) else { throw ValidationError("--rounds must be 1 to 100 (got \(rounds))") }
+        guard clients >= 1, events >= 1 else { throw ValidationError("--clients and --events must be at least 1") }
+    }
 
     func run() async throws {
         if let queries { return try await runQueries(store: queries) }
@@ -35,11 +42,8 @@ struct BenchServeCommand: AsyncParsableCommand {
         defer { try? FileManager.default.removeItem(atPath: root) }
 
         // The baseline: the same number of single-event durable appends, straight into a store.
-        progress("direct: \(events) appends, \(clients) writers, batch 1, durable…")
         let direct = try Store.create(at: root + "/direct", origin: "bench.example/direct")
-        let chunks = SyntheticWorkload(events: events, seed: 7).chunks(of: 1)
-        let directSeconds = try await BenchAppendCommand.append(chunks, to: direct, writers: clients, durability: .durable)
-        direct.close()
+        defer { direct.close() }
 
         // The daemon, as its own process.
         let store = root + "/served"
@@ -50,33 +54,69 @@ struct BenchServeCommand: AsyncParsableCommand {
         let daemon = try await Self.startDaemon(store: store, socket: socket, clients: clients)
         defer { if daemon.isRunning { daemon.terminate(); daemon.waitUntilExit() } }
 
-        progress("served: \(events) appends over \(clients) connections…")
-        let perClient = (events + clients - 1) / clients
-        let run = try await Self.measure(socket: socket, clients: clients, perClient: perClient, expect: 201) { c, r in
-            if let submit { return Self.submitRequest(client: c, n: r, submit) }
-            return ("/streams/bench-\(c)/events", #"{"events":[{"type":"Bench.v1","facts":{"client":\#(c),"n":\#(r)}}]}"#)
+        // Direct and served in turn, each round on the stores the rounds before filled, so both sides meet the
+        // machine in the same state; the figures are the medians.
+        var directRates = [Double](), servedRates = [Double](), ratios = [Double](), latencies = [Double]()
+        var served = 0
+        for round in 1...rounds {
+            progress("round \(round) of \(rounds), direct: \(events) appends, \(clients) writers, batch 1, durable…")
+            let chunks = SyntheticWorkload(events: events, seed: 7 + UInt64(round)).chunks(of: 1)
+            let directSeconds = try await BenchAppendCommand.append(chunks, to: direct, writers: clients,
+                                                                    durability: .durable)
+            progress("round \(round) of \(rounds), served: \(events) \(commands ? "commands" : "appends") over "
+                + "\(clients) connections…")
+            let perClient = (events + clients - 1) / clients
+            let run = try await Self.measure(socket: socket, clients: clients, perClient: perClient, expect: 201) { c, r in
+                if let submit { return Self.submitRequest(client: c, n: r, submit) }
+                return ("/streams/bench-\(c)/events",
+                        #"{"events":[{"type":"Bench.v1","facts":{"round":\#(round),"client":\#(c),"n":\#(r)}}]}"#)
+            }
+            directRates.append(Double(events) / directSeconds)
+            servedRates.append(Double(run.count) / run.seconds)
+            ratios.append(servedRates.last! / directRates.last!)
+            latencies += run.sorted
+            served += run.count
+            if rounds > 1 {
+                progress(String(format: "  round %d: served %.0f events/s, direct %.0f, ratio %.3f", round,
+                                servedRates.last!, directRates.last!, ratios.last!))
+            }
         }
         struct Result: Encodable {
             var clients: Int
             var events: Int
+            var rounds: Int
             var events_per_sec: Int
             var direct_events_per_sec: Int
             var ratio: Double
+            var ratios: [Double]
             var p50_ms: Double
             var p99_ms: Double
             var batch_events_mean: Double?
         }
         let batch = Self.gauge("ledgerd_batch_events_mean", socket: socket)
-        let rate = Double(run.count) / run.seconds
-        let directRate = Double(events) / directSeconds
-        let result = Result(clients: clients, events: run.count, events_per_sec: Int(rate),
-                            direct_events_per_sec: Int(directRate), ratio: (rate / directRate * 1000).rounded() / 1000,
-                            p50_ms: run.milliseconds(at: 0.5), p99_ms: run.milliseconds(at: 0.99),
-                            batch_events_mean: batch.map { ($0 * 10).rounded() / 10 })
-        print("served \(result.events) durable \(commands ? "dossier.submit commands" : "appends") over \(clients) connections: \(result.events_per_sec) events/s "
-            + "(direct \(result.direct_events_per_sec), ratio \(result.ratio)); p50 \(result.p50_ms) ms, p99 \(result.p99_ms) ms; "
-            + "\(batch.map { String(format: "%.1f", $0) } ?? "?") events per commit")
+        let all = Latencies(sorted: latencies.sorted(), seconds: 0)
+        let round3 = { (x: Double) -> Double in (x * 1000).rounded() / 1000 }
+        let servedRate = Self.median(servedRates), directRate = Self.median(directRates)
+        let ratio = round3(Self.median(ratios))
+        let result = Result(clients: clients, events: served, rounds: rounds, events_per_sec: Int(servedRate),
+                            direct_events_per_sec: Int(directRate), ratio: ratio,
+                            ratios: ratios.map(round3), p50_ms: all.milliseconds(at: 0.5),
+                            p99_ms: all.milliseconds(at: 0.99), batch_events_mean: batch.map { ($0 * 10).rounded() / 10 })
+        let what = commands ? "dossier.submit commands" : "appends"
+        let medians = rounds > 1 ? " in \(rounds) rounds (medians)" : ""
+        let perCommit = batch.map { String(format: "%.1f", $0) } ?? "?"
+        print("served \(result.events) durable \(what) over \(clients) connections\(medians): \(result.events_per_sec) "
+            + "events/s (direct \(result.direct_events_per_sec), ratio \(result.ratio)); p50 \(result.p50_ms) ms, "
+            + "p99 \(result.p99_ms) ms; \(perCommit) events per commit")
         if json { print(encodeJSONLine(result)) }
+    }
+
+    /// The middle value (the mean of the middle two for an even count).
+    static func median(_ values: [Double]) -> Double {
+        let sorted = values.sorted()
+        guard !sorted.isEmpty else { return 0 }
+        let mid = sorted.count / 2
+        return sorted.count % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
     }
 
     /// A gauge's value from the daemon's `/metrics`, or `nil` when it cannot be read.

@@ -59,19 +59,25 @@ struct APIError: Error, Sendable {
         }
     }
 
-    /// The JSON response.
-    var response: Response {
+    /// The JSON body: `{"error": {"code", "message", "details"?}}`.
+    var body: JSONValue {
         var error: [String: JSONValue] = ["code": .string(code), "message": .string(message)]
         if !details.isEmpty { error["details"] = .object(details) }
-        return JSONResponse.make(.object(["error": .object(error)]), status: status)
+        return .object(["error": .object(error)])
     }
+
+    /// The JSON response.
+    var response: Response { JSONResponse.make(body, status: status) }
 }
 
 /// JSON responses with sorted keys.
 enum JSONResponse {
+    /// The content type of every JSON answer.
+    static let contentType = "application/json; charset=utf-8"
+
     static func make(_ value: JSONValue, status: HTTPResponse.Status = .ok) -> Response {
         var headers = HTTPFields()
-        headers[.contentType] = "application/json; charset=utf-8"
+        headers[.contentType] = contentType
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: value.jsonText)))
     }
 }

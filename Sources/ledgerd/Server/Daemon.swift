@@ -9,7 +9,8 @@ final class Daemon: Sendable {
     let store: Store
     let service: LedgerService
     let model: ReadModel
-    let roles: [UInt32: Role]
+    /// The config's `[roles]`: uid → role, replaced whole on SIGHUP.
+    private let roles: Mutex<[UInt32: Role]>
     let shutdown = ShutdownSignal()
     /// How far behind the log projections may be for `/ready`.
     let readyLag: UInt64 = 1_000
@@ -32,7 +33,7 @@ final class Daemon: Sendable {
         self.store = store
         self.service = try LedgerService(store: store)
         self.model = model
-        self.roles = roles
+        self.roles = Mutex(roles)
         self.signer = signer
         self.signingState = signingState
         self.witnesses = witnesses
@@ -40,7 +41,10 @@ final class Daemon: Sendable {
     }
 
     /// The role of a uid: the config's, else admin for root, else none.
-    func role(of uid: UInt32) -> Role? { roles[uid] ?? (uid == 0 ? .admin : nil) }
+    func role(of uid: UInt32) -> Role? { roles.withLock { $0[uid] } ?? (uid == 0 ? .admin : nil) }
+
+    /// Replaces the role map (the config read again on SIGHUP); requests after it are checked against the new one.
+    func replaceRoles(_ map: [UInt32: Role]) { roles.withLock { $0 = map } }
 }
 
 /// Fired once when the daemon begins to stop: open event streams end so in-flight requests can finish.

@@ -25,16 +25,51 @@ enum DaemonMetrics {
 
     /// Records one request's latency under its route pattern, method and status.
     static func record(route: String, method: String, status: Int, since start: ContinuousClock.Instant) {
-        let elapsed = ContinuousClock.now - start
-        let (seconds, attoseconds) = elapsed.components
+        record(timer(route: route, method: method, status: status), since: start)
+    }
+
+    /// The timer of a route, method and status (made once).
+    static func timer(route: String, method: String, status: Int) -> CoreMetrics.Timer {
         let key = "\(method) \(route) \(status)"
-        let timer = timers.withLock { timers in
+        return timers.withLock { timers in
             if let timer = timers[key] { return timer }
             let timer = Timer(label: "ledgerd_request_duration_seconds",
                               dimensions: [("route", route), ("method", method), ("status", String(status))])
             timers[key] = timer
             return timer
         }
+    }
+
+    /// One route's timers for its common statuses, looked up without building a key (the raw append's fast path).
+    struct RouteTimers: Sendable {
+        let route: String
+        let method: String
+        private let created: CoreMetrics.Timer
+        private let retried: CoreMetrics.Timer
+
+        init(route: String, method: String) {
+            self.route = route
+            self.method = method
+            created = DaemonMetrics.timer(route: route, method: method, status: 201)
+            retried = DaemonMetrics.timer(route: route, method: method, status: 200)
+        }
+
+        func timer(status: Int) -> CoreMetrics.Timer {
+            switch status {
+            case 201: created
+            case 200: retried
+            default: DaemonMetrics.timer(route: route, method: method, status: status)
+            }
+        }
+    }
+
+    /// Records one request's latency with one of a route's timers.
+    static func record(_ timers: RouteTimers, status: Int, since start: ContinuousClock.Instant) {
+        record(timers.timer(status: status), since: start)
+    }
+
+    private static func record(_ timer: CoreMetrics.Timer, since start: ContinuousClock.Instant) {
+        let (seconds, attoseconds) = (ContinuousClock.now - start).components
         timer.recordNanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
     }
 

@@ -17,12 +17,26 @@ struct PeerCredentials: Sendable, Hashable {
     /// The credentials of a connection (read once, then remembered until it closes), or `nil` when its channel is not
     /// a socket.
     static func of(_ channel: any Channel) async throws -> PeerCredentials? {
+        try await future(of: channel).get()
+    }
+
+    /// The same, for a caller on the channel's event loop (where it is answered at once).
+    static func future(of channel: any Channel) -> EventLoopFuture<PeerCredentials?> {
         let id = ObjectIdentifier(channel)
-        if let known = cache.withLock({ $0[id] }) { return known }
-        guard let read = try await read(channel) else { return nil }
-        cache.withLock { $0[id] = read }
-        channel.closeFuture.whenComplete { _ in _ = cache.withLock { $0.removeValue(forKey: id) } }
-        return read
+        if let known = cache.withLock({ $0[id] }) { return channel.eventLoop.makeSucceededFuture(known) }
+        guard let provider = channel as? any SocketOptionProvider else { return channel.eventLoop.makeSucceededFuture(nil) }
+        return provider.unsafeGetSocketOption(
+            level: NIOBSDSocket.OptionLevel(rawValue: ledger_sol_socket()),
+            name: NIOBSDSocket.Option(rawValue: ledger_so_peercred())
+        ).map { (raw: ledger_ucred) -> PeerCredentials? in
+            let read = PeerCredentials(pid: raw.pid, uid: raw.uid, gid: raw.gid, account: accountName(raw.uid))
+            let first = cache.withLock { cache in
+                defer { cache[id] = read }
+                return cache[id] == nil
+            }
+            if first { channel.closeFuture.whenComplete { _ in _ = cache.withLock { $0.removeValue(forKey: id) } } }
+            return read
+        }
     }
 
     /// The account name of a uid, or `uid:N`.
@@ -34,14 +48,5 @@ struct PeerCredentials: Sendable, Hashable {
             return "uid:\(uid)"
         }
         return String(cString: name)
-    }
-
-    private static func read(_ channel: any Channel) async throws -> PeerCredentials? {
-        guard let provider = channel as? any SocketOptionProvider else { return nil }
-        let raw: ledger_ucred = try await provider.unsafeGetSocketOption(
-            level: NIOBSDSocket.OptionLevel(rawValue: ledger_sol_socket()),
-            name: NIOBSDSocket.Option(rawValue: ledger_so_peercred())
-        ).get()
-        return PeerCredentials(pid: raw.pid, uid: raw.uid, gid: raw.gid, account: accountName(raw.uid))
     }
 }

@@ -290,64 +290,11 @@ enum Routes {
         -> Response
     {
         let stream = context.parameters.get("stream") ?? ""
-        // Domain streams are written by the command handlers (facts v1), never raw: a raw event there would be one
-        // the aggregates and projections cannot read.
-        guard !Self.domainCategories.contains(EventRecord.category(of: stream)) else {
-            throw APIError(.unprocessableContent, "domain_stream", "\(stream) is a domain stream; send a command to "
-                + "/commands/{type}, or import exact exports with `ledgerd import --events`")
-        }
+        try RawAppendBody.check(stream: stream)
         let buffer = try await request.body.collect(upTo: context.maxUploadSize)
-        let parsed: JSONValue
-        do { parsed = try JSONValue(parsing: buffer.readableBytesView) } catch {
-            throw APIError(.badRequest, "bad_field", "the body is not JSON: \(error)")
-        }
-        guard case .object(let top) = parsed else {
-            throw APIError(.badRequest, "bad_field", "the body must be a JSON object {expectedVersion, events}")
-        }
-        let expected: ExpectedVersion
-        switch top["expectedVersion"] {
-        case nil, .string("any")?: expected = .any
-        case .string("noStream")?: expected = .noStream
-        case .string("streamExists")?: expected = .streamExists
-        case .number(let n)? where n >= 0 && n < 9e15 && n.rounded() == n: expected = n == 0 ? .noStream : .exact(UInt64(n))
-        default:
-            throw APIError(.badRequest, "bad_field", "expectedVersion must be a version, \"any\", \"noStream\" or "
-                + "\"streamExists\"", details: ["field": "expectedVersion"])
-        }
-        guard case .array(let items)? = top["events"], !items.isEmpty else {
-            throw APIError(.badRequest, "bad_field", "events must be a non-empty array", details: ["field": "events"])
-        }
-        var events = [EventData]()
-        for (i, item) in items.enumerated() {
-            guard case .object(let e) = item, case .string(let type)? = e["type"] else {
-                throw APIError(.badRequest, "bad_field", "events[\(i)].type is required",
-                               details: ["field": .string("events[\(i)].type")])
-            }
-            var id: UUID?
-            if case .string(let text)? = e["id"] {
-                guard let parsed = UUID(uuidString: text) else {
-                    throw APIError(.badRequest, "bad_field", "events[\(i)].id must be a UUID",
-                                   details: ["field": .string("events[\(i)].id")])
-                }
-                id = parsed
-            }
-            // The bytes JSONEncoder (.sortedKeys) wrote before, so a retry of an earlier append still matches.
-            let facts = (e["facts"] ?? .object([:])).jsonText(escapingSlashes: true)
-            var metadata = Metadata()
-            if case .object(let m)? = e["metadata"] {
-                for (k, v) in m { if case .string(let s) = v { metadata[k] = s } }
-            }
-            metadata["principal"] = context.principal
-            var actor = ""
-            if case .string(let a)? = e["actor"] { actor = a }
-            // Without an id the store gives a UUIDv7, so the event-id index appends at its tail.
-            events.append(EventData(id: id, type: type, facts: facts, actor: actor, metadata: metadata))
-        }
-        let result = try await daemon.store.append([StreamAppend(stream: stream, expected: expected, events: events)])
-        return JSONResponse.make(.object([
-            "positions": .array(result.positions.map(Render.int)), "retry": .bool(result.wasRetry),
-            "streamVersions": .object(result.streamVersions.mapValues(Render.int)),
-        ]), status: result.wasRetry ? .ok : .created)
+        let append = try RawAppendBody.parse(buffer, stream: stream, principal: context.principal)
+        let (status, body) = RawAppendBody.answer(try await daemon.store.append([append]))
+        return JSONResponse.make(body, status: status)
     }
 
     /// Server-Sent Events from `from` (or after `Last-Event-ID`), each `id` the global position; the stream ends

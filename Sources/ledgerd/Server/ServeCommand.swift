@@ -69,11 +69,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let config = try location.loadConfig()
         let socketPath = socket ?? config?.socketPath ?? "/run/ledgerd/ledgerd.sock"
-        var roles = [UInt32: Role]()
-        for (uid, name) in config?.roles ?? [:] {
-            guard let role = Role(rawValue: name) else { throw ValidationError("unknown role \(name) for uid \(uid)") }
-            roles[uid] = role
-        }
+        let roles = try Self.roles(config)
         // The store's lock first: a second daemon fails here, before it could touch the socket.
         let store = try location.open()
         defer { store.close() }
@@ -115,13 +111,16 @@ struct ServeCommand: AsyncParsableCommand {
         let group = getgrnam(config?.socketGroup ?? "").map { $0.pointee.gr_gid }
         let app = Application(
             router: router,
-            server: .http1(configuration: .init(
-                additionalChannelHandlers: [ConnectionDeadlines(request: .seconds(Int64(requestTimeout)),
-                                                                stall: .seconds(Int64(stallTimeout)))],
-                idleTimeout: .seconds(Int64(idleTimeout)),
-                // Over a limit: 400 and the connection closed.
-                httpDecoderConfiguration: .init(maxHeaderFieldSize: Self.maxHeaderField,
-                                                maxHeaderListSize: Self.maxHeaders, maxHeaderFieldCount: 100))),
+            server: HTTPServerBuilder { responder in
+                LedgerHTTPChannel(responder: responder, configuration: .init(
+                    additionalChannelHandlers: [ConnectionDeadlines(request: .seconds(Int64(requestTimeout)),
+                                                                    stall: .seconds(Int64(stallTimeout)))],
+                    idleTimeout: .seconds(Int64(idleTimeout)),
+                    // Over a limit: 400 and the connection closed.
+                    httpDecoderConfiguration: .init(maxHeaderFieldSize: Self.maxHeaderField,
+                                                    maxHeaderListSize: Self.maxHeaders, maxHeaderFieldCount: 100)),
+                    daemon: daemon)
+            },
             configuration: .init(address: .unixDomainSocket(path: socketPath), serverName: "ledgerd",
                                  availableConnectionsDelegate: MaximumAvailableConnections(maxConnections)),
             onServerRunning: { _ in
@@ -136,8 +135,11 @@ struct ServeCommand: AsyncParsableCommand {
         let portalSync: [any Service] = daemon.portal.map {
             [PortalSyncLoop(daemon: daemon, worker: $0, interval: .seconds(max(1, checkInterval)), logger: logger)]
         } ?? []
+        // Trapped before the group starts: a SIGHUP's default action would end the daemon.
+        let hangups = await UnixSignalsSequence(trapping: .sighup)
         let services: [any Service] = [
             ProjectionFollower(runner: model.runner, logger: logger), Scheduler(daemon: daemon, interval: .seconds(max(1, checkInterval))),
+            RoleReloader(daemon: daemon, location: location, signals: hangups, logger: logger),
         ] + portalSync + [app, ShutdownWatcher(signal: daemon.shutdown)]
         var groupConfiguration = ServiceGroupConfiguration(
             services: services.map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
@@ -158,6 +160,19 @@ struct ServeCommand: AsyncParsableCommand {
         try await store.sync()
         unlink(socketPath)
         print("ledgerd stopped")
+    }
+
+    /// The config's `[roles]` as roles; an unknown role name is an error.
+    static func roles(_ config: LedgerConfig?) throws -> [UInt32: Role] {
+        var roles = [UInt32: Role]()
+        for (uid, name) in config?.roles ?? [:] {
+            guard let role = Role(rawValue: name) else {
+                throw ValidationError("unknown role \(name) for uid \(uid); the roles are "
+                    + Role.allCases.map(\.rawValue).joined(separator: ", "))
+            }
+            roles[uid] = role
+        }
+        return roles
     }
 
     /// The largest header field (name and value) accepted.
@@ -191,6 +206,30 @@ struct ProjectionFollower: Service {
                 }
                 logger.error("projection stopped; once the cause is fixed (a full disk: space freed), restart the daemon, or rebuild the projection if its data was at fault",
                              metadata: ["projection": "\(stop.projection)", "reason": "\(stop.reason)"])
+            }
+        }
+    }
+}
+
+/// Reads the config again on each SIGHUP and replaces the role map; a config that cannot be read, or names an unknown
+/// role, is logged and the map in force is kept.
+struct RoleReloader: Service {
+    let daemon: Daemon
+    let location: StoreLocation
+    let signals: UnixSignalsSequence
+    let logger: Logger
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            for await _ in signals {
+                do {
+                    let roles = try ServeCommand.roles(try location.loadConfig())
+                    daemon.replaceRoles(roles)
+                    logger.notice("SIGHUP: role map reloaded", metadata: ["uids": "\(roles.count)"])
+                } catch {
+                    logger.error("SIGHUP: the config could not be read again; the role map in force is kept",
+                                 metadata: ["error": "\(error)"])
+                }
             }
         }
     }

@@ -1,0 +1,235 @@
+import EventStore
+import Foundation
+import HTTPTypes
+import Ledger
+import NIOCore
+import NIOHTTPTypes
+
+/// Answers `POST /streams/{stream}/events` on the connection's event loop: the body is parsed there, the append is
+/// queued with ``Store/append(_:durability:completion:)``, and the writer's answer is written back from the loop. No
+/// task, no router, no async channel: the raw append is what importers send by the million, and the route's own
+/// path through Hummingbird costs about three times the store's work on it.
+///
+/// It sits after Hummingbird's `HTTPConnectionStateHandler`, so the idle timer and a graceful shutdown's quiesce see
+/// its requests as they see the router's. Every other request, and a raw append it does not take (another role, a
+/// query string, an escaped stream name, `Connection: close`, `Expect`, a body over 64 KiB), passes on to the router,
+/// which answers it as before. Answers keep the order of their requests: a raw append is taken only while the router
+/// owes no answer, and requests pipelined behind a raw append wait, with reading paused, until it is answered.
+///
+/// The answers are the route's own: the same parsing (``RawAppendBody``), errors (``APIError``), statuses and bodies,
+/// and the request is recorded in the metrics under the route.
+final class RawAppendFastPath: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPRequestPart
+    typealias InboundOut = HTTPRequestPart
+    typealias OutboundIn = HTTPResponsePart
+    typealias OutboundOut = HTTPResponsePart
+
+    /// The route's pattern, as the metrics and the router name it.
+    static let route = "/streams/{stream}/events"
+    /// The route's request timers, by status.
+    static let timers = DaemonMetrics.RouteTimers(route: route, method: "POST")
+    /// Bodies over this go to the router (which takes up to 4 MiB).
+    static let maxBody = 64 << 10
+
+    private enum Mode {
+        /// Between requests.
+        case idle
+        /// Passing the current request's parts on to the router.
+        case passing
+        /// Reading the body of a raw append this handler answers.
+        case reading(HTTPRequest, stream: String, principal: String, body: ByteBuffer?, started: ContinuousClock.Instant)
+        /// Waiting for the writer's answer.
+        case appending
+    }
+
+    private let daemon: Daemon
+    private var mode = Mode.idle
+    /// The caller's account and role, read once per connection (SO_PEERCRED).
+    private var peer: PeerCredentials?
+    /// Requests passed to the router whose answer has not been written whole.
+    private var routerOwes = 0
+    /// Request parts that arrived while an append was being answered (a pipelining client), in order.
+    private var held = CircularBuffer<HTTPRequestPart>()
+    /// A read asked for while parts waited behind an append, asked for once they went on.
+    private var readPending = false
+    /// The client's end of input, seen while an append was being answered: passed on after the answer, or the
+    /// router's side would close the connection first.
+    private var inputClosedPending = false
+    private var removed = false
+
+    init(daemon: Daemon) {
+        self.daemon = daemon
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        PeerCredentials.future(of: context.channel).whenSuccess { peer in bound.value.0.peer = peer }
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        removed = true
+        held.removeAll()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        held.append(unwrapInboundIn(data))
+        drain(context)
+    }
+
+    /// Takes the parts that arrived, in order, until one must wait for an append's answer.
+    private func drain(_ context: ChannelHandlerContext) {
+        while !held.isEmpty {
+            if case .appending = mode { return }
+            take(held.removeFirst(), context)
+        }
+    }
+
+    /// Reading pauses only once parts wait behind an append (a pipelining client): pausing for every append would
+    /// take the socket out of the event loop's interest set and put it back, two system calls per request.
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case .inputClosed? = event as? ChannelEvent, isBusy {
+            inputClosedPending = true
+        } else {
+            context.fireUserInboundEventTriggered(event)
+        }
+    }
+
+    /// Whether an append is being answered or parts wait for one.
+    private var isBusy: Bool {
+        if case .appending = mode { return true }
+        return !held.isEmpty
+    }
+
+    func read(context: ChannelHandlerContext) {
+        if case .appending = mode, !held.isEmpty { readPending = true } else { context.read() }
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        if case .end = unwrapOutboundIn(data) { routerOwes -= 1 }
+        context.write(data, promise: promise)
+    }
+
+    // MARK: - Requests
+
+    private func take(_ part: HTTPRequestPart, _ context: ChannelHandlerContext) {
+        switch (mode, part) {
+        case (.idle, .head(let head)):
+            if let (stream, principal) = taken(head) {
+                mode = .reading(head, stream: stream, principal: principal, body: nil, started: .now)
+            } else {
+                pass(part, context)
+            }
+        case (.reading(let head, let stream, let principal, var body, let started), .body(var chunk)):
+            guard (body?.readableBytes ?? 0) + chunk.readableBytes <= Self.maxBody else {
+                // Too big for here: the router reads it (and answers 413 over its own limit).
+                pass(.head(head), context)
+                if let body { pass(.body(body), context) }
+                pass(.body(chunk), context)
+                return
+            }
+            if body == nil {
+                body = chunk
+            } else {
+                mode = .idle  // Drops the enum's reference to the buffer, so the write below does not copy it.
+                body!.writeBuffer(&chunk)
+            }
+            mode = .reading(head, stream: stream, principal: principal, body: body, started: started)
+        case (.reading(_, let stream, let principal, let body, let started), .end):
+            append(stream: stream, principal: principal, body: body ?? ByteBuffer(), started: started, context)
+        case (.passing, _):
+            context.fireChannelRead(wrapInboundOut(part))
+            if case .end = part { mode = .idle }
+        default:
+            // A part out of order (the decoder never sends one): the router's handling closes the connection.
+            pass(part, context)
+        }
+    }
+
+    /// Passes a part on to the router.
+    private func pass(_ part: HTTPRequestPart, _ context: ChannelHandlerContext) {
+        if case .head = part {
+            routerOwes += 1
+            mode = .passing
+        }
+        context.fireChannelRead(wrapInboundOut(part))
+        if case .end = part { mode = .idle }
+    }
+
+    /// The stream and principal of a raw append this handler answers, or `nil` for the router.
+    private func taken(_ head: HTTPRequest) -> (stream: String, principal: String)? {
+        guard routerOwes == 0, head.method == .post, let peer, let role = daemon.role(of: peer.uid),
+              role == .import || role == .admin,
+              head.headerFields[.connection] == nil, head.headerFields[.expect] == nil,
+              let path = head.path, path.hasPrefix("/streams/"), path.hasSuffix("/events")
+        else { return nil }
+        let stream = path.utf8.dropFirst("/streams/".utf8.count).dropLast("/events".utf8.count)
+        guard !stream.isEmpty, !stream.contains(where: { $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "%")
+            || $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") || $0 == UInt8(ascii: "+") })
+        else { return nil }
+        return (String(Substring(stream)), peer.account)
+    }
+
+    private func append(stream: String, principal: String, body: ByteBuffer, started: ContinuousClock.Instant,
+                        _ context: ChannelHandlerContext) {
+        mode = .appending
+        let share: StreamAppend
+        do {
+            try RawAppendBody.check(stream: stream)
+            share = try RawAppendBody.parse(body, stream: stream, principal: principal)
+        } catch {
+            answer(APIError.from(error), started: started, context)
+            return
+        }
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        daemon.store.append([share]) { result in
+            bound.eventLoop.execute {
+                let (handler, context) = bound.value
+                switch result {
+                case .success(let appended):
+                    let (status, body) = RawAppendBody.answer(appended)
+                    handler.answer(status, body, started: started, context)
+                case .failure(let error):
+                    handler.answer(APIError.from(error), started: started, context)
+                }
+            }
+        }
+    }
+
+    private func answer(_ error: APIError, started: ContinuousClock.Instant, _ context: ChannelHandlerContext) {
+        answer(error.status, error.body, started: started, context)
+    }
+
+    /// Writes the answer, then goes on with the requests that waited for it.
+    private func answer(_ status: HTTPResponse.Status, _ body: JSONValue, started: ContinuousClock.Instant,
+                        _ context: ChannelHandlerContext) {
+        mode = .idle
+        guard !removed else { return }
+        let bytes = body.jsonText
+        var headers = HTTPFields()
+        headers[.contentType] = JSONResponse.contentType
+        headers[.contentLength] = String(bytes.count)
+        headers[.date] = HTTPDate.now
+        headers[.server] = "ledgerd"
+        var buffer = context.channel.allocator.buffer(capacity: bytes.count)
+        buffer.writeBytes(bytes)
+        context.write(wrapOutboundOut(.head(HTTPResponse(status: status, headerFields: headers))), promise: nil)
+        context.write(wrapOutboundOut(.body(buffer)), promise: nil)
+        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        DaemonMetrics.record(Self.timers, status: status.code, since: started)
+        if !held.isEmpty {
+            drain(context)
+            // Parts passed on outside a read: the async channel hands them to the router at a read's completion.
+            context.fireChannelReadComplete()
+        }
+        if case .appending = mode { return }
+        if inputClosedPending {
+            inputClosedPending = false
+            context.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
+        }
+        // What waited went on; parts of a request that has not arrived whole come in with the next read.
+        if readPending {
+            readPending = false
+            context.read()
+        }
+    }
+}
