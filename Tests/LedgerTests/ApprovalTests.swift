@@ -73,7 +73,10 @@ struct ApprovalTests {
     func chain() throws {
         let approved = try Self.run(Self.requested + [(.approve(at: 110), "unitHead"), (.approve(at: 120), "director")])
         #expect(approved.status == .approved)
-        #expect(throws: LedgerError.self) { try Approval.decide(approved, .sign(signedSha256: Self.revised, at: 130), by: "director") }
+        #expect { try Approval.decide(approved, .sign(signedSha256: Self.revised, at: 130), by: "director") } throws: {
+            let e = $0 as? LedgerError
+            return e?.code == .invalidCommand && e?.message.contains("is not the approved draft's") == true
+        }
         #expect(throws: LedgerError.self) { try Approval.decide(approved, .sign(signedSha256: Self.draft, at: 130), by: "unitHead") }
         let signed = try Self.run(Self.requested + [(.approve(at: 110), "unitHead"), (.approve(at: 120), "director"),
                                                     (.sign(signedSha256: Self.draft, at: 130), "director")])
@@ -156,12 +159,20 @@ struct ApprovalTests {
     @Test("delegation limits: no self-delegation, not retroactive, no sub-delegation of TUQ, no cycles")
     func delegationLimits() throws {
         let tuq = Delegation(from: "director", to: "chief", capacity: .tuq, validFrom: 100, validTo: 200, recordedAt: 100)
-        #expect(throws: LedgerError.self) {
+        #expect {
             try Delegation.validate(.init(from: "a", to: "a", capacity: .kt, validFrom: 1, validTo: 2, recordedAt: 1), existing: [])
-        }
-        #expect(throws: LedgerError.self) {
+        } throws: { ($0 as? LedgerError)?.code == .invalidCommand && "\($0)".contains("a cannot delegate to themselves") }
+        #expect {
             try Delegation.validate(.init(from: "a", to: "b", capacity: .kt, validFrom: 1, validTo: 9, recordedAt: 5), existing: [])
-        }
+        } throws: { ($0 as? LedgerError)?.code == .invalidCommand && "\($0)".contains("no retroactive delegation") }
+        #expect {
+            try Delegation.validate(.init(from: "a", to: "b", capacity: .q, validFrom: 5, validTo: 5, recordedAt: 5), existing: [])
+        } throws: { "\($0)".contains("needs a period") }
+        // A Q (acting head) delegation is checked like any other: a delegate may pass on what a Q gives.
+        try Delegation.validate(.init(from: "chief", to: "deputy", capacity: .kt, validFrom: 120, validTo: 150,
+                                      recordedAt: 110),
+                                existing: [Delegation(from: "director", to: "chief", capacity: .q, validFrom: 100,
+                                                      validTo: 200, recordedAt: 100)])
         #expect { try Delegation.validate(.init(from: "chief", to: "clerk", capacity: .tl, validFrom: 120, validTo: 150,
                                                 recordedAt: 110), existing: [tuq]) } throws: {
             "\($0)".contains("TUQ")
