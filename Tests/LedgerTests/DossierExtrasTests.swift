@@ -225,9 +225,11 @@ struct DossierExtrasTests {
         #expect(again?.code == .invalidCommand)
         let (state, _) = try DossierHandler(store: s.store).load(id)
         #expect(state.assignee == "a-3" && state.processors == ["a-3", "a-4"] && state.support == ["a-4": .coHandler, "a-5": .forInfo])
-        let events = try s.store.readStream(DossierHandler.stream(id), payloads: .facts)
-        let main = try events.compactMap { try DossierEvent(type: $0.record.eventType, facts: $0.facts ?? [], personal: nil) }
+        let events = try s.store.readStream(DossierHandler.stream(id), payloads: .all)
+        let main = try events.compactMap { try DossierEvent(type: $0.record.eventType, facts: $0.facts ?? [], personal: $0.personal) }
             .first { if case .assigned = $0 { true } else { false } }
+        // The head's note is free text: in the personal part, not the facts.
+        #expect(!events.contains { String(decoding: $0.facts ?? [], as: UTF8.self).contains("ưu tiên") })
         #expect(main == .assigned(assignee: "a-3", by: "a-2", at: Instant.parse(at)!,
                                   details: .init(stepDueAt: Instant.parse("2020-04-07T10:00:00+07:00")!, note: "ưu tiên",
                                                  assigneeOnLeave: true)))
@@ -399,8 +401,14 @@ struct DossierExtrasTests {
                 "the reason is a personal part")
         #expect(decoded.contains { if case .supplementRequested(_, _, _, _, "bản vẽ của ông Tâm thiếu chữ ký", .zalo) = $0 { true } else { false } })
         #expect(decoded.contains { if case .supplementReceived(_, _, _, .postal) = $0 { true } else { false } })
-        let refusal = try #require(try s.store.readStream(DossierHandler.stream(refused), payloads: .facts).last)
+        let refusal = try #require(try s.store.readStream(DossierHandler.stream(refused), payloads: .all).last)
+        #expect(!String(decoding: refusal.facts ?? [], as: UTF8.self).contains("thẩm quyền"), "the reason is personal")
         #expect(try DossierEvent(type: refusal.record.eventType, facts: refusal.facts ?? [], personal: nil)
+            == .intakeRefused(reason: "", at: Instant.parse("2020-04-01T09:30:00+07:00")!, code: .notInScope,
+                              legalBasis: "Điều 19 NĐ 61/2018",
+                              slipRef: "03/" + refused.uuidString.lowercased().filter { $0 != "-" }.prefix(12)),
+                "erased (no personal part), the refusal keeps its code, basis and slip")
+        #expect(try DossierEvent(type: refusal.record.eventType, facts: refusal.facts ?? [], personal: refusal.personal)
             == .intakeRefused(reason: "không thuộc thẩm quyền", at: Instant.parse("2020-04-01T09:30:00+07:00")!,
                               code: .notInScope, legalBasis: "Điều 19 NĐ 61/2018",
                               slipRef: "03/" + refused.uuidString.lowercased().filter { $0 != "-" }.prefix(12)))

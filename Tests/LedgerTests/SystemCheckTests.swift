@@ -118,8 +118,13 @@ struct SystemCheckTests {
         }
         try await s.run("progress.report", "a-3", .specialist, "2020-04-03T16:30:00+07:00", ["items": .array([
             .object(["taskRef": "dossier-queue", "status": "DONE"])])])
-        try await s.run("system.endOfDay", "scheduler", .system, "2020-04-03T17:45:00+07:00",
-                        ["agency": "A", "date": "2020-04-03"])
+        let closed = try #require(try await s.run("system.endOfDay", "scheduler", .system, "2020-04-03T17:45:00+07:00",
+                                                  ["agency": "A", "date": "2020-04-03"]))
+        // Every stream the findings were drawn from was guarded in the same append, those never written included.
+        let guarded = Set(closed.streamVersions.keys)
+        #expect(guarded.isSuperset(of: ["person-a-2", "person-a-4", "person-a-6", "roster-A.P1-20200330",
+                                        "unitday-A.P1-20200403", "eod-A-20200403"]), "\(guarded.sorted())")
+        #expect(guarded.contains { $0.hasPrefix("leaderroster-A-") }, "\(guarded.sorted())")
         let events = try s.store.readStream("eod-A-20200403", payloads: .facts)
         let missing = try events.filter { $0.record.eventType == "MissingReportDetected.v1" }.map { e in
             try Facts.decode(e.facts ?? []) { r throws(Facts.DecodingError) in "\(try r.string("person")) \(try r.string("head"))" }

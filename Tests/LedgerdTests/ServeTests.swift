@@ -400,6 +400,13 @@ struct ServeTests {
         }
         #expect(responses.first?.contains("Content-Type: application/json; charset=utf-8") == true
             && responses.first?.lowercased().contains("date: ") == true)
+        // A request that does not parse, behind two appends: both are answered before its 400.
+        let broken = try RawConnection(d.socket)
+        broken.send(post("fast-4", #"{"events":[{"type":"Fast.v1"}]}"#) + post("fast-4", #"{"events":[{"type":"Fast.v1"}]}"#)
+            + "GET /health HTTP/1.1\r\nHost: ledgerd\r\nX-Big: \(String(repeating: "b", count: 20_000))\r\n\r\n")
+        let brokenAnswer = broken.drain(for: 10)
+        #expect(brokenAnswer.text.components(separatedBy: "HTTP/1.1 ").dropFirst().map { $0.prefix(3) }
+            == ["201", "201", "400"], "\(brokenAnswer.text)")
         // A client that sends its append and closes its side still gets the answer.
         let halfClosed = try RawConnection(d.socket)
         halfClosed.send(post("fast-3", #"{"events":[{"type":"Fast.v1"}]}"#))
@@ -422,7 +429,41 @@ struct ServeTests {
             $0.hasPrefix("ledgerd_request_duration_seconds_count") && $0.contains(#"route="/streams/{stream}/events""#)
                 && $0.contains(#"status="201""#)
         }
-        #expect(line.map { $0.hasSuffix(" 5") } == true, "\(String(describing: line))")
+        #expect(line.map { $0.hasSuffix(" 7") } == true, "\(String(describing: line))")
+        #expect(await d.stop() == 0)
+    }
+
+    @Test("a client that pipelines raw appends and does not read: the daemon stops reading it, then answers all once it reads")
+    func pipelinedWithoutReading() async throws {
+        let d = try await RunningDaemon(lines: 50, arguments: ["--stall-timeout", "30"])
+        let count = 5_000
+        let body = #"{"events":[{"type":"Pipe.v1"}]}"#
+        let request = "POST /streams/pipe-1/events HTTP/1.1\r\nHost: ledgerd\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)"
+        let connection = try RawConnection(d.socket, receiveBuffer: 4_096)
+        let sender = Thread { connection.send(String(repeating: request, count: count)) }
+        sender.start()
+        try await Task.sleep(for: .seconds(2))
+        func appended() throws -> Int {
+            var options = StoreOptions()
+            options.readOnly = true
+            let store = try Store.open(at: d.dir + "/store", options: options)
+            defer { store.close() }
+            return Int(try store.streamInfo("pipe-1")?.version ?? 0)
+        }
+        let paused = try appended()
+        #expect(paused > 0 && paused < count, "reading stopped while the answers were not read: \(paused) of \(count)")
+        // Reading now, the client gets every answer, in order, and every append is in the log.
+        var statuses = 0
+        var text = ""
+        let deadline = Date().addingTimeInterval(60)
+        while statuses < count, Date() < deadline {
+            let chunk = connection.drain(for: 0.5, textLimit: .max)
+            text += chunk.text
+            statuses = text.components(separatedBy: "HTTP/1.1 201").count - 1
+            if chunk.closed { break }
+        }
+        #expect(statuses == count)
+        #expect(try appended() == count)
         #expect(await d.stop() == 0)
     }
 
@@ -451,7 +492,7 @@ final class Mutex64: @unchecked Sendable {
 
 /// A raw client on the daemon's socket, for what a well-behaved client never does: send huge headers, trickle a
 /// request, stop reading.
-final class RawConnection {
+final class RawConnection: @unchecked Sendable {
     let fd: Int32
 
     init(_ path: String, receiveBuffer: Int32? = nil) throws {
@@ -482,7 +523,7 @@ final class RawConnection {
     func shutdownWrite() { shutdown(fd, Int32(SHUT_WR)) }
 
     /// Reads until the server closes the connection or `seconds` pass; returns what came and whether it closed.
-    func drain(for seconds: Double) -> (bytes: Int, text: String, closed: Bool) {
+    func drain(for seconds: Double, textLimit: Int = 65_536) -> (bytes: Int, text: String, closed: Bool) {
         var data = [UInt8]()
         let deadline = Date().addingTimeInterval(seconds)
         var buffer = [UInt8](repeating: 0, count: 65_536)
@@ -490,10 +531,10 @@ final class RawConnection {
             var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
             guard poll(&poller, 1, 50) > 0 else { continue }
             let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            if n <= 0 { return (data.count, String(decoding: data.prefix(65_536), as: UTF8.self), true) }
+            if n <= 0 { return (data.count, String(decoding: data.prefix(textLimit), as: UTF8.self), true) }
             data += buffer[0..<n]
         }
-        return (data.count, String(decoding: data.prefix(65_536), as: UTF8.self), false)
+        return (data.count, String(decoding: data.prefix(textLimit), as: UTF8.self), false)
     }
 
     deinit { close(fd) }

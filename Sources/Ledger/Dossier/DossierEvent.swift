@@ -317,13 +317,14 @@ public enum DossierEvent: Hashable, Sendable {
             if let phone = s.applicantPhone { p.field("applicantPhone", phone) }
             personal = p.finish()
         case .intakeRefused(let reason, let at, let code, let basis, let slip):
-            w.field("reason", reason)
+            // Free text about the applicant's file: personal (as every reason below).
+            personal = Self.personal("reason", reason)
             w.field("at", instant: at)
             if let code { w.field("reasonCode", code.rawValue) }
             if let basis { w.field("legalBasis", basis) }
             if let slip { w.field("slipRef", slip) }
         case .withdrawn(let reason, let at), .withdrawalRequested(let reason, let at):
-            w.field("reason", reason)
+            personal = Self.personal("reason", reason)
             w.field("at", instant: at)
         case .received(let r):
             w.field("receiptCode", r.receiptCode)
@@ -382,14 +383,14 @@ public enum DossierEvent: Hashable, Sendable {
             w.field("by", by)
             w.field("at", instant: at)
             if let due = details.stepDueAt { w.field("stepDueAt", instant: due) }
-            if let note = details.note { w.field("note", note) }
+            if let note = details.note { personal = Self.personal("note", note) }
             if details.assigneeOnLeave { w.field("assigneeOnLeave", true) }
         case .supportAssigned(let person, let role, let by, let note, let at):
             w.field("assignee", person)
             w.field("role", role.rawValue)
             w.field("by", by)
             w.field("at", instant: at)
-            if let note { w.field("note", note) }
+            if let note { personal = Self.personal("note", note) }
         case .processingStarted(let by, let at):
             w.field("by", by)
             w.field("at", instant: at)
@@ -417,7 +418,9 @@ public enum DossierEvent: Hashable, Sendable {
             // A working link to the applicant's result document: personal, erased with the applicant.
             if let link { personal = Self.personal("eResultLink", link) }
         case .refused(let reasons, let at, let signature):
-            w.field("reasons", reasons)
+            var p = Facts.Writer()
+            p.field("reasons", reasons)
+            personal = p.finish()
             w.field("at", instant: at)
             signature?.write(&w)
         case .apologyIssued(let appointment, let signedBy, let at, let previous, let reason, let slip):
@@ -432,7 +435,8 @@ public enum DossierEvent: Hashable, Sendable {
             w.field("fromAssignee", from)
             w.field("toAssignee", to)
             w.field("by", by)
-            w.field("reason", reason)
+            // It may speak of the officer it takes the file from (leave, illness): personal.
+            personal = Self.personal("reason", reason)
             w.field("at", instant: at)
         case .resultReturned(let method, let tracking, let at, let recipient):
             w.field("method", method.rawValue)
@@ -472,6 +476,15 @@ public enum DossierEvent: Hashable, Sendable {
         var p = Facts.Writer()
         p.field(key, text)
         return p.finish()
+    }
+
+    /// A text field that moved from the facts to the personal part: the personal part's when there is one, else the
+    /// facts' (events recorded before the move), else `nil` (erased, or never given).
+    private static func moved(_ r: Facts.Reader, _ personal: [UInt8]?, _ key: String) throws(Facts.DecodingError)
+        -> String?
+    {
+        guard let personal else { return try r.optionalString(key) }
+        return try Facts.decode(personal) { p throws(Facts.DecodingError) in try p.optionalString(key) }
     }
 
     /// The text field of a personal part, or "" when erased.
@@ -550,7 +563,7 @@ public enum DossierEvent: Hashable, Sendable {
                 applicantPhone: phone, attachments: attachments, returnMethod: returnMethod))
         case "IntakeRefused.v1":
             let code = try r.optionalChoice("reasonCode", IntakeRefusalCode.self)
-            return .intakeRefused(reason: try r.string("reason"), at: try r.instant("at"), code: code,
+            return .intakeRefused(reason: try Self.moved(r, personal, "reason") ?? "", at: try r.instant("at"), code: code,
                                   legalBasis: try r.optionalString("legalBasis"), slipRef: try r.optionalString("slipRef"))
         case "DossierReceived.v1":
             return .received(Received(
@@ -595,15 +608,15 @@ public enum DossierEvent: Hashable, Sendable {
             let role = try r.optionalChoice("role", AssignmentRole.self) ?? .main
             if role != .main {
                 return .supportAssigned(person: try r.string("assignee"), role: role, by: try r.string("by"),
-                                        note: try r.optionalString("note"), at: try r.instant("at"))
+                                        note: try Self.moved(r, personal, "note"), at: try r.instant("at"))
             }
             return .assigned(assignee: try r.string("assignee"), by: try r.string("by"), at: try r.instant("at"),
                              details: .init(stepDueAt: r.contains("stepDueAt") ? try r.instant("stepDueAt") : nil,
-                                            note: try r.optionalString("note"),
+                                            note: try Self.moved(r, personal, "note"),
                                             assigneeOnLeave: try r.bool("assigneeOnLeave") ?? false))
         case "DossierReassigned.v1":
             return .reassigned(from: try r.string("fromAssignee"), to: try r.string("toAssignee"), by: try r.string("by"),
-                               reason: try r.string("reason"), at: try r.instant("at"))
+                               reason: try Self.moved(r, personal, "reason") ?? "", at: try r.instant("at"))
         case "ProcessingStarted.v1": return .processingStarted(by: try r.string("by"), at: try r.instant("at"))
         case "DossierSecondSupplementApproved.v1":
             return .secondSupplementApproved(by: try r.string("by"), at: try r.instant("at"))
@@ -623,11 +636,14 @@ public enum DossierEvent: Hashable, Sendable {
                              signature: try Signature.read(r), documentRef: try r.optionalString("resultDocRef"),
                              eResultLink: personal == nil ? nil : try personalText(personal, "eResultLink"))
         case "DossierRefused.v1":
-            guard case .array(let reasons)? = try r.value("reasons") else {
-                throw Facts.DecodingError(what: "reasons", offset: 0)
+            // The reasons are personal; refusals recorded before kept them in the facts; erased, there are none.
+            let reasons: [String]
+            if let personal {
+                reasons = try Facts.decode(personal) { p throws(Facts.DecodingError) in try p.strings("reasons") }
+            } else {
+                reasons = r.contains("reasons") ? try r.strings("reasons") : []
             }
-            return .refused(reasons: reasons.compactMap { if case .string(let s) = $0 { s } else { nil } },
-                            at: try r.instant("at"), signature: try Signature.read(r))
+            return .refused(reasons: reasons, at: try r.instant("at"), signature: try Signature.read(r))
         case "DelayApologyIssued.v1":
             return .apologyIssued(newAppointmentAt: try r.instant("newAppointmentAt"), signedBy: try r.string("signedBy"),
                                   at: try r.instant("at"),
@@ -635,9 +651,10 @@ public enum DossierEvent: Hashable, Sendable {
                                   // (Slips recorded before the reason became personal kept it in the facts.)
                                   reason: personal == nil ? try r.optionalString("reason") : try personalText(personal, "reason"),
                                   slipRef: try r.optionalString("slipRef"))
-        case "DossierWithdrawn.v1": return .withdrawn(reason: try r.string("reason"), at: try r.instant("at"))
+        case "DossierWithdrawn.v1":
+            return .withdrawn(reason: try Self.moved(r, personal, "reason") ?? "", at: try r.instant("at"))
         case "WithdrawalRequested.v1":
-            return .withdrawalRequested(reason: try r.string("reason"), at: try r.instant("at"))
+            return .withdrawalRequested(reason: try Self.moved(r, personal, "reason") ?? "", at: try r.instant("at"))
         case "ResultReturned.v1":
             guard let method = Channel(rawValue: Int(try r.int("method"))) else {
                 throw Facts.DecodingError(what: "method", offset: 0)

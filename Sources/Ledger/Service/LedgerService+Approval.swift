@@ -248,7 +248,8 @@ extension LedgerService {
             for holder in Set(state.chain).sorted() {
                 let (given, v) = try self.delegations(from: holder)
                 delegations += given
-                if v > 0 { guards.append(PlannedAppend(stream: Delegation.stream(from: holder), readVersion: v, events: [])) }
+                // Guarded even when the holder has delegated nothing yet (version 0: no stream).
+                guards.append(PlannedAppend(stream: Delegation.stream(from: holder), readVersion: v, events: []))
             }
             // A graded draft is handled on site: for the steps that touch it, the actor's check-in today is read, and
             // guarded.

@@ -171,7 +171,8 @@ extension LedgerService {
                     let stream = Delegation.stream(from: head)
                     let (given, v) = try delegations(from: head)
                     deciders.formUnion(given.filter { $0.covers(c.at, .leave) }.map(\.to))
-                    if v > 0 { guards.append(PlannedAppend(stream: stream, readVersion: v, events: [])) }
+                    // Guarded even when the head has delegated nothing yet: a delegation made meanwhile is seen.
+                    guards.append(PlannedAppend(stream: stream, readVersion: v, events: []))
                 }
                 if let unit = assignment?.unit, let agency = c.reference.agency(ofUnit: unit),
                    let head = c.reference.head(of: agency, on: today)
@@ -346,23 +347,34 @@ extension LedgerService {
                 let attendance = AttendanceHandler(store: store, calendar: calendar)
                 var units = [EndOfDay.UnitInput]()
                 var people = [String: PersonRecord]()
+                // Every stream the findings are drawn from is guarded: a check-in, a report or a roster amendment
+                // landing meanwhile makes the check decide again, so no finding contradicts the log it was appended to.
+                var read = [PlannedAppend]()
                 for unit in c.reference.units(of: agency) {
-                    let (day, _) = try attendance.load(unit: unit.id, date: date)
-                    let (roster, _) = try roster(Roster.stream(unit: unit.id, week: date))
+                    let (day, dayVersion) = try attendance.load(unit: unit.id, date: date)
+                    let rosterStream = Roster.stream(unit: unit.id, week: date)
+                    let (roster, rosterVersion) = try roster(rosterStream)
                     let cap = (try? AttendanceRules.cap(unit: unit.id, on: date, reference: c.reference).cap) ?? 0
                     units.append(.init(unit: unit.id, day: day, roster: roster, cap: cap))
-                    for member in c.reference.staff(of: unit.id, on: date) {
-                        people[member.staff] = try person(member.staff).0
+                    read.append(PlannedAppend(stream: AttendanceHandler.stream(unit: unit.id, date: date), readVersion: dayVersion,
+                                              events: []))
+                    read.append(PlannedAppend(stream: rosterStream, readVersion: rosterVersion, events: []))
+                    for member in c.reference.staff(of: unit.id, on: date) where people[member.staff] == nil {
+                        let (record, version) = try person(member.staff)
+                        people[member.staff] = record
+                        read.append(PlannedAppend(stream: "person-\(member.staff)", readVersion: version, events: []))
                     }
                 }
-                let (leaders, _) = try roster(Roster.leaderStream(agency: agency, week: date))
+                let leaderStream = Roster.leaderStream(agency: agency, week: date)
+                let (leaders, leadersVersion) = try roster(leaderStream)
+                read.append(PlannedAppend(stream: leaderStream, readVersion: leadersVersion, events: []))
                 let events = try EndOfDay.decide(agency: agency, date: date, units: units, leaderRoster: leaders,
                                                  people: people, reference: c.reference, calendar: calendar, at: c.at)
                 let stream = EndOfDay.stream(agency: agency, date: date)
                 guard try store.streamInfo(stream) == nil else {
                     throw LedgerError(.nothingToRecord, "the day \(date) of \(agency) is already closed")
                 }
-                return [PlannedAppend(stream: stream, readVersion: 0, events: events)]
+                return [PlannedAppend(stream: stream, readVersion: 0, events: events)] + read
             }
         }
     }

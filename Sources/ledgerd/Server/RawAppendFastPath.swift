@@ -28,6 +28,8 @@ final class RawAppendFastPath: ChannelDuplexHandler, RemovableChannelHandler {
     static let route = "/streams/{stream}/events"
     /// The route's request timers, by status.
     static let timers = DaemonMetrics.RouteTimers(route: route, method: "POST")
+    /// Appends of more events than this are encoded by a task rather than on the event loop.
+    static let eventsOnLoop = 16
     /// Bodies over this go to the router (which takes up to 4 MiB).
     static let maxBody = 64 << 10
 
@@ -55,6 +57,12 @@ final class RawAppendFastPath: ChannelDuplexHandler, RemovableChannelHandler {
     /// The client's end of input, seen while an append was being answered: passed on after the answer, or the
     /// router's side would close the connection first.
     private var inputClosedPending = false
+    /// An error seen while requests waited, passed on after them.
+    private var errorPending: (any Error)?
+    /// Set once the router will close the connection (a `Connection: close` request or answer).
+    private var closing = false
+    /// Set while ``drain(_:)`` runs.
+    private var draining = false
     private var removed = false
 
     init(daemon: Daemon) {
@@ -73,24 +81,53 @@ final class RawAppendFastPath: ChannelDuplexHandler, RemovableChannelHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         held.append(unwrapInboundIn(data))
-        drain(context)
+        resume(context, inRead: true)
     }
 
-    /// Takes the parts that arrived, in order, until one must wait for an append's answer.
-    private func drain(_ context: ChannelHandlerContext) {
-        while !held.isEmpty {
-            if case .appending = mode { return }
-            take(held.removeFirst(), context)
+    /// Takes the parts that arrived, in order, until one must wait: for an append's answer, or for the client to
+    /// read what it was sent. Returns whether it passed parts to the router. Never re-entered: an answer given while
+    /// draining (a body that does not parse) leaves the rest to the loop already running.
+    @discardableResult
+    private func drain(_ context: ChannelHandlerContext) -> Bool {
+        guard !draining else { return false }
+        draining = true
+        defer { draining = false }
+        let owed = routerOwes
+        var passed = false
+        while !held.isEmpty, !mustWait(context) {
+            let part = held.removeFirst()
+            if case .passing = mode { passed = true }
+            take(part, context)
+            if case .passing = mode { passed = true }
+        }
+        return passed || routerOwes != owed
+    }
+
+    /// Whether held parts wait: behind an append being answered, or, for a new request, until the client reads what
+    /// it was sent (a client that pipelines and never reads cannot make the daemon keep its answers).
+    private func mustWait(_ context: ChannelHandlerContext) -> Bool {
+        switch mode {
+        case .appending: true
+        case .idle: !context.channel.isWritable
+        case .passing, .reading: false
         }
     }
 
-    /// Reading pauses only once parts wait behind an append (a pipelining client): pausing for every append would
-    /// take the socket out of the event loop's interest set and put it back, two system calls per request.
+    /// The end of the client's input, and an error (a request that does not parse), wait behind the requests before
+    /// them: passed on first, either would end the connection before their answers.
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if case .inputClosed? = event as? ChannelEvent, isBusy {
             inputClosedPending = true
         } else {
             context.fireUserInboundEventTriggered(event)
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if isBusy {
+            if errorPending == nil { errorPending = error }
+        } else {
+            context.fireErrorCaught(error)
         }
     }
 
@@ -100,12 +137,24 @@ final class RawAppendFastPath: ChannelDuplexHandler, RemovableChannelHandler {
         return !held.isEmpty
     }
 
+    /// Reading pauses once parts wait (a pipelining client) or the socket is full (a client not reading); pausing
+    /// for every append would take the socket out of the event loop's interest set and put it back, two system
+    /// calls per request.
     func read(context: ChannelHandlerContext) {
-        if case .appending = mode, !held.isEmpty { readPending = true } else { context.read() }
+        if !held.isEmpty || !context.channel.isWritable { readPending = true } else { context.read() }
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        context.fireChannelWritabilityChanged()
+        if context.channel.isWritable { resume(context) }
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        if case .end = unwrapOutboundIn(data) { routerOwes -= 1 }
+        switch unwrapOutboundIn(data) {
+        case .head(let response) where response.headerFields[.connection] == "close": closing = true
+        case .end: routerOwes -= 1
+        default: break
+        }
         context.write(data, promise: promise)
     }
 
@@ -147,9 +196,11 @@ final class RawAppendFastPath: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// Passes a part on to the router.
     private func pass(_ part: HTTPRequestPart, _ context: ChannelHandlerContext) {
-        if case .head = part {
+        if case .head(let head) = part {
             routerOwes += 1
             mode = .passing
+            // The router closes the connection after answering it: nothing after it is taken here.
+            if head.headerFields[.connection] == "close" { closing = true }
         }
         context.fireChannelRead(wrapInboundOut(part))
         if case .end = part { mode = .idle }
@@ -157,7 +208,7 @@ final class RawAppendFastPath: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// The stream and principal of a raw append this handler answers, or `nil` for the router.
     private func taken(_ head: HTTPRequest) -> (stream: String, principal: String)? {
-        guard routerOwes == 0, head.method == .post, let peer, let role = daemon.role(of: peer.uid),
+        guard routerOwes == 0, !closing, head.method == .post, let peer, let role = daemon.role(of: peer.uid),
               role == .import || role == .admin,
               head.headerFields[.connection] == nil, head.headerFields[.expect] == nil,
               let path = head.path, path.hasPrefix("/streams/"), path.hasSuffix("/events")
@@ -181,7 +232,7 @@ final class RawAppendFastPath: ChannelDuplexHandler, RemovableChannelHandler {
             return
         }
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-        daemon.store.append([share]) { result in
+        let answered: @Sendable (Result<AppendResult, StoreError>) -> Void = { result in
             bound.eventLoop.execute {
                 let (handler, context) = bound.value
                 switch result {
@@ -193,6 +244,17 @@ final class RawAppendFastPath: ChannelDuplexHandler, RemovableChannelHandler {
                 }
             }
         }
+        // A larger append is encoded on both cores (by a task): the event loop does not wait for it.
+        if share.events.count > Self.eventsOnLoop {
+            let store = daemon.store
+            Task {
+                do { answered(.success(try await store.append([share]))) } catch {
+                    answered(.failure(error as? StoreError ?? StoreError(.storage, "\(error)")))
+                }
+            }
+        } else {
+            daemon.store.append([share], completion: answered)
+        }
     }
 
     private func answer(_ error: APIError, started: ContinuousClock.Instant, _ context: ChannelHandlerContext) {
@@ -203,6 +265,7 @@ final class RawAppendFastPath: ChannelDuplexHandler, RemovableChannelHandler {
     private func answer(_ status: HTTPResponse.Status, _ body: JSONValue, started: ContinuousClock.Instant,
                         _ context: ChannelHandlerContext) {
         mode = .idle
+        DaemonMetrics.record(Self.timers, status: status.code, since: started)
         guard !removed else { return }
         let bytes = body.jsonText
         var headers = HTTPFields()
@@ -215,19 +278,27 @@ final class RawAppendFastPath: ChannelDuplexHandler, RemovableChannelHandler {
         context.write(wrapOutboundOut(.head(HTTPResponse(status: status, headerFields: headers))), promise: nil)
         context.write(wrapOutboundOut(.body(buffer)), promise: nil)
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
-        DaemonMetrics.record(Self.timers, status: status.code, since: started)
-        if !held.isEmpty {
-            drain(context)
+        resume(context)
+    }
+
+    /// Goes on with what waited: held parts, then a held end of input or error, then reading.
+    private func resume(_ context: ChannelHandlerContext, inRead: Bool = false) {
+        guard !draining else { return }  // The drain running goes on by itself.
+        if drain(context), !inRead {
             // Parts passed on outside a read: the async channel hands them to the router at a read's completion.
             context.fireChannelReadComplete()
         }
-        if case .appending = mode { return }
+        guard !isBusy else { return }
+        if let error = errorPending {
+            errorPending = nil
+            context.fireErrorCaught(error)
+        }
         if inputClosedPending {
             inputClosedPending = false
             context.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
         }
-        // What waited went on; parts of a request that has not arrived whole come in with the next read.
-        if readPending {
+        // Parts of a request that has not arrived whole come in with the next read.
+        if readPending, context.channel.isWritable {
             readPending = false
             context.read()
         }

@@ -223,9 +223,13 @@ struct RoleReloader: Service {
         await cancelWhenGracefulShutdown {
             for await _ in signals {
                 do {
-                    let roles = try ServeCommand.roles(try location.loadConfig())
+                    guard let config = try location.loadConfig() else {
+                        throw ValidationError("the config file \(location.configPath) is gone")
+                    }
+                    let roles = try ServeCommand.roles(config)
                     daemon.replaceRoles(roles)
-                    logger.notice("SIGHUP: role map reloaded", metadata: ["uids": "\(roles.count)"])
+                    // On standard output, as the line saying the daemon serves (the log shows warnings only).
+                    FileHandle.standardOutput.write(Data("ledgerd: SIGHUP: the role map reloaded, \(roles.count) uid(s)\n".utf8))
                 } catch {
                     logger.error("SIGHUP: the config could not be read again; the role map in force is kept",
                                  metadata: ["error": "\(error)"])
