@@ -54,6 +54,18 @@ public final class LedgerService: Sendable {
         return all.sorted()
     }()
 
+    /// The unit recorded with the actor (metadata `unit`): the official's unit on the staff that day, whether or not
+    /// the envelope names it; one the envelope names otherwise is refused. Actors on no unit's staff (the portal,
+    /// the scheduler, an applicant) keep the envelope's, if any.
+    static func actingUnit(_ actor: Actor, reference: ReferenceData, on day: CivilDate?) throws(LedgerError) -> String? {
+        guard let day, let assigned = reference.assignment(of: actor.staffID, on: day)?.unit else { return actor.unit }
+        if let named = actor.unit, named != assigned {
+            throw LedgerError(.badField, "actor.unit is \(named), but \(actor.staffID) is on the staff of \(assigned) "
+                + "on \(day)", field: "actor.unit")
+        }
+        return assigned
+    }
+
     /// Runs a command. Returns the store's result, or `nil` when a system check found nothing to record.
     ///
     /// - Parameters:
@@ -64,13 +76,16 @@ public final class LedgerService: Sendable {
     public func execute(_ envelope: CommandEnvelope, principal: String, trustedTime: Bool,
                         now: Int64 = Int64(Date().timeIntervalSince1970)) async throws -> AppendResult? {
         let at = trustedTime ? (envelope.occurredAt ?? now) : now
+        let ref = try referenceData()
+        let calendar = ref.calendar(calendarID)
         let context = CommandContext(commandID: envelope.commandID, actor: envelope.actor, principal: principal,
-                                     occurredAt: at, unit: envelope.actor.unit, onBehalfOf: envelope.onBehalfOf,
+                                     occurredAt: at, unit: try Self.actingUnit(envelope.actor, reference: ref,
+                                                                               on: calendar.map { $0.calendar.local(at).date }),
+                                     onBehalfOf: envelope.onBehalfOf,
                                      capacity: envelope.capacity, commandType: envelope.type,
                                      correlationID: envelope.correlationID, causationID: envelope.causationID)
-        let ref = try referenceData()
-        let command = Command(envelope: envelope, context: context, reference: ref,
-                              calendar: ref.calendar(calendarID), trusted: trustedTime)
+        let command = Command(envelope: envelope, context: context, reference: ref, calendar: calendar,
+                              trusted: trustedTime)
         do {
             let result: AppendResult
             let type = envelope.type
