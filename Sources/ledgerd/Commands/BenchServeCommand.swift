@@ -61,6 +61,7 @@ struct BenchServeCommand: AsyncParsableCommand {
         for round in 1...rounds {
             progress("round \(round) of \(rounds), direct: \(events) appends, \(clients) writers, batch 1, durable…")
             let chunks = SyntheticWorkload(events: events, seed: 7 + UInt64(round)).chunks(of: 1)
+            let (commitsBefore, _, commitSecondsBefore, _) = direct.writerStatistics
             let directSeconds = try await BenchAppendCommand.append(chunks, to: direct, writers: clients,
                                                                     durability: .durable)
             progress("round \(round) of \(rounds), served: \(events) \(commands ? "commands" : "appends") over "
@@ -77,8 +78,12 @@ struct BenchServeCommand: AsyncParsableCommand {
             latencies += run.sorted
             served += run.count
             if rounds > 1 {
-                progress(String(format: "  round %d: served %.0f events/s, direct %.0f, ratio %.3f", round,
-                                servedRates.last!, directRates.last!, ratios.last!))
+                let (commits, _, commitSeconds, _) = direct.writerStatistics
+                let directCommits = max(1, commits - commitsBefore)
+                progress(String(format: "  round %d: served %.0f events/s, direct %.0f (%.1f events per commit, %.2f ms "
+                    + "each), ratio %.3f", round, servedRates.last!, directRates.last!,
+                    Double(events) / Double(directCommits), (commitSeconds - commitSecondsBefore) * 1000 / Double(directCommits),
+                    ratios.last!))
             }
         }
         struct Result: Encodable {
@@ -92,8 +97,10 @@ struct BenchServeCommand: AsyncParsableCommand {
             var p50_ms: Double
             var p99_ms: Double
             var batch_events_mean: Double?
+            var commit_ms_mean: Double?
         }
         let batch = Self.gauge("ledgerd_batch_events_mean", socket: socket)
+        let commit = Self.gauge("ledgerd_commit_seconds_mean", socket: socket)
         let all = Latencies(sorted: latencies.sorted(), seconds: 0)
         let round3 = { (x: Double) -> Double in (x * 1000).rounded() / 1000 }
         let servedRate = Self.median(servedRates), directRate = Self.median(directRates)
@@ -101,13 +108,14 @@ struct BenchServeCommand: AsyncParsableCommand {
         let result = Result(clients: clients, events: served, rounds: rounds, events_per_sec: Int(servedRate),
                             direct_events_per_sec: Int(directRate), ratio: ratio,
                             ratios: ratios.map(round3), p50_ms: all.milliseconds(at: 0.5),
-                            p99_ms: all.milliseconds(at: 0.99), batch_events_mean: batch.map { ($0 * 10).rounded() / 10 })
+                            p99_ms: all.milliseconds(at: 0.99), batch_events_mean: batch.map { ($0 * 10).rounded() / 10 },
+                            commit_ms_mean: commit.map { ($0 * 1e5).rounded() / 100 })
         let what = commands ? "dossier.submit commands" : "appends"
         let medians = rounds > 1 ? " in \(rounds) rounds (medians)" : ""
         let perCommit = batch.map { String(format: "%.1f", $0) } ?? "?"
         print("served \(result.events) durable \(what) over \(clients) connections\(medians): \(result.events_per_sec) "
             + "events/s (direct \(result.direct_events_per_sec), ratio \(result.ratio)); p50 \(result.p50_ms) ms, "
-            + "p99 \(result.p99_ms) ms; \(perCommit) events per commit")
+            + "p99 \(result.p99_ms) ms; \(perCommit) events per commit, \(result.commit_ms_mean.map { "\($0)" } ?? "?") ms each")
         if json { print(encodeJSONLine(result)) }
     }
 
