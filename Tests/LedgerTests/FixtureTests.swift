@@ -49,3 +49,28 @@ struct FixtureTests {
         }
     }
 }
+
+/// The reference data under `fixtures/reference/` is the generator's.
+@Suite("Fixture reference data")
+struct FixtureReferenceTests {
+    @Test("fixtures/reference holds exactly what the generator publishes: procedures, the sample's agencies, the holidays")
+    func committedReference() throws {
+        for (name, text) in ReferenceFiles.all() {
+            let committed = try String(contentsOf: fixtureURL("reference/" + name), encoding: .utf8)
+            #expect(committed == text, "fixtures/reference/\(name) differs from `ledgerd fixtures reference`")
+            _ = try JSONValue(parsing: Array(committed.utf8))
+        }
+        // The holidays the generator publishes are the calendar fixture's on working days.
+        guard case .object(let calendar) = try JSONValue(parsing: Array(try Data(contentsOf: fixtureURL(
+            "reference/calendar-vn-2020.json"))) ), case .array(let holidays)? = calendar["holidays"] else {
+            Issue.record("calendar-vn-2020.json has no holidays")
+            return
+        }
+        let dates = holidays.compactMap { h -> String? in
+            guard case .object(let o) = h, case .string(let d)? = o["date"] else { return nil }
+            return d
+        }
+        #expect(Set(Catalogue.holidays2020).isSubset(of: Set(dates)))
+        #expect(Catalogue.procedures.contains { !$0.illustrative } && Catalogue.procedures.contains { $0.illustrative })
+    }
+}

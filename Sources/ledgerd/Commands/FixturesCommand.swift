@@ -5,7 +5,26 @@ import Workload
 /// `ledgerd fixtures generate`: the deterministic command stream of a simulated Directive-16 period.
 struct FixturesCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "fixtures", abstract: "Generate fixture command streams.", subcommands: [Generate.self])
+        commandName: "fixtures", abstract: "Generate fixture command streams and write the reference data they publish.",
+        subcommands: [Generate.self, Reference.self])
+
+    struct Reference: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write the reference data the generator publishes (procedures, the sample's agencies) as the "
+                + "JSON files of fixtures/reference/.")
+
+        @Option(help: "The output directory (created if missing).")
+        var out: String
+
+        func run() async throws {
+            try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+            for (name, text) in ReferenceFiles.all() {
+                let path = (out as NSString).appendingPathComponent(name)
+                try Data(text.utf8).write(to: URL(fileURLWithPath: path))
+                print("wrote \(path)")
+            }
+        }
+    }
 
     struct Generate: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
