@@ -13,8 +13,10 @@ import NIOHTTPTypes
 /// It sits after Hummingbird's `HTTPConnectionStateHandler`, so the idle timer and a graceful shutdown's quiesce see
 /// its requests as they see the router's. Every other request, and a raw append it does not take (another role, a
 /// query string, an escaped stream name, `Connection: close`, `Expect`, a body over 64 KiB), passes on to the router,
-/// which answers it as before. Answers keep the order of their requests: a raw append is taken only while the router
-/// owes no answer, and requests pipelined behind a raw append wait, with reading paused, until it is answered.
+/// which answers it as before, and nothing is taken once the connection is to close. Answers keep the order of their
+/// requests: a raw append is taken only while the router owes no answer; requests pipelined behind it wait until it
+/// is answered, and so do an end of input and a parse error that came after them. Reading pauses while requests wait
+/// or while the client is not reading its answers, so a client cannot make the daemon hold an unbounded backlog.
 ///
 /// The answers are the route's own: the same parsing (``RawAppendBody``), errors (``APIError``), statuses and bodies,
 /// and the request is recorded in the metrics under the route.
@@ -50,9 +52,10 @@ final class RawAppendFastPath: ChannelDuplexHandler, RemovableChannelHandler {
     private var peer: PeerCredentials?
     /// Requests passed to the router whose answer has not been written whole.
     private var routerOwes = 0
-    /// Request parts that arrived while an append was being answered (a pipelining client), in order.
+    /// Request parts not yet taken: those that arrived while an append was being answered (a pipelining client) or
+    /// while the client was not reading, in order.
     private var held = CircularBuffer<HTTPRequestPart>()
-    /// A read asked for while parts waited behind an append, asked for once they went on.
+    /// A read asked for while parts waited or the socket was full, asked for once that is over.
     private var readPending = false
     /// The client's end of input, seen while an append was being answered: passed on after the answer, or the
     /// router's side would close the connection first.
