@@ -150,12 +150,16 @@ extension Run {
         }
 
         // When the draft goes up: on time somewhere before the due instant, or late.
-        let overdue = rng.chance(sameDay ? 0.01 : 0.04)
+        // The first dossier with days to spare that falls due well inside the run is made late, with no apology (its
+        // refused late one aside), so every run long enough holds an overdue dossier without an apology.
+        let forced = !sameDay && !forcedLate && wm(due, 3 * cal.minutesPerDay) < horizon
+        if forced { forcedLate = true }
+        let overdue = rng.chance(sameDay ? 0.01 : 0.04) || forced
         let remaining = cal.workingMinutes(from: t, to: due)
         let step = remaining >= 200 ? 20 : 2
         let draftAt = overdue ? wm(due, rng.int(30...900))
             : wm(t, rng.int(1...max(1, remaining - 10 * step)))
-        if overdue && rng.chance(0.9) {
+        if overdue && !forced && rng.chance(0.9) {
             // The apology: signed by the agency head before the appointment passes.
             let before = cal.workingMinutes(from: t, to: due)
             let apologyAt = before > 30 ? wm(t, before - 30) : t + 60

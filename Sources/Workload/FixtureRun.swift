@@ -18,6 +18,8 @@ struct Run {
     var applicants = [(name: String, id: String)]()
     var refusedSecondSupplement = false
     var refusedLateApology = false
+    /// Set once a dossier was made late on purpose (see the dossier's step times).
+    var forcedLate = false
     var refusedFourEyes = false
 
     init(generator: FixtureGenerator) {

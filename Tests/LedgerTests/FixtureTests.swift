@@ -36,9 +36,18 @@ struct FixtureTests {
         #expect(tally.unexpected.isEmpty, "\(tally.unexpected.prefix(5))")
         #expect(tally.accepted + tally.nothingToRecord == (expected["accepted"] ?? 0) + (expected["check"] ?? 0))
         for (code, count) in tally.refused { #expect(expected["refused:\(code)"] == count, "\(code)") }
-        // The kinds of refusal the generator always plants (a late apology's deadline_rule comes only sometimes).
-        #expect(Set(tally.refused.keys).isSuperset(of: ["bad_field", "channel_not_allowed", "invalid_command",
-                                                        "not_permitted", "second_supplement_needs_override"]))
+        // The kinds of refusal the generator always plants.
+        #expect(Set(tally.refused.keys).isSuperset(of: ["bad_field", "channel_not_allowed", "deadline_rule",
+                                                        "invalid_command", "not_permitted",
+                                                        "second_supplement_needs_override"]))
+        // Overdue dossiers, with and without an apology, found by the scheduler's deadline checks.
+        var breached = Set<String>(), apologised = Set<String>()
+        for event in try store.readCategory("dossier", limit: .max, payloads: .none) {
+            if event.record.eventType == "DeadlineBreached.v1" { breached.insert(event.record.stream) }
+            if event.record.eventType == "DelayApologyIssued.v1" { apologised.insert(event.record.stream) }
+        }
+        #expect(!breached.subtracting(apologised).isEmpty, "an overdue dossier without an apology")
+        #expect(!apologised.isEmpty, "an apology")
         #expect(tally.accepted > 4_000 && tally.refusedTotal > 20)
         // The receipt counters are gap-free: each agency-day's codes run 1…n.
         for info in try store.streams(prefix: "receipts-", limit: 1_000) {
