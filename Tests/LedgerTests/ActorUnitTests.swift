@@ -58,3 +58,39 @@ struct PinnedVersionTests {
         #expect(after.dueAt == Instant.parse("2020-04-10T10:00:00+07:00"), "\(Instant.format(after.dueAt ?? 0, utcOffset: 25_200))")
     }
 }
+
+/// Every command is decided on reference data no older than the log it is appended to.
+@Suite("Reference data guard")
+struct ReferenceGuardTests {
+    @Test("reference commands count their changes; other commands expect the count they read; a stale count is refused")
+    func referenceChangesGuarded() async throws {
+        let s = try await Scenario.make("reference-guard")
+        defer { s.remove() }
+        let changes = try #require(try s.store.streamInfo(ReferenceData.changesStream)?.version)
+        // The scenario's reference commands: 2 agencies, 4 units, 8 staff, a calendar, 2 policies, a procedure.
+        #expect(changes == 18)
+        let dossier = UUID()
+        let submitted = try #require(try await s.run("dossier.submit", "portal", .applicant, "2020-04-01T09:00:00+07:00", [
+            "dossier": .string(dossier.uuidString), "procedure": "P1", "agency": "A", "channel": "online",
+            "applicantName": "Trần Thị Bình", "applicantId": "079190000001"]))
+        #expect(submitted.streamVersions[ReferenceData.changesStream] == changes, "the submission guarded the count")
+        let published = try #require(try await s.run("procedure.publish", "hr", .system, "2020-04-01T10:00:00+07:00", [
+            "code": "P2", "name": "Thủ tục hai", "field": "HT", "onlineLevel": 3, "durationUnit": "workingDays",
+            "duration": 3, "channels": .array(["online"])]))
+        #expect(published.streamVersions[ReferenceData.changesStream] == changes + 1)
+        // A decision made on the reference data before that change is refused by the store, naming the stream, and
+        // not retried by the handler (the service decides again on fresh reference data).
+        var stale = CommandContext(commandID: UUID(), actor: Actor(staffID: "a-3", role: .specialist), principal: "test",
+                                   occurredAt: Instant.parse("2020-04-01T10:05:00+07:00")!)
+        stale.referenceChanges = changes
+        var decided = 0
+        let error = await #expect(throws: StoreError.self) {
+            try await CommandHandler(store: s.store).execute(stale) {
+                decided += 1
+                return [PlannedAppend(stream: "note-guard-test", readVersion: 0, events: [NewEvent(type: "Note.v1", facts: [1, 0])])]
+            }
+        }
+        #expect(error?.code == .wrongExpectedVersion && error?.stream == ReferenceData.changesStream)
+        #expect(decided == 1)
+    }
+}

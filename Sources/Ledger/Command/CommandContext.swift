@@ -24,6 +24,10 @@ public struct CommandContext: Sendable, Hashable {
     public var correlationID: UUID?
     /// The events' causation id (the record's): the event that prompted the command, else the command id.
     public var causationID: UUID?
+    /// The count of reference-data changes the decision was made under (``ReferenceData/changesStream``'s version):
+    /// the append expects it, so a reference change made meanwhile sends the command back to be decided again.
+    /// `nil` for reference commands, which write the stream themselves.
+    public var referenceChanges: UInt64?
 
     /// A command's context.
     public init(commandID: UUID, actor: Actor, principal: String, occurredAt: Int64, unit: String? = nil,

@@ -45,7 +45,11 @@ public struct CommandHandler: Sendable {
             let shares = Self.shares(planned, context)
             do {
                 return try await store.append(shares, durability: durability)
-            } catch let error as StoreError where error.code == .wrongExpectedVersion && attempt < maximumAttempts {
+            } catch let error as StoreError
+                where error.code == .wrongExpectedVersion && attempt < maximumAttempts
+                    && error.stream != ReferenceData.changesStream
+            {
+                // (A reference change is not retried here: the caller decides again on the new reference data.)
                 // Someone moved a stream the decision read — or this very command, sent twice, landed meanwhile.
                 if let applied = try appliedBefore(context) { return applied }
                 continue
@@ -64,6 +68,11 @@ public struct CommandHandler: Sendable {
         if let capacity = context.capacity { metadata["capacity"] = capacity }
         if let type = context.commandType { metadata["command_type"] = type }
         var index: UInt32 = 0
+        // The reference data the decision read is guarded as any stream read (a reference command writes it).
+        var planned = planned
+        if let changes = context.referenceChanges, !planned.contains(where: { $0.stream == ReferenceData.changesStream }) {
+            planned.append(PlannedAppend(stream: ReferenceData.changesStream, readVersion: changes, events: []))
+        }
         return planned.map { share in
             StreamAppend(
                 stream: share.stream, expected: share.readVersion == 0 ? .noStream : .exact(share.readVersion),

@@ -222,6 +222,10 @@ public struct ReferenceData: Sendable {
         }
     }
 
+    /// The stream counting reference-data changes: each reference command appends one `ReferenceChanged.v1` to it,
+    /// and every other command's append expects the count its decision was made under.
+    public static let changesStream = "referencelog"
+
     /// Folds the reference events the store gained since the last refresh.
     public mutating func refresh(from store: Store) throws {
         let head = store.head

@@ -18,6 +18,7 @@ extension LedgerService {
             // The stream's version first, then the reference data (at least as new) the decision is made on: an
             // event landing in between fails the append's expectation, and the command is decided again.
             let version = try store.streamInfo(stream)?.version ?? 0
+            let changes = try store.streamInfo(ReferenceData.changesStream)?.version ?? 0
             let event = try referenceEvent(c, try referenceData())
             guard event.stream == stream else {
                 throw LedgerError(.invalidCommand, "\(c.envelope.type) would write \(event.stream), not \(stream)")
@@ -26,8 +27,14 @@ extension LedgerService {
                 throw LedgerError(.invalidCommand, "procedure \(p.code) has \(version) version(s); publish version "
                     + "\(version + 1) (a published version never changes)")
             }
+            // Each change is also counted in the reference changes stream, which every other command guards.
+            var change = Facts.Writer()
+            change.field("stream", stream)
+            change.field("type", event.type)
             return [PlannedAppend(stream: stream, readVersion: version,
-                                  events: [NewEvent(type: event.type, facts: event.facts)])]
+                                  events: [NewEvent(type: event.type, facts: event.facts)]),
+                    PlannedAppend(stream: ReferenceData.changesStream, readVersion: changes,
+                                  events: [NewEvent("ReferenceChanged.v1", change)])]
         }
         _ = try referenceData()
         return result

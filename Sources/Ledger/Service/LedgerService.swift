@@ -76,16 +76,37 @@ public final class LedgerService: Sendable {
     public func execute(_ envelope: CommandEnvelope, principal: String, trustedTime: Bool,
                         now: Int64 = Int64(Date().timeIntervalSince1970)) async throws -> AppendResult? {
         let at = trustedTime ? (envelope.occurredAt ?? now) : now
-        let ref = try referenceData()
-        let calendar = ref.calendar(calendarID)
-        let context = CommandContext(commandID: envelope.commandID, actor: envelope.actor, principal: principal,
-                                     occurredAt: at, unit: try Self.actingUnit(envelope.actor, reference: ref,
-                                                                               on: calendar.map { $0.calendar.local(at).date }),
-                                     onBehalfOf: envelope.onBehalfOf,
-                                     capacity: envelope.capacity, commandType: envelope.type,
-                                     correlationID: envelope.correlationID, causationID: envelope.causationID)
-        let command = Command(envelope: envelope, context: context, reference: ref, calendar: calendar,
-                              trusted: trustedTime)
+        var attempt = 0
+        while true {
+            attempt += 1
+            // The reference data's change count first, then the data (at least as new): every command but a
+            // reference command appends with that count expected, so a reference change landing after the data was
+            // read makes the command decided again, on the new data.
+            let changes = try store.streamInfo(ReferenceData.changesStream)?.version ?? 0
+            let ref = try referenceData()
+            let calendar = ref.calendar(calendarID)
+            var context = CommandContext(commandID: envelope.commandID, actor: envelope.actor, principal: principal,
+                                         occurredAt: at, unit: try Self.actingUnit(envelope.actor, reference: ref,
+                                                                                   on: calendar.map { $0.calendar.local(at).date }),
+                                         onBehalfOf: envelope.onBehalfOf,
+                                         capacity: envelope.capacity, commandType: envelope.type,
+                                         correlationID: envelope.correlationID, causationID: envelope.causationID)
+            if !Self.referenceCommands.contains(envelope.type) { context.referenceChanges = changes }
+            let command = Command(envelope: envelope, context: context, reference: ref, calendar: calendar,
+                                  trusted: trustedTime)
+            do {
+                return try await dispatch(command)
+            } catch let error as StoreError
+                where error.code == .wrongExpectedVersion && error.stream == ReferenceData.changesStream && attempt < 10
+            {
+                continue
+            }
+        }
+    }
+
+    /// Hands a command to its handler; `nil` when a system check found nothing to record.
+    private func dispatch(_ command: Command) async throws -> AppendResult? {
+        let envelope = command.envelope
         do {
             let result: AppendResult
             let type = envelope.type

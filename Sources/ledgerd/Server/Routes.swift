@@ -22,7 +22,7 @@ enum Routes {
     static let domainCategories: Set<String> = [
         "dossier", "approval", "person", "unitday", "roster", "leaderroster", "eod", "task", "delegation", "receipts",
         "agency", "unit", "staff", "procedure", "calendar", "policy", "subject", "log", "health", "slip", "docregister",
-        "portalsync",
+        "portalsync", "referencelog",
     ]
     static let auditors: Set<Role> = [.auditor, .admin]
 
