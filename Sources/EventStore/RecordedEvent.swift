@@ -18,8 +18,8 @@ public struct RecordedEvent: Sendable, Hashable {
     public var position: UInt64 { record.position }
 }
 
-/// Which payload parts a read decodes.
-public enum PayloadSelection: Sendable, Hashable {
+/// Which payload parts a read decodes, ordered from least to most (`.none < .facts < .all`).
+public enum PayloadSelection: Sendable, Hashable, Comparable {
     /// Records only.
     case none
     /// Facts only.

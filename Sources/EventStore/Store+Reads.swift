@@ -422,6 +422,19 @@ extension Store {
         _ body: (_ record: RecordView, _ facts: UnsafeRawBufferPointer?, _ personal: UnsafeRawBufferPointer?) throws
             -> Bool
     ) throws {
+        try scanRecords(from: position, to: end, choosingPayloads: { _ in payloads }, pageSize: pageSize, body)
+    }
+
+    /// Like ``scanRecords(from:to:payloads:pageSize:_:)``, with the parts to decode chosen record by record: a part
+    /// not chosen is never read nor decompressed, so a reader interested in a few streams or types of a log pays
+    /// for the others' records only.
+    public func scanRecords(
+        from position: UInt64 = 0, to end: UInt64? = nil,
+        choosingPayloads choose: (_ record: RecordView) -> PayloadSelection,
+        pageSize: Int = Store.readPageSize,
+        _ body: (_ record: RecordView, _ facts: UnsafeRawBufferPointer?, _ personal: UnsafeRawBufferPointer?) throws
+            -> Bool
+    ) throws {
         var next = position
         var factsBuffer = [UInt8]()
         var personalBuffer = [UInt8]()
@@ -436,6 +449,7 @@ extension Store {
                     while let e = entry, count < pageSize, e.key.nativeUInt64 < limit {
                         let at = e.key.nativeUInt64
                         let view = try RecordView(e.value, position: at)
+                        let payloads = choose(view)
                         let hasFacts = try payloads != .none
                             && decodePart(at, personal: false, length: view.factsLength, into: &factsBuffer, txn)
                         let hasPersonal = try payloads == .all && view.personalLength > 0

@@ -168,5 +168,26 @@ struct ReadTests {
             #expect(partial == [10, 11, 12, 13, 14])
         }
     }
-}
 
+    @Test("scanRecords decodes the parts chosen for each record, and only those; categories are read from the name")
+    func scanRecordsChoosingPayloads() async throws {
+        try await withStore { store, _ in
+            try await store.append(to: "dossier-a", [event("P.v1", "{\"n\":1}", personal: "Phạm Thị Mai")])
+            try await store.append(to: "task-b", [event("T.v1", "{\"n\":2}", personal: "Lê Văn Hai")])
+            try await store.append(to: "import", [event("I.v1", "{\"n\":3}", personal: "Đỗ Thị Ba")])
+            var seen = [String: (facts: String?, personal: String?, category: String)]()
+            try store.scanRecords(choosingPayloads: { view in
+                switch view.stream { case "dossier-a": .all; case "task-b": .facts; default: .none }
+            }) { view, facts, personal in
+                seen[view.stream] = (facts.map { String(decoding: $0, as: UTF8.self) },
+                                     personal.map { String(decoding: $0, as: UTF8.self) },
+                                     String(decoding: view.categoryBytes, as: UTF8.self))
+                return true
+            }
+            #expect(seen["dossier-a"].map { $0.facts == "{\"n\":1}" && $0.personal == "Phạm Thị Mai" } == true)
+            #expect(seen["task-b"].map { $0.facts == "{\"n\":2}" && $0.personal == nil } == true)
+            #expect(seen["import"].map { $0.facts == nil && $0.personal == nil } == true)
+            #expect(seen.mapValues(\.category) == ["dossier-a": "dossier", "task-b": "task", "import": "import"])
+        }
+    }
+}

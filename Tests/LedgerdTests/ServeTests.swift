@@ -467,6 +467,43 @@ struct ServeTests {
         #expect(await d.stop() == 0)
     }
 
+    @Test("the idle timeout sees raw appends: a busy connection stays, an idle one is closed; SIGTERM answers appends in flight")
+    func idleAndShutdownWithRawAppends() async throws {
+        let d = try await RunningDaemon(lines: 50, arguments: ["--idle-timeout", "1"])
+        func post(_ n: Int) -> String {
+            let body = #"{"events":[{"type":"Idle.v1","facts":{"n":\#(n)}}]}"#
+            return "POST /streams/idle-1/events HTTP/1.1\r\nHost: ledgerd\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)"
+        }
+        let idle = try RawConnection(d.socket)
+        let busy = try RawConnection(d.socket)
+        let started = Date()
+        // Eight appends 0.3 s apart on one connection, for longer than the idle timeout.
+        var answered = 0
+        for n in 0..<8 {
+            busy.send(post(n))
+            let reply = busy.drain(for: 0.3)
+            #expect(!reply.closed, "the busy connection was closed after \(Date().timeIntervalSince(started)) s")
+            answered += reply.text.components(separatedBy: "HTTP/1.1 201").count - 1
+        }
+        #expect(answered == 8)
+        let quiet = idle.drain(for: 3)
+        #expect(quiet.closed && quiet.bytes == 0, "the idle connection is closed, with nothing written")
+        // Appends pipelined just before SIGTERM: each is answered whole, or not at all, and every one answered is in
+        // the log.
+        let inFlight = try RawConnection(d.socket)
+        inFlight.send((0..<200).map { post(100 + $0) }.joined())
+        #expect(await d.stop() == 0)
+        let rest = inFlight.drain(for: 5, textLimit: .max)
+        #expect(rest.closed)
+        let replies = rest.text.components(separatedBy: "HTTP/1.1 ").dropFirst()
+        #expect(replies.allSatisfy { $0.hasPrefix("201") && $0.hasSuffix("}") }, "\(rest.text.suffix(300))")
+        var options = StoreOptions()
+        options.readOnly = true
+        let store = try Store.open(at: d.dir + "/store", options: options)
+        defer { store.close() }
+        #expect(try store.streamInfo("idle-1")?.version ?? 0 >= UInt64(8 + replies.count))
+    }
+
     @Test("SIGTERM with a request stuck mid-body and a stream whose client stopped reading: exit 0 within seconds")
     func shutdownWithStragglers() async throws {
         let d = try await RunningDaemon(lines: 50)

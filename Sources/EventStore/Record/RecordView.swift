@@ -102,6 +102,11 @@ public struct RecordView {
     public var streamBytes: UnsafeRawBufferPointer { field(streamAt) }
     /// The stream name.
     public var stream: String { String(decoding: streamBytes, as: UTF8.self) }
+    /// The stream's category's bytes: the name up to its first `-` (``EventRecord/category(of:)``), without a copy.
+    public var categoryBytes: UnsafeRawBufferPointer {
+        let name = streamBytes
+        return UnsafeRawBufferPointer(rebasing: name[..<(name.firstIndex(of: UInt8(ascii: "-")) ?? name.endIndex)])
+    }
     /// The version in the stream.
     public var streamVersion: UInt64 { u64(typeAt - 16) }
     /// Position of the stream's previous event, or `nil`.

@@ -20,6 +20,14 @@ public struct AttendanceRegister: Projection {
     /// The register.
     public init() {}
 
+    /// The categories it folds.
+    private static let categories = ["person", "unitday", "roster", "eod"].map { Array($0.utf8) }
+
+    /// The facts of the events of people, unit-days, rosters and ends of day.
+    public func payloads(of record: RecordView) -> PayloadSelection {
+        record.leafType == .event && record.isIn(categories: Self.categories) ? .facts : .none
+    }
+
     /// Folds one event (see ``Projection``).
     public func fold(_ event: ProjectedEvent, _ txn: borrowing StateTransaction, _ dbs: ProjectionDatabases) throws {
         try fold(batch: [event], txn, dbs)
@@ -39,9 +47,9 @@ public struct AttendanceRegister: Projection {
                       _ txn: borrowing StateTransaction, _ dbs: ProjectionDatabases) throws {
         let record = event.record
         guard record.leafType == .event, let factsBuffer = event.facts else { return }
+        guard record.isIn(categories: Self.categories) else { return }
         let stream = record.stream
         let category = EventRecord.category(of: stream)
-        guard ["person", "unitday", "roster", "eod"].contains(category) else { return }
         let type = record.eventType
         let facts = Array(factsBuffer)
         switch category {

@@ -24,9 +24,7 @@ public struct AuditTrail: Projection {
     public func fold(_ event: ProjectedEvent, _ txn: borrowing StateTransaction, _ dbs: ProjectionDatabases) throws {
         let record = event.record
         guard record.leafType == .event, !record.actorBytes.isEmpty else { return }
-        let stream = record.streamBytes
-        let category = stream.firstIndex(of: UInt8(ascii: "-")).map { stream[..<$0] } ?? stream[...]
-        guard Self.categoryBytes.contains(where: { $0.elementsEqual(category) }) else { return }
+        guard record.isIn(categories: Self.categoryBytes) else { return }
         var key = [UInt8]()
         key.reserveCapacity(record.actorBytes.count + 9)
         key.append(contentsOf: record.actorBytes)
@@ -34,6 +32,9 @@ public struct AuditTrail: Projection {
         withUnsafeBytes(of: record.position.bigEndian) { key.append(contentsOf: $0) }
         try txn.put(dbs["byActor"], key: key, value: [])
     }
+
+    /// The trail keeps positions only: it reads no payload.
+    public func payloads(of record: RecordView) -> PayloadSelection { .none }
 
     private static let categoryBytes = categories.map { Array($0.utf8) }
 }

@@ -14,10 +14,11 @@ struct EventBatch {
     private var bytes = [UInt8]()
     private var entries = [Entry]()
 
-    /// Reads positions `from..<to` of `store`.
-    init(_ store: Store, from: UInt64, to: UInt64) throws {
+    /// Reads positions `from..<to` of `store`, with the payload parts `payloads` chooses for each record (the
+    /// parts its projections read; the others are left compressed).
+    init(_ store: Store, from: UInt64, to: UInt64, payloads: (RecordView) -> PayloadSelection) throws {
         entries.reserveCapacity(Int(to - from))
-        try store.scanRecords(from: from, to: to) { record, facts, personal in
+        try store.scanRecords(from: from, to: to, choosingPayloads: payloads) { record, facts, personal in
             func take(_ part: UnsafeRawBufferPointer?) -> Range<Int>? {
                 guard let part else { return nil }
                 let start = bytes.count

@@ -24,6 +24,11 @@ public protocol Projection: Sendable {
     /// Whether its state holds fields from personal parts (default `false`): an erasure then changes what a rebuild
     /// of an earlier position yields, so attestations from before an erasure cannot be re-derived.
     var keepsPersonalData: Bool { get }
+    /// The payload parts the fold reads of `record` (default `.all`); it must name every part the fold reads, and
+    /// may be given more (a projection folding the same batch asked for them). The runner decodes a part only when
+    /// a projection folding the batch reads it, so the events projections pass over (raw imports, other categories)
+    /// cost no decompression.
+    func payloads(of record: RecordView) -> PayloadSelection
 }
 
 extension Projection {
@@ -32,6 +37,9 @@ extension Projection {
 
     /// Projections keep no personal data unless they say so.
     public var keepsPersonalData: Bool { false }
+
+    /// Projections read every part of every event unless they say otherwise.
+    public func payloads(of record: RecordView) -> PayloadSelection { .all }
 
     /// Folds the events one by one.
     public func fold(batch events: [ProjectedEvent], _ txn: borrowing StateTransaction, _ dbs: ProjectionDatabases)

@@ -218,18 +218,10 @@ public final class ProjectionRunner: Sendable {
         // A stopped projection is skipped (it stays where it failed) until it is rebuilt.
         let stopped = health.withLock { h in h.map { $0.stopped != nil } }
         for i in start.indices where stopped[i] { start[i] = max(start[i], head) }
-        // A short catch-up (following the log commit by commit) folds on this thread alone: a thread per lane costs
-        // more than it saves there.
+        // A short catch-up (following the log commit by commit) folds on this thread alone, all projections from one
+        // read of the log: a thread per lane costs more than it saves there.
         if head - min(head, start.min() ?? head) <= UInt64(batchSize) {
-            var failure: ProjectionStopped?
-            for lane in lanes {
-                do {
-                    try foldLane(lane, from: start, to: head, stopping: { Task.isCancelled }) { _ in }
-                } catch let stop as ProjectionStopped {
-                    failure = failure ?? stop
-                }
-            }
-            if let failure { throw failure }
+            try foldLane(lanes.flatMap { $0 }, from: start, to: head, stopping: { Task.isCancelled }) { _ in }
             progress(head, head)
             return head
         }
@@ -273,12 +265,18 @@ public final class ProjectionRunner: Sendable {
                           progress: (UInt64) -> Void) throws {
         var positions = members.map { start[$0] }
         let dbs = members.map { databases(of: projections[$0]) }
+        let readers = members.map { projections[$0] }
         var next = positions.min() ?? head
         var failure: ProjectionStopped?
         while next < head {
             if stopping() { throw CancellationError() }
             let stop = min(head, next + UInt64(batchSize))
-            let batch = try EventBatch(store, from: next, to: stop)
+            // Only the parts some member reads are decoded.
+            let batch = try EventBatch(store, from: next, to: stop) { record in
+                var chosen = PayloadSelection.none
+                for reader in readers where chosen < .all { chosen = max(chosen, reader.payloads(of: record)) }
+                return chosen
+            }
             try batch.withEvents { events in
                 for (m, i) in members.enumerated() where positions[m] < stop {
                     let projection = projections[i]

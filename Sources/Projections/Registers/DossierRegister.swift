@@ -22,6 +22,12 @@ public struct DossierRegister: Projection {
     /// The register.
     public init() {}
 
+    /// Both parts of dossier events (the applicant's name is in the personal part); erasures are read from their
+    /// records.
+    public func payloads(of record: RecordView) -> PayloadSelection {
+        record.streamBytes.starts(with: "dossier-".utf8) ? .all : .none
+    }
+
     /// Folds one event (see ``Projection``).
     public func fold(_ event: ProjectedEvent, _ txn: borrowing StateTransaction, _ dbs: ProjectionDatabases) throws {
         try fold(batch: [event], txn, dbs)

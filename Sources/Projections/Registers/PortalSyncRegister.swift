@@ -22,6 +22,12 @@ public struct PortalSyncRegister: Projection {
     /// The register.
     public init() {}
 
+    /// The facts of dossier and portal-sync events.
+    public func payloads(of record: RecordView) -> PayloadSelection {
+        let stream = record.streamBytes
+        return stream.starts(with: "dossier-".utf8) || stream.starts(with: "portalsync-".utf8) ? .facts : .none
+    }
+
     /// The key of a push in `outbox`.
     static func outboxKey(_ dossier: String, _ version: UInt64) -> [UInt8] {
         StateRows.key(dossier, String(repeating: "0", count: max(0, 20 - String(version).count)) + String(version))

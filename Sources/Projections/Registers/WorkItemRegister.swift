@@ -15,6 +15,11 @@ public struct WorkItemRegister: Projection {
     /// The register.
     public init() {}
 
+    /// The facts of work-item events.
+    public func payloads(of record: RecordView) -> PayloadSelection {
+        record.streamBytes.starts(with: "task-".utf8) ? .facts : .none
+    }
+
     /// Folds one event (see ``Projection``).
     public func fold(_ event: ProjectedEvent, _ txn: borrowing StateTransaction, _ dbs: ProjectionDatabases) throws {
         let record = event.record

@@ -13,6 +13,9 @@ public struct EventTally: Projection {
     /// The tally.
     public init() {}
 
+    /// The tally counts records: it reads no payload.
+    public func payloads(of record: RecordView) -> PayloadSelection { .none }
+
     /// Folds one event (see ``Projection``).
     public func fold(_ event: ProjectedEvent, _ txn: borrowing StateTransaction, _ dbs: ProjectionDatabases) throws {
         try Self.increment(dbs["byType"], Array(event.record.eventTypeBytes), txn)

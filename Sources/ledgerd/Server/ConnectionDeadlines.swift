@@ -1,61 +1,108 @@
 import NIOCore
-import NIOHTTPTypes
+import NIOHTTP1
 
-/// Two limits per connection, beside Hummingbird's idle timeout:
+/// A connection's three time limits, enforced right after the HTTP/1.1 decoder, where every request and answer
+/// passes (those ``RawAppendFastPath`` answers as well as the router's):
 ///
-/// - a request must arrive whole — head, body and end — within `request` of its head, so a client that trickles a
-///   body (each chunk resetting the idle timer) cannot hold a connection and a handler forever; commands read their
-///   whole body before acting, so closing here never interrupts an append;
-/// - a connection whose socket stays unwritable for `stall` (its client stopped reading: a big page, an event
-///   stream) is closed, so it holds no buffers, no task and no graceful shutdown; other connections never wait on it,
-///   since each writes from a task of its own.
+/// - **idle**: a connection that owes no answer and has read or written nothing for `idle` is closed;
+/// - **request**: a request must arrive whole — head, body and end — within `request` of its head, so a client that
+///   trickles a body cannot hold a connection and a handler forever; commands read their whole body before acting,
+///   so closing here never interrupts an append;
+/// - **stall**: a connection whose socket stays unwritable for `stall` (its client stopped reading: a big page, an
+///   event stream) is closed, so it holds no buffers, no task and no graceful shutdown; other connections never
+///   wait on it, since each writes from a task of its own.
+///
+/// Each limit has one timer per connection, not one per request: when it fires it closes the connection or re-arms
+/// for what is in progress.
 final class ConnectionDeadlines: ChannelDuplexHandler, RemovableChannelHandler {
-    typealias InboundIn = HTTPRequestPart
-    typealias InboundOut = HTTPRequestPart
-    typealias OutboundIn = HTTPResponsePart
-    typealias OutboundOut = HTTPResponsePart
+    typealias InboundIn = HTTPServerRequestPart
+    typealias InboundOut = HTTPServerRequestPart
+    typealias OutboundIn = HTTPServerResponsePart
+    typealias OutboundOut = HTTPServerResponsePart
 
-    private let request: TimeAmount
-    private let stall: TimeAmount
+    /// The three limits.
+    struct Limits: Sendable {
+        /// How long a connection may owe nothing and do nothing.
+        var idle: TimeAmount
+        /// How long a request may take to arrive whole.
+        var request: TimeAmount
+        /// How long the socket may stay unwritable.
+        var stall: TimeAmount
+    }
+
+    private let limits: Limits
     /// When the request being read began (its head arrived), or `nil` between requests.
     private var requestStarted: NIODeadline?
-    /// One timer per connection, not one per request: when it fires it closes an overdue request or re-arms for the
-    /// request in progress.
+    /// Requests read whose answer has not been written whole.
+    private var owed = 0
+    /// The last request part read or answer ended.
+    private var lastActive = NIODeadline.now()
     private var requestTimer: Scheduled<Void>?
+    private var idleTimer: Scheduled<Void>?
     private var stallTimer: Scheduled<Void>?
 
-    init(request: TimeAmount, stall: TimeAmount) {
-        self.request = request
-        self.stall = stall
+    init(_ limits: Limits) {
+        self.limits = limits
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        if context.channel.isActive { armIdleTimer(context, at: .now() + limits.idle) }
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        lastActive = .now()
+        if idleTimer == nil { armIdleTimer(context, at: lastActive + limits.idle) }
+        context.fireChannelActive()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head:
+            owed += 1
             requestStarted = .now()
-            if requestTimer == nil { armRequestTimer(context, at: requestStarted! + request) }
+            lastActive = requestStarted!
+            if requestTimer == nil { armRequestTimer(context, at: requestStarted! + limits.request) }
         case .end:
             requestStarted = nil
+            lastActive = .now()
         case .body:
             break
         }
         context.fireChannelRead(data)
     }
 
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        if case .end = unwrapOutboundIn(data) {
+            owed = max(0, owed - 1)
+            lastActive = .now()
+        }
+        context.write(data, promise: promise)
+    }
+
     private func armRequestTimer(_ context: ChannelHandlerContext, at deadline: NIODeadline) {
         requestTimer = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in
             requestTimer = nil
             guard let started = requestStarted else { return }
-            if NIODeadline.now() >= started + request {
+            if NIODeadline.now() >= started + limits.request {
                 context.close(promise: nil)
             } else {
-                armRequestTimer(context, at: started + request)
+                armRequestTimer(context, at: started + limits.request)
             }
         }
     }
 
-    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        context.write(data, promise: promise)
+    /// Closes the connection once it owes nothing and has been quiet for the idle limit; while an answer is owed
+    /// (an append waiting for its commit, a stream open) it stays.
+    private func armIdleTimer(_ context: ChannelHandlerContext, at deadline: NIODeadline) {
+        idleTimer = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [self] in
+            idleTimer = nil
+            let now = NIODeadline.now()
+            if owed == 0, requestStarted == nil, now >= lastActive + limits.idle {
+                context.close(promise: nil)
+            } else {
+                armIdleTimer(context, at: max(lastActive, now) + limits.idle)
+            }
+        }
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
@@ -63,15 +110,26 @@ final class ConnectionDeadlines: ChannelDuplexHandler, RemovableChannelHandler {
             stallTimer?.cancel()
             stallTimer = nil
         } else if stallTimer == nil {
-            stallTimer = context.eventLoop.assumeIsolated().scheduleTask(in: stall) {
+            stallTimer = context.eventLoop.assumeIsolated().scheduleTask(in: limits.stall) {
                 context.close(promise: nil)
             }
         }
         context.fireChannelWritabilityChanged()
     }
 
+    func channelInactive(context: ChannelHandlerContext) {
+        cancelTimers()
+        context.fireChannelInactive()
+    }
+
     func handlerRemoved(context: ChannelHandlerContext) {
+        cancelTimers()
+    }
+
+    private func cancelTimers() {
         requestTimer?.cancel()
+        idleTimer?.cancel()
         stallTimer?.cancel()
+        (requestTimer, idleTimer, stallTimer) = (nil, nil, nil)
     }
 }

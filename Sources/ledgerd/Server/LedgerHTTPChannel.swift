@@ -5,31 +5,30 @@ import NIOHTTP1
 import NIOHTTPTypes
 import NIOHTTPTypesHTTP1
 
-/// The daemon's HTTP/1.1 connection: Hummingbird's `HTTP1Channel` pipeline with ``RawAppendFastPath`` after the
-/// connection-state handler (idle timeout, graceful quiesce), so the fast path's requests count as the router's do.
+/// The daemon's HTTP/1.1 connection: NIO's HTTP/1.1 codec, ``ConnectionDeadlines`` (idle, request and stall limits
+/// for every request), ``RawAppendFastPath``, then Hummingbird's pipeline as `HTTP1Channel.setup` builds it (the
+/// conversion to `HTTPTypes`, the connection-state handler for a graceful shutdown's quiesce, the async channel the
+/// router reads from).
 struct LedgerHTTPChannel: HTTPChannelHandler {
     typealias Value = NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>
 
     let responder: HTTPChannelHandler.Responder
-    let configuration: HTTP1Channel.Configuration
+    /// The decoder's limits (header sizes and count).
+    let decoderLimits: NIOHTTPDecoderLimitConfiguration
+    let deadlines: ConnectionDeadlines.Limits
     let daemon: Daemon
 
-    /// The pipeline, as `HTTP1Channel.setup` builds it, plus the fast path.
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         channel.eventLoop.makeCompletedFuture {
-            var limits = NIOHTTPDecoderLimitConfiguration()
-            limits.maxHeaderFieldSize = configuration.httpDecoder.maxHeaderFieldSize
-            limits.maxHeaderListSize = configuration.httpDecoder.maxHeaderListSize
-            limits.maxHeaderFieldCount = configuration.httpDecoder.maxHeaderFieldCount
             let sync = channel.pipeline.syncOperations
             try sync.configureHTTPServerPipeline(withPipeliningAssistance: false, withErrorHandling: false,
                                                  withOutboundHeaderValidation: false, withEncoderConfiguration: .init(),
-                                                 withDecoderLimitConfiguration: limits)
-            try sync.addHandler(HTTP1ToHTTPServerCodec(secure: false))
-            try sync.addHandlers(configuration.additionalChannelHandlers())
-            try sync.addHandler(HTTPConnectionStateHandler(idleTimeout: configuration.idleTimeout.map { .init($0) },
-                                                           logger: logger))
+                                                 withDecoderLimitConfiguration: decoderLimits)
+            try sync.addHandler(ConnectionDeadlines(deadlines))
             try sync.addHandler(RawAppendFastPath(daemon: daemon))
+            try sync.addHandler(HTTP1ToHTTPServerCodec(secure: false))
+            // Idle connections are closed by ConnectionDeadlines, which sees the fast path's requests too.
+            try sync.addHandler(HTTPConnectionStateHandler(idleTimeout: nil, logger: logger))
             return try NIOAsyncChannel(wrappingChannelSynchronously: channel,
                                        configuration: .init(isOutboundHalfClosureEnabled: true))
         }

@@ -3,17 +3,20 @@ import Foundation
 import HTTPTypes
 import Ledger
 import NIOCore
-import NIOHTTPTypes
+import NIOHTTP1
 
 /// Answers `POST /streams/{stream}/events` on the connection's event loop: the body is parsed there, the append is
 /// queued with ``Store/append(_:durability:completion:)``, and the writer's answer is written back from the loop. No
 /// task, no router, no async channel: the raw append is what importers send by the million, and the route's own
 /// path through Hummingbird costs about three times the store's work on it.
 ///
-/// It sits after Hummingbird's `HTTPConnectionStateHandler`, so the idle timer and a graceful shutdown's quiesce see
-/// its requests as they see the router's. Every other request, and a raw append it does not take (another role, a
-/// query string, an escaped stream name, `Connection: close`, `Expect`, a body over 64 KiB), passes on to the router,
-/// which answers it as before, and nothing is taken once the connection is to close. Answers keep the order of their
+/// It sits right after the HTTP/1.1 decoder and ``ConnectionDeadlines`` (which time every request and answer,
+/// whoever gives it), before the conversion to `HTTPTypes` and Hummingbird's handlers, and answers with NIO's own
+/// response parts: the conversions both ways were the largest single cost of an append served behind them. A graceful
+/// shutdown's quiesce waits here for the append being answered, whose answer then closes the connection. Every other
+/// request, and a raw append it does not take (another role, HTTP/1.0, a query string, an escaped stream name,
+/// `Connection` or `Expect` headers, a body over 64 KiB), passes on to the router, which answers it as before, and
+/// nothing is taken once the connection is to close. Answers keep the order of their
 /// requests: a raw append is taken only while the router owes no answer; requests pipelined behind it wait until it
 /// is answered, and so do an end of input and a parse error that came after them. Reading pauses while requests wait
 /// or while the client is not reading its answers, so a client cannot make the daemon hold an unbounded backlog.
@@ -21,10 +24,10 @@ import NIOHTTPTypes
 /// The answers are the route's own: the same parsing (``RawAppendBody``), errors (``APIError``), statuses and bodies,
 /// and the request is recorded in the metrics under the route.
 final class RawAppendFastPath: ChannelDuplexHandler, RemovableChannelHandler {
-    typealias InboundIn = HTTPRequestPart
-    typealias InboundOut = HTTPRequestPart
-    typealias OutboundIn = HTTPResponsePart
-    typealias OutboundOut = HTTPResponsePart
+    typealias InboundIn = HTTPServerRequestPart
+    typealias InboundOut = HTTPServerRequestPart
+    typealias OutboundIn = HTTPServerResponsePart
+    typealias OutboundOut = HTTPServerResponsePart
 
     /// The route's pattern, as the metrics and the router name it.
     static let route = "/streams/{stream}/events"
@@ -41,7 +44,8 @@ final class RawAppendFastPath: ChannelDuplexHandler, RemovableChannelHandler {
         /// Passing the current request's parts on to the router.
         case passing
         /// Reading the body of a raw append this handler answers.
-        case reading(HTTPRequest, stream: String, principal: String, body: ByteBuffer?, started: ContinuousClock.Instant)
+        case reading(HTTPRequestHead, stream: String, principal: String, body: ByteBuffer?,
+                     started: ContinuousClock.Instant)
         /// Waiting for the writer's answer.
         case appending
     }
@@ -54,7 +58,7 @@ final class RawAppendFastPath: ChannelDuplexHandler, RemovableChannelHandler {
     private var routerOwes = 0
     /// Request parts not yet taken: those that arrived while an append was being answered (a pipelining client) or
     /// while the client was not reading, in order.
-    private var held = CircularBuffer<HTTPRequestPart>()
+    private var held = CircularBuffer<HTTPServerRequestPart>()
     /// A read asked for while parts waited or the socket was full, asked for once that is over.
     private var readPending = false
     /// The client's end of input, seen while an append was being answered: passed on after the answer, or the
@@ -62,8 +66,11 @@ final class RawAppendFastPath: ChannelDuplexHandler, RemovableChannelHandler {
     private var inputClosedPending = false
     /// An error seen while requests waited, passed on after them.
     private var errorPending: (any Error)?
-    /// Set once the router will close the connection (a `Connection: close` request or answer).
+    /// Set once the connection is to close (a `Connection: close` request or answer, a graceful shutdown).
     private var closing = false
+    /// Set when a graceful shutdown began while an append was being read or answered: its answer closes the
+    /// connection.
+    private var quiescing = false
     /// Set while ``drain(_:)`` runs.
     private var draining = false
     private var removed = false
@@ -119,7 +126,15 @@ final class RawAppendFastPath: ChannelDuplexHandler, RemovableChannelHandler {
     /// The end of the client's input, and an error (a request that does not parse), wait behind the requests before
     /// them: passed on first, either would end the connection before their answers.
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if case .inputClosed? = event as? ChannelEvent, isBusy {
+        if event is ChannelShouldQuiesceEvent {
+            // Nothing more is taken; an append on its way is answered first (Hummingbird's connection handler, which
+            // closes idle connections at once, does not know of it).
+            closing = true
+            switch mode {
+            case .reading, .appending: quiescing = true
+            case .idle, .passing: context.fireUserInboundEventTriggered(event)
+            }
+        } else if case .inputClosed? = event as? ChannelEvent, isBusy {
             inputClosedPending = true
         } else {
             context.fireUserInboundEventTriggered(event)
@@ -154,7 +169,7 @@ final class RawAppendFastPath: ChannelDuplexHandler, RemovableChannelHandler {
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         switch unwrapOutboundIn(data) {
-        case .head(let response) where response.headerFields[.connection] == "close": closing = true
+        case .head(let response) where !response.isKeepAlive: closing = true
         case .end: routerOwes -= 1
         default: break
         }
@@ -163,7 +178,7 @@ final class RawAppendFastPath: ChannelDuplexHandler, RemovableChannelHandler {
 
     // MARK: - Requests
 
-    private func take(_ part: HTTPRequestPart, _ context: ChannelHandlerContext) {
+    private func take(_ part: HTTPServerRequestPart, _ context: ChannelHandlerContext) {
         switch (mode, part) {
         case (.idle, .head(let head)):
             if let (stream, principal) = taken(head) {
@@ -177,6 +192,11 @@ final class RawAppendFastPath: ChannelDuplexHandler, RemovableChannelHandler {
                 pass(.head(head), context)
                 if let body { pass(.body(body), context) }
                 pass(.body(chunk), context)
+                if quiescing {
+                    // The router has the request now; Hummingbird's handler closes after answering it.
+                    quiescing = false
+                    context.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
+                }
                 return
             }
             if body == nil {
@@ -198,23 +218,24 @@ final class RawAppendFastPath: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     /// Passes a part on to the router.
-    private func pass(_ part: HTTPRequestPart, _ context: ChannelHandlerContext) {
+    private func pass(_ part: HTTPServerRequestPart, _ context: ChannelHandlerContext) {
         if case .head(let head) = part {
             routerOwes += 1
             mode = .passing
             // The router closes the connection after answering it: nothing after it is taken here.
-            if head.headerFields[.connection] == "close" { closing = true }
+            if !head.isKeepAlive { closing = true }
         }
         context.fireChannelRead(wrapInboundOut(part))
         if case .end = part { mode = .idle }
     }
 
     /// The stream and principal of a raw append this handler answers, or `nil` for the router.
-    private func taken(_ head: HTTPRequest) -> (stream: String, principal: String)? {
-        guard routerOwes == 0, !closing, head.method == .post, let peer, let role = daemon.role(of: peer.uid),
-              role == .import || role == .admin,
-              head.headerFields[.connection] == nil, head.headerFields[.expect] == nil,
-              let path = head.path, path.hasPrefix("/streams/"), path.hasSuffix("/events")
+    private func taken(_ head: HTTPRequestHead) -> (stream: String, principal: String)? {
+        let path = head.uri
+        guard routerOwes == 0, !closing, head.method == .POST, head.version == .http1_1, let peer,
+              let role = daemon.role(of: peer.uid), role == .import || role == .admin,
+              !head.headers.contains(name: "connection"), !head.headers.contains(name: "expect"),
+              path.hasPrefix("/streams/"), path.hasSuffix("/events")
         else { return nil }
         let stream = path.utf8.dropFirst("/streams/".utf8.count).dropLast("/events".utf8.count)
         guard !stream.isEmpty, !stream.contains(where: { $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "%")
@@ -264,22 +285,35 @@ final class RawAppendFastPath: ChannelDuplexHandler, RemovableChannelHandler {
         answer(error.status, error.body, started: started, context)
     }
 
-    /// Writes the answer, then goes on with the requests that waited for it.
+    /// Writes the answer, then goes on with the requests that waited for it (or, in a graceful shutdown, closes).
     private func answer(_ status: HTTPResponse.Status, _ body: JSONValue, started: ContinuousClock.Instant,
                         _ context: ChannelHandlerContext) {
         mode = .idle
         DaemonMetrics.record(Self.timers, status: status.code, since: started)
         guard !removed else { return }
         let bytes = body.jsonText
-        var headers = HTTPFields()
-        headers[.contentType] = JSONResponse.contentType
-        headers[.contentLength] = String(bytes.count)
-        headers[.date] = HTTPDate.now
-        headers[.server] = "ledgerd"
+        // The headers the router's answers carry, in the same spelling.
+        var headers = HTTPHeaders()
+        headers.reserveCapacity(5)
+        headers.add(name: "Content-Type", value: JSONResponse.contentType)
+        headers.add(name: "Content-Length", value: String(bytes.count))
+        headers.add(name: "Date", value: HTTPDate.now)
+        headers.add(name: "Server", value: "ledgerd")
+        if quiescing { headers.add(name: "Connection", value: "close") }
         var buffer = context.channel.allocator.buffer(capacity: bytes.count)
         buffer.writeBytes(bytes)
-        context.write(wrapOutboundOut(.head(HTTPResponse(status: status, headerFields: headers))), promise: nil)
-        context.write(wrapOutboundOut(.body(buffer)), promise: nil)
+        let head = HTTPResponseHead(version: .http1_1, status: HTTPResponseStatus(statusCode: status.code,
+                                                                                  reasonPhrase: status.reasonPhrase),
+                                    headers: headers)
+        context.write(wrapOutboundOut(.head(head)), promise: nil)
+        context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
+        guard !quiescing else {
+            // A graceful shutdown waited for this answer: the connection ends with it.
+            context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in
+                context.close(promise: nil)
+            }
+            return
+        }
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
         resume(context)
     }

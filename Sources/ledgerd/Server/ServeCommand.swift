@@ -6,6 +6,7 @@ import Hummingbird
 import HummingbirdCore
 import Logging
 import NIOCore
+import NIOHTTP1
 import Projections
 import ServiceLifecycle
 import UnixSignals
@@ -112,13 +113,11 @@ struct ServeCommand: AsyncParsableCommand {
         let app = Application(
             router: router,
             server: HTTPServerBuilder { responder in
-                LedgerHTTPChannel(responder: responder, configuration: .init(
-                    additionalChannelHandlers: [ConnectionDeadlines(request: .seconds(Int64(requestTimeout)),
-                                                                    stall: .seconds(Int64(stallTimeout)))],
-                    idleTimeout: .seconds(Int64(idleTimeout)),
-                    // Over a limit: 400 and the connection closed.
-                    httpDecoderConfiguration: .init(maxHeaderFieldSize: Self.maxHeaderField,
-                                                    maxHeaderListSize: Self.maxHeaders, maxHeaderFieldCount: 100)),
+                LedgerHTTPChannel(
+                    responder: responder,
+                    decoderLimits: Self.decoderLimits,
+                    deadlines: .init(idle: .seconds(Int64(idleTimeout)), request: .seconds(Int64(requestTimeout)),
+                                     stall: .seconds(Int64(stallTimeout))),
                     daemon: daemon)
             },
             configuration: .init(address: .unixDomainSocket(path: socketPath), serverName: "ledgerd",
@@ -179,6 +178,14 @@ struct ServeCommand: AsyncParsableCommand {
     static let maxHeaderField = 16 << 10
     /// The largest header block accepted.
     static let maxHeaders = 64 << 10
+    /// The decoder's limits: over one, 400 and the connection closed.
+    static var decoderLimits: NIOHTTPDecoderLimitConfiguration {
+        var limits = NIOHTTPDecoderLimitConfiguration()
+        limits.maxHeaderFieldSize = maxHeaderField
+        limits.maxHeaderListSize = maxHeaders
+        limits.maxHeaderFieldCount = 100
+        return limits
+    }
 
     /// Refuses a socket another process listens on; removes a stale one.
     static func claimSocket(_ path: String) throws {
