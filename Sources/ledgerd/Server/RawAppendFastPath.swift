@@ -71,6 +71,11 @@ final class RawAppendFastPath: ChannelDuplexHandler, RemovableChannelHandler {
     /// Set when a graceful shutdown began while an append was being read or answered: its answer closes the
     /// connection.
     private var quiescing = false
+    /// A graceful shutdown's quiesce that came while requests were held: passed on once they have gone to the
+    /// router, so Hummingbird's connection handler counts them before it decides to close.
+    private var quiescePending = false
+    /// Set once the connection is closing after a quiesced answer: nothing more is read or passed on.
+    private var ended = false
     /// Set while ``drain(_:)`` runs.
     private var draining = false
     private var removed = false
@@ -90,6 +95,7 @@ final class RawAppendFastPath: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !ended else { return }
         held.append(unwrapInboundIn(data))
         resume(context, inRead: true)
     }
@@ -128,12 +134,16 @@ final class RawAppendFastPath: ChannelDuplexHandler, RemovableChannelHandler {
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if event is ChannelShouldQuiesceEvent {
             // Nothing more is taken; an append on its way is answered first (Hummingbird's connection handler, which
-            // closes idle connections at once, does not know of it).
+            // closes idle connections at once, does not know of it), and held requests reach the router first.
             closing = true
             switch mode {
             case .reading, .appending: quiescing = true
-            case .idle, .passing: context.fireUserInboundEventTriggered(event)
+            case .idle, .passing:
+                if held.isEmpty { context.fireUserInboundEventTriggered(event) } else { quiescePending = true }
             }
+        } else if case .inputClosed? = event as? ChannelEvent, quiescing {
+            // The append being read will not arrive whole, and the daemon is stopping: nothing is owed.
+            context.close(promise: nil)
         } else if case .inputClosed? = event as? ChannelEvent, isBusy {
             inputClosedPending = true
         } else {
@@ -142,7 +152,10 @@ final class RawAppendFastPath: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        if isBusy {
+        if quiescing, case .reading = mode {
+            // A request that does not parse behind the append being read, and the daemon is stopping.
+            context.close(promise: nil)
+        } else if isBusy {
             if errorPending == nil { errorPending = error }
         } else {
             context.fireErrorCaught(error)
@@ -308,7 +321,10 @@ final class RawAppendFastPath: ChannelDuplexHandler, RemovableChannelHandler {
         context.write(wrapOutboundOut(.head(head)), promise: nil)
         context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
         guard !quiescing else {
-            // A graceful shutdown waited for this answer: the connection ends with it.
+            // A graceful shutdown waited for this answer: the connection ends with it, and nothing read after it is
+            // taken or passed on (the decoder may still hand over parts it had buffered).
+            ended = true
+            held.removeAll()
             context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in
                 context.close(promise: nil)
             }
@@ -320,12 +336,16 @@ final class RawAppendFastPath: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// Goes on with what waited: held parts, then a held end of input or error, then reading.
     private func resume(_ context: ChannelHandlerContext, inRead: Bool = false) {
-        guard !draining else { return }  // The drain running goes on by itself.
+        guard !draining, !ended else { return }  // The drain running goes on by itself.
         if drain(context), !inRead {
             // Parts passed on outside a read: the async channel hands them to the router at a read's completion.
             context.fireChannelReadComplete()
         }
         guard !isBusy else { return }
+        if quiescePending {
+            quiescePending = false
+            context.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
+        }
         if let error = errorPending {
             errorPending = nil
             context.fireErrorCaught(error)
