@@ -57,13 +57,19 @@ struct BenchServeCommand: AsyncParsableCommand {
         // Direct and served in turn, each round on the stores the rounds before filled, so both sides meet the
         // machine in the same state; the figures are the medians.
         var directRates = [Double](), servedRates = [Double](), ratios = [Double](), latencies = [Double]()
+        // CPU microseconds per event: the bench process while it appends directly; the daemon and the client (this
+        // process) while it serves.
+        var directCPU = [Double](), daemonCPU = [Double](), clientCPU = [Double]()
         var served = 0
         for round in 1...rounds {
             progress("round \(round) of \(rounds), direct: \(events) appends, \(clients) writers, batch 1, durable…")
             let chunks = SyntheticWorkload(events: events, seed: 7 + UInt64(round)).chunks(of: 1)
             let (commitsBefore, _, commitSecondsBefore, _) = direct.writerStatistics
+            let directStart = ProcessCPU.own
             let directSeconds = try await BenchAppendCommand.append(chunks, to: direct, writers: clients,
                                                                     durability: .durable)
+            directCPU.append((ProcessCPU.own - directStart) * 1e6 / Double(events))
+            let (clientStart, daemonStart) = (ProcessCPU.own, ProcessCPU.of(pid: daemon.processIdentifier))
             progress("round \(round) of \(rounds), served: \(events) \(commands ? "commands" : "appends") over "
                 + "\(clients) connections…")
             let perClient = (events + clients - 1) / clients
@@ -71,6 +77,10 @@ struct BenchServeCommand: AsyncParsableCommand {
                 if let submit { return Self.submitRequest(client: c, n: r, submit) }
                 return ("/streams/bench-\(c)/events",
                         #"{"events":[{"type":"Bench.v1","facts":{"round":\#(round),"client":\#(c),"n":\#(r)}}]}"#)
+            }
+            clientCPU.append((ProcessCPU.own - clientStart) * 1e6 / Double(run.count))
+            if let daemonStart, let daemonEnd = ProcessCPU.of(pid: daemon.processIdentifier) {
+                daemonCPU.append((daemonEnd - daemonStart) * 1e6 / Double(run.count))
             }
             directRates.append(Double(events) / directSeconds)
             servedRates.append(Double(run.count) / run.seconds)
@@ -81,9 +91,11 @@ struct BenchServeCommand: AsyncParsableCommand {
                 let (commits, _, commitSeconds, _) = direct.writerStatistics
                 let directCommits = max(1, commits - commitsBefore)
                 progress(String(format: "  round %d: served %.0f events/s, direct %.0f (%.1f events per commit, %.2f ms "
-                    + "each), ratio %.3f", round, servedRates.last!, directRates.last!,
+                    + "each), ratio %.3f; CPU µs per event: direct %.1f, served %.1f (daemon %.1f, client %.1f)",
+                    round, servedRates.last!, directRates.last!,
                     Double(events) / Double(directCommits), (commitSeconds - commitSecondsBefore) * 1000 / Double(directCommits),
-                    ratios.last!))
+                    ratios.last!, directCPU.last!, (daemonCPU.last ?? .nan) + clientCPU.last!, daemonCPU.last ?? .nan,
+                    clientCPU.last!))
             }
         }
         struct Result: Encodable {
@@ -98,24 +110,33 @@ struct BenchServeCommand: AsyncParsableCommand {
             var p99_ms: Double
             var batch_events_mean: Double?
             var commit_ms_mean: Double?
+            var direct_cpu_us_per_event: Double
+            var daemon_cpu_us_per_event: Double?
+            var client_cpu_us_per_event: Double
         }
         let batch = Self.gauge("ledgerd_batch_events_mean", socket: socket)
         let commit = Self.gauge("ledgerd_commit_seconds_mean", socket: socket)
         let all = Latencies(sorted: latencies.sorted(), seconds: 0)
         let round3 = { (x: Double) -> Double in (x * 1000).rounded() / 1000 }
+        let tenth = { (x: Double) -> Double in (x * 10).rounded() / 10 }
         let servedRate = Self.median(servedRates), directRate = Self.median(directRates)
         let ratio = round3(Self.median(ratios))
         let result = Result(clients: clients, events: served, rounds: rounds, events_per_sec: Int(servedRate),
                             direct_events_per_sec: Int(directRate), ratio: ratio,
                             ratios: ratios.map(round3), p50_ms: all.milliseconds(at: 0.5),
                             p99_ms: all.milliseconds(at: 0.99), batch_events_mean: batch.map { ($0 * 10).rounded() / 10 },
-                            commit_ms_mean: commit.map { ($0 * 1e5).rounded() / 100 })
+                            commit_ms_mean: commit.map { ($0 * 1e5).rounded() / 100 },
+                            direct_cpu_us_per_event: tenth(Self.median(directCPU)),
+                            daemon_cpu_us_per_event: daemonCPU.isEmpty ? nil : tenth(Self.median(daemonCPU)),
+                            client_cpu_us_per_event: tenth(Self.median(clientCPU)))
         let what = commands ? "dossier.submit commands" : "appends"
         let medians = rounds > 1 ? " in \(rounds) rounds (medians)" : ""
         let perCommit = batch.map { String(format: "%.1f", $0) } ?? "?"
         print("served \(result.events) durable \(what) over \(clients) connections\(medians): \(result.events_per_sec) "
             + "events/s (direct \(result.direct_events_per_sec), ratio \(result.ratio)); p50 \(result.p50_ms) ms, "
-            + "p99 \(result.p99_ms) ms; \(perCommit) events per commit, \(result.commit_ms_mean.map { "\($0)" } ?? "?") ms each")
+            + "p99 \(result.p99_ms) ms; \(perCommit) events per commit, \(result.commit_ms_mean.map { "\($0)" } ?? "?") ms each; "
+            + "CPU µs per event: direct \(result.direct_cpu_us_per_event), daemon "
+            + "\(result.daemon_cpu_us_per_event.map { "\($0)" } ?? "?"), client \(result.client_cpu_us_per_event)")
         if json { print(encodeJSONLine(result)) }
     }
 
