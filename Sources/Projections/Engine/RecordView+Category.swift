@@ -1,4 +1,4 @@
-public import EventStore
+import EventStore
 
 extension RecordView {
     /// Whether the record's stream category (``categoryBytes``) is one of `categories`, given as UTF-8 bytes.
