@@ -246,7 +246,7 @@ final class RawAppendFastPath: ChannelDuplexHandler, RemovableChannelHandler {
     private func taken(_ head: HTTPRequestHead) -> (stream: String, principal: String)? {
         let path = head.uri
         guard routerOwes == 0, !closing, head.method == .POST, head.version == .http1_1, let peer,
-              let role = daemon.role(of: peer.uid), role == .import || role == .admin,
+              let role = daemon.role(of: peer.uid), Routes.rawAppenders.contains(role),
               !head.headers.contains(name: "connection"), !head.headers.contains(name: "expect"),
               path.hasPrefix("/streams/"), path.hasSuffix("/events")
         else { return nil }

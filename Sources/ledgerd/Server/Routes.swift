@@ -25,6 +25,8 @@ enum Routes {
         "portalsync", "referencelog",
     ]
     static let auditors: Set<Role> = [.auditor, .admin]
+    /// Who may append raw events (the route and ``RawAppendFastPath`` both ask).
+    static let rawAppenders: Set<Role> = [.import, .admin]
 
     static var table: [Route] { base + AdminRoutes.table }
 
@@ -57,7 +59,7 @@ enum Routes {
             Route(method: .get, path: "/audit/actors/{actor}", roles: auditors, handler: auditActor),
             Route(method: .get, path: "/events", roles: [.auditor, .analyst, .admin], handler: events),
             Route(method: .get, path: "/streams/{stream}/events", roles: [.auditor, .analyst, .admin], handler: events),
-            Route(method: .post, path: "/streams/{stream}/events", roles: [.import, .admin], handler: rawAppend),
+            Route(method: .post, path: RawAppendFastPath.route, roles: rawAppenders, handler: rawAppend),
             Route(method: .get, path: "/categories/{category}/events", roles: [.auditor, .analyst, .admin],
                   handler: events),
             Route(method: .get, path: "/types/{type}/events", roles: [.auditor, .analyst, .admin], handler: events),
