@@ -78,9 +78,11 @@ let package = Package(
                                                             "ledger-test-helper"]),
         .testTarget(name: "LedgerTests", dependencies: ["Ledger", "EventStore", "Workload", "TestSupport"]),
         .testTarget(name: "LedgerdTests", dependencies: [
-            "ledgerd", "EventStore", "Ledger", "Projections", "TestSupport",
-            // The fake national portal the sync worker pushes to.
+            "ledgerd", "EventStore", "Ledger", "Projections", "TestSupport", "Workload",
+            // The fake national portal the sync worker pushes to; NIO's HTTP/1.1 decoder on an embedded channel, which
+            // the raw-append recognizer must always agree with.
             .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOEmbedded", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),

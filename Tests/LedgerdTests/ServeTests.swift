@@ -441,6 +441,57 @@ struct ServeTests {
         #expect(await d.stop() == 0)
     }
 
+    @Test("raw appends sent whole are answered from their bytes as the router answers them; split, chunked or after another request they go through NIO's decoder; SIGTERM answers those taken")
+    func wholeRawAppends() async throws {
+        let d = try await RunningDaemon(lines: 50)
+        let body = #"{"events":[{"type":"Whole.v1","facts":{"n":1}}]}"#
+        func whole(_ stream: String) -> String {
+            "POST /streams/\(stream)/events HTTP/1.1\r\nHost: ledgerd\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)"
+        }
+        let chunked = "POST /streams/whole-1/events HTTP/1.1\r\nHost: ledgerd\r\nTransfer-Encoding: chunked\r\n\r\n"
+            + "\(String(body.utf8.count, radix: 16))\r\n\(body)\r\n0\r\n\r\n"
+        func exchange(_ parts: [String], on connection: RawConnection) -> String {
+            for part in parts {
+                connection.send(part)
+                usleep(100_000)
+            }
+            return connection.drain(for: 0.5).text
+        }
+        // Whole, twice on one connection; split between head and body, then whole on that connection; chunked;
+        // whole after a query on the same connection.
+        let first = try RawConnection(d.socket), split = try RawConnection(d.socket)
+        let chunks = try RawConnection(d.socket), mixed = try RawConnection(d.socket)
+        let post = whole("whole-1")
+        var answers = [exchange([post], on: first), exchange([post], on: first),
+                       exchange([String(post.prefix(40)), String(post.dropFirst(40))], on: split),
+                       exchange([post], on: split), exchange([chunked], on: chunks)]
+        #expect(exchange(["GET /health HTTP/1.1\r\nHost: ledgerd\r\n\r\n"], on: mixed).hasPrefix("HTTP/1.1 200"))
+        answers.append(exchange([post], on: mixed))
+        // The same answer every way, but for the date and the numbers.
+        let shapes = answers.map { answer in
+            answer.split(separator: "\r\n", omittingEmptySubsequences: false).filter { !$0.hasPrefix("Date: ") }
+                .joined(separator: "\n").map { $0.isNumber ? "#" : $0 }
+        }
+        #expect(Set(shapes).count == 1, "\(answers)")
+        #expect(answers.allSatisfy { $0.hasPrefix("HTTP/1.1 201 Created\r\n") && $0.contains("\r\nDate: ") }, "\(answers)")
+        #expect(answers.last?.hasSuffix(#""streamVersions":{"whole-1":6}}"#) == true, "\(answers)")
+        // 64 connections each with one whole append on its way when SIGTERM comes: every append taken is answered
+        // whole before its connection closes, and only those are in the log.
+        let many = try (0..<64).map { _ in try RawConnection(d.socket) }
+        for connection in many { connection.send(whole("whole-2")) }
+        #expect(await d.stop() == 0)
+        let replies = many.map { $0.drain(for: 5) }
+        #expect(replies.allSatisfy { $0.closed })
+        #expect(replies.allSatisfy { $0.text.isEmpty || ($0.text.hasPrefix("HTTP/1.1 201") && $0.text.hasSuffix("}")) },
+                "\(replies.map { $0.text })")
+        var options = StoreOptions()
+        options.readOnly = true
+        let store = try Store.open(at: d.dir + "/store", options: options)
+        defer { store.close() }
+        #expect(try store.streamInfo("whole-1")?.version == 6)
+        #expect(try store.streamInfo("whole-2")?.version ?? 0 == UInt64(replies.filter { !$0.text.isEmpty }.count))
+    }
+
     @Test("a client that pipelines raw appends and does not read: the daemon stops reading it, then answers all once it reads")
     func pipelinedWithoutReading() async throws {
         let d = try await RunningDaemon(lines: 50, arguments: ["--stall-timeout", "30"])

@@ -2,7 +2,8 @@ import NIOCore
 import NIOHTTP1
 
 /// A connection's three time limits, enforced right after the HTTP/1.1 decoder, where every request and answer
-/// passes (those ``RawAppendFastPath`` answers as well as the router's):
+/// passes (those ``RawAppendFastPath`` answers as well as the router's; ``RawAppendBytePath``, before the decoder,
+/// tells it of the requests it takes and answers):
 ///
 /// - **idle**: a connection that owes no answer and has read or written nothing for `idle` is closed;
 /// - **request**: a request must arrive whole — head, body and end — within `request` of its head, so a client that
@@ -77,6 +78,18 @@ final class ConnectionDeadlines: ChannelDuplexHandler, RemovableChannelHandler {
             lastActive = .now()
         }
         context.write(data, promise: promise)
+    }
+
+    /// A request ``RawAppendBytePath`` took whole from the socket's bytes, before this handler: it owes an answer.
+    func noteRequestTaken() {
+        owed += 1
+        lastActive = .now()
+    }
+
+    /// That request's answer, written.
+    func noteAnswerWritten() {
+        owed = max(0, owed - 1)
+        lastActive = .now()
     }
 
     private func armRequestTimer(_ context: ChannelHandlerContext, at deadline: NIODeadline) {

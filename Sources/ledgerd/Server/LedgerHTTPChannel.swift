@@ -5,8 +5,9 @@ import NIOHTTP1
 import NIOHTTPTypes
 import NIOHTTPTypesHTTP1
 
-/// The daemon's HTTP/1.1 connection: NIO's HTTP/1.1 codec, ``ConnectionDeadlines`` (idle, request and stall limits
-/// for every request), ``RawAppendFastPath``, then Hummingbird's pipeline as `HTTP1Channel.setup` builds it (the
+/// The daemon's HTTP/1.1 connection: ``RawAppendBytePath`` (raw appends that arrive whole, answered from the
+/// socket's bytes), NIO's HTTP/1.1 codec, ``ConnectionDeadlines`` (idle, request and stall limits for every request),
+/// ``RawAppendFastPath``, then Hummingbird's pipeline as `HTTP1Channel.setup` builds it (the
 /// conversion to `HTTPTypes`, the connection-state handler for a graceful shutdown's quiesce, the async channel the
 /// router reads from).
 struct LedgerHTTPChannel: HTTPChannelHandler {
@@ -24,7 +25,9 @@ struct LedgerHTTPChannel: HTTPChannelHandler {
             try sync.configureHTTPServerPipeline(withPipeliningAssistance: false, withErrorHandling: false,
                                                  withOutboundHeaderValidation: false, withEncoderConfiguration: .init(),
                                                  withDecoderLimitConfiguration: decoderLimits)
-            try sync.addHandler(ConnectionDeadlines(deadlines))
+            let connectionDeadlines = ConnectionDeadlines(deadlines)
+            try sync.addHandler(RawAppendBytePath(daemon: daemon, deadlines: connectionDeadlines), position: .first)
+            try sync.addHandler(connectionDeadlines)
             try sync.addHandler(RawAppendFastPath(daemon: daemon))
             try sync.addHandler(HTTP1ToHTTPServerCodec(secure: false))
             // Idle connections are closed by ConnectionDeadlines, which sees the fast path's requests too.

@@ -33,10 +33,6 @@ final class RawAppendFastPath: ChannelDuplexHandler, RemovableChannelHandler {
     static let route = "/streams/{stream}/events"
     /// The route's request timers, by status.
     static let timers = DaemonMetrics.RouteTimers(route: route, method: "POST")
-    /// Appends of more events than this are encoded by a task rather than on the event loop.
-    static let eventsOnLoop = 16
-    /// Bodies over this go to the router (which takes up to 4 MiB).
-    static let maxBody = 64 << 10
 
     private enum Mode {
         /// Between requests.
@@ -200,7 +196,7 @@ final class RawAppendFastPath: ChannelDuplexHandler, RemovableChannelHandler {
                 pass(part, context)
             }
         case (.reading(let head, let stream, let principal, var body, let started), .body(var chunk)):
-            guard (body?.readableBytes ?? 0) + chunk.readableBytes <= Self.maxBody else {
+            guard (body?.readableBytes ?? 0) + chunk.readableBytes <= RawAppendExecution.maxBody else {
                 // Too big for here: the router reads it (and answers 413 over its own limit).
                 pass(.head(head), context)
                 if let body { pass(.body(body), context) }
@@ -260,42 +256,10 @@ final class RawAppendFastPath: ChannelDuplexHandler, RemovableChannelHandler {
     private func append(stream: String, principal: String, body: ByteBuffer, started: ContinuousClock.Instant,
                         _ context: ChannelHandlerContext) {
         mode = .appending
-        let share: StreamAppend
-        do {
-            try RawAppendBody.check(stream: stream)
-            share = try RawAppendBody.parse(body, stream: stream, principal: principal)
-        } catch {
-            answer(APIError.from(error), started: started, context)
-            return
+        RawAppendExecution.start(stream: stream, principal: principal, body: body, daemon: daemon,
+                                 loop: context.eventLoop) { status, body in
+            self.answer(status, body, started: started, context)
         }
-        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-        let answered: @Sendable (Result<AppendResult, StoreError>) -> Void = { result in
-            bound.eventLoop.execute {
-                let (handler, context) = bound.value
-                switch result {
-                case .success(let appended):
-                    let (status, body) = RawAppendBody.answer(appended)
-                    handler.answer(status, body, started: started, context)
-                case .failure(let error):
-                    handler.answer(APIError.from(error), started: started, context)
-                }
-            }
-        }
-        // A larger append is encoded on both cores (by a task): the event loop does not wait for it.
-        if share.events.count > Self.eventsOnLoop {
-            let store = daemon.store
-            Task {
-                do { answered(.success(try await store.append([share]))) } catch {
-                    answered(.failure(error as? StoreError ?? StoreError(.storage, "\(error)")))
-                }
-            }
-        } else {
-            daemon.store.append([share], completion: answered)
-        }
-    }
-
-    private func answer(_ error: APIError, started: ContinuousClock.Instant, _ context: ChannelHandlerContext) {
-        answer(error.status, error.body, started: started, context)
     }
 
     /// Writes the answer, then goes on with the requests that waited for it (or, in a graceful shutdown, closes).
@@ -305,14 +269,9 @@ final class RawAppendFastPath: ChannelDuplexHandler, RemovableChannelHandler {
         DaemonMetrics.record(Self.timers, status: status.code, since: started)
         guard !removed else { return }
         let bytes = body.jsonText
-        // The headers the router's answers carry, in the same spelling.
         var headers = HTTPHeaders()
         headers.reserveCapacity(5)
-        headers.add(name: "Content-Type", value: JSONResponse.contentType)
-        headers.add(name: "Content-Length", value: String(bytes.count))
-        headers.add(name: "Date", value: HTTPDate.now)
-        headers.add(name: "Server", value: "ledgerd")
-        if quiescing { headers.add(name: "Connection", value: "close") }
+        RawAppendExecution.headerFields(length: bytes.count, closing: quiescing) { headers.add(name: $0, value: $1) }
         var buffer = context.channel.allocator.buffer(capacity: bytes.count)
         buffer.writeBytes(bytes)
         let head = HTTPResponseHead(version: .http1_1, status: HTTPResponseStatus(statusCode: status.code,
