@@ -143,9 +143,9 @@ extension Store {
             }
         }
 
-        // 2. A salt for every part, from the kernel's CSPRNG in one call.
+        // 2. A salt for every part, from the kernel's CSPRNG (through the pool).
         var random = [UInt8](repeating: 0, count: parts * StoredPart.saltLength)
-        random.withUnsafeMutableBytes { fillRandom($0) }
+        random.withUnsafeMutableBytes { RandomPool.shared.fill($0) }
         return AppendPlan(
             appends: appends, jobs: jobs, salts: random, correlation: jobs.first?.id, durability: durability,
             partCount: jobs.reduce(0) {
@@ -266,8 +266,9 @@ extension Store {
     }
 }
 
-/// Fills a buffer from the kernel's CSPRNG (salts must be unpredictable, or a low-entropy part could be guessed
-/// from its commitment). The corresponding C function is `arc4random_buf` (glibc: `getrandom` underneath).
+/// Fills a buffer straight from the kernel's CSPRNG, for keys (salts, which must be unpredictable too, or a
+/// low-entropy part could be guessed from its commitment, come through ``RandomPool``). The corresponding C function
+/// is `arc4random_buf` (glibc: `getrandom` underneath).
 func fillRandom(_ buffer: UnsafeMutableRawBufferPointer) {
     guard let base = buffer.baseAddress else { return }
     arc4random_buf(base, buffer.count)

@@ -18,15 +18,16 @@ extension UUID {
     /// millisecond), which keeps the store's event-id index appending at its B-tree's tail.
     public static func v7() -> UUID {
         let (ms, counter) = UUIDv7Clock.shared.next()
-        var bytes = [UInt8](repeating: 0, count: 16)
-        var random = SystemRandomNumberGenerator()
-        let tail = random.next() as UInt64
-        for i in 0..<6 { bytes[i] = UInt8(truncatingIfNeeded: ms >> (40 - 8 * UInt64(i))) }
-        bytes[6] = 0x70 | UInt8(truncatingIfNeeded: counter >> 8)
-        bytes[7] = UInt8(truncatingIfNeeded: counter)
-        for i in 8..<16 { bytes[i] = UInt8(truncatingIfNeeded: tail >> (8 * UInt64(i - 8))) }
-        bytes[8] = 0x80 | (bytes[8] & 0x3F)
-        return bytes.withUnsafeBytes { UUID(bytes: $0) }
+        let tail = RandomPool.shared.next64()
+        var value: uuid_t = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        withUnsafeMutableBytes(of: &value) { bytes in
+            for i in 0..<6 { bytes[i] = UInt8(truncatingIfNeeded: ms >> (40 - 8 * UInt64(i))) }
+            bytes[6] = 0x70 | UInt8(truncatingIfNeeded: counter >> 8)
+            bytes[7] = UInt8(truncatingIfNeeded: counter)
+            for i in 8..<16 { bytes[i] = UInt8(truncatingIfNeeded: tail >> (8 * UInt64(i - 8))) }
+            bytes[8] = 0x80 | (bytes[8] & 0x3F)
+        }
+        return UUID(uuid: value)
     }
 }
 

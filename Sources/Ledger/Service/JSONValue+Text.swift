@@ -43,6 +43,12 @@ extension JSONValue {
         }
     }
 
+    /// Appends `s` to `out` as a JSON string, quoted and escaped as ``jsonText`` writes it, for callers that write
+    /// a known shape of JSON without building a value.
+    public static func appendString(_ s: String, to out: inout [UInt8]) {
+        writeString(s, into: &out, escapingSlashes: false)
+    }
+
     private static func writeString(_ s: String, into out: inout [UInt8], escapingSlashes: Bool) {
         out.append(UInt8(ascii: "\""))
         for byte in s.utf8 {

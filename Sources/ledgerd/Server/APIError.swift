@@ -76,8 +76,13 @@ enum JSONResponse {
     static let contentType = "application/json; charset=utf-8"
 
     static func make(_ value: JSONValue, status: HTTPResponse.Status = .ok) -> Response {
+        make(text: value.jsonText, status: status)
+    }
+
+    /// An answer whose JSON text is already written.
+    static func make(text: [UInt8], status: HTTPResponse.Status = .ok) -> Response {
         var headers = HTTPFields()
         headers[.contentType] = contentType
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: value.jsonText)))
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: text)))
     }
 }

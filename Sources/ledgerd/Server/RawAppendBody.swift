@@ -68,11 +68,27 @@ enum RawAppendBody {
         return StreamAppend(stream: stream, expected: expected, events: events)
     }
 
-    /// The answer to an append: 201 with the positions, or 200 for a retry answered with the original ones.
-    static func answer(_ result: AppendResult) -> (HTTPResponse.Status, JSONValue) {
-        (result.wasRetry ? .ok : .created, .object([
-            "positions": .array(result.positions.map(Render.int)), "retry": .bool(result.wasRetry),
-            "streamVersions": .object(result.streamVersions.mapValues(Render.int)),
-        ]))
+    /// The answer to an append: 201 with the positions, or 200 for a retry answered with the original ones; the
+    /// JSON text `{"positions":[…],"retry":…,"streamVersions":{…}}` (keys sorted, as every JSON answer), written
+    /// without building a value, since every raw append is answered so.
+    static func answer(_ result: AppendResult) -> (HTTPResponse.Status, [UInt8]) {
+        var out = [UInt8]()
+        out.reserveCapacity(80)
+        out += #"{"positions":["#.utf8
+        for (i, position) in result.positions.enumerated() {
+            if i > 0 { out.append(UInt8(ascii: ",")) }
+            out += String(position).utf8
+        }
+        out += #"],"retry":"#.utf8
+        out += (result.wasRetry ? "true" : "false").utf8
+        out += #","streamVersions":{"#.utf8
+        for (i, (stream, version)) in result.streamVersions.sorted(by: { $0.key < $1.key }).enumerated() {
+            if i > 0 { out.append(UInt8(ascii: ",")) }
+            JSONValue.appendString(stream, to: &out)
+            out.append(UInt8(ascii: ":"))
+            out += String(version).utf8
+        }
+        out += "}}".utf8
+        return (result.wasRetry ? .ok : .created, out)
     }
 }

@@ -81,20 +81,19 @@ final class RawAppendBytePath: ChannelDuplexHandler, RemovableChannelHandler {
         let started = ContinuousClock.now
         let body = bytes.getSlice(at: bytes.readerIndex + request.bodyStart, length: request.bodyLength)!
         RawAppendExecution.start(stream: request.stream, principal: principal, body: body, daemon: daemon,
-                                 loop: context.eventLoop) { status, body in
-            self.answer(status, body, started: started, context)
+                                 loop: context.eventLoop) { status, text in
+            self.answer(status, text, started: started, context)
         }
     }
 
     /// Writes the answer, head and body in one buffer, then passes on what waited for it (or, in a graceful
     /// shutdown, closes).
-    private func answer(_ status: HTTPResponse.Status, _ body: JSONValue, started: ContinuousClock.Instant,
+    private func answer(_ status: HTTPResponse.Status, _ text: [UInt8], started: ContinuousClock.Instant,
                         _ context: ChannelHandlerContext) {
         appending = false
         DaemonMetrics.record(RawAppendFastPath.timers, status: status.code, since: started)
         deadlines.noteAnswerWritten()
         guard context.channel.isActive else { return }
-        let text = body.jsonText
         var out = context.channel.allocator.buffer(capacity: 192 + text.count)
         out.writeString("HTTP/1.1 \(status.code) \(status.reasonPhrase)\r\n")
         RawAppendExecution.headerFields(length: text.count, closing: quiescing) { name, value in

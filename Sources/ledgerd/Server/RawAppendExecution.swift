@@ -15,13 +15,13 @@ enum RawAppendExecution {
     /// Parses `body` and queues its append to `stream`; calls `answered` on `loop` with the status and JSON body of
     /// the answer: at once for a body refused, after the commit for an append.
     static func start(stream: String, principal: String, body: ByteBuffer, daemon: Daemon, loop: any EventLoop,
-                      answered: @escaping (HTTPResponse.Status, JSONValue) -> Void) {
+                      answered: @escaping (HTTPResponse.Status, [UInt8]) -> Void) {
         let share: StreamAppend
         do throws(APIError) {
             try RawAppendBody.check(stream: stream)
             share = try RawAppendBody.parse(body, stream: stream, principal: principal)
         } catch {
-            answered(error.status, error.body)
+            answered(error.status, error.body.jsonText)
             return
         }
         let bound = NIOLoopBound(answered, eventLoop: loop)
@@ -29,11 +29,11 @@ enum RawAppendExecution {
             bound.eventLoop.execute {
                 switch result {
                 case .success(let appended):
-                    let (status, body) = RawAppendBody.answer(appended)
-                    bound.value(status, body)
+                    let (status, text) = RawAppendBody.answer(appended)
+                    bound.value(status, text)
                 case .failure(let error):
                     let refusal = APIError.from(error)
-                    bound.value(refusal.status, refusal.body)
+                    bound.value(refusal.status, refusal.body.jsonText)
                 }
             }
         }

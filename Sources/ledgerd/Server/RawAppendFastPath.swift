@@ -257,23 +257,22 @@ final class RawAppendFastPath: ChannelDuplexHandler, RemovableChannelHandler {
                         _ context: ChannelHandlerContext) {
         mode = .appending
         RawAppendExecution.start(stream: stream, principal: principal, body: body, daemon: daemon,
-                                 loop: context.eventLoop) { status, body in
-            self.answer(status, body, started: started, context)
+                                 loop: context.eventLoop) { status, text in
+            self.answer(status, text, started: started, context)
         }
     }
 
     /// Writes the answer, then goes on with the requests that waited for it (or, in a graceful shutdown, closes).
-    private func answer(_ status: HTTPResponse.Status, _ body: JSONValue, started: ContinuousClock.Instant,
+    private func answer(_ status: HTTPResponse.Status, _ text: [UInt8], started: ContinuousClock.Instant,
                         _ context: ChannelHandlerContext) {
         mode = .idle
         DaemonMetrics.record(Self.timers, status: status.code, since: started)
         guard !removed else { return }
-        let bytes = body.jsonText
         var headers = HTTPHeaders()
         headers.reserveCapacity(5)
-        RawAppendExecution.headerFields(length: bytes.count, closing: quiescing) { headers.add(name: $0, value: $1) }
-        var buffer = context.channel.allocator.buffer(capacity: bytes.count)
-        buffer.writeBytes(bytes)
+        RawAppendExecution.headerFields(length: text.count, closing: quiescing) { headers.add(name: $0, value: $1) }
+        var buffer = context.channel.allocator.buffer(capacity: text.count)
+        buffer.writeBytes(text)
         let head = HTTPResponseHead(version: .http1_1, status: HTTPResponseStatus(statusCode: status.code,
                                                                                   reasonPhrase: status.reasonPhrase),
                                     headers: headers)

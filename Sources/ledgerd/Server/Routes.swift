@@ -295,8 +295,8 @@ enum Routes {
         try RawAppendBody.check(stream: stream)
         let buffer = try await request.body.collect(upTo: context.maxUploadSize)
         let append = try RawAppendBody.parse(buffer, stream: stream, principal: context.principal)
-        let (status, body) = RawAppendBody.answer(try await daemon.store.append([append]))
-        return JSONResponse.make(body, status: status)
+        let (status, text) = RawAppendBody.answer(try await daemon.store.append([append]))
+        return JSONResponse.make(text: text, status: status)
     }
 
     /// Server-Sent Events from `from` (or after `Last-Event-ID`), each `id` the global position; the stream ends
