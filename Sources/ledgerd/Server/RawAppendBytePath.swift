@@ -74,6 +74,11 @@ final class RawAppendBytePath: ChannelDuplexHandler, RemovableChannelHandler {
         }
     }
 
+    /// The end of a read goes on only once bytes do: the handlers after this one have nothing to finish before.
+    func channelReadComplete(context: ChannelHandlerContext) {
+        if passing { context.fireChannelReadComplete() }
+    }
+
     private func take(_ request: WholeRawAppend, from bytes: ByteBuffer, principal: String,
                       _ context: ChannelHandlerContext) {
         appending = true
