@@ -1,7 +1,7 @@
 import Foundation
 import Synchronization
 
-/// Bytes from the kernel's CSPRNG, fetched 4 KiB at a time and each handed out once: salts and event ids need a
+/// Bytes from the kernel's CSPRNG, fetched 4 KiB at a time, each handed out once and then wiped from the pool: salts and event ids need a
 /// few random bytes per event, and a `getrandom` call per event cost more than the rest of making an id. Keys (the
 /// subjects' erasure keys) do not come from here: they are read from the kernel each, and never sit in a buffer.
 final class RandomPool: Sendable {
@@ -23,8 +23,11 @@ final class RandomPool: Sendable {
                 state.bytes.withUnsafeMutableBytes { arc4random_buf($0.baseAddress!, $0.count) }
                 state.next = 0
             }
-            state.bytes.withUnsafeBytes { all in
-                buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: all[state.next..<state.next + buffer.count]))
+            let range = state.next..<state.next + buffer.count
+            state.bytes.withUnsafeMutableBytes { all in
+                buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: all[range]))
+                // Wiped once handed out: a salt erased with its part does not linger here.
+                UnsafeMutableRawBufferPointer(rebasing: all[range]).initializeMemory(as: UInt8.self, repeating: 0)
             }
             state.next += buffer.count
         }
