@@ -441,9 +441,9 @@ struct ServeTests {
         #expect(await d.stop() == 0)
     }
 
-    @Test("raw appends sent whole are answered from their bytes as the router answers them; split, chunked or after another request they go through NIO's decoder; SIGTERM answers those taken")
+    @Test("raw appends are answered from their bytes as the router answers them, whole or over several reads; chunked or after another request they go through NIO's decoder; a start that never ends is cut off; SIGTERM answers those taken")
     func wholeRawAppends() async throws {
-        let d = try await RunningDaemon(lines: 50)
+        let d = try await RunningDaemon(lines: 50, arguments: ["--request-timeout", "2"])
         let body = #"{"events":[{"type":"Whole.v1","facts":{"n":1}}]}"#
         func whole(_ stream: String) -> String {
             "POST /streams/\(stream)/events HTTP/1.1\r\nHost: ledgerd\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)"
@@ -467,6 +467,14 @@ struct ServeTests {
                        exchange([post], on: split), exchange([chunked], on: chunks)]
         #expect(exchange(["GET /health HTTP/1.1\r\nHost: ledgerd\r\n\r\n"], on: mixed).hasPrefix("HTTP/1.1 200"))
         answers.append(exchange([post], on: mixed))
+        // A 20 KiB append in three writes (larger than a read), then a small one on the same connection.
+        let large = try RawConnection(d.socket)
+        let padded = #"{"events":[{"type":"Whole.v1","facts":{"pad":"\#(String(repeating: "p", count: 20_000))"}}]}"#
+        let big = "POST /streams/whole-1/events HTTP/1.1\r\nHost: ledgerd\r\nContent-Length: \(padded.utf8.count)\r\n\r\n"
+            + padded
+        let thirds = [big.prefix(30), big.dropFirst(30).prefix(9_000), big.dropFirst(9_030)].map(String.init)
+        answers.append(exchange(thirds, on: large))
+        answers.append(exchange([post], on: large))
         // The same answer every way, but for the date and the numbers.
         let shapes = answers.map { answer in
             answer.split(separator: "\r\n", omittingEmptySubsequences: false).filter { !$0.hasPrefix("Date: ") }
@@ -474,7 +482,20 @@ struct ServeTests {
         }
         #expect(Set(shapes).count == 1, "\(answers)")
         #expect(answers.allSatisfy { $0.hasPrefix("HTTP/1.1 201 Created\r\n") && $0.contains("\r\nDate: ") }, "\(answers)")
-        #expect(answers.last?.hasSuffix(#""streamVersions":{"whole-1":6}}"#) == true, "\(answers)")
+        #expect(answers.last?.hasSuffix(#""streamVersions":{"whole-1":8}}"#) == true, "\(answers)")
+        // A second append sent while the first is being answered: both answered, in order.
+        let pipelining = try RawConnection(d.socket)
+        pipelining.send(whole("whole-3"))
+        pipelining.send(whole("whole-3"))
+        let both = pipelining.drain(for: 1).text
+        #expect(both.components(separatedBy: "HTTP/1.1 201").count == 3 && both.contains(#"{"whole-3":1}"#)
+            && both.hasSuffix(#"{"whole-3":2}}"#), "\(both)")
+        // The start of an append that never arrives whole is cut off at the request limit (2 s), unanswered.
+        let trickle = try RawConnection(d.socket)
+        let cutAt = Date()
+        trickle.send("POST /streams/whole-4/events HTTP/1.1\r\nHost: ledgerd\r\nContent-Length: 100\r\n\r\n{")
+        let cut = trickle.drain(for: 8)
+        #expect(cut.closed && cut.bytes == 0 && Date().timeIntervalSince(cutAt) < 6, "\(cut)")
         // 64 connections each with one whole append on its way when SIGTERM comes: every append taken is answered
         // whole before its connection closes, and only those are in the log.
         let many = try (0..<64).map { _ in try RawConnection(d.socket) }
@@ -488,7 +509,8 @@ struct ServeTests {
         options.readOnly = true
         let store = try Store.open(at: d.dir + "/store", options: options)
         defer { store.close() }
-        #expect(try store.streamInfo("whole-1")?.version == 6)
+        #expect(try store.streamInfo("whole-1")?.version == 8)
+        #expect(try store.streamInfo("whole-4") == nil)
         #expect(try store.streamInfo("whole-2")?.version ?? 0 == UInt64(replies.filter { !$0.text.isEmpty }.count))
     }
 

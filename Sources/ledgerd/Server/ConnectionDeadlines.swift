@@ -41,12 +41,15 @@ final class ConnectionDeadlines: ChannelDuplexHandler, RemovableChannelHandler {
     private var requestTimer: Scheduled<Void>?
     private var idleTimer: Scheduled<Void>?
     private var stallTimer: Scheduled<Void>?
+    /// This handler's context, for the requests ``RawAppendBytePath`` tells of.
+    private var context: ChannelHandlerContext?
 
     init(_ limits: Limits) {
         self.limits = limits
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
         if context.channel.isActive { armIdleTimer(context, at: .now() + limits.idle) }
     }
 
@@ -60,8 +63,9 @@ final class ConnectionDeadlines: ChannelDuplexHandler, RemovableChannelHandler {
         switch unwrapInboundIn(data) {
         case .head:
             owed += 1
-            requestStarted = .now()
-            lastActive = requestStarted!
+            // A request whose first bytes ``RawAppendBytePath`` held began then.
+            if requestStarted == nil { requestStarted = .now() }
+            lastActive = .now()
             if requestTimer == nil { armRequestTimer(context, at: requestStarted! + limits.request) }
         case .end:
             requestStarted = nil
@@ -80,9 +84,18 @@ final class ConnectionDeadlines: ChannelDuplexHandler, RemovableChannelHandler {
         context.write(data, promise: promise)
     }
 
+    /// The first bytes of a request ``RawAppendBytePath`` waits to see whole: the request limit runs from here.
+    func noteRequestBegun() {
+        guard requestStarted == nil, let context else { return }
+        requestStarted = .now()
+        lastActive = requestStarted!
+        if requestTimer == nil { armRequestTimer(context, at: requestStarted! + limits.request) }
+    }
+
     /// A request ``RawAppendBytePath`` took whole from the socket's bytes, before this handler: it owes an answer.
     func noteRequestTaken() {
         owed += 1
+        requestStarted = nil
         lastActive = .now()
     }
 
@@ -136,6 +149,7 @@ final class ConnectionDeadlines: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
         cancelTimers()
     }
 

@@ -2,21 +2,22 @@ import HTTPTypes
 import Ledger
 import NIOCore
 
-/// Answers a raw append that arrives whole in one read straight from the socket's bytes, before NIO's HTTP/1.1
-/// codec: the request is recognized by ``WholeRawAppend``, its body appended by ``RawAppendExecution``, and the
-/// answer written as one buffer, head and body. An importer's connection that sends one append at a time is served
-/// so end to end; parsing the request into HTTP parts, passing them through the pipeline and encoding the answer's
-/// parts cost more than the store's whole work on the append.
+/// Answers a raw append straight from the socket's bytes, before NIO's HTTP/1.1 codec: the request is recognized by
+/// ``WholeRawAppend``, its body appended by ``RawAppendExecution``, and the answer written as one buffer, head and
+/// body. An importer's connection that sends one append at a time is served so end to end; parsing the request into
+/// HTTP parts, passing them through the pipeline and encoding the answer's parts cost more than the store's whole
+/// work on the append.
 ///
-/// It sits first in the pipeline. The first read that is not one whole raw append from a role allowed to send it
-/// (another request, a request split over two reads, two requests in one read, a header that frames or answers the
-/// request differently) goes on to NIO's decoder, and from then on every byte of the connection does: the decoder
-/// never sees part of a request, and ``RawAppendFastPath`` and the router take over with their own ordering of
-/// answers. Bytes that come while an append is being answered (a client that pipelines) wait for its answer, then
-/// go on to the decoder; reading pauses while they wait.
+/// It sits first in the pipeline. A raw append that arrives over several reads (one larger than NIO's read buffer)
+/// is gathered until whole, with the request limit running. Anything else from a connection that has sent only raw
+/// appends so far (another request, a role not allowed to append raw, two requests in one read, a header that frames
+/// or answers the request differently) goes on to NIO's decoder with the bytes gathered, and from then on every byte
+/// of the connection does: the decoder never sees part of a request, and ``RawAppendFastPath`` and the router take
+/// over with their own ordering of answers. Bytes that come while an append is being answered (a client that
+/// pipelines) wait for its answer, then go on to the decoder; reading pauses while they wait.
 ///
-/// ``ConnectionDeadlines`` is told of each request taken and answered, so the idle limit sees them. A graceful
-/// shutdown's quiesce that comes while an append is being answered waits for that answer, which carries
+/// ``ConnectionDeadlines`` is told of each request begun, taken and answered, so the request and idle limits hold.
+/// A graceful shutdown's quiesce that comes while an append is being answered waits for that answer, which carries
 /// `Connection: close` and closes the connection; otherwise it goes on to the handlers after this one.
 final class RawAppendBytePath: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
@@ -34,6 +35,8 @@ final class RawAppendBytePath: ChannelDuplexHandler, RemovableChannelHandler {
     private var appending = false
     /// Bytes that came while an append was being answered, passed on after its answer.
     private var held: ByteBuffer?
+    /// The start of a raw append that has not arrived whole.
+    private var partial: ByteBuffer?
     /// A read asked for while bytes waited, asked for once they have gone on.
     private var readPending = false
     /// The client's end of input, seen while an append was being answered: passed on after the answer.
@@ -58,20 +61,35 @@ final class RawAppendBytePath: ChannelDuplexHandler, RemovableChannelHandler {
             context.fireChannelRead(data)
             return
         }
-        let bytes = unwrapInboundIn(data)
+        var bytes = unwrapInboundIn(data)
         if appending {
-            if held == nil { held = bytes } else { var more = bytes; held!.writeBuffer(&more) }
+            if held == nil { held = bytes } else { held!.writeBuffer(&bytes) }
             return
         }
-        if !closing, let peer, let role = daemon.role(of: peer.uid), Routes.rawAppenders.contains(role),
-           let request = bytes.withUnsafeReadableBytes({
-               WholeRawAppend.recognize($0, maxBody: RawAppendExecution.maxBody)
-           }) {
-            take(request, from: bytes, principal: peer.account, context)
-        } else {
-            passing = true
-            context.fireChannelRead(data)
+        if var start = partial {
+            partial = nil
+            start.writeBuffer(&bytes)
+            bytes = start
         }
+        guard !closing, let peer, let role = daemon.role(of: peer.uid), Routes.rawAppenders.contains(role) else {
+            return pass(bytes, context)
+        }
+        switch bytes.withUnsafeReadableBytes({ WholeRawAppend.recognize($0, maxBody: RawAppendExecution.maxBody) }) {
+        case .whole(let request):
+            take(request, from: bytes, principal: peer.account, context)
+        case .incomplete:
+            // The rest is on its way (a request larger than a read); the request limit runs from now.
+            partial = bytes
+            deadlines.noteRequestBegun()
+        case .other:
+            pass(bytes, context)
+        }
+    }
+
+    /// Passes `bytes` on to NIO's decoder, and every later byte of the connection.
+    private func pass(_ bytes: ByteBuffer, _ context: ChannelHandlerContext) {
+        passing = true
+        context.fireChannelRead(wrapInboundOut(bytes))
     }
 
     /// The end of a read goes on only once bytes do: the handlers after this one have nothing to finish before.
@@ -119,8 +137,7 @@ final class RawAppendBytePath: ChannelDuplexHandler, RemovableChannelHandler {
         context.writeAndFlush(wrapOutboundOut(.byteBuffer(out)), promise: nil)
         if let waiting = held {
             held = nil
-            passing = true
-            context.fireChannelRead(wrapInboundOut(waiting))
+            pass(waiting, context)
             context.fireChannelReadComplete()
         }
         if inputClosedPending {
@@ -128,8 +145,9 @@ final class RawAppendBytePath: ChannelDuplexHandler, RemovableChannelHandler {
             context.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
         }
         if readPending {
+            // Asked again from the pipeline's tail, so the handlers that now have the held bytes may hold it.
             readPending = false
-            context.read()
+            context.channel.read()
         }
     }
 
@@ -145,6 +163,12 @@ final class RawAppendBytePath: ChannelDuplexHandler, RemovableChannelHandler {
             if appending { quiescing = true } else { context.fireUserInboundEventTriggered(event) }
         } else if case .inputClosed? = event as? ChannelEvent, appending {
             inputClosedPending = true
+        } else if case .inputClosed? = event as? ChannelEvent, let start = partial {
+            // A request cut short: the decoder gets it, and answers or closes as for any other.
+            partial = nil
+            pass(start, context)
+            context.fireChannelReadComplete()
+            context.fireUserInboundEventTriggered(event)
         } else {
             context.fireUserInboundEventTriggered(event)
         }
