@@ -5,7 +5,7 @@ import NIOHTTP1
 import NIOHTTPTypes
 import NIOHTTPTypesHTTP1
 
-/// The daemon's HTTP/1.1 connection: ``RawAppendBytePath`` (raw appends that arrive whole, answered from the
+/// The daemon's HTTP/1.1 connection: ``RawAppendBytePath`` (an importer's raw appends, answered from the
 /// socket's bytes), NIO's HTTP/1.1 codec, ``ConnectionDeadlines`` (idle, request and stall limits for every request),
 /// ``RawAppendFastPath``, then Hummingbird's pipeline as `HTTP1Channel.setup` builds it (the
 /// conversion to `HTTPTypes`, the connection-state handler for a graceful shutdown's quiesce, the async channel the
