@@ -1,9 +1,10 @@
 import Foundation
 import Synchronization
 
-/// Bytes from the kernel's CSPRNG, fetched 4 KiB at a time, each handed out once and then wiped from the pool: salts and event ids need a
-/// few random bytes per event, and a `getrandom` call per event cost more than the rest of making an id. Keys (the
-/// subjects' erasure keys) do not come from here: they are read from the kernel each, and never sit in a buffer.
+/// Bytes from the kernel's CSPRNG, fetched 4 KiB at a time, each handed out once and then wiped from the pool:
+/// salts and event ids need a few random bytes per event, and a `getrandom` call per event cost more than the rest
+/// of making an id. Keys (the subjects' erasure keys) do not come from here: they are read from the kernel each, and
+/// never sit in a buffer.
 final class RandomPool: Sendable {
     /// The process's pool.
     static let shared = RandomPool()

@@ -63,10 +63,7 @@ final class ConnectionDeadlines: ChannelDuplexHandler, RemovableChannelHandler {
         switch unwrapInboundIn(data) {
         case .head:
             owed += 1
-            // A request whose first bytes ``RawAppendBytePath`` held began then.
-            if requestStarted == nil { requestStarted = .now() }
-            lastActive = .now()
-            if requestTimer == nil { armRequestTimer(context, at: requestStarted! + limits.request) }
+            beginRequest(context)
         case .end:
             requestStarted = nil
             lastActive = .now()
@@ -77,19 +74,21 @@ final class ConnectionDeadlines: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        if case .end = unwrapOutboundIn(data) {
-            owed = max(0, owed - 1)
-            lastActive = .now()
-        }
+        if case .end = unwrapOutboundIn(data) { noteAnswerWritten() }
         context.write(data, promise: promise)
     }
 
     /// The first bytes of a request ``RawAppendBytePath`` waits to see whole: the request limit runs from here.
     func noteRequestBegun() {
-        guard requestStarted == nil, let context else { return }
-        requestStarted = .now()
-        lastActive = requestStarted!
-        if requestTimer == nil { armRequestTimer(context, at: requestStarted! + limits.request) }
+        if let context { beginRequest(context) }
+    }
+
+    /// A request began now, unless it began earlier (its first bytes held by ``RawAppendBytePath``).
+    private func beginRequest(_ context: ChannelHandlerContext) {
+        lastActive = .now()
+        guard requestStarted == nil else { return }
+        requestStarted = lastActive
+        if requestTimer == nil { armRequestTimer(context, at: lastActive + limits.request) }
     }
 
     /// A request ``RawAppendBytePath`` took whole from the socket's bytes, before this handler: it owes an answer.
@@ -99,7 +98,7 @@ final class ConnectionDeadlines: ChannelDuplexHandler, RemovableChannelHandler {
         lastActive = .now()
     }
 
-    /// That request's answer, written.
+    /// An answer written whole (``RawAppendBytePath``'s, or the end of one passing here).
     func noteAnswerWritten() {
         owed = max(0, owed - 1)
         lastActive = .now()
